@@ -1,0 +1,97 @@
+import type { Middleware } from "koa";
+import type { Logger } from "../log.js";
+import { ReservedSenderError } from "../mempool/index.js";
+import { InvalidPeerAddressError } from "../peers/index.js";
+import { type FieldError, SchemaError } from "../schemas/index.js";
+
+/** No route has this path. */
+export class RouteNotFoundError extends Error {
+  override readonly name = "RouteNotFoundError";
+  constructor(method: string, path: string) {
+    super(`No endpoint at ${method} ${path}; see /docs for the list`);
+  }
+}
+
+/** The path exists, but not for this method. */
+export class MethodNotAllowedError extends Error {
+  override readonly name = "MethodNotAllowedError";
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: string[],
+  ) {
+    super(`Method ${method} is not allowed on ${path}; use ${allowed.join(" or ")}`);
+  }
+}
+
+/** A request body that is not JSON. */
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = "UnsupportedMediaTypeError";
+  constructor(type: string) {
+    super(`Send the body as JSON with "Content-Type: application/json" (got ${type ? `"${type}"` : "none"})`);
+  }
+}
+
+export interface ErrorBody {
+  message: string;
+  errors?: FieldError[];
+}
+
+interface Answer {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
+/** Errors that body parsing (raw-body, co-body) raises carry an HTTP status and a type. */
+interface ParserError {
+  status: number;
+  type?: string;
+  message: string;
+  limit?: number;
+}
+
+function isParserError(error: unknown): error is ParserError {
+  return error instanceof Error && typeof (error as Partial<ParserError>).status === "number";
+}
+
+/** The one place where errors become HTTP answers. */
+function toAnswer(error: unknown): Answer {
+  if (error instanceof SchemaError) return { status: 400, body: { message: error.message, errors: error.errors } };
+  if (error instanceof ReservedSenderError) {
+    return { status: 400, body: { message: error.message, errors: [{ field: "sender", message: error.message }] } };
+  }
+  if (error instanceof InvalidPeerAddressError) {
+    const errors = [{ field: `nodes.${error.position}`, message: error.reason }];
+    return { status: 400, body: { message: error.message, errors } };
+  }
+  if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
+  if (error instanceof RouteNotFoundError) return { status: 404, body: { message: error.message } };
+  if (error instanceof MethodNotAllowedError) {
+    return { status: 405, body: { message: error.message }, headers: { Allow: error.allowed.join(", ") } };
+  }
+  if (isParserError(error) && error.status >= 400 && error.status < 500) {
+    if (error.type === "entity.too.large") {
+      return { status: 413, body: { message: `The request body is larger than the limit of ${error.limit} bytes` } };
+    }
+    if (error instanceof SyntaxError)
+      return { status: 400, body: { message: `Malformed JSON body: ${error.message}` } };
+    return { status: error.status, body: { message: error.message } };
+  }
+  return { status: 500, body: { message: "Internal error: the node logged the details" } };
+}
+
+/** Catches every error below it, answers JSON with a message, and logs what was not the client's fault. */
+export function errorHandler(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const answer = toAnswer(error);
+      ctx.status = answer.status;
+      ctx.body = answer.body;
+      if (answer.headers) ctx.set(answer.headers);
+      if (answer.status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, "request failed");
+    }
+  };
+}

@@ -1,0 +1,81 @@
+import { InvalidChainError } from "./errors.js";
+import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
+import { blockHash, meetsDifficulty, powHeader } from "./hash.js";
+import type { Block, NetworkRules, Transaction } from "./types.js";
+
+/**
+ * The network's rules as pure functions: no I/O, no clock, no state. Every
+ * check throws an InvalidChainError that names the block and the rule.
+ */
+
+const NODE_ID = /^[0-9a-f]{32}$/;
+
+export function isReward(tx: Transaction): boolean {
+  return tx.sender === REWARD_SENDER;
+}
+
+export function rewardFor(nodeId: string): Transaction {
+  return { sender: REWARD_SENDER, recipient: nodeId, amount: REWARD_AMOUNT };
+}
+
+/** Checks that `block` may follow `previous` (whose hash is `previousHash`). */
+export function checkBlock(block: Block, previous: Block, previousHash: string, rules: NetworkRules): void {
+  const at = block.index;
+  if (block.index !== previous.index + 1) {
+    throw new InvalidChainError(`index ${block.index} does not follow ${previous.index}`, at);
+  }
+  if (block.previous_hash !== previousHash) {
+    throw new InvalidChainError(`previous_hash ${block.previous_hash} is not the hash of block ${previous.index}`, at);
+  }
+  if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
+    throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);
+  }
+  if (!meetsDifficulty(powHeader(block), block.proof, rules.difficulty)) {
+    throw new InvalidChainError(`proof ${block.proof} does not reach ${rules.difficulty} leading zero bits`, at);
+  }
+  checkReward(block);
+}
+
+function checkReward(block: Block): void {
+  const txs = block.transactions;
+  const reward = txs[txs.length - 1];
+  if (reward === undefined || !isReward(reward)) {
+    throw new InvalidChainError("the last transaction must be the mining reward", block.index);
+  }
+  if (reward.amount !== REWARD_AMOUNT || !NODE_ID.test(reward.recipient)) {
+    throw new InvalidChainError(
+      `the reward must pay ${REWARD_AMOUNT} to a 32-hex-digit node id, not ${reward.amount} to ${reward.recipient}`,
+      block.index,
+    );
+  }
+  if (txs.slice(0, -1).some(isReward)) {
+    throw new InvalidChainError(`only the last transaction may come from sender "${REWARD_SENDER}"`, block.index);
+  }
+}
+
+/**
+ * Validates a whole chain: our genesis, then every link, proof and reward.
+ * Returns the hash of every block, which callers keep instead of rehashing.
+ */
+export function validateChain(blocks: readonly Block[], rules: NetworkRules): string[] {
+  const [first] = blocks;
+  if (first === undefined) throw new InvalidChainError("the chain is empty");
+  const hashes = [blockHash(first)];
+  if (hashes[0] !== blockHash(rules.genesis)) {
+    throw new InvalidChainError("the genesis block differs from this network's", first.index);
+  }
+  for (let i = 1; i < blocks.length; i++) {
+    const block = blocks[i] as Block;
+    checkBlock(block, blocks[i - 1] as Block, hashes[i - 1] as string, rules);
+    hashes.push(blockHash(block));
+  }
+  return hashes;
+}
+
+/** The position of the first block where two chains (given by their block hashes) differ. */
+export function forkPoint(ours: readonly string[], theirs: readonly string[]): number {
+  const shorter = Math.min(ours.length, theirs.length);
+  let i = 0;
+  while (i < shorter && ours[i] === theirs[i]) i++;
+  return i;
+}

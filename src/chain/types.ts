@@ -1,0 +1,25 @@
+/** A transfer of `amount` from `sender` to `recipient`; sender "0" marks a mining reward. */
+export interface Transaction {
+  sender: string;
+  recipient: string;
+  amount: number;
+}
+
+/** A block as the walkthrough shows it and as peers exchange it. */
+export interface Block {
+  index: number;
+  timestamp: number;
+  transactions: Transaction[];
+  proof: number;
+  previous_hash: string;
+}
+
+/** What the proof of work covers: the whole block but its proof. */
+export type BlockTemplate = Omit<Block, "proof">;
+
+/** The parameters every node of one network shares. */
+export interface NetworkRules {
+  genesis: Block;
+  /** Leading zero bits the proof hash must have. */
+  difficulty: number;
+}

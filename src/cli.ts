@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { parseConfig, UsageError, usage } from "./config.js";
+import { startNode } from "./server.js";
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`toychain: ${message}\n`);
+  process.exit(code);
+}
+
+let config: ReturnType<typeof parseConfig>;
+try {
+  config = parseConfig(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) fail(`${error.message}\nRun "toychain --help" to see the flags.`, 2);
+  throw error;
+}
+if (config.help) {
+  process.stdout.write(usage());
+  process.exit(0);
+}
+
+const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
+  if (error.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`, 1);
+  if (error.code === "EADDRNOTAVAIL") fail(`cannot listen on ${config.host}: no such local address`, 1);
+  throw error;
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    running.log.info({ signal }, "stopping");
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,3 @@
+export { ReservedSenderError } from "./errors.js";
+export { Mempool } from "./mempool.js";
+export { pendingAfterReorg } from "./reconcile.js";

@@ -1,0 +1,47 @@
+/**
+ * The memory one mining job shares between the pool and its workers:
+ *
+ *   Int32 [0]  state  RUNNING, FOUND (a worker won) or CANCELLED (the pool gave up)
+ *   BigInt[1]  next   the next unclaimed chunk of the nonce space
+ *
+ * Workers claim chunks with an atomic add, so a slow thread never holds the
+ * job back, and poll `state` between batches, so the first find stops all.
+ */
+
+export const CHUNK_SIZE = 1 << 16;
+export const MAX_NONCE = Number.MAX_SAFE_INTEGER;
+
+export const RUNNING = 0;
+export const FOUND = 1;
+export const CANCELLED = 2;
+export type JobState = typeof RUNNING | typeof FOUND | typeof CANCELLED;
+
+export class JobControl {
+  readonly #state: Int32Array;
+  readonly #next: BigInt64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(16)) {
+    this.#state = new Int32Array(buffer, 0, 1);
+    this.#next = new BigInt64Array(buffer, 8, 1);
+  }
+
+  get state(): JobState {
+    return Atomics.load(this.#state, 0) as JobState;
+  }
+
+  /** Claims the next chunk and returns its first nonce, or -1 once the nonce space is spent. */
+  claimChunk(): number {
+    const start = Number(Atomics.add(this.#next, 0, 1n)) * CHUNK_SIZE;
+    return start > MAX_NONCE ? -1 : start;
+  }
+
+  /** Records a find: only the first caller wins, and every other worker stops. */
+  win(): boolean {
+    return Atomics.compareExchange(this.#state, 0, RUNNING, FOUND) === RUNNING;
+  }
+
+  /** Stops the job with no result (the tip moved); false when a worker already won. */
+  cancel(): boolean {
+    return Atomics.compareExchange(this.#state, 0, RUNNING, CANCELLED) === RUNNING;
+  }
+}

@@ -1,0 +1,35 @@
+import type { KernelName } from "../../workers/kernel/index.js";
+
+/** What the pool hands each worker for one job. */
+export interface SearchTask {
+  /** H: the 64 hex characters of the block's hash without its proof. */
+  header: string;
+  difficulty: number;
+  /** The job's JobControl memory. */
+  control: SharedArrayBuffer;
+  worker: number;
+}
+
+/** What each worker reports when it stops. */
+export interface SearchOutcome {
+  worker: number;
+  kernel: KernelName;
+  /** The proof this worker found and won with, or null. */
+  nonce: number | null;
+  hashes: number;
+  /** Wall-clock instants (ms since the epoch, sub-millisecond precision). */
+  startedAt: number;
+  stoppedAt: number;
+}
+
+/** A finished job, summed over its workers. */
+export interface SearchResult {
+  /** The winning proof, or null when the job was cancelled. */
+  nonce: number | null;
+  winner: number | null;
+  kernel: KernelName;
+  hashes: number;
+  seconds: number;
+  /** From the find to the last worker stopped, in ms (0 when nothing was found). */
+  stopLatencyMs: number;
+}

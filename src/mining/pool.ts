@@ -1,0 +1,51 @@
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import type { JobControl } from "./control.js";
+import type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
+
+const WORKER = new URL("../../workers/miner.js", import.meta.url).href;
+
+export const defaultThreads = (): number => availableParallelism();
+
+/**
+ * A warm Piscina pool of `threads` workers. Each job runs one task per worker;
+ * the tasks share a JobControl, so they split the nonce space and stop together.
+ */
+export class MinerPool {
+  readonly #piscina: Piscina<SearchTask, SearchOutcome>;
+
+  constructor(readonly threads: number) {
+    this.#piscina = new Piscina({
+      filename: WORKER,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+    });
+  }
+
+  /** Searches a proof for `header`; resolves once every worker has stopped. */
+  async search(header: string, difficulty: number, control: JobControl): Promise<SearchResult> {
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: this.threads }, (_, worker) =>
+        this.#piscina.run({ header, difficulty, control: control.buffer, worker }),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const winner = outcomes.find((o) => o.nonce !== null);
+    const lastStop = Math.max(...outcomes.map((o) => o.stoppedAt));
+    return {
+      nonce: winner?.nonce ?? null,
+      winner: winner?.worker ?? null,
+      kernel: (outcomes[0] as SearchOutcome).kernel,
+      hashes: outcomes.reduce((sum, o) => sum + o.hashes, 0),
+      seconds,
+      stopLatencyMs: winner ? Math.max(0, lastStop - winner.stoppedAt) : 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#piscina.close({ force: true });
+  }
+}

@@ -1,0 +1,21 @@
+/** An address given to /nodes/register that is not a usable http(s) node address. */
+export class InvalidPeerAddressError extends Error {
+  override readonly name = "InvalidPeerAddressError";
+  constructor(
+    readonly address: string,
+    readonly position: number,
+    readonly reason: string,
+  ) {
+    super(`Invalid node address ${JSON.stringify(address)}: ${reason}`);
+  }
+}
+
+/** A peer that could not be reached or did not answer 200 in time. */
+export class PeerUnreachableError extends Error {
+  override readonly name = "PeerUnreachableError";
+}
+
+/** A peer that answered with something other than a chain: bad JSON, wrong shape, too large. */
+export class PeerDataError extends Error {
+  override readonly name = "PeerDataError";
+}

@@ -1,0 +1,87 @@
+import type { JSONSchemaType } from "ajv";
+import type { Block, Transaction } from "../chain/types.js";
+
+/**
+ * Every payload's schema, in one place: the API validates requests with them,
+ * consensus checks peers' data with them, and the OpenAPI document is built
+ * from them.
+ */
+
+export const MAX_NAME_LENGTH = 256;
+export const MAX_NODES_PER_REQUEST = 100;
+
+const name = (what: string) =>
+  ({
+    type: "string",
+    minLength: 1,
+    maxLength: MAX_NAME_LENGTH,
+    description: what,
+  }) as const;
+
+export const transactionSchema: JSONSchemaType<Transaction> = {
+  $id: "Transaction",
+  type: "object",
+  required: ["sender", "recipient", "amount"],
+  additionalProperties: false,
+  properties: {
+    sender: name('Who pays; "0" is reserved for mining rewards'),
+    recipient: name("Who is paid"),
+    amount: { type: "number", exclusiveMinimum: 0, description: "How much, above 0" },
+  },
+  examples: [{ sender: "Lea", recipient: "Mark", amount: 10 }],
+};
+
+export interface RegisterNodesBody {
+  nodes: string[];
+}
+
+export const registerNodesSchema: JSONSchemaType<RegisterNodesBody> = {
+  $id: "RegisterNodes",
+  type: "object",
+  required: ["nodes"],
+  additionalProperties: false,
+  properties: {
+    nodes: {
+      type: "array",
+      minItems: 1,
+      maxItems: MAX_NODES_PER_REQUEST,
+      items: {
+        type: "string",
+        minLength: 1,
+        maxLength: 2048,
+        description: "http://host:port, https://host:port or host:port",
+      },
+    },
+  },
+  examples: [{ nodes: ["http://127.0.0.1:5001"] }],
+};
+
+export const blockSchema: JSONSchemaType<Block> = {
+  $id: "Block",
+  type: "object",
+  required: ["index", "timestamp", "transactions", "proof", "previous_hash"],
+  additionalProperties: false,
+  properties: {
+    index: { type: "integer", minimum: 1 },
+    timestamp: { type: "number", description: "Seconds since the Unix epoch" },
+    transactions: { type: "array", items: transactionSchema },
+    proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    previous_hash: { type: "string", maxLength: 64 },
+  },
+};
+
+export interface ChainBody {
+  chain: Block[];
+  length: number;
+}
+
+export const chainSchema: JSONSchemaType<ChainBody> = {
+  $id: "Chain",
+  type: "object",
+  required: ["chain", "length"],
+  additionalProperties: false,
+  properties: {
+    chain: { type: "array", minItems: 1, items: blockSchema },
+    length: { type: "integer", minimum: 1 },
+  },
+};

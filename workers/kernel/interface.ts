@@ -1,0 +1,11 @@
+/** A proof-of-work search over one header at one difficulty. */
+export interface Kernel {
+  readonly name: KernelName;
+  /**
+   * Tries nonces start, start+1, ... start+count-1 and returns the first whose
+   * SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1.
+   */
+  search(start: number, count: number): number;
+}
+
+export type KernelName = "portable";

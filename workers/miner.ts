@@ -1,0 +1,38 @@
+import { CHUNK_SIZE, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
+import type { SearchOutcome, SearchTask } from "../src/mining/interface.js";
+import { createKernel } from "./kernel/index.js";
+
+/** Nonces between two looks at the job's state: about a millisecond of work. */
+const BATCH = 4096;
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * One worker's share of a job: claim chunks of the nonce space until some
+ * worker finds a proof, the pool cancels, or the space is spent.
+ */
+export default function search(task: SearchTask): SearchOutcome {
+  const startedAt = now();
+  const control = new JobControl(task.control);
+  const kernel = createKernel(task.header, task.difficulty);
+  let hashes = 0;
+  let nonce: number | null = null;
+  claiming: while (control.state === RUNNING) {
+    const start = control.claimChunk();
+    if (start < 0) break;
+    const end = Math.min(start + CHUNK_SIZE, MAX_NONCE + 1);
+    for (let from = start; from < end; from += BATCH) {
+      if (control.state !== RUNNING) break claiming;
+      const count = Math.min(BATCH, end - from);
+      const found = kernel.search(from, count);
+      if (found < 0) {
+        hashes += count;
+        continue;
+      }
+      hashes += found - from + 1;
+      if (control.win()) nonce = found;
+      break claiming;
+    }
+  }
+  return { worker: task.worker, kernel: kernel.name, nonce, hashes, startedAt, stoppedAt: now() };
+}
