@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { KernelUnavailableError } from "../workers/kernel/index.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
 
@@ -20,6 +21,7 @@ if (config.help) {
 }
 
 const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
+  if (error instanceof KernelUnavailableError) fail(`--kernel native: ${error.message}`, 1);
   if (error.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`, 1);
   if (error.code === "EADDRNOTAVAIL") fail(`cannot listen on ${config.host}: no such local address`, 1);
   throw error;

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { KERNEL_CHOICES, type KernelChoice } from "../workers/kernel/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
 
@@ -7,6 +8,7 @@ export interface Config {
   host: string;
   threads: number;
   difficulty: number;
+  kernel: KernelChoice;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -29,6 +31,8 @@ Options:
   --host <addr>       address to listen on (default 127.0.0.1; 0.0.0.0 for all)
   --threads <n>       mining worker threads (default: this machine's ${defaultThreads()})
   --difficulty <n>    leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)
+  --kernel <k>        proof-of-work kernel: auto (native when it loads), native
+                      or portable (default auto)
   --log-level <l>     ${LOG_LEVELS.join(", ")} (default info)
   -h, --help          print this help and exit
 `;
@@ -54,6 +58,7 @@ export function parseConfig(argv: readonly string[]): Config {
         host: { type: "string" },
         threads: { type: "string" },
         difficulty: { type: "string" },
+        kernel: { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -71,11 +76,16 @@ export function parseConfig(argv: readonly string[]): Config {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(logLevel)}`);
   }
+  const kernel = text("kernel", "auto");
+  if (!(KERNEL_CHOICES as readonly string[]).includes(kernel)) {
+    throw new UsageError(`--kernel must be one of ${KERNEL_CHOICES.join(", ")}, not ${JSON.stringify(kernel)}`);
+  }
   return {
     port: integer("port", text("port", "5000"), 0, 65535),
     host,
     threads: integer("threads", text("threads", String(defaultThreads())), 1, MAX_THREADS),
     difficulty: integer("difficulty", text("difficulty", "16"), 1, MAX_DIFFICULTY),
+    kernel: kernel as KernelChoice,
     logLevel: logLevel as LogLevel,
     help: values.help === true,
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { KernelName } from "../workers/kernel/index.js";
 import { type Block, Chain, GENESIS, type NetworkRules, type Transaction } from "./chain/index.js";
 import { chooseChain, type FetchChain, gatherCandidates, type PeerReport } from "./consensus/index.js";
 import type { Logger } from "./log.js";
@@ -9,6 +10,8 @@ import { fetchChain, PeerSet } from "./peers/index.js";
 export interface NodeOptions {
   difficulty: number;
   threads: number;
+  /** The proof-of-work kernel; the best that loads when absent. */
+  kernel?: KernelName;
   log: Logger;
   /** 32 lowercase hex digits; a fresh one when absent. */
   nodeId?: string;
@@ -44,7 +47,7 @@ export class ToyNode {
     this.#log = options.log;
     this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer));
     this.chain = new Chain(rules);
-    this.pool = new MinerPool(options.threads);
+    this.pool = new MinerPool(options.threads, options.kernel);
     this.#miner = new Miner(
       this.chain,
       this.mempool,

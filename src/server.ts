@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolveKernel } from "../workers/kernel/index.js";
 import { createApp } from "./api/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
@@ -14,10 +15,14 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
+export type NodeConfig = Omit<Config, "help" | "kernel"> & Partial<Pick<Config, "kernel">>;
+
 /** Builds the node, serves its API, and resolves once it listens. */
-export async function startNode(config: Omit<Config, "help">): Promise<RunningNode> {
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
-  const node = new ToyNode({ difficulty: config.difficulty, threads: config.threads, log });
+  const kernel = resolveKernel(config.kernel ?? "auto");
+  if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");
+  const node = new ToyNode({ difficulty: config.difficulty, threads: config.threads, kernel: kernel.name, log });
   const server = createServer(createApp(node, log.child({ component: "api" })).callback());
   server.listen(config.port, config.host);
   try {
@@ -30,7 +35,7 @@ export async function startNode(config: Omit<Config, "help">): Promise<RunningNo
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   log.info(
-    { url, nodeId: node.id, threads: config.threads, difficulty: config.difficulty, docs: `${url}/docs` },
+    { url, nodeId: node.id, threads: config.threads, kernel: kernel.name, difficulty: config.difficulty },
     "node listening",
   );
   return {

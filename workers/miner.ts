@@ -1,9 +1,9 @@
+import { workerData } from "piscina";
 import { CHUNK_SIZE, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
-import type { SearchOutcome, SearchTask } from "../src/mining/interface.js";
+import type { MinerWorkerData, SearchOutcome, SearchTask } from "../src/mining/interface.js";
 import { createKernel } from "./kernel/index.js";
 
-/** Nonces between two looks at the job's state: about a millisecond of work. */
-const BATCH = 4096;
+const { kernel: kernelName } = workerData as MinerWorkerData;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -14,16 +14,16 @@ const now = (): number => performance.timeOrigin + performance.now();
 export default function search(task: SearchTask): SearchOutcome {
   const startedAt = now();
   const control = new JobControl(task.control);
-  const kernel = createKernel(task.header, task.difficulty);
+  const kernel = createKernel(kernelName, task.header, task.difficulty);
   let hashes = 0;
   let nonce: number | null = null;
   claiming: while (control.state === RUNNING) {
     const start = control.claimChunk();
     if (start < 0) break;
     const end = Math.min(start + CHUNK_SIZE, MAX_NONCE + 1);
-    for (let from = start; from < end; from += BATCH) {
+    for (let from = start; from < end; from += kernel.batch) {
       if (control.state !== RUNNING) break claiming;
-      const count = Math.min(BATCH, end - from);
+      const count = Math.min(kernel.batch, end - from);
       const found = kernel.search(from, count);
       if (found < 0) {
         hashes += count;
@@ -34,5 +34,5 @@ export default function search(task: SearchTask): SearchOutcome {
       break claiming;
     }
   }
-  return { worker: task.worker, kernel: kernel.name, nonce, hashes, startedAt, stoppedAt: now() };
+  return { worker: task.worker, nonce, hashes, startedAt, stoppedAt: now() };
 }

@@ -1,5 +1,10 @@
 import type { KernelName } from "../../workers/kernel/index.js";
 
+/** What every worker of a pool knows from its start. */
+export interface MinerWorkerData {
+  kernel: KernelName;
+}
+
 /** What the pool hands each worker for one job. */
 export interface SearchTask {
   /** H: the 64 hex characters of the block's hash without its proof. */
@@ -13,7 +18,6 @@ export interface SearchTask {
 /** What each worker reports when it stops. */
 export interface SearchOutcome {
   worker: number;
-  kernel: KernelName;
   /** The proof this worker found and won with, or null. */
   nonce: number | null;
   hashes: number;

@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
+import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
 import type { JobControl } from "./control.js";
-import type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
+import type { MinerWorkerData, SearchOutcome, SearchResult, SearchTask } from "./interface.js";
 
 const WORKER = new URL("../../workers/miner.js", import.meta.url).href;
 
@@ -14,9 +15,14 @@ export const defaultThreads = (): number => availableParallelism();
 export class MinerPool {
   readonly #piscina: Piscina<SearchTask, SearchOutcome>;
 
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    readonly kernel: KernelName = resolveKernel("auto").name,
+  ) {
+    const workerData: MinerWorkerData = { kernel };
     this.#piscina = new Piscina({
       filename: WORKER,
+      workerData,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -38,7 +44,7 @@ export class MinerPool {
     return {
       nonce: winner?.nonce ?? null,
       winner: winner?.worker ?? null,
-      kernel: (outcomes[0] as SearchOutcome).kernel,
+      kernel: this.kernel,
       hashes: outcomes.reduce((sum, o) => sum + o.hashes, 0),
       seconds,
       stopLatencyMs: winner ? Math.max(0, lastStop - winner.stoppedAt) : 0,

@@ -36,6 +36,7 @@ export function portableKernel(header: string, difficulty: number): Kernel {
 
   return {
     name: "portable",
+    batch: 1024,
     search(start, count) {
       let length = writeTail(start);
       for (let n = 0; n < count; n++) {
