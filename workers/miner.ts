@@ -12,10 +12,8 @@ const now = (): number => performance.timeOrigin + performance.now();
  * worker finds a proof, the pool cancels, or the space is spent.
  */
 export default function search(task: SearchTask): SearchOutcome {
-  const startedAt = now();
   const control = new JobControl(task.control);
   const kernel = createKernel(kernelName, task.header, task.difficulty);
-  let hashes = 0;
   let nonce: number | null = null;
   claiming: while (control.state === RUNNING) {
     const start = control.claimChunk();
@@ -25,14 +23,11 @@ export default function search(task: SearchTask): SearchOutcome {
       if (control.state !== RUNNING) break claiming;
       const count = Math.min(kernel.batch, end - from);
       const found = kernel.search(from, count);
-      if (found < 0) {
-        hashes += count;
-        continue;
-      }
-      hashes += found - from + 1;
+      control.addHashes(found < 0 ? count : found - from + 1);
+      if (found < 0) continue;
       if (control.win()) nonce = found;
       break claiming;
     }
   }
-  return { worker: task.worker, nonce, hashes, startedAt, stoppedAt: now() };
+  return { worker: task.worker, nonce, stoppedAt: now() };
 }

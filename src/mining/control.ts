@@ -1,8 +1,9 @@
 /**
  * The memory one mining job shares between the pool and its workers:
  *
- *   Int32 [0]  state  RUNNING, FOUND (a worker won) or CANCELLED (the pool gave up)
- *   BigInt[1]  next   the next unclaimed chunk of the nonce space
+ *   Int32 [0]  state   RUNNING, FOUND (a worker won) or CANCELLED (the pool gave up)
+ *   BigInt[1]  next    the next unclaimed chunk of the nonce space
+ *   BigInt[2]  hashes  nonces tried so far, added by each worker after each batch
  *
  * Workers claim chunks with an atomic add, so a slow thread never holds the
  * job back, and poll `state` between batches, so the first find stops all.
@@ -18,11 +19,11 @@ export type JobState = typeof RUNNING | typeof FOUND | typeof CANCELLED;
 
 export class JobControl {
   readonly #state: Int32Array;
-  readonly #next: BigInt64Array;
+  readonly #counters: BigInt64Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(16)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(24)) {
     this.#state = new Int32Array(buffer, 0, 1);
-    this.#next = new BigInt64Array(buffer, 8, 1);
+    this.#counters = new BigInt64Array(buffer, 8, 2);
   }
 
   get state(): JobState {
@@ -31,8 +32,17 @@ export class JobControl {
 
   /** Claims the next chunk and returns its first nonce, or -1 once the nonce space is spent. */
   claimChunk(): number {
-    const start = Number(Atomics.add(this.#next, 0, 1n)) * CHUNK_SIZE;
+    const start = Number(Atomics.add(this.#counters, 0, 1n)) * CHUNK_SIZE;
     return start > MAX_NONCE ? -1 : start;
+  }
+
+  /** Nonces tried so far, by every worker: readable while the job runs. */
+  get hashes(): number {
+    return Number(Atomics.load(this.#counters, 1));
+  }
+
+  addHashes(count: number): void {
+    Atomics.add(this.#counters, 1, BigInt(count));
   }
 
   /** Records a find: only the first caller wins, and every other worker stops. */

@@ -20,9 +20,7 @@ export interface SearchOutcome {
   worker: number;
   /** The proof this worker found and won with, or null. */
   nonce: number | null;
-  hashes: number;
-  /** Wall-clock instants (ms since the epoch, sub-millisecond precision). */
-  startedAt: number;
+  /** When it stopped: ms since the epoch, sub-millisecond, comparable across threads. */
   stoppedAt: number;
 }
 

@@ -45,7 +45,7 @@ export class MinerPool {
       nonce: winner?.nonce ?? null,
       winner: winner?.worker ?? null,
       kernel: this.kernel,
-      hashes: outcomes.reduce((sum, o) => sum + o.hashes, 0),
+      hashes: control.hashes,
       seconds,
       stopLatencyMs: winner ? Math.max(0, lastStop - winner.stoppedAt) : 0,
     };
