@@ -1,0 +1,51 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** A server in a child process, and the URL it listens on. */
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+const BARE = fileURLToPath(new URL("./bare-server.js", import.meta.url));
+
+/** Starts `node script args` and waits for the first stdout line that `urlOf` recognises. */
+async function startServer(script: string, args: string[], urlOf: (line: string) => string | undefined) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const stdout = child.stdout as NodeJS.ReadableStream;
+  const lines = createInterface({ input: stdout });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${script} exited with code ${code} before listening`)));
+    lines.on("line", (line) => {
+      const found = urlOf(line);
+      if (found) resolve(found);
+    });
+  });
+  lines.close();
+  stdout.resume();
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}
+
+/** A toychain node on a free port; once it listens, its log lines are drained unread. */
+export function startToychain(flags: string[]): Promise<ServerProcess> {
+  return startServer(CLI, ["--port", "0", ...flags], (line) => {
+    const entry = JSON.parse(line) as { msg?: string; url?: string };
+    return entry.msg === "node listening" ? entry.url : undefined;
+  });
+}
+
+export function startBareServer(): Promise<ServerProcess> {
+  return startServer(BARE, [], (line) => (line.startsWith("http://") ? line : undefined));
+}
