@@ -2,6 +2,7 @@
 import { KernelUnavailableError } from "../workers/kernel/index.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
+import { DamagedStoreError, ForeignStoreError, StoreUnavailableError } from "./storage/index.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`toychain: ${message}\n`);
@@ -10,7 +11,7 @@ function fail(message: string, code: number): never {
 
 let config: ReturnType<typeof parseConfig>;
 try {
-  config = parseConfig(process.argv.slice(2));
+  config = parseConfig(process.argv.slice(2), process.env);
 } catch (error) {
   if (error instanceof UsageError) fail(`${error.message}\nRun "toychain --help" to see the flags.`, 2);
   throw error;
@@ -22,6 +23,13 @@ if (config.help) {
 
 const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
   if (error instanceof KernelUnavailableError) fail(`--kernel native: ${error.message}`, 1);
+  if (
+    error instanceof DamagedStoreError ||
+    error instanceof ForeignStoreError ||
+    error instanceof StoreUnavailableError
+  ) {
+    fail(error.message, 1);
+  }
   if (error.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`, 1);
   if (error.code === "EADDRNOTAVAIL") fail(`cannot listen on ${config.host}: no such local address`, 1);
   throw error;

@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice } from "../workers/kernel/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
+import { DEFAULT_MAX_PENDING } from "./node.js";
+import { parsePeerAddress } from "./peers/index.js";
 
 export interface Config {
   port: number;
@@ -9,6 +11,11 @@ export interface Config {
   threads: number;
   difficulty: number;
   kernel: KernelChoice;
+  /** Where the node keeps its state; undefined with --in-memory. */
+  dataDir: string | undefined;
+  maxPending: number;
+  /** Peers registered at start. */
+  peers: string[];
   logLevel: LogLevel;
   help: boolean;
 }
@@ -21,72 +28,153 @@ export class UsageError extends Error {
 export const MAX_DIFFICULTY = 64;
 export const MAX_THREADS = 1024;
 
+interface Flag {
+  name: string;
+  type: "string" | "boolean";
+  value?: string;
+  help: string;
+}
+
+/** Every flag; each can also be set by TOYCHAIN_<NAME> in the environment (the flag wins). */
+export const FLAGS: readonly Flag[] = [
+  { name: "port", type: "string", value: "<n>", help: "TCP port to listen on (default 5000; 0 picks a free one)" },
+  { name: "host", type: "string", value: "<addr>", help: "address to listen on (default 127.0.0.1; 0.0.0.0 for all)" },
+  {
+    name: "threads",
+    type: "string",
+    value: "<n>",
+    help: `mining worker threads (default: this machine's ${defaultThreads()})`,
+  },
+  {
+    name: "difficulty",
+    type: "string",
+    value: "<n>",
+    help: `leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)`,
+  },
+  {
+    name: "kernel",
+    type: "string",
+    value: "<k>",
+    help: "proof-of-work kernel: auto (native when it loads), native or portable (default auto)",
+  },
+  {
+    name: "data-dir",
+    type: "string",
+    value: "<dir>",
+    help: "where the chain, mempool, peers and node id are kept (default ./data/<port>)",
+  },
+  { name: "in-memory", type: "boolean", help: "keep nothing across restarts, as the walkthrough's node" },
+  {
+    name: "max-pending",
+    type: "string",
+    value: "<n>",
+    help: `pending transactions held at most (default ${DEFAULT_MAX_PENDING})`,
+  },
+  { name: "peers", type: "string", value: "<a,b>", help: "nodes to register at start, comma-separated" },
+  { name: "log-level", type: "string", value: "<l>", help: `${LOG_LEVELS.join(", ")} (default info)` },
+];
+
+export const envName = (flag: string): string => `TOYCHAIN_${flag.toUpperCase().replaceAll("-", "_")}`;
+
 export function usage(): string {
+  const lines = FLAGS.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`.padEnd(24) + f.help);
   return `Usage: toychain [options]
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 
-Options:
-  --port <n>          TCP port to listen on (default 5000; 0 picks a free one)
-  --host <addr>       address to listen on (default 127.0.0.1; 0.0.0.0 for all)
-  --threads <n>       mining worker threads (default: this machine's ${defaultThreads()})
-  --difficulty <n>    leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)
-  --kernel <k>        proof-of-work kernel: auto (native when it loads), native
-                      or portable (default auto)
-  --log-level <l>     ${LOG_LEVELS.join(", ")} (default info)
-  -h, --help          print this help and exit
+Options (each also read from the environment as TOYCHAIN_<NAME>, e.g. ${envName("port")}):
+${lines.join("\n")}
+${"  -h, --help".padEnd(24)}print this help and exit
 `;
 }
 
-function integer(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-export function parseConfig(argv: readonly string[]): Config {
+/** Flag values from the command line, or else from the environment; each remembers where it came from. */
+function collect(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, { value: string; from: string }> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        threads: { type: "string" },
-        difficulty: { type: "string" },
-        kernel: { type: "string" },
-        "log-level": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: Object.fromEntries(FLAGS.map((f) => [f.name, { type: f.type }])),
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const text = (flag: string, fallback: string): string => {
-    const value = values[flag];
-    return typeof value === "string" ? value : fallback;
-  };
-  const host = text("host", "127.0.0.1");
-  if (host.trim() === "") throw new UsageError("--host must not be empty");
-  const logLevel = text("log-level", "info");
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}, not ${JSON.stringify(logLevel)}`);
+  const known = new Set(FLAGS.map((f) => envName(f.name)));
+  const stray = Object.keys(env).find((key) => key.startsWith("TOYCHAIN_") && !known.has(key));
+  if (stray) throw new UsageError(`unknown environment variable ${stray}; see --help for the settings`);
+  const found = new Map<string, { value: string; from: string }>();
+  for (const flag of FLAGS) {
+    const given = values[flag.name];
+    const fromEnv = env[envName(flag.name)];
+    if (given !== undefined) found.set(flag.name, { value: String(given), from: `--${flag.name}` });
+    else if (fromEnv !== undefined) found.set(flag.name, { value: fromEnv, from: envName(flag.name) });
   }
-  const kernel = text("kernel", "auto");
-  if (!(KERNEL_CHOICES as readonly string[]).includes(kernel)) {
-    throw new UsageError(`--kernel must be one of ${KERNEL_CHOICES.join(", ")}, not ${JSON.stringify(kernel)}`);
+  return found;
+}
+
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Config {
+  if (argv.includes("--help") || argv.includes("-h")) return { ...parseConfig([], {}), help: true };
+  const found = collect(argv, env);
+  const text = (flag: string, fallback: string): string => found.get(flag)?.value ?? fallback;
+  const from = (flag: string): string => found.get(flag)?.from ?? `--${flag}`;
+  const integer = (flag: string, fallback: number, min: number, max: number): number => {
+    const value = text(flag, String(fallback));
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new UsageError(`${from(flag)} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(flag: string, choices: readonly T[], fallback: T): T => {
+    const value = text(flag, fallback);
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new UsageError(`${from(flag)} must be one of ${choices.join(", ")}, not ${JSON.stringify(value)}`);
+    }
+    return value as T;
+  };
+  const boolean = (flag: string): boolean => {
+    const value = text(flag, "false");
+    if (!["true", "false", "1", "0"].includes(value)) {
+      throw new UsageError(`${from(flag)} must be true or false, not ${JSON.stringify(value)}`);
+    }
+    return value === "true" || value === "1";
+  };
+
+  const host = text("host", "127.0.0.1");
+  if (host.trim() === "") throw new UsageError(`${from("host")} must not be empty`);
+  const port = integer("port", 5000, 0, 65535);
+  const inMemory = boolean("in-memory");
+  if (inMemory && found.has("data-dir")) {
+    throw new UsageError(`${from("in-memory")} and ${from("data-dir")} exclude each other`);
+  }
+  if (!inMemory && port === 0 && !found.has("data-dir")) {
+    throw new UsageError("--port 0 picks a port at random: give --data-dir, or --in-memory");
+  }
+  const dataDir = inMemory ? undefined : text("data-dir", `./data/${port}`);
+  if (dataDir?.trim() === "") throw new UsageError(`${from("data-dir")} must not be empty`);
+  const peers = text("peers", "")
+    .split(",")
+    .map((peer) => peer.trim())
+    .filter((peer) => peer !== "");
+  for (const [i, peer] of peers.entries()) {
+    try {
+      parsePeerAddress(peer, i);
+    } catch (error) {
+      throw new UsageError(`${from("peers")}: ${(error as Error).message}`);
+    }
   }
   return {
-    port: integer("port", text("port", "5000"), 0, 65535),
+    port,
     host,
-    threads: integer("threads", text("threads", String(defaultThreads())), 1, MAX_THREADS),
-    difficulty: integer("difficulty", text("difficulty", "16"), 1, MAX_DIFFICULTY),
-    kernel: kernel as KernelChoice,
-    logLevel: logLevel as LogLevel,
-    help: values.help === true,
+    threads: integer("threads", defaultThreads(), 1, MAX_THREADS),
+    difficulty: integer("difficulty", 16, 1, MAX_DIFFICULTY),
+    kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
+    dataDir,
+    maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),
+    peers,
+    logLevel: oneOf("log-level", LOG_LEVELS, "info"),
+    help: false,
   };
 }

@@ -1,20 +1,31 @@
 import { randomUUID } from "node:crypto";
 import type { KernelName } from "../workers/kernel/index.js";
-import { type Block, Chain, GENESIS, type NetworkRules, type Transaction } from "./chain/index.js";
+import {
+  type Block,
+  blockHash,
+  Chain,
+  GENESIS,
+  InvalidChainError,
+  type NetworkRules,
+  type Transaction,
+} from "./chain/index.js";
 import { chooseChain, type FetchChain, gatherCandidates, type PeerReport } from "./consensus/index.js";
 import type { Logger } from "./log.js";
 import { Mempool, pendingAfterReorg } from "./mempool/index.js";
+import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { fetchChain, PeerSet } from "./peers/index.js";
+import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store } from "./storage/index.js";
 
 export interface NodeOptions {
   difficulty: number;
   threads: number;
+  log: Logger;
   /** The proof-of-work kernel; the best that loads when absent. */
   kernel?: KernelName;
-  log: Logger;
-  /** 32 lowercase hex digits; a fresh one when absent. */
-  nodeId?: string;
+  /** Where the node keeps its state; in memory when absent. */
+  store?: Store;
+  maxPending?: number;
   maxTransactionsPerBlock?: number;
   fetchChain?: FetchChain;
 }
@@ -25,55 +36,134 @@ export interface Resolution {
   peers: PeerReport[];
 }
 
+export const DEFAULT_MAX_PENDING = 100_000;
+export const DEFAULT_MAX_BLOCK_TRANSACTIONS = 10_000;
+
 export const newNodeId = (): string => randomUUID().replaceAll("-", "");
+
+interface NodeParts {
+  id: string;
+  chain: Chain;
+  mempool: Mempool;
+  peers: PeerSet;
+  store: Store;
+  pool: MinerPool;
+}
+
+/** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
+async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
+  const network = { genesisHash: blockHash(rules.genesis), difficulty: rules.difficulty };
+  const capacity = options.maxPending ?? DEFAULT_MAX_PENDING;
+  const stored = await store.load();
+  if (stored === undefined) {
+    const id = newNodeId();
+    await store.create(id, network, rules.genesis);
+    return { id, chain: new Chain(rules), mempool: new Mempool(capacity), peers: new PeerSet(), store, pool };
+  }
+  if (stored.network.genesisHash !== network.genesisHash) {
+    throw new ForeignStoreError(store.location, "its genesis block differs");
+  }
+  if (stored.network.difficulty !== network.difficulty) {
+    throw new ForeignStoreError(
+      store.location,
+      `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}`,
+    );
+  }
+  let hashes: string[];
+  try {
+    hashes = await pool.validateChain(stored.blocks, rules);
+  } catch (error) {
+    if (error instanceof InvalidChainError) throw new DamagedStoreError(store.location, error.message);
+    throw error;
+  }
+  return {
+    id: stored.nodeId,
+    chain: new Chain(rules, stored.blocks, hashes),
+    mempool: new Mempool(Math.max(capacity, stored.pending.length), stored.pending),
+    peers: new PeerSet(stored.peers),
+    store,
+    pool,
+  };
+}
 
 /**
  * The node's state and the operations the API offers on it: the chain, the
- * mempool, the peers, and the miner that extends the chain.
+ * mempool, the peers, and the miner that extends the chain. Every operation
+ * that changes state resolves once the change is durable.
  */
 export class ToyNode {
   readonly id: string;
   readonly chain: Chain;
-  readonly mempool = new Mempool();
-  readonly peers = new PeerSet();
+  readonly mempool: Mempool;
+  readonly peers: PeerSet;
   readonly pool: MinerPool;
-  readonly #miner: Miner;
+  readonly miner: Miner;
+  readonly metrics: NodeMetrics;
+  readonly #store: Store;
   readonly #log: Logger;
   readonly #fetchChain: FetchChain;
 
-  constructor(options: NodeOptions) {
-    const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
-    this.id = options.nodeId ?? newNodeId();
+  private constructor(parts: NodeParts, options: NodeOptions) {
+    ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
+    this.#store = parts.store;
     this.#log = options.log;
     this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer));
-    this.chain = new Chain(rules);
-    this.pool = new MinerPool(options.threads, options.kernel);
-    this.#miner = new Miner(
-      this.chain,
-      this.mempool,
-      this.pool,
-      this.id,
-      options.maxTransactionsPerBlock ?? 10_000,
-      this.#log.child({ component: "miner" }),
-    );
+    this.metrics = new NodeMetrics({
+      chainHeight: () => this.chain.length,
+      mempoolSize: () => this.mempool.size,
+      peers: () => this.peers.ids.length,
+    });
+    this.miner = new Miner({
+      chain: this.chain,
+      mempool: this.mempool,
+      pool: this.pool,
+      nodeId: this.id,
+      maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
+      persist: ({ block, confirmed }) =>
+        this.#store.appendBlock(
+          block,
+          confirmed.map((entry) => entry.seq),
+        ),
+      observe: (search, forged) => this.metrics.jobFinished(search, forged),
+      log: this.#log.child({ component: "miner" }),
+    });
   }
 
-  /** Queues a transaction; returns the index of the block it is meant for. */
-  addTransaction(tx: Transaction): number {
-    this.mempool.add(tx);
-    const index = this.chain.length + 1;
-    this.#log.info({ tx, index, pending: this.mempool.size }, "transaction added");
+  /** Opens the node on its store: the state it kept, checked, or a new genesis. */
+  static async open(options: NodeOptions): Promise<ToyNode> {
+    const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
+    const store = options.store ?? new MemoryStore();
+    const pool = new MinerPool(options.threads, options.kernel);
+    try {
+      const parts = await openState(store, rules, pool, options);
+      await pool.warmUp();
+      return new ToyNode(parts, options);
+    } catch (error) {
+      await pool.close();
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** Queues a transaction durably; returns the index of the block meant to hold it. */
+  async addTransaction(tx: Transaction): Promise<number> {
+    const entry = this.mempool.add(tx);
+    const index = this.miner.indexFor(this.mempool.size - 1);
+    await this.#store.addTransaction(entry);
+    this.#log.debug({ tx, index, pending: this.mempool.size }, "transaction added");
     return index;
   }
 
   mine(): Promise<MinedBlock> {
-    return this.#miner.mine();
+    return this.miner.mine();
   }
 
-  registerNodes(addresses: readonly string[]): number {
+  /** Registers peers durably; returns how many were new. */
+  async registerNodes(addresses: readonly string[]): Promise<number> {
     const added = this.peers.register(addresses);
-    this.#log.info({ added, peers: this.peers.ids }, "nodes registered");
-    return added;
+    await this.#store.addPeers(added);
+    this.#log.info({ added: added.map((peer) => peer.id), peers: this.peers.ids }, "nodes registered");
+    return added.length;
   }
 
   /** Consensus: adopt the longest valid chain of the peers when it is longer than ours. */
@@ -88,14 +178,18 @@ export class ToyNode {
     }
     if (chosen) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
-      this.mempool.replaceAll(pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()));
-      this.#miner.restart();
+      const { removed, added } = this.mempool.replaceAll(
+        pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()),
+      );
+      this.miner.restart();
+      await this.#store.replaceChain(reorg.fork, reorg.added, this.chain.length, removed, added);
       this.#log.info(
         { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: reorg.dropped.length },
         "chain replaced",
       );
     }
     const report = peers.map((peer) => reports.get(peer.id) as PeerReport);
+    this.metrics.peersResolved(report);
     for (const peer of report) {
       if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
     }
@@ -103,7 +197,8 @@ export class ToyNode {
   }
 
   async close(): Promise<void> {
-    this.#miner.restart();
+    this.miner.stop();
     await this.pool.close();
+    await this.#store.close();
   }
 }

@@ -1,11 +1,13 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import { resolveKernel } from "../workers/kernel/index.js";
 import { createApp } from "./api/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { ToyNode } from "./node.js";
+import { LevelStore, MemoryStore } from "./storage/index.js";
 
 export interface RunningNode {
   node: ToyNode;
@@ -15,14 +17,25 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-export type NodeConfig = Omit<Config, "help" | "kernel"> & Partial<Pick<Config, "kernel">>;
+/** The flags a node runs with; kernel, store, mempool cap and peers have defaults (auto, in memory, 100,000, none). */
+export type NodeConfig = Omit<Config, "help" | "kernel" | "dataDir" | "maxPending" | "peers"> &
+  Partial<Pick<Config, "kernel" | "dataDir" | "maxPending" | "peers">>;
 
 /** Builds the node, serves its API, and resolves once it listens. */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
   const kernel = resolveKernel(config.kernel ?? "auto");
   if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");
-  const node = new ToyNode({ difficulty: config.difficulty, threads: config.threads, kernel: kernel.name, log });
+  const store = config.dataDir === undefined ? new MemoryStore() : new LevelStore(resolve(config.dataDir));
+  const node = await ToyNode.open({
+    difficulty: config.difficulty,
+    threads: config.threads,
+    kernel: kernel.name,
+    store,
+    maxPending: config.maxPending,
+    log,
+  });
+  if (config.peers?.length) await node.registerNodes(config.peers);
   const server = createServer(createApp(node, log.child({ component: "api" })).callback());
   server.listen(config.port, config.host);
   try {
@@ -35,7 +48,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   log.info(
-    { url, nodeId: node.id, threads: config.threads, kernel: kernel.name, difficulty: config.difficulty },
+    {
+      url,
+      nodeId: node.id,
+      threads: config.threads,
+      kernel: kernel.name,
+      difficulty: config.difficulty,
+      store: store.location,
+      length: node.chain.length,
+      pending: node.mempool.size,
+      peers: node.peers.ids.length,
+    },
     "node listening",
   );
   return {

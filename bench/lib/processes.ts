@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -38,12 +41,24 @@ async function startServer(script: string, args: string[], urlOf: (line: string)
   };
 }
 
-/** A toychain node on a free port; once it listens, its log lines are drained unread. */
-export function startToychain(flags: string[]): Promise<ServerProcess> {
-  return startServer(CLI, ["--port", "0", ...flags], (line) => {
+/**
+ * A toychain node on a free port with its store in a fresh temporary
+ * directory (durable writes, as in production); once it listens, its log
+ * lines are drained unread.
+ */
+export async function startToychain(flags: string[]): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "toychain-bench-"));
+  const node = await startServer(CLI, ["--port", "0", "--data-dir", dataDir, ...flags], (line) => {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     return entry.msg === "node listening" ? entry.url : undefined;
   });
+  return {
+    ...node,
+    async stop() {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function startBareServer(): Promise<ServerProcess> {

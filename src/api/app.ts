@@ -2,19 +2,22 @@ import type Router from "@koa/router";
 import Koa, { type Middleware } from "koa";
 import bodyParser from "koa-bodyparser";
 import type { Logger } from "../log.js";
+import type { NodeMetrics } from "../metrics/index.js";
 import type { ToyNode } from "../node.js";
+import { mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
 import { routes } from "./routes.js";
 
 export const BODY_LIMIT = "1mb";
 
-/** Logs every request once it is answered. */
-function accessLog(log: Logger): Middleware {
+/** Logs and measures every request once it is answered. */
+function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
     await next();
-    const ms = Number((performance.now() - started).toFixed(2));
-    log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, "request");
+    const ms = performance.now() - started;
+    log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(ms.toFixed(2)) }, "request");
+    metrics.request(ctx.method, ctx._matchedRoute?.toString() ?? "unmatched", ctx.status, ms / 1000);
   };
 }
 
@@ -34,8 +37,9 @@ function unmatched(router: Router): Middleware {
 
 export function createApp(node: ToyNode, log: Logger): Koa {
   const router = routes(node);
+  mountDocs(router);
   const app = new Koa();
-  app.use(accessLog(log));
+  app.use(accessLog(log, node.metrics));
   app.use(errorHandler(log));
   app.use(bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, strict: true }));
   app.use(router.routes());

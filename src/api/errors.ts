@@ -1,6 +1,7 @@
 import type { Middleware } from "koa";
 import type { Logger } from "../log.js";
-import { ReservedSenderError } from "../mempool/index.js";
+import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
+import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError } from "../peers/index.js";
 import { type FieldError, SchemaError } from "../schemas/index.js";
 
@@ -55,6 +56,12 @@ function isParserError(error: unknown): error is ParserError {
   return error instanceof Error && typeof (error as Partial<ParserError>).status === "number";
 }
 
+/** zlib's errors (a corrupt gzip, deflate or br body) carry a Z_ or ERR__ code and no status. */
+function isZlibError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown }).code;
+  return error instanceof Error && typeof code === "string" && /^(Z_|ERR__)/.test(code);
+}
+
 /** The one place where errors become HTTP answers. */
 function toAnswer(error: unknown): Answer {
   if (error instanceof SchemaError) return { status: 400, body: { message: error.message, errors: error.errors } };
@@ -65,10 +72,15 @@ function toAnswer(error: unknown): Answer {
     const errors = [{ field: `nodes.${error.position}`, message: error.reason }];
     return { status: 400, body: { message: error.message, errors } };
   }
+  if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
+  if (error instanceof MinerStoppedError) return { status: 503, body: { message: error.message } };
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
   if (error instanceof RouteNotFoundError) return { status: 404, body: { message: error.message } };
   if (error instanceof MethodNotAllowedError) {
     return { status: 405, body: { message: error.message }, headers: { Allow: error.allowed.join(", ") } };
+  }
+  if (isZlibError(error)) {
+    return { status: 400, body: { message: `The body could not be decompressed: ${error.message}` } };
   }
   if (isParserError(error) && error.status >= 400 && error.status < 500) {
     if (error.type === "entity.too.large") {

@@ -1,13 +1,21 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { ToyNode } from "../node.js";
-import { type Check, checkRegisterNodes, checkTransaction } from "../schemas/index.js";
-import { UnsupportedMediaTypeError } from "./errors.js";
+import { type Check, checkChainQuery, checkRegisterNodes, checkTransaction } from "../schemas/index.js";
+import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 
 /** The JSON body of a request, checked against its schema. */
 function body<T>(ctx: Context, check: Check<T>): T {
   if (!ctx.is("application/json")) throw new UnsupportedMediaTypeError(ctx.get("content-type"));
   return check(ctx.request.body);
+}
+
+/**
+ * GET routes that change state (mining, consensus) must not run for HEAD,
+ * which the router otherwise answers with the GET handler.
+ */
+function getOnly(ctx: Context): void {
+  if (ctx.method !== "GET") throw new MethodNotAllowedError(ctx.method, ctx.path, ["GET"]);
 }
 
 /** Every endpoint of the walkthrough, plus /transactions/pending. */
@@ -18,8 +26,8 @@ export function routes(node: ToyNode): Router {
     ctx.body = { message: `toychain node ${node.id}: try every endpoint at /docs or /redoc` };
   });
 
-  router.post("/transactions/new", (ctx) => {
-    const index = node.addTransaction(body(ctx, checkTransaction));
+  router.post("/transactions/new", async (ctx) => {
+    const index = await node.addTransaction(body(ctx, checkTransaction));
     ctx.body = {
       message: `Transaction added to the list of current transactions and will be mined into the block at index ${index}`,
     };
@@ -31,6 +39,7 @@ export function routes(node: ToyNode): Router {
   });
 
   router.get("/mine", async (ctx) => {
+    getOnly(ctx);
     const { block } = await node.mine();
     ctx.body = {
       message: "New Block Forged",
@@ -42,20 +51,62 @@ export function routes(node: ToyNode): Router {
   });
 
   router.get("/chain", (ctx) => {
+    const { from, limit } = checkChainQuery({ ...ctx.query });
     ctx.type = "application/json";
-    ctx.body = node.chain.toJSON();
+    if (from === undefined && limit === undefined) {
+      ctx.body = node.chain.toJSON();
+      return;
+    }
+    const start = (from ?? 1) - 1;
+    const blocks = node.chain.blocks.slice(start, limit === undefined ? undefined : start + limit);
+    ctx.body = JSON.stringify({ chain: blocks, length: node.chain.length });
   });
 
-  router.post("/nodes/register", (ctx) => {
-    const added = node.registerNodes(body(ctx, checkRegisterNodes).nodes);
+  router.post("/nodes/register", async (ctx) => {
+    const added = await node.registerNodes(body(ctx, checkRegisterNodes).nodes);
     ctx.body = { message: `${added} new nodes have been successfully added`, total_nodes: node.peers.ids };
   });
 
   router.get("/nodes/resolve", async (ctx) => {
+    getOnly(ctx);
     const { replaced, chain, peers } = await node.resolve();
     ctx.body = replaced
       ? { message: "Our chain was replaced", new_chain: chain, peers }
       : { message: "Our chain is authoritative", chain, peers };
+  });
+
+  router.get("/stats", (ctx) => {
+    const { job, recent } = node.miner;
+    const finished = recent.reduce((sum, j) => ({ hashes: sum.hashes + j.hashes, seconds: sum.seconds + j.seconds }), {
+      hashes: 0,
+      seconds: 0,
+    });
+    ctx.body = {
+      node_id: node.id,
+      chain_length: node.chain.length,
+      difficulty: node.chain.rules.difficulty,
+      threads: node.pool.threads,
+      kernel: node.pool.kernel,
+      pending_transactions: node.mempool.size,
+      peers: node.peers.ids,
+      job: job
+        ? { index: job.index, hashes: job.control.hashes, elapsed_seconds: (performance.now() - job.startedAt) / 1000 }
+        : null,
+      hashes_per_second: finished.seconds > 0 ? finished.hashes / finished.seconds : 0,
+      recent_jobs: recent.map((j) => ({
+        index: j.index,
+        forged: j.forged,
+        hashes: j.hashes,
+        seconds: j.seconds,
+        hashes_per_second: j.hashesPerSecond,
+        winner: j.winner,
+      })),
+    };
+  });
+
+  router.get("/metrics", async (ctx) => {
+    ctx.type = node.metrics.registry.contentType;
+    ctx.body = await node.metrics.registry.metrics();
   });
 
   return router;

@@ -1,3 +1,3 @@
-export { ReservedSenderError } from "./errors.js";
-export { Mempool } from "./mempool.js";
+export { MempoolFullError, ReservedSenderError } from "./errors.js";
+export { Mempool, type PendingEntry } from "./mempool.js";
 export { pendingAfterReorg } from "./reconcile.js";

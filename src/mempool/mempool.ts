@@ -1,37 +1,60 @@
 import { REWARD_SENDER } from "../chain/genesis.js";
 import type { Transaction } from "../chain/types.js";
-import { ReservedSenderError } from "./errors.js";
+import { MempoolFullError, ReservedSenderError } from "./errors.js";
 
-/** Transactions waiting for a block, in arrival order. */
+/** A pending transaction and its place in arrival order, which is also its storage key. */
+export interface PendingEntry {
+  seq: number;
+  tx: Transaction;
+}
+
+/** Transactions waiting for a block, in arrival order, each with its sequence number. */
 export class Mempool {
-  #txs: Transaction[] = [];
+  #entries: PendingEntry[];
+  #nextSeq: number;
+
+  constructor(
+    readonly capacity: number,
+    entries: PendingEntry[] = [],
+  ) {
+    this.#entries = entries;
+    this.#nextSeq = (entries[entries.length - 1]?.seq ?? 0) + 1;
+  }
 
   get size(): number {
-    return this.#txs.length;
+    return this.#entries.length;
   }
 
-  list(): readonly Transaction[] {
-    return this.#txs;
+  list(): Transaction[] {
+    return this.#entries.map((entry) => entry.tx);
   }
 
-  add(tx: Transaction): void {
+  add(tx: Transaction): PendingEntry {
     if (tx.sender === REWARD_SENDER) throw new ReservedSenderError(tx.sender);
-    this.#txs.push({ sender: tx.sender, recipient: tx.recipient, amount: tx.amount });
+    if (this.#entries.length >= this.capacity) throw new MempoolFullError(this.capacity);
+    const entry = { seq: this.#nextSeq++, tx: { sender: tx.sender, recipient: tx.recipient, amount: tx.amount } };
+    this.#entries.push(entry);
+    return entry;
   }
 
-  /** The oldest `limit` transactions, for the next block. */
-  peek(limit: number): Transaction[] {
-    return this.#txs.slice(0, limit);
+  /** The oldest `limit` entries, for the next block. */
+  peek(limit: number): PendingEntry[] {
+    return this.#entries.slice(0, limit);
   }
 
-  /** Removes transactions that a block of ours has just confirmed (they are still the oldest). */
-  confirm(included: readonly Transaction[]): void {
-    const kept = included.every((tx, i) => this.#txs[i] === tx);
-    if (!kept) throw new Error("confirmed transactions are not the oldest pending ones");
-    this.#txs.splice(0, included.length);
+  /** Removes the entries a block of ours has just confirmed (still the oldest); returns their seqs. */
+  confirm(included: readonly PendingEntry[]): number[] {
+    if (!included.every((entry, i) => this.#entries[i] === entry)) {
+      throw new Error("confirmed transactions are not the oldest pending ones");
+    }
+    this.#entries.splice(0, included.length);
+    return included.map((entry) => entry.seq);
   }
 
-  replaceAll(txs: Transaction[]): void {
-    this.#txs = txs;
+  /** Swaps the whole content (after a reorganisation); returns the seqs removed and the entries added. */
+  replaceAll(txs: readonly Transaction[]): { removed: number[]; added: PendingEntry[] } {
+    const removed = this.#entries.map((entry) => entry.seq);
+    this.#entries = txs.map((tx) => ({ seq: this.#nextSeq++, tx }));
+    return { removed, added: this.#entries };
   }
 }

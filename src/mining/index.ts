@@ -1,4 +1,5 @@
 export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
+export { MinerStoppedError } from "./errors.js";
 export type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
-export { type MinedBlock, Miner } from "./miner.js";
+export { type JobStats, type MinedBlock, Miner, type MinerDeps } from "./miner.js";
 export { defaultThreads, MinerPool } from "./pool.js";

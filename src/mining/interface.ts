@@ -1,4 +1,5 @@
 import type { KernelName } from "../../workers/kernel/index.js";
+import type { Block, NetworkRules } from "../chain/index.js";
 
 /** What every worker of a pool knows from its start. */
 export interface MinerWorkerData {
@@ -35,3 +36,12 @@ export interface SearchResult {
   /** From the find to the last worker stopped, in ms (0 when nothing was found). */
   stopLatencyMs: number;
 }
+
+/** A segment of a long chain to check in a worker: its first block is the previous segment's last. */
+export interface SegmentTask {
+  blocks: Block[];
+  rules: NetworkRules;
+}
+
+/** The hashes of the segment's checked blocks, or the rule the segment broke. */
+export type SegmentOutcome = { hashes: string[] } | { reason: string; blockIndex: number | undefined };

@@ -1,13 +1,49 @@
 import type { Logger } from "pino";
-import { type Block, type BlockTemplate, type Chain, powHeader, rewardFor } from "../chain/index.js";
-import type { Mempool } from "../mempool/index.js";
-import { JobControl } from "./control.js";
+import { type Block, type Chain, powHeader, rewardFor } from "../chain/index.js";
+import type { Mempool, PendingEntry } from "../mempool/index.js";
+import { CANCELLED, JobControl } from "./control.js";
+import { MinerStoppedError } from "./errors.js";
 import type { SearchResult } from "./interface.js";
 import type { MinerPool } from "./pool.js";
 
 export interface MinedBlock {
   block: Block;
+  /** The pending entries the block confirmed. */
+  confirmed: PendingEntry[];
   search: SearchResult;
+}
+
+/** A finished job, as /stats shows it. */
+export interface JobStats {
+  index: number;
+  forged: boolean;
+  hashes: number;
+  seconds: number;
+  hashesPerSecond: number;
+  winner: number | null;
+}
+
+export interface MinerDeps {
+  chain: Chain;
+  mempool: Mempool;
+  pool: MinerPool;
+  nodeId: string;
+  maxTransactionsPerBlock: number;
+  /** Makes a forged block durable; the request is answered after it. */
+  persist: (mined: MinedBlock) => Promise<void>;
+  /** Told of every finished job, forged or restarted. */
+  observe: (search: SearchResult, forged: boolean) => void;
+  log: Logger;
+}
+
+const RECENT_JOBS = 20;
+
+/** The job running now: what it mines, and the memory that stops it. */
+interface RunningJob {
+  index: number;
+  transactions: number;
+  control: JobControl;
+  startedAt: number;
 }
 
 /**
@@ -17,16 +53,23 @@ export interface MinedBlock {
  */
 export class Miner {
   #queue: Promise<unknown> = Promise.resolve();
-  #job: JobControl | undefined;
+  #job: RunningJob | undefined;
+  #stopped = false;
+  readonly #recent: JobStats[] = [];
+  readonly #deps: MinerDeps;
 
-  constructor(
-    private readonly chain: Chain,
-    private readonly mempool: Mempool,
-    private readonly pool: MinerPool,
-    private readonly nodeId: string,
-    private readonly maxTransactionsPerBlock: number,
-    private readonly log: Logger,
-  ) {}
+  constructor(deps: MinerDeps) {
+    this.#deps = deps;
+  }
+
+  get job(): Readonly<RunningJob> | undefined {
+    return this.#job;
+  }
+
+  /** The last finished jobs, newest last. */
+  get recent(): readonly JobStats[] {
+    return this.#recent;
+  }
 
   /** Mines the next block; resolves when it is on the chain. */
   mine(): Promise<MinedBlock> {
@@ -35,43 +78,80 @@ export class Miner {
     return turn;
   }
 
+  /**
+   * The index of the block that will hold the pending transaction at
+   * `position` (0-based, arrival order): the running job has already chosen
+   * its transactions, and each block takes at most maxTransactionsPerBlock.
+   */
+  indexFor(position: number): number {
+    const { chain, maxTransactionsPerBlock } = this.#deps;
+    const taken = this.#job?.transactions ?? 0;
+    if (position < taken) return chain.tip.index + 1;
+    const next = chain.tip.index + 1 + (this.#job ? 1 : 0);
+    return next + Math.floor((position - taken) / maxTransactionsPerBlock);
+  }
+
   /** Stops the running job, which then restarts on the current tip. */
   restart(): void {
-    this.#job?.cancel();
+    this.#job?.control.cancel();
+  }
+
+  /** Stops mining for good: the running and queued requests fail with MinerStoppedError. */
+  stop(): void {
+    this.#stopped = true;
+    this.restart();
+  }
+
+  #record(search: SearchResult, index: number, forged: boolean): void {
+    const hashesPerSecond = search.seconds > 0 ? search.hashes / search.seconds : 0;
+    this.#recent.push({
+      index,
+      forged,
+      hashes: search.hashes,
+      seconds: search.seconds,
+      hashesPerSecond,
+      winner: search.winner,
+    });
+    if (this.#recent.length > RECENT_JOBS) this.#recent.shift();
+    this.#deps.observe(search, forged);
   }
 
   async #mineOnTip(): Promise<MinedBlock> {
-    const { difficulty } = this.chain.rules;
+    const { chain, mempool, pool, nodeId, maxTransactionsPerBlock, persist, log } = this.#deps;
+    const { difficulty } = chain.rules;
     for (;;) {
-      const parentHash = this.chain.tipHash;
-      const included = this.mempool.peek(this.maxTransactionsPerBlock);
-      const template: BlockTemplate = {
-        index: this.chain.tip.index + 1,
-        timestamp: Date.now() / 1000,
-        transactions: [...included, rewardFor(this.nodeId)],
-        previous_hash: parentHash,
-      };
-      this.#job = new JobControl();
-      const search = await this.pool.search(powHeader(template), difficulty, this.#job);
-      this.#job = undefined;
-      const { nonce } = search;
-      if (nonce === null || this.chain.tipHash !== parentHash) {
-        this.log.info(
-          { index: template.index, hashes: search.hashes },
-          nonce === null && this.chain.tipHash === parentHash
-            ? "nonce space spent without a proof; retrying with a new timestamp"
-            : "the tip moved during the job; mining again on the new tip",
-        );
+      if (this.#stopped) throw new MinerStoppedError();
+      const parentHash = chain.tipHash;
+      const index = chain.tip.index + 1;
+      const included = mempool.peek(maxTransactionsPerBlock);
+      const timestamp = Date.now() / 1000;
+      const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
+      const control = new JobControl();
+      this.#job = { index, transactions: included.length, control, startedAt: performance.now() };
+      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash });
+      const search = await pool.search(header, difficulty, control).finally(() => {
+        this.#job = undefined;
+      });
+      if (search.nonce === null || chain.tipHash !== parentHash) {
+        if (this.#stopped) throw new MinerStoppedError();
+        const why =
+          control.state === CANCELLED || chain.tipHash !== parentHash
+            ? "the tip moved during the job; mining again on the new tip"
+            : "nonce space spent without a proof; mining again with a new timestamp";
+        this.#record(search, index, false);
+        log.info({ index, hashes: search.hashes }, why);
         continue;
       }
-      const { index, timestamp, transactions, previous_hash } = template;
-      const block: Block = { index, timestamp, transactions, proof: nonce, previous_hash };
-      this.chain.append(block);
-      this.mempool.confirm(included);
-      this.log.info(
+      const block: Block = { index, timestamp, transactions, proof: search.nonce, previous_hash: parentHash };
+      chain.append(block);
+      mempool.confirm(included);
+      const mined = { block, confirmed: included, search };
+      await persist(mined);
+      this.#record(search, index, true);
+      log.info(
         {
-          index: block.index,
-          threads: this.pool.threads,
+          index,
+          threads: pool.threads,
           difficulty,
           kernel: search.kernel,
           hashes: search.hashes,
@@ -79,11 +159,11 @@ export class Miner {
           mhps: Number((search.hashes / search.seconds / 1e6).toFixed(2)),
           winner: search.winner,
           stopLatencyMs: Number(search.stopLatencyMs.toFixed(3)),
-          transactions: block.transactions.length,
+          transactions: transactions.length,
         },
         "block forged",
       );
-      return { block, search };
+      return mined;
     }
   }
 }

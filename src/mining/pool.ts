@@ -1,10 +1,22 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
-import type { JobControl } from "./control.js";
-import type { MinerWorkerData, SearchOutcome, SearchResult, SearchTask } from "./interface.js";
+import { type Block, checkGenesis, InvalidChainError, type NetworkRules, validateChain } from "../chain/index.js";
+import { JobControl } from "./control.js";
+import type {
+  MinerWorkerData,
+  SearchOutcome,
+  SearchResult,
+  SearchTask,
+  SegmentOutcome,
+  SegmentTask,
+} from "./interface.js";
 
 const WORKER = new URL("../../workers/miner.js", import.meta.url).href;
+const VALIDATOR = new URL("../../workers/validate.js", import.meta.url).href;
+
+/** Below this many blocks a chain is checked on the calling thread: shipping it costs more. */
+export const PARALLEL_VALIDATION_MIN = 2048;
 
 export const defaultThreads = (): number => availableParallelism();
 
@@ -13,7 +25,7 @@ export const defaultThreads = (): number => availableParallelism();
  * the tasks share a JobControl, so they split the nonce space and stop together.
  */
 export class MinerPool {
-  readonly #piscina: Piscina<SearchTask, SearchOutcome>;
+  readonly #piscina: Piscina;
 
   constructor(
     readonly threads: number,
@@ -33,11 +45,11 @@ export class MinerPool {
   /** Searches a proof for `header`; resolves once every worker has stopped. */
   async search(header: string, difficulty: number, control: JobControl): Promise<SearchResult> {
     const started = performance.now();
-    const outcomes = await Promise.all(
+    const outcomes = (await Promise.all(
       Array.from({ length: this.threads }, (_, worker) =>
-        this.#piscina.run({ header, difficulty, control: control.buffer, worker }),
+        this.#piscina.run({ header, difficulty, control: control.buffer, worker } satisfies SearchTask),
       ),
-    );
+    )) as SearchOutcome[];
     const seconds = (performance.now() - started) / 1000;
     const winner = outcomes.find((o) => o.nonce !== null);
     const lastStop = Math.max(...outcomes.map((o) => o.stoppedAt));
@@ -49,6 +61,33 @@ export class MinerPool {
       seconds,
       stopLatencyMs: winner ? Math.max(0, lastStop - winner.stoppedAt) : 0,
     };
+  }
+
+  /** Starts every worker and loads its kernel, so the first real job is not slowed by it. */
+  async warmUp(): Promise<void> {
+    await this.search("0".repeat(64), 1, new JobControl());
+  }
+
+  /**
+   * validateChain, spread over the workers for a long chain: each checks one
+   * segment's links and proofs, and this thread checks the genesis.
+   */
+  async validateChain(blocks: Block[], rules: NetworkRules): Promise<string[]> {
+    if (blocks.length < PARALLEL_VALIDATION_MIN) return validateChain(blocks, rules);
+    const genesis = checkGenesis(blocks, rules);
+    const size = Math.ceil((blocks.length - 1) / this.threads);
+    const segments = Array.from({ length: this.threads }, (_, i) => blocks.slice(i * size, (i + 1) * size + 1));
+    const outcomes = (await Promise.all(
+      segments.map((segment) =>
+        this.#piscina.run({ blocks: segment, rules } satisfies SegmentTask, { filename: VALIDATOR }),
+      ),
+    )) as SegmentOutcome[];
+    const hashes = [genesis];
+    for (const outcome of outcomes) {
+      if ("reason" in outcome) throw new InvalidChainError(outcome.reason, outcome.blockIndex);
+      hashes.push(...outcome.hashes);
+    }
+    return hashes;
   }
 
   async close(): Promise<void> {

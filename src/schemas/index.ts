@@ -1,7 +1,9 @@
+export * from "./responses.js";
 export * from "./schemas.js";
 export {
   type Check,
   checkChain,
+  checkChainQuery,
   checkRegisterNodes,
   checkTransaction,
   type FieldError,

@@ -85,3 +85,26 @@ export const chainSchema: JSONSchemaType<ChainBody> = {
     length: { type: "integer", minimum: 1 },
   },
 };
+
+export interface ChainQuery {
+  from?: number;
+  limit?: number;
+}
+
+export const MAX_PAGE = 10_000;
+
+export const chainQuerySchema: JSONSchemaType<ChainQuery> = {
+  $id: "ChainQuery",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    from: { type: "integer", minimum: 1, nullable: true, description: "Index of the first block (default 1)" },
+    limit: {
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_PAGE,
+      nullable: true,
+      description: `Blocks at most (1-${MAX_PAGE}; default: to the tip)`,
+    },
+  },
+};

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from "ajv";
-import { blockSchema, chainSchema, registerNodesSchema, transactionSchema } from "./schemas.js";
+import { blockSchema, chainQuerySchema, chainSchema, registerNodesSchema, transactionSchema } from "./schemas.js";
 
 /** One problem found in a payload: where (a field path) and what. */
 export interface FieldError {
@@ -20,6 +20,8 @@ export class SchemaError extends Error {
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true });
 ajv.addSchema([transactionSchema, blockSchema]);
+/** Query strings are text: this instance turns "5" into 5 where the schema wants a number. */
+const queryAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
 
 function toFieldError(error: ErrorObject): FieldError {
   const path = error.instancePath.slice(1).replaceAll("/", ".");
@@ -38,8 +40,8 @@ function toFieldError(error: ErrorObject): FieldError {
 /** A validator that returns the typed value or throws a SchemaError naming every bad field. */
 export type Check<T> = (value: unknown) => T;
 
-function checker<T>(schema: JSONSchemaType<T>, what: string): Check<T> {
-  const validate: ValidateFunction<T> = ajv.compile(schema);
+function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv): Check<T> {
+  const validate: ValidateFunction<T> = compiler.compile(schema);
   return (value) => {
     if (validate(value)) return value;
     throw new SchemaError(what, (validate.errors ?? []).map(toFieldError));
@@ -49,3 +51,4 @@ function checker<T>(schema: JSONSchemaType<T>, what: string): Check<T> {
 export const checkTransaction = checker(transactionSchema, "transaction");
 export const checkRegisterNodes = checker(registerNodesSchema, "node list");
 export const checkChain = checker(chainSchema, "chain");
+export const checkChainQuery = checker(chainQuerySchema, "query", queryAjv);

@@ -1,0 +1,371 @@
+/**
+ * The API's OpenAPI 3.1 document, built from the very ajv schema objects that
+ * validate its requests (and those of its answers): a pure function, schemas
+ * in, document out. Every schema that has an `$id` becomes a component, and
+ * wherever one is embedded in another it becomes a `$ref` to it.
+ */
+
+/** A JSON Schema, as ajv takes it and as OpenAPI 3.1 shows it. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+/** The schemas the document is built from; each must have an `$id`. */
+export interface ApiSchemas {
+  transaction: JsonSchema;
+  registerNodes: JsonSchema;
+  block: JsonSchema;
+  chain: JsonSchema;
+  chainQuery: JsonSchema;
+  message: JsonSchema;
+  error: JsonSchema;
+  pending: JsonSchema;
+  mined: JsonSchema;
+  chainPage: JsonSchema;
+  registered: JsonSchema;
+  replaced: JsonSchema;
+  authoritative: JsonSchema;
+  stats: JsonSchema;
+}
+
+/** A type, not an interface, so that it is also a JsonSchema. */
+export type Reference = { $ref: string };
+
+export interface MediaType {
+  schema: JsonSchema;
+  example?: unknown;
+}
+
+export interface ResponseObject {
+  description: string;
+  content?: Record<string, MediaType>;
+}
+
+export interface RequestBody {
+  required: boolean;
+  content: Record<string, MediaType>;
+}
+
+export interface Parameter {
+  name: string;
+  in: "query";
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+export interface Operation {
+  tags: string[];
+  operationId: string;
+  summary: string;
+  description?: string;
+  parameters?: Parameter[];
+  requestBody?: RequestBody;
+  responses: Record<string, ResponseObject | Reference>;
+}
+
+export type Method = "get" | "post";
+export type PathItem = Partial<Record<Method, Operation>>;
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  servers: { url: string; description: string }[];
+  tags: { name: string; description: string }[];
+  paths: Record<string, PathItem>;
+  components: { schemas: Record<string, JsonSchema>; responses: Record<string, ResponseObject> };
+}
+
+/** Keywords whose value is a map of name → subschema. */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+/** Keywords whose value is a subschema or a list of them. */
+const SUBSCHEMAS = new Set([
+  "items",
+  "prefixItems",
+  "additionalItems",
+  "additionalProperties",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+  "propertyNames",
+  "contains",
+  "not",
+  "if",
+  "then",
+  "else",
+  "allOf",
+  "anyOf",
+  "oneOf",
+]);
+
+const isSchema = (value: unknown): value is JsonSchema =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const idOf = (schema: JsonSchema): string | undefined => (typeof schema.$id === "string" ? schema.$id : undefined);
+
+function idOrThrow(schema: JsonSchema): string {
+  const id = idOf(schema);
+  if (id === undefined) throw new Error(`A schema given to the OpenAPI document has no $id: ${JSON.stringify(schema)}`);
+  return id;
+}
+
+const refTo = (id: string): Reference => ({ $ref: `#/components/schemas/${id}` });
+
+/** Applies `fn` to every subschema directly under `schema`, keeping every other keyword as it is. */
+function mapSubschemas(schema: JsonSchema, fn: (sub: JsonSchema) => JsonSchema): Record<string, unknown> {
+  const each = (value: unknown): unknown => (isSchema(value) ? fn(value) : structuredClone(value));
+  const out: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (SCHEMA_MAPS.has(keyword) && isSchema(value)) {
+      out[keyword] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, each(sub)]));
+    } else if (SUBSCHEMAS.has(keyword)) {
+      out[keyword] = Array.isArray(value) ? value.map(each) : each(value);
+    } else {
+      out[keyword] = structuredClone(value);
+    }
+  }
+  return out;
+}
+
+/** The subschemas directly under `schema`. */
+function subschemasOf(schema: JsonSchema): JsonSchema[] {
+  return Object.entries(schema)
+    .flatMap(([keyword, value]): unknown[] => {
+      if (SCHEMA_MAPS.has(keyword) && isSchema(value)) return Object.values(value);
+      return SUBSCHEMAS.has(keyword) ? [value].flat() : [];
+    })
+    .filter(isSchema);
+}
+
+/** Every schema with an `$id` under the given ones (themselves included), by id; one id, one schema. */
+function collectById(roots: JsonSchema[]): Map<string, JsonSchema> {
+  const found = new Map<string, JsonSchema>();
+  const visit = (schema: JsonSchema): void => {
+    const id = idOf(schema);
+    if (id !== undefined) {
+      const known = found.get(id);
+      if (known !== undefined) {
+        if (JSON.stringify(known) !== JSON.stringify(schema))
+          throw new Error(`Two different schemas have the $id "${id}"`);
+        return;
+      }
+      found.set(id, schema);
+    }
+    subschemasOf(schema).forEach(visit);
+  };
+  roots.forEach(visit);
+  return found;
+}
+
+/**
+ * An ajv schema as OpenAPI 3.1 (JSON Schema 2020-12) shows it: no `$id`,
+ * embedded schemas that have one as `$ref`s, and ajv's `nullable: true` as a
+ * "null" member of `type` (and of `enum`).
+ */
+export function toOpenApiSchema(schema: JsonSchema): JsonSchema {
+  const convert = (sub: JsonSchema): JsonSchema => {
+    const id = idOf(sub);
+    return id === undefined ? toOpenApiSchema(sub) : refTo(id);
+  };
+  const { $id: _id, nullable, ...rest } = mapSubschemas(schema, convert);
+  if (nullable !== true) return rest;
+  const types: unknown[] = Array.isArray(rest.type) ? rest.type : [rest.type];
+  const values: unknown[] | undefined = Array.isArray(rest.enum) ? rest.enum : undefined;
+  const nullableEnum = values === undefined ? {} : { enum: [...values, null] };
+  return { ...rest, type: [...types, "null"], ...nullableEnum };
+}
+
+/**
+ * A query string's fields as parameters. A field's `nullable` only tells ajv
+ * that it may be absent, which `required` says here: a query string has no null.
+ */
+function queryParameters(schema: JsonSchema): Parameter[] {
+  const properties = isSchema(schema.properties) ? schema.properties : {};
+  const required: unknown[] = Array.isArray(schema.required) ? schema.required : [];
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, nullable: _nullable, ...rest } = isSchema(property) ? property : {};
+    return {
+      name,
+      in: "query",
+      required: required.includes(name),
+      ...(typeof description === "string" ? { description } : {}),
+      schema: toOpenApiSchema(rest),
+    };
+  });
+}
+
+const firstExample = (schema: JsonSchema): { example?: unknown } =>
+  Array.isArray(schema.examples) && schema.examples.length > 0 ? { example: structuredClone(schema.examples[0]) } : {};
+
+/** A JSON request body of this schema, with its first example prefilled. */
+function jsonBody(schema: JsonSchema): RequestBody {
+  return {
+    required: true,
+    content: { "application/json": { schema: refTo(idOrThrow(schema)), ...firstExample(schema) } },
+  };
+}
+
+/** A JSON answer of this schema (or of any of several). */
+function jsonAnswer(description: string, schemas: JsonSchema[], example?: unknown): ResponseObject {
+  const refs = schemas.map((schema) => refTo(idOrThrow(schema)));
+  const schema = refs.length === 1 && refs[0] !== undefined ? refs[0] : { oneOf: refs };
+  return { description, content: { "application/json": { schema, ...(example === undefined ? {} : { example }) } } };
+}
+
+const errorRef = (name: string): Reference => ({ $ref: `#/components/responses/${name}` });
+
+/** The error answers, each with the error body; operations refer to them by name. */
+function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
+  const answer = (description: string): ResponseObject => jsonAnswer(description, [error]);
+  return {
+    BadRequest: answer("The body or query breaks its schema (`errors` names each field), or the JSON is malformed"),
+    NotFound: answer("No endpoint has this path"),
+    MethodNotAllowed: answer("The path exists, but not for this method; the Allow header lists those it has"),
+    PayloadTooLarge: answer("The body is larger than the node accepts (1 MB)"),
+    UnsupportedMediaType: answer('The body is not sent as "Content-Type: application/json"'),
+    TooManyRequests: answer("The mempool is full: retry once a block has been mined"),
+    ServiceUnavailable: answer("The node is shutting down"),
+  };
+}
+
+const bodyErrors = {
+  400: errorRef("BadRequest"),
+  413: errorRef("PayloadTooLarge"),
+  415: errorRef("UnsupportedMediaType"),
+};
+
+function paths(s: ApiSchemas): Record<string, PathItem> {
+  return {
+    "/": {
+      get: {
+        tags: ["node"],
+        operationId: "home",
+        summary: "Greeting",
+        description: "Names the node and points to these pages.",
+        responses: { 200: jsonAnswer("The node's greeting", [s.message]) },
+      },
+    },
+    "/transactions/new": {
+      post: {
+        tags: ["transactions"],
+        operationId: "newTransaction",
+        summary: "Add a transaction",
+        description: 'Queues the transaction for the next block. Sender "0" is reserved for mining rewards.',
+        requestBody: jsonBody(s.transaction),
+        responses: {
+          200: jsonAnswer("Queued, with the index of the block it will be mined into", [s.message], {
+            message:
+              "Transaction added to the list of current transactions and will be mined into the block at index 2",
+          }),
+          ...bodyErrors,
+          429: errorRef("TooManyRequests"),
+        },
+      },
+    },
+    "/transactions/pending": {
+      get: {
+        tags: ["transactions"],
+        operationId: "pendingTransactions",
+        summary: "List the pending transactions",
+        responses: { 200: jsonAnswer("The transactions waiting for the next block", [s.pending]) },
+      },
+    },
+    "/mine": {
+      get: {
+        tags: ["mining"],
+        operationId: "mine",
+        summary: "Mine a block",
+        description:
+          "Searches a proof of work for a block of the pending transactions plus this node's reward, on every mining thread. Concurrent requests queue: each mines the next block at its turn.",
+        responses: {
+          200: jsonAnswer("The block forged", [s.mined]),
+          405: errorRef("MethodNotAllowed"),
+          503: errorRef("ServiceUnavailable"),
+        },
+      },
+    },
+    "/chain": {
+      get: {
+        tags: ["chain"],
+        operationId: "chain",
+        summary: "Get the chain",
+        description: "The whole chain, or the blocks that `from` and `limit` select.",
+        parameters: queryParameters(s.chainQuery),
+        responses: { 200: jsonAnswer("The blocks and the chain's length", [s.chainPage]), 400: errorRef("BadRequest") },
+      },
+    },
+    "/nodes/register": {
+      post: {
+        tags: ["nodes"],
+        operationId: "registerNodes",
+        summary: "Register peers",
+        description: "Adds nodes to this node's peers; /nodes/resolve compares chains with them.",
+        requestBody: jsonBody(s.registerNodes),
+        responses: { 200: jsonAnswer("How many were new, and every peer", [s.registered]), ...bodyErrors },
+      },
+    },
+    "/nodes/resolve": {
+      get: {
+        tags: ["nodes"],
+        operationId: "resolve",
+        summary: "Resolve conflicts",
+        description:
+          "Fetches every peer's chain and adopts the longest valid one when it is longer than ours; reports each peer.",
+        responses: {
+          200: jsonAnswer("Whether our chain was replaced, the chain kept, and each peer's verdict", [
+            s.replaced,
+            s.authoritative,
+          ]),
+          405: errorRef("MethodNotAllowed"),
+        },
+      },
+    },
+    "/stats": {
+      get: {
+        tags: ["node"],
+        operationId: "stats",
+        summary: "Node statistics",
+        description: "The node's state and mining: the running job and the hash rate of recent jobs.",
+        responses: { 200: jsonAnswer("The node's statistics", [s.stats]) },
+      },
+    },
+    "/metrics": {
+      get: {
+        tags: ["node"],
+        operationId: "metrics",
+        summary: "Prometheus metrics",
+        responses: {
+          200: {
+            description: "Prometheus text exposition format",
+            content: { "text/plain; version=0.0.4; charset=utf-8": { schema: { type: "string" } } },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the node's API. */
+export function openApiDocument(schemas: ApiSchemas, version: string): OpenApiDocument {
+  const components = collectById(Object.values(schemas));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "toychain",
+      version,
+      description:
+        'A proof-of-work blockchain node. Errors answer JSON `{"message", "errors"?}`; an unknown path gets 404, a wrong method 405.',
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    servers: [{ url: "/", description: "This node" }],
+    tags: [
+      { name: "transactions", description: "Pending transactions" },
+      { name: "mining", description: "Proof of work" },
+      { name: "chain", description: "The blocks" },
+      { name: "nodes", description: "Peers and consensus" },
+      { name: "node", description: "This node" },
+    ],
+    paths: paths(schemas),
+    components: {
+      schemas: Object.fromEntries([...components].map(([id, schema]) => [id, toOpenApiSchema(schema)])),
+      responses: errorResponses(schemas.error),
+    },
+  };
+}

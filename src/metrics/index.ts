@@ -1,0 +1,83 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { PeerReport } from "../consensus/index.js";
+import type { SearchResult } from "../mining/index.js";
+
+/** What the metrics read from the node at each scrape. */
+export interface NodeGauges {
+  chainHeight(): number;
+  mempoolSize(): number;
+  peers(): number;
+}
+
+/** The node's Prometheus metrics (GET /metrics), with Node's process metrics. */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly #hashes: Counter;
+  readonly #blocks: Counter;
+  readonly #hashrate: Gauge;
+  readonly #resolves: Counter<"peer" | "verdict">;
+  readonly #http: Histogram<"method" | "route" | "status">;
+
+  constructor(gauges: NodeGauges) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "toychain_process_" });
+    this.#hashes = new Counter({ name: "toychain_hashes_total", help: "Nonces tried by mining jobs", registers });
+    this.#blocks = new Counter({ name: "toychain_blocks_mined_total", help: "Blocks forged by this node", registers });
+    this.#hashrate = new Gauge({
+      name: "toychain_hashrate_hashes_per_second",
+      help: "Hash rate of the last finished mining job",
+      registers,
+    });
+    new Gauge({
+      name: "toychain_chain_height",
+      help: "Blocks in the chain, genesis included",
+      registers,
+      collect() {
+        this.set(gauges.chainHeight());
+      },
+    });
+    new Gauge({
+      name: "toychain_mempool_size",
+      help: "Pending transactions",
+      registers,
+      collect() {
+        this.set(gauges.mempoolSize());
+      },
+    });
+    new Gauge({
+      name: "toychain_peers",
+      help: "Registered peers",
+      registers,
+      collect() {
+        this.set(gauges.peers());
+      },
+    });
+    this.#resolves = new Counter({
+      name: "toychain_resolve_peer_outcomes_total",
+      help: "Consensus outcomes per peer: adopted, not longer, outrun, invalid, unreachable",
+      labelNames: ["peer", "verdict"],
+      registers,
+    });
+    this.#http = new Histogram({
+      name: "toychain_http_request_duration_seconds",
+      help: "HTTP request latency by route",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers,
+    });
+  }
+
+  jobFinished(search: SearchResult, forged: boolean): void {
+    this.#hashes.inc(search.hashes);
+    if (search.seconds > 0) this.#hashrate.set(search.hashes / search.seconds);
+    if (forged) this.#blocks.inc();
+  }
+
+  peersResolved(reports: readonly PeerReport[]): void {
+    for (const { node, verdict } of reports) this.#resolves.inc({ peer: node, verdict });
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.#http.observe({ method, route, status: String(status) }, seconds);
+  }
+}

@@ -1,0 +1,240 @@
+import type { JSONSchemaType, SchemaObject } from "ajv";
+import type { ErrorBody } from "../api/errors.js";
+import type { Block, Transaction } from "../chain/types.js";
+import type { PeerReport } from "../consensus/index.js";
+import { blockSchema, transactionSchema } from "./schemas.js";
+
+/**
+ * The schemas of the API's answers, beside those of its requests: the OpenAPI
+ * document shows them, and the docs test checks the node's real answers
+ * against them.
+ */
+
+export interface MessageBody {
+  message: string;
+}
+
+export const messageSchema: JSONSchemaType<MessageBody> = {
+  $id: "Message",
+  type: "object",
+  required: ["message"],
+  additionalProperties: false,
+  properties: { message: { type: "string" } },
+};
+
+export const errorSchema: JSONSchemaType<ErrorBody> = {
+  $id: "Error",
+  type: "object",
+  required: ["message"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string", description: "What went wrong, in a sentence" },
+    errors: {
+      type: "array",
+      nullable: true,
+      description: "Each field that breaks the schema (400 only)",
+      items: {
+        type: "object",
+        required: ["field", "message"],
+        additionalProperties: false,
+        properties: {
+          field: { type: "string", description: 'A path such as "amount" or "nodes.0"' },
+          message: { type: "string" },
+        },
+      },
+    },
+  },
+  examples: [
+    { message: "Invalid transaction: amount must be > 0", errors: [{ field: "amount", message: "must be > 0" }] },
+  ],
+};
+
+export interface PendingBody {
+  transactions: Transaction[];
+  length: number;
+}
+
+export const pendingSchema: JSONSchemaType<PendingBody> = {
+  $id: "Pending",
+  type: "object",
+  required: ["transactions", "length"],
+  additionalProperties: false,
+  properties: {
+    transactions: { type: "array", items: transactionSchema, description: "In arrival order" },
+    length: { type: "integer", minimum: 0 },
+  },
+};
+
+export interface MinedBody {
+  message: string;
+  index: number;
+  transactions: Transaction[];
+  proof: number;
+  previous_hash: string;
+}
+
+export const minedSchema: JSONSchemaType<MinedBody> = {
+  $id: "Mined",
+  type: "object",
+  required: ["message", "index", "transactions", "proof", "previous_hash"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string", const: "New Block Forged" },
+    index: { type: "integer", minimum: 2 },
+    transactions: {
+      type: "array",
+      minItems: 1,
+      items: transactionSchema,
+      description: "The pending ones, then the reward",
+    },
+    proof: { type: "integer", minimum: 0 },
+    previous_hash: { type: "string" },
+  },
+};
+
+export interface ChainPageBody {
+  chain: Block[];
+  length: number;
+}
+
+export const chainPageSchema: JSONSchemaType<ChainPageBody> = {
+  $id: "ChainPage",
+  type: "object",
+  required: ["chain", "length"],
+  additionalProperties: false,
+  properties: {
+    chain: {
+      type: "array",
+      items: blockSchema,
+      description: "Every block, or those that from and limit select (none past the tip)",
+    },
+    length: { type: "integer", minimum: 1, description: "Blocks in the whole chain" },
+  },
+};
+
+export interface RegisteredBody {
+  message: string;
+  total_nodes: string[];
+}
+
+export const registeredSchema: JSONSchemaType<RegisteredBody> = {
+  $id: "Registered",
+  type: "object",
+  required: ["message", "total_nodes"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string" },
+    total_nodes: { type: "array", items: { type: "string" }, description: "Every peer, as host:port" },
+  },
+  examples: [{ message: "1 new nodes have been successfully added", total_nodes: ["127.0.0.1:5001"] }],
+};
+
+const peerReportSchema: JSONSchemaType<PeerReport> = {
+  $id: "PeerReport",
+  type: "object",
+  required: ["node", "reached", "verdict"],
+  additionalProperties: false,
+  properties: {
+    node: { type: "string" },
+    reached: { type: "boolean" },
+    verdict: { type: "string", enum: ["adopted", "not longer", "outrun", "invalid", "unreachable"] },
+    length: { type: "integer", nullable: true },
+    reason: { type: "string", nullable: true },
+  },
+};
+
+export interface ReplacedBody {
+  message: string;
+  new_chain: Block[];
+  peers: PeerReport[];
+}
+
+export const replacedSchema: JSONSchemaType<ReplacedBody> = {
+  $id: "Replaced",
+  type: "object",
+  required: ["message", "new_chain", "peers"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string", const: "Our chain was replaced" },
+    new_chain: { type: "array", minItems: 1, items: blockSchema },
+    peers: { type: "array", items: peerReportSchema },
+  },
+};
+
+export interface AuthoritativeBody {
+  message: string;
+  chain: Block[];
+  peers: PeerReport[];
+}
+
+export const authoritativeSchema: JSONSchemaType<AuthoritativeBody> = {
+  $id: "Authoritative",
+  type: "object",
+  required: ["message", "chain", "peers"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string", const: "Our chain is authoritative" },
+    chain: { type: "array", minItems: 1, items: blockSchema },
+    peers: { type: "array", items: peerReportSchema },
+  },
+};
+
+/**
+ * Typed loosely: ajv's JSONSchemaType cannot express a required property that
+ * may be null (job, winner), so the docs test checks real answers against it.
+ */
+export const statsSchema: SchemaObject = {
+  $id: "Stats",
+  type: "object",
+  required: [
+    "node_id",
+    "chain_length",
+    "difficulty",
+    "threads",
+    "kernel",
+    "pending_transactions",
+    "peers",
+    "job",
+    "hashes_per_second",
+    "recent_jobs",
+  ],
+  additionalProperties: false,
+  properties: {
+    node_id: { type: "string", pattern: "^[0-9a-f]{32}$" },
+    chain_length: { type: "integer", minimum: 1 },
+    difficulty: { type: "integer", minimum: 1, description: "Leading zero bits of a valid proof hash" },
+    threads: { type: "integer", minimum: 1 },
+    kernel: { type: "string", enum: ["native", "portable"] },
+    pending_transactions: { type: "integer", minimum: 0 },
+    peers: { type: "array", items: { type: "string" } },
+    job: {
+      type: "object",
+      nullable: true,
+      description: "The mining job running now, if any",
+      required: ["index", "hashes", "elapsed_seconds"],
+      additionalProperties: false,
+      properties: {
+        index: { type: "integer" },
+        hashes: { type: "number" },
+        elapsed_seconds: { type: "number" },
+      },
+    },
+    hashes_per_second: { type: "number", description: "Over the recent jobs" },
+    recent_jobs: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["index", "forged", "hashes", "seconds", "hashes_per_second", "winner"],
+        additionalProperties: false,
+        properties: {
+          index: { type: "integer" },
+          forged: { type: "boolean", description: "false when the job restarted on a new tip" },
+          hashes: { type: "number" },
+          seconds: { type: "number" },
+          hashes_per_second: { type: "number" },
+          winner: { type: "integer", nullable: true, description: "The worker thread that found the proof" },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,32 @@
+/** A store whose content breaks the chain rules: the node refuses to serve it. */
+export class DamagedStoreError extends Error {
+  override readonly name = "DamagedStoreError";
+  constructor(
+    readonly location: string,
+    readonly reason: string,
+  ) {
+    super(`The store in ${location} is damaged (${reason}); restore it from a backup or start with another --data-dir`);
+  }
+}
+
+/** A store made by a node of another network (other genesis or difficulty). */
+export class ForeignStoreError extends Error {
+  override readonly name = "ForeignStoreError";
+  constructor(
+    readonly location: string,
+    readonly reason: string,
+  ) {
+    super(`The store in ${location} belongs to another network (${reason}); use another --data-dir`);
+  }
+}
+
+/** A store that cannot be opened: locked by another process, unreadable, not a store. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(
+    readonly location: string,
+    readonly reason: string,
+  ) {
+    super(`The store in ${location} cannot be opened: ${reason}`);
+  }
+}

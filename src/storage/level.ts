@@ -1,0 +1,101 @@
+import { ClassicLevel } from "classic-level";
+import type { Block } from "../chain/index.js";
+import type { Peer } from "../peers/index.js";
+import { StoreUnavailableError } from "./errors.js";
+import { GroupCommit } from "./group-commit.js";
+import type { NetworkId, PendingEntry, Store, StoredState } from "./interface.js";
+
+/**
+ * The store on disk: LevelDB through classic-level. Keys:
+ *
+ *   m/node-id   m/network   m/length     the node's identity, network, chain length
+ *   b/<index>   a block (index zero-padded, so keys sort by index)
+ *   t/<seq>     a pending transaction (seq zero-padded: arrival order)
+ *   p/<id>      a registered peer
+ *
+ * Every write is one atomic batch, synced before it resolves.
+ */
+
+type Value = string | number | Block | PendingEntry["tx"] | Peer | NetworkId;
+type Op = { type: "put"; key: string; value: Value } | { type: "del"; key: string };
+
+const pad = (n: number): string => String(n).padStart(16, "0");
+const blockKey = (index: number) => `b/${pad(index)}`;
+const txKey = (seq: number) => `t/${pad(seq)}`;
+
+export class LevelStore implements Store {
+  readonly #db: ClassicLevel<string, Value>;
+  readonly #writer: GroupCommit<Op>;
+
+  constructor(readonly location: string) {
+    this.#db = new ClassicLevel<string, Value>(location, { valueEncoding: "json" });
+    this.#writer = new GroupCommit((ops) => this.#db.batch(ops, { sync: true }));
+  }
+
+  async load(): Promise<StoredState | undefined> {
+    try {
+      await this.#db.open();
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
+      const reason =
+        cause?.code === "LEVEL_LOCKED" ? "another toychain process is using it" : (cause ?? (error as Error)).message;
+      throw new StoreUnavailableError(this.location, reason);
+    }
+    const nodeId = (await this.#db.get("m/node-id")) as string | undefined;
+    if (nodeId === undefined) return undefined;
+    const network = (await this.#db.get("m/network")) as NetworkId;
+    const length = (await this.#db.get("m/length")) as number;
+    const blocks = (await this.#db.values({ gte: blockKey(1), lte: blockKey(length) }).all()) as Block[];
+    const pending: PendingEntry[] = [];
+    for await (const [key, tx] of this.#db.iterator({ gte: "t/", lt: "t0" })) {
+      pending.push({ seq: Number(key.slice(2)), tx: tx as PendingEntry["tx"] });
+    }
+    const peers = (await this.#db.values({ gte: "p/", lt: "p0" }).all()) as Peer[];
+    return { nodeId, network, blocks, pending, peers };
+  }
+
+  create(nodeId: string, network: NetworkId, genesis: Block): Promise<void> {
+    return this.#writer.write([
+      { type: "put", key: "m/node-id", value: nodeId },
+      { type: "put", key: "m/network", value: network },
+      { type: "put", key: blockKey(genesis.index), value: genesis },
+      { type: "put", key: "m/length", value: 1 },
+    ]);
+  }
+
+  addTransaction({ seq, tx }: PendingEntry): Promise<void> {
+    return this.#writer.write([{ type: "put", key: txKey(seq), value: tx }]);
+  }
+
+  addPeers(peers: readonly Peer[]): Promise<void> {
+    return this.#writer.write(peers.map((peer) => ({ type: "put", key: `p/${peer.id}`, value: peer })));
+  }
+
+  appendBlock(block: Block, confirmed: readonly number[]): Promise<void> {
+    return this.#writer.write([
+      { type: "put", key: blockKey(block.index), value: block },
+      { type: "put", key: "m/length", value: block.index },
+      ...confirmed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
+    ]);
+  }
+
+  replaceChain(
+    fork: number,
+    added: readonly Block[],
+    length: number,
+    removed: readonly number[],
+    pending: readonly PendingEntry[],
+  ): Promise<void> {
+    if (added.length > 0 && added[0]?.index !== fork + 1) throw new RangeError("added blocks must start at the fork");
+    return this.#writer.write([
+      ...added.map((block): Op => ({ type: "put", key: blockKey(block.index), value: block })),
+      { type: "put", key: "m/length", value: length },
+      ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
+      ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}

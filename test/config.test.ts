@@ -1,0 +1,110 @@
+import { availableParallelism } from "node:os";
+import t from "tap";
+import { parseConfig, UsageError, usage } from "../src/config.js";
+
+type Test = Parameters<Parameters<typeof t.test>[0]>[0];
+
+/** parseConfig must throw a UsageError whose message contains every `mentions`. */
+function expectUsageError(t: Test, argv: string[], ...mentions: string[]): void {
+  try {
+    parseConfig(argv);
+    t.fail(`${JSON.stringify(argv)} was accepted`);
+  } catch (error) {
+    t.ok(error instanceof UsageError, `${JSON.stringify(argv)}: a UsageError`);
+    t.equal((error as Error).name, "UsageError");
+    for (const mention of mentions) t.match((error as Error).message, mention, `the message names ${mention}`);
+  }
+}
+
+t.test("defaults", async (t) => {
+  const config = parseConfig([]);
+  t.equal(config.port, 5000);
+  t.equal(config.host, "127.0.0.1");
+  t.equal(config.difficulty, 16);
+  t.equal(config.threads, availableParallelism());
+  t.equal(config.kernel, "auto");
+  t.equal(config.logLevel, "info");
+  t.equal(config.help, false);
+});
+
+t.test("each flag is parsed", async (t) => {
+  t.equal(parseConfig(["--port", "5001"]).port, 5001);
+  t.equal(parseConfig(["--port=5002"]).port, 5002, "--flag=value form");
+  t.equal(parseConfig(["--port", "1"]).port, 1);
+  t.equal(parseConfig(["--port", "65535"]).port, 65535);
+  t.equal(parseConfig(["--host", "0.0.0.0"]).host, "0.0.0.0");
+  t.equal(parseConfig(["--host", "::1"]).host, "::1");
+  t.equal(parseConfig(["--threads", "3"]).threads, 3);
+  t.equal(parseConfig(["--threads", "1"]).threads, 1);
+  t.equal(parseConfig(["--difficulty", "20"]).difficulty, 20);
+  t.equal(parseConfig(["--difficulty", "1"]).difficulty, 1);
+  t.equal(parseConfig(["--difficulty", "64"]).difficulty, 64);
+  t.equal(parseConfig(["--kernel", "portable"]).kernel, "portable");
+  t.equal(parseConfig(["--kernel", "native"]).kernel, "native");
+  t.equal(parseConfig(["--kernel", "auto"]).kernel, "auto");
+  t.equal(parseConfig(["--log-level", "silent"]).logLevel, "silent");
+  t.equal(parseConfig(["--log-level", "debug"]).logLevel, "debug");
+  t.equal(parseConfig(["--help"]).help, true);
+  t.equal(parseConfig(["-h"]).help, true);
+  t.equal(parseConfig(["--port", "1", "--port", "2"]).port, 2, "the last one wins");
+
+  const all = parseConfig([
+    "--port",
+    "6000",
+    "--host",
+    "0.0.0.0",
+    "--threads",
+    "2",
+    "--difficulty",
+    "12",
+    "--log-level",
+    "warn",
+  ]);
+  t.match(all, { port: 6000, host: "0.0.0.0", threads: 2, difficulty: 12, logLevel: "warn", help: false });
+});
+
+t.test("bad values throw a UsageError naming the flag", async (t) => {
+  expectUsageError(t, ["--port", "65536"], "--port");
+  expectUsageError(t, ["--port=-1"], "--port");
+  expectUsageError(t, ["--port", "abc"], "--port", '"abc"');
+  expectUsageError(t, ["--port", "50.5"], "--port");
+  expectUsageError(t, ["--port", "1e3"], "--port");
+  expectUsageError(t, ["--port", ""], "--port");
+  expectUsageError(t, ["--port", " 80"], "--port");
+  expectUsageError(t, ["--threads", "0"], "--threads");
+  expectUsageError(t, ["--threads", "1025"], "--threads");
+  expectUsageError(t, ["--threads", "two"], "--threads");
+  expectUsageError(t, ["--difficulty", "0"], "--difficulty");
+  expectUsageError(t, ["--difficulty", "65"], "--difficulty");
+  expectUsageError(t, ["--difficulty", "x"], "--difficulty");
+  expectUsageError(t, ["--difficulty", "99999999999999999999"], "--difficulty");
+  expectUsageError(t, ["--host", ""], "--host");
+  expectUsageError(t, ["--host", "   "], "--host");
+  expectUsageError(t, ["--log-level", "loud"], "--log-level", '"loud"');
+  expectUsageError(t, ["--kernel", "gpu"], "--kernel", '"gpu"');
+});
+
+t.test("a flag without its value throws naming the flag", async (t) => {
+  expectUsageError(t, ["--port"], "--port");
+  expectUsageError(t, ["--difficulty"], "--difficulty");
+  expectUsageError(t, ["--port", "--host", "x"], "--port");
+});
+
+t.test("unknown flags and arguments throw naming them", async (t) => {
+  expectUsageError(t, ["--foo"], "--foo");
+  expectUsageError(t, ["--port", "5000", "--verbose"], "--verbose");
+  expectUsageError(t, ["-x"], "-x");
+  expectUsageError(t, ["extra"], "extra");
+  expectUsageError(t, ["--help=yes"], "--help");
+});
+
+t.test("usage() mentions every flag", async (t) => {
+  const text = usage();
+  for (const flag of ["--port", "--host", "--threads", "--difficulty", "--kernel", "--log-level", "--help", "-h"]) {
+    t.match(text, flag, `mentions ${flag}`);
+  }
+  t.match(text, /5000/, "the default port");
+  t.match(text, /127\.0\.0\.1/, "the default host");
+  t.match(text, /16/, "the default difficulty");
+  t.match(text, String(availableParallelism()), "the default thread count");
+});

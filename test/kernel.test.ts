@@ -1,0 +1,231 @@
+import t from "tap";
+import { GENESIS, leadingZeroBits, meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
+import type { Kernel } from "../workers/kernel/index.js";
+import { loadNativeAddon, nativeKernel } from "../workers/kernel/native.js";
+import { portableKernel } from "../workers/kernel/portable.js";
+import { compress, hasLeadingZeros, INITIAL_STATE, loadBlock } from "../workers/kernel/sha256.js";
+
+/** The walkthrough block's H (see chain.test.ts): its smallest proof of 8+ bits is 106, with exactly 16 bits. */
+const VECTOR_H = "4894a8b230a301fe15e6e3e2dd508e34155e454b58a61cce1b291dc1c741b30c";
+const HEADERS = [VECTOR_H, powHeader(GENESIS), sha256Hex("toychain")];
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** Every nonce in [start, start+count) that the reference check accepts. */
+function referenceProofs(header: string, difficulty: number, start: number, count: number): number[] {
+  const proofs: number[] = [];
+  for (let nonce = start; nonce < start + count; nonce++) {
+    if (meetsDifficulty(header, nonce, difficulty)) proofs.push(nonce);
+  }
+  return proofs;
+}
+
+/** The reference's first proof in [start, start+count), or -1. */
+function referenceFirst(header: string, difficulty: number, start: number, count: number): number {
+  for (let nonce = start; nonce < start + count; nonce++) {
+    if (meetsDifficulty(header, nonce, difficulty)) return nonce;
+  }
+  return -1;
+}
+
+/** Every proof the kernel finds in [start, start+count), searching again after each find. */
+function kernelProofs(kernel: Kernel, start: number, count: number): number[] {
+  const proofs: number[] = [];
+  const end = start + count;
+  let from = start;
+  while (from < end) {
+    const found = kernel.search(from, end - from);
+    if (found < 0) break;
+    proofs.push(found);
+    from = found + 1;
+  }
+  return proofs;
+}
+
+t.test("the kernel reports itself", async (t) => {
+  const kernel = portableKernel(VECTOR_H, 8);
+  t.equal(kernel.name, "portable");
+  t.ok(Number.isInteger(kernel.batch) && kernel.batch > 0, "a positive batch size");
+});
+
+t.test("finds the independently computed vector proof", async (t) => {
+  for (const difficulty of [1, 2, 8, 12, 16]) {
+    const expected = difficulty <= 2 ? referenceFirst(VECTOR_H, difficulty, 0, 200) : 106;
+    t.equal(portableKernel(VECTOR_H, difficulty).search(0, 1000), expected, `difficulty ${difficulty}`);
+  }
+  t.equal(portableKernel(VECTOR_H, 16).search(0, 106), -1, "the range ends just before 106");
+  t.equal(portableKernel(VECTOR_H, 16).search(106, 1), 106, "a range of one nonce");
+  t.equal(portableKernel(VECTOR_H, 16).search(107, 200), -1, "none right after it");
+  t.equal(portableKernel(VECTOR_H, 17).search(0, 1000), referenceFirst(VECTOR_H, 17, 0, 1000));
+});
+
+t.test("difficulty 0 accepts the first nonce; an empty range finds nothing", async (t) => {
+  const kernel = portableKernel(VECTOR_H, 0);
+  for (const start of [0, 9, 99_999, MAX]) t.equal(kernel.search(start, 1), start);
+  t.equal(portableKernel(VECTOR_H, 1).search(5, 0), -1);
+});
+
+/** Starts just below a change in the number of decimal digits, so the range crosses it. */
+const STARTS = [0, 9_990, 99_990, 999_990, 9_999_999 - 1500, 99_999_990, 999_999_999_999_990];
+const NEAR_MAX = MAX - 4000; // the range ends exactly at 2^53-1
+
+t.test("every proof in ranges that cross digit-length boundaries, difficulties 1 to 8", async (t) => {
+  const count = 3000;
+  for (const header of HEADERS) {
+    for (const start of [...STARTS, NEAR_MAX]) {
+      const span = Math.min(count, MAX - start + 1);
+      for (let difficulty = 1; difficulty <= 8; difficulty++) {
+        const expected = referenceProofs(header, difficulty, start, span);
+        const kernel = portableKernel(header, difficulty);
+        const found = kernelProofs(kernel, start, span);
+        if (!t.same(found, expected, `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`)) return;
+        // One call over the whole range returns the reference's first proof.
+        t.equal(kernel.search(start, span), expected[0] ?? -1);
+      }
+    }
+  }
+});
+
+t.test("the first proof at difficulties 9 to 12 equals the reference's", async (t) => {
+  const count = 1 << 16;
+  for (const header of HEADERS) {
+    for (const start of [...STARTS, NEAR_MAX]) {
+      const span = Math.min(count, MAX - start + 1);
+      for (let difficulty = 9; difficulty <= 12; difficulty++) {
+        const expected = referenceFirst(header, difficulty, start, span);
+        const found = portableKernel(header, difficulty).search(start, span);
+        t.equal(found, expected, `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`);
+        if (found >= 0) t.ok(leadingZeroBits(sha256Hex(header + String(found))) >= difficulty);
+      }
+    }
+  }
+});
+
+t.test("high difficulties: no false finds across 32-bit word boundaries", async (t) => {
+  const count = 1 << 16;
+  for (const difficulty of [13, 16, 17, 20, 24, 31, 32, 33, 40, 64, 256]) {
+    const expected = referenceFirst(VECTOR_H, difficulty, 0, count);
+    t.equal(portableKernel(VECTOR_H, difficulty).search(0, count), expected, `difficulty ${difficulty}`);
+  }
+});
+
+t.test("one kernel gives the same answers in any order of calls", async (t) => {
+  const kernel = portableKernel(HEADERS[1] as string, 4);
+  const first = kernel.search(999_990, 40);
+  const other = kernel.search(9, 3);
+  t.equal(kernel.search(999_990, 40), first, "a search across a boundary leaves no state behind");
+  t.equal(kernel.search(9, 3), other);
+  t.equal(first, referenceFirst(HEADERS[1] as string, 4, 999_990, 40));
+  t.equal(other, referenceFirst(HEADERS[1] as string, 4, 9, 3));
+});
+
+t.test("kernels for different jobs, used in turn, each keep their own header and difficulty", async (t) => {
+  const jobs = HEADERS.flatMap((header) => [3, 6].map((difficulty) => ({ header, difficulty })));
+  const kernels = jobs.map(({ header, difficulty }) => portableKernel(header, difficulty));
+  for (const start of [0, 9_990, 999_999_999_999_990]) {
+    for (let round = 0; round < 2; round++) {
+      jobs.forEach(({ header, difficulty }, i) => {
+        const found = (kernels[i] as Kernel).search(start, 500);
+        t.equal(found, referenceFirst(header, difficulty, start, 500), `job ${i}, start ${start}, round ${round}`);
+      });
+    }
+  }
+});
+
+/** The digest as the kernel holds it: eight big-endian 32-bit words. */
+function digestWords(hex: string): Int32Array {
+  return Int32Array.from({ length: 8 }, (_, i) => Number.parseInt(hex.slice(i * 8, i * 8 + 8), 16) | 0);
+}
+
+t.test("hasLeadingZeros edge cases", async (t) => {
+  const zero = new Int32Array(8);
+  for (const bits of [0, 1, 31, 32, 33, 63, 64, 65, 255, 256]) t.ok(hasLeadingZeros(zero, bits), `all zero, ${bits}`);
+
+  const topBit = Int32Array.of(-1, 0, 0, 0, 0, 0, 0, 0);
+  t.ok(hasLeadingZeros(topBit, 0), "0 bits: always true");
+  t.notOk(hasLeadingZeros(topBit, 1), "the top bit set: not even 1");
+
+  const one = Int32Array.of(1, 0, 0, 0, 0, 0, 0, 0);
+  t.ok(hasLeadingZeros(one, 31));
+  t.notOk(hasLeadingZeros(one, 32), "32 needs the whole first word");
+
+  const secondTop = Int32Array.of(0, -1, 0, 0, 0, 0, 0, 0);
+  t.ok(hasLeadingZeros(secondTop, 32), "exactly 32");
+  t.notOk(hasLeadingZeros(secondTop, 33), "33 looks into the second word");
+
+  const second = Int32Array.of(0, 0x40000000, -1, -1, -1, -1, -1, -1);
+  t.ok(hasLeadingZeros(second, 33));
+  t.notOk(hasLeadingZeros(second, 34));
+
+  const secondLow = Int32Array.of(0, 1, 0, 0, 0, 0, 0, 0);
+  t.ok(hasLeadingZeros(secondLow, 63));
+  t.notOk(hasLeadingZeros(secondLow, 64), "64 needs two whole words");
+
+  const third = Int32Array.of(0, 0, -1, 0, 0, 0, 0, 0);
+  t.ok(hasLeadingZeros(third, 64), "exactly 64");
+  t.notOk(hasLeadingZeros(third, 65));
+
+  const nonzeroFirst = Int32Array.of(0x0000ffff, 0, 0, 0, 0, 0, 0, 0);
+  t.notOk(hasLeadingZeros(nonzeroFirst, 33), "a nonzero first word fails 33 however many zeros follow");
+  t.notOk(hasLeadingZeros(nonzeroFirst, 64));
+});
+
+t.test("hasLeadingZeros agrees with leadingZeroBits on real digests", async (t) => {
+  const digests = [
+    ...Array.from({ length: 300 }, (_, i) => sha256Hex(`digest ${i}`)),
+    "0000fd64140a83e6e6a9f786a7843e77f0ba2f7ad635a8d9e06eeaa187d12c78",
+    `${"0".repeat(8)}${"f".repeat(56)}`,
+    `${"0".repeat(8)}7${"f".repeat(55)}`,
+    `${"0".repeat(16)}${"8".repeat(48)}`,
+  ];
+  let mismatches = 0;
+  for (const hex of digests) {
+    const bits = leadingZeroBits(hex);
+    const words = digestWords(hex);
+    if (!hasLeadingZeros(words, bits) || hasLeadingZeros(words, bits + 1)) {
+      mismatches++;
+      t.fail(`${hex}: ${bits} bits`);
+    }
+  }
+  t.equal(mismatches, 0);
+});
+
+t.test("compress from the initial state is SHA-256 of one padded block", async (t) => {
+  // SHA-256("abc"): the padded message is one block.
+  const block = Buffer.alloc(64);
+  block.write("abc", "latin1");
+  block[3] = 0x80;
+  block[63] = 24;
+  const w = new Int32Array(64);
+  const out = new Int32Array(8);
+  loadBlock(block, w);
+  compress(INITIAL_STATE, w, out);
+  t.same(out, digestWords(sha256Hex("abc")));
+});
+
+/** Why the native kernel cannot be tested here, if it cannot. */
+function nativeUnavailable(): string | false {
+  try {
+    loadNativeAddon();
+    return false;
+  } catch (error) {
+    return `the native addon is not built: ${(error as Error).message.split("\n")[0]}`;
+  }
+}
+
+t.test("the native kernel, when built, finds the same proofs", { skip: nativeUnavailable() }, async (t) => {
+  for (const header of HEADERS) {
+    for (const start of [...STARTS, NEAR_MAX]) {
+      const span = Math.min(3000, MAX - start + 1);
+      for (const difficulty of [1, 3, 6, 8]) {
+        const kernel = nativeKernel(header, difficulty);
+        t.equal(kernel.name, "native");
+        t.same(
+          kernelProofs(kernel, start, span),
+          referenceProofs(header, difficulty, start, span),
+          `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`,
+        );
+      }
+    }
+  }
+  t.equal(nativeKernel(VECTOR_H, 16).search(0, 1000), 106, "the vector proof");
+});

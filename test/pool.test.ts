@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import t from "tap";
+import { meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
+import { CANCELLED, CHUNK_SIZE, FOUND, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
+import { MinerPool } from "../src/mining/index.js";
+
+const THREADS = 2;
+
+/** The claim counter (chunks handed out so far), read straight from the job's shared memory. */
+function chunksClaimed(control: JobControl): bigint {
+  return Atomics.load(new BigInt64Array(control.buffer, 8, 1), 0);
+}
+
+const header = (label: string): string =>
+  powHeader({ index: 2, timestamp: 1_700_000_000.25, transactions: [], previous_hash: sha256Hex(label) });
+
+t.test("JobControl", async (t) => {
+  t.test("claimChunk hands out disjoint, increasing chunks", async (t) => {
+    const control = new JobControl();
+    const starts = Array.from({ length: 6 }, () => control.claimChunk());
+    t.same(
+      starts,
+      starts.map((_, i) => i * CHUNK_SIZE),
+      "consecutive chunks from 0",
+    );
+    // A second view of the same memory (as a worker has) continues the same counter.
+    const view = new JobControl(control.buffer);
+    t.equal(view.claimChunk(), 6 * CHUNK_SIZE);
+    t.equal(control.claimChunk(), 7 * CHUNK_SIZE);
+    t.ok(CHUNK_SIZE > 0 && Number.isInteger(CHUNK_SIZE));
+  });
+
+  t.test("claimChunk returns -1 once the nonce space is spent", async (t) => {
+    const control = new JobControl();
+    const lastChunk = BigInt(Math.floor(MAX_NONCE / CHUNK_SIZE));
+    Atomics.store(new BigInt64Array(control.buffer, 8, 1), 0, lastChunk);
+    const start = control.claimChunk();
+    t.equal(start, Number(lastChunk) * CHUNK_SIZE, "the last chunk still starts within 2^53-1");
+    t.ok(start <= MAX_NONCE && start + CHUNK_SIZE > MAX_NONCE);
+    t.equal(control.claimChunk(), -1);
+    t.equal(control.claimChunk(), -1);
+  });
+
+  t.test("win and cancel: only the first transition counts", async (t) => {
+    const won = new JobControl();
+    t.equal(won.state, RUNNING);
+    t.equal(won.win(), true);
+    t.equal(won.state, FOUND);
+    t.equal(won.win(), false, "a second finder loses");
+    t.equal(won.cancel(), false, "too late to cancel");
+    t.equal(won.state, FOUND);
+
+    const cancelled = new JobControl();
+    t.equal(cancelled.cancel(), true);
+    t.equal(cancelled.state, CANCELLED);
+    t.equal(cancelled.win(), false, "no find after a cancel");
+    t.equal(cancelled.cancel(), false);
+    t.equal(new JobControl(cancelled.buffer).state, CANCELLED, "visible through another view");
+  });
+});
+
+t.test("MinerPool (portable kernel)", async (t) => {
+  const pool = new MinerPool(THREADS, "portable");
+  t.teardown(() => pool.close());
+  t.equal(pool.threads, THREADS);
+  t.equal(pool.kernel, "portable");
+
+  t.test("a first job on a fresh pool finds a proof", async (t) => {
+    // Also warms the pool up: until each worker has loaded its module, a task
+    // waits for it, and that start-up delay would count as stop latency.
+    const h = header("warm-up");
+    const result = await pool.search(h, 4, new JobControl());
+    t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 4));
+  });
+
+  t.test("a search at difficulty 16 finds a valid proof and every worker stops", async (t) => {
+    for (const label of ["first job", "second job, warm pool"]) {
+      const h = header(label);
+      const control = new JobControl();
+      const result = await pool.search(h, 16, control);
+      // The promise resolved: every one of the THREADS tasks returned.
+      t.type(result.nonce, "number", label);
+      const nonce = result.nonce as number;
+      t.ok(Number.isSafeInteger(nonce) && nonce >= 0);
+      t.ok(meetsDifficulty(h, nonce, 16), `${label}: proof ${nonce} meets difficulty 16`);
+      t.type(result.winner, "number");
+      t.ok((result.winner as number) >= 0 && (result.winner as number) < THREADS, "one of the workers won");
+      t.equal(result.kernel, "portable");
+      t.equal(control.state, FOUND);
+      t.ok(nonce < Number(chunksClaimed(control)) * CHUNK_SIZE, "the proof lies in a claimed chunk");
+      t.ok(result.hashes > 0, "hashes are counted");
+      t.ok(result.seconds > 0);
+      t.ok(result.stopLatencyMs >= 0);
+      t.ok(result.stopLatencyMs < 200, `the others stopped ${result.stopLatencyMs.toFixed(3)} ms after the find`);
+
+      // No worker goes on claiming chunks after search resolved.
+      const claimed = chunksClaimed(control);
+      await sleep(250);
+      t.equal(chunksClaimed(control), claimed, "no chunk claimed after the job ended");
+    }
+  });
+
+  t.test("cancel from the main thread stops a hopeless search at once", async (t) => {
+    const control = new JobControl();
+    const job = pool.search(header("difficulty 40"), 40, control);
+    await sleep(150);
+    t.equal(control.state, RUNNING, "still searching");
+    t.ok(chunksClaimed(control) >= BigInt(THREADS), "every worker claimed a chunk");
+    const cancelledAt = performance.now();
+    t.equal(control.cancel(), true);
+    const result = await job;
+    const latency = performance.now() - cancelledAt;
+    t.equal(result.nonce, null);
+    t.equal(result.winner, null);
+    t.equal(result.stopLatencyMs, 0);
+    t.equal(control.state, CANCELLED);
+    t.ok(result.hashes > 0);
+    t.ok(latency < 500, `search resolved ${latency.toFixed(1)} ms after cancel`);
+  });
+
+  t.test("a job cancelled before it starts returns at once with nothing", async (t) => {
+    const control = new JobControl();
+    control.cancel();
+    const result = await pool.search(header("never"), 40, control);
+    t.equal(result.nonce, null);
+    t.equal(result.winner, null);
+    t.equal(chunksClaimed(control), 0n, "no chunk claimed");
+  });
+
+  t.test("the pool still works after a cancelled job", async (t) => {
+    const h = header("after cancel");
+    const result = await pool.search(h, 12, new JobControl());
+    t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 12));
+  });
+});
+
+t.test("MinerPool with the default kernel", async (t) => {
+  const pool = new MinerPool(THREADS);
+  t.teardown(() => pool.close());
+  t.ok(["native", "portable"].includes(pool.kernel));
+  await pool.search(header("warm-up"), 1, new JobControl());
+  const h = header("default kernel");
+  const control = new JobControl();
+  const result = await pool.search(h, 16, control);
+  t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 16), "a valid proof");
+  t.equal(result.kernel, pool.kernel);
+  t.ok(result.stopLatencyMs < 200, `stop latency ${result.stopLatencyMs.toFixed(3)} ms`);
+
+  const hopeless = new JobControl();
+  const job = pool.search(h, 48, hopeless);
+  await sleep(100);
+  const cancelledAt = performance.now();
+  hopeless.cancel();
+  const cancelled = await job;
+  t.equal(cancelled.nonce, null);
+  t.ok(performance.now() - cancelledAt < 500, "cancel is seen quickly");
+});

@@ -1,0 +1,746 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ClassicLevel } from "classic-level";
+import t, { type Test } from "tap";
+import { type Block, blockHash, GENESIS, type Transaction } from "../src/chain/index.js";
+import { createLogger } from "../src/log.js";
+import { MempoolFullError } from "../src/mempool/index.js";
+import { ToyNode } from "../src/node.js";
+import type { Peer } from "../src/peers/index.js";
+import { startNode } from "../src/server.js";
+import {
+  DamagedStoreError,
+  ForeignStoreError,
+  GroupCommit,
+  LevelStore,
+  type NetworkId,
+  type PendingEntry,
+  type Store,
+  type StoredState,
+  StoreUnavailableError,
+} from "../src/storage/index.js";
+import { chainProblem } from "./helpers/chain-check.js";
+
+/**
+ * The persistence layer in process: the LevelDB store, group commit, and a
+ * ToyNode reopened on its store (issue 4).
+ */
+
+const DIFFICULTY = 8;
+const GENESIS_HASH = blockHash(GENESIS);
+const NETWORK: NetworkId = { genesisHash: GENESIS_HASH, difficulty: DIFFICULTY };
+const log = createLogger("silent");
+
+/**
+ * Known bugs (reported, not fixed here): the assertions they break are marked
+ * todo with these reasons. Delete the marks once the bugs are fixed.
+ */
+const BUG_LENGTH = "bug: load() reads blocks up to m/length without checking that they are all there";
+const BUG_DECODE = "bug: a value that is not JSON escapes load() as IteratorDecodeError, not DamagedStoreError";
+const BUG_NO_ID = "bug: load() takes a store without m/node-id for a new one, even when it holds blocks";
+const BUG_FAILED_WRITE =
+  "bug: after a failed appendBlock the block stays on the chain in memory; the next block is stored after a gap";
+
+/** A fresh temporary directory, removed when the test ends. */
+function tempDir(t: Test, name = "toychain-storage-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), name));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The key of block `index` in the store, as level.ts lays them out. */
+const blockKey = (index: number) => `b/${String(index).padStart(16, "0")}`;
+
+const tx = (n: number, tag = "t"): Transaction => ({ sender: `${tag}-sender-${n}`, recipient: "Mark", amount: n });
+
+/** Blocks for the store alone, which does not check the chain rules. */
+const fakeBlock = (index: number, tag: string, txs: Transaction[] = []): Block => ({
+  index,
+  timestamp: 1700000000 + index,
+  transactions: [...txs, { sender: "0", recipient: "f".repeat(32), amount: 1 }],
+  proof: index * 1000,
+  previous_hash: `${tag}-${index - 1}`,
+});
+
+const openNode = (dir: string, options: { difficulty?: number; maxPending?: number } = {}) =>
+  ToyNode.open({
+    difficulty: options.difficulty ?? DIFFICULTY,
+    threads: 1,
+    log,
+    store: new LevelStore(dir),
+    ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
+  });
+
+/** A node opened on `dir` that closes when the test ends (closing twice is harmless for the test). */
+async function nodeOn(t: Test, dir: string, options: { difficulty?: number; maxPending?: number } = {}) {
+  const node = await openNode(dir, options);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await node.close();
+  };
+  t.teardown(close);
+  return { node, close };
+}
+
+/** Rewrites one stored value with classic-level directly, as damage or a foreign node would. */
+async function rewrite(dir: string, change: (db: ClassicLevel<string, unknown>) => Promise<void>): Promise<void> {
+  const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
+  await db.open();
+  try {
+    await change(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A store with 3 mined blocks, a pending transaction and a peer, built once by a node and then closed. */
+let template: Promise<string> | undefined;
+function buildTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "toychain-storage-template-"));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const node = await openNode(dir);
+    for (let i = 1; i <= 3; i++) {
+      await node.addTransaction(tx(i, "mined"));
+      await node.mine();
+    }
+    await node.addTransaction(tx(1, "pending"));
+    await node.registerNodes(["127.0.0.1:5001"]);
+    await node.close();
+    return dir;
+  })();
+  return template;
+}
+
+/** A copy of the template store in a fresh directory of this test's own. */
+async function populatedStore(t: Test): Promise<string> {
+  const dir = tempDir(t);
+  fs.cpSync(await buildTemplate(), dir, { recursive: true });
+  return dir;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every queued callback and promise reaction run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+t.test("LevelStore: what was written comes back exactly after close and reopen", async (t) => {
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  t.equal(store.location, dir, "the store names its directory");
+  t.equal(await store.load(), undefined, "a new directory holds no state");
+
+  const nodeId = "0123456789abcdef0123456789abcdef";
+  await store.create(nodeId, NETWORK, GENESIS);
+  await store.addTransaction({ seq: 1, tx: tx(1) });
+  await store.addTransaction({ seq: 2, tx: tx(2) });
+  await store.addTransaction({ seq: 3, tx: tx(3) });
+  const peers: Peer[] = [
+    { id: "127.0.0.1:5001", url: "http://127.0.0.1:5001" },
+    { id: "https://node.example:443", url: "https://node.example:443" },
+  ];
+  await store.addPeers(peers);
+  await store.addPeers([]);
+  // Block 2 confirms seqs 1 and 2; seq 3 stays pending.
+  const b2 = fakeBlock(2, "old", [tx(1), tx(2)]);
+  await store.appendBlock(b2, [1, 2]);
+  const b3 = fakeBlock(3, "old");
+  await store.appendBlock(b3, []);
+  await store.addTransaction({ seq: 4, tx: tx(4) });
+  await store.close();
+
+  const reopened = new LevelStore(dir);
+  t.same(
+    await reopened.load(),
+    {
+      nodeId,
+      network: NETWORK,
+      blocks: [GENESIS, b2, b3],
+      pending: [
+        { seq: 3, tx: tx(3) },
+        { seq: 4, tx: tx(4) },
+      ],
+      peers,
+    },
+    "load() returns the appended blocks, the unconfirmed transactions and the peers",
+  );
+
+  // A replacement from position 1 (block 2 on): three new blocks, the mempool swapped whole.
+  const added = [fakeBlock(2, "new", [tx(3)]), fakeBlock(3, "new"), fakeBlock(4, "new")];
+  const pending = [
+    { seq: 5, tx: tx(1) },
+    { seq: 6, tx: tx(2) },
+    { seq: 7, tx: tx(4) },
+  ];
+  await reopened.replaceChain(1, added, 4, [3, 4], pending);
+  await reopened.close();
+
+  const again = new LevelStore(dir);
+  const state = await again.load();
+  await again.close();
+  t.same(
+    state,
+    { nodeId, network: NETWORK, blocks: [GENESIS, ...added], pending, peers },
+    "after replaceChain the adopted blocks and the new mempool come back, nothing of the old",
+  );
+});
+
+t.test("LevelStore: a replacement by a chain of the same length keeps no stale block", async (t) => {
+  // replaceChain writes m/length: blocks past it (none here) must never be read back.
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  t.equal(await store.load(), undefined);
+  await store.create("a".repeat(32), NETWORK, GENESIS);
+  for (let i = 2; i <= 5; i++) await store.appendBlock(fakeBlock(i, "old"), []);
+  const added = [fakeBlock(3, "new"), fakeBlock(4, "new"), fakeBlock(5, "new"), fakeBlock(6, "new")];
+  await store.replaceChain(2, added, 6, [], []);
+  await store.close();
+  const reopened = new LevelStore(dir);
+  const state = await reopened.load();
+  await reopened.close();
+  t.same(state?.blocks, [GENESIS, fakeBlock(2, "old"), ...added], "the common prefix and the adopted blocks, in order");
+});
+
+t.test("LevelStore: a second store on a directory in use is refused with a message naming it", async (t) => {
+  const dir = tempDir(t);
+  const first = new LevelStore(dir);
+  t.equal(await first.load(), undefined);
+  t.teardown(() => first.close());
+  const second = new LevelStore(dir);
+  const error = await second.load().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, StoreUnavailableError, "StoreUnavailableError");
+  t.match((error as Error).message, dir, "the message names the directory");
+  t.match((error as Error).message, /in use|using it|locked/i, "the message says it is in use");
+});
+
+t.test("LevelStore: concurrent writes share synced batches (group commit)", async (t) => {
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  t.equal(await store.load(), undefined);
+  await store.create("b".repeat(32), NETWORK, GENESIS);
+
+  // Count the synced batches classic-level is asked for.
+  const proto = ClassicLevel.prototype as unknown as { batch: (...args: unknown[]) => unknown };
+  const original = proto.batch;
+  let synced = 0;
+  let unsynced = 0;
+  proto.batch = function (this: unknown, ...args: unknown[]) {
+    const options = args[1] as { sync?: boolean } | undefined;
+    if (Array.isArray(args[0])) {
+      if (options?.sync === true) synced++;
+      else unsynced++;
+    }
+    return original.apply(this, args);
+  };
+  t.teardown(() => {
+    proto.batch = original;
+  });
+
+  const writes = 300;
+  await Promise.all(Array.from({ length: writes }, (_, i) => store.addTransaction({ seq: i + 1, tx: tx(i + 1) })));
+  proto.batch = original;
+  t.equal(unsynced, 0, "every batch is synced");
+  t.ok(synced >= 1 && synced < writes, `${writes} concurrent writes went to disk in ${synced} synced batches`);
+  await store.close();
+
+  const reopened = new LevelStore(dir);
+  const state = await reopened.load();
+  await reopened.close();
+  t.same(
+    state?.pending.map((entry) => entry.seq),
+    Array.from({ length: writes }, (_, i) => i + 1),
+    "every write is there, in order",
+  );
+});
+
+t.test("GroupCommit: many writes share few commits, each resolving only after its own", async (t) => {
+  const commits: number[][] = [];
+  const gates: Deferred[] = [];
+  const committed = new Set<number>();
+  const group = new GroupCommit<number>((ops) => {
+    commits.push(ops);
+    const gate = deferred();
+    gates.push(gate);
+    return gate.promise.then(() => {
+      for (const op of ops) committed.add(op);
+    });
+  });
+  /** Releases commit `i` (its ops count as durable from then on). */
+  const release = async (i: number) => {
+    gates[i]?.resolve();
+    await settle();
+  };
+
+  const resolved: number[] = [];
+  const early: number[] = [];
+  const write = (ops: number[]) =>
+    group.write(ops).then(() => {
+      for (const op of ops) if (!committed.has(op)) early.push(op);
+      resolved.push(ops[0] as number);
+    });
+
+  // 0 starts a commit at once; 1..99 arrive while it is in flight.
+  const first = Array.from({ length: 100 }, (_, i) => write(i % 10 === 5 ? [i, i + 1000] : [i]));
+  await settle();
+  t.same(commits, [[0]], "the first write is committed at once, alone");
+  t.same(resolved, [], "nothing resolves before its commit resolves");
+
+  await release(0);
+  t.same(resolved, [0], "the first write resolves with its commit");
+  t.equal(commits.length, 2, "the 99 writes that waited go together in one commit");
+  const expected = Array.from({ length: 99 }, (_, i) => i + 1).flatMap((i) => (i % 10 === 5 ? [i, i + 1000] : [i]));
+  t.same(commits[1], expected, "in call order, each write's ops kept together");
+
+  // Writes arriving while commit 1 is in flight must wait for commit 2.
+  const second = Array.from({ length: 20 }, (_, i) => write([200 + i]));
+  await settle();
+  t.equal(commits.length, 2, "no new commit while one is in flight");
+  await release(1);
+  await Promise.all(first);
+  t.equal(resolved.length, 100, "the first 100 writes resolved");
+  t.notOk(
+    resolved.some((op) => op >= 200),
+    "writes made during commit 1 do not resolve with commit 1",
+  );
+  t.same(
+    commits[2],
+    Array.from({ length: 20 }, (_, i) => 200 + i),
+    "they form the next commit",
+  );
+  await release(2);
+  await Promise.all(second);
+  t.same(early, [], "no write resolved before the commit holding it had finished");
+  t.same(
+    resolved,
+    Array.from({ length: 100 }, (_, i) => i).concat(Array.from({ length: 20 }, (_, i) => 200 + i)),
+    "writes resolve in call order",
+  );
+  t.ok(commits.length < 120, `${120} writes took ${commits.length} commits`);
+});
+
+t.test("GroupCommit: a failing commit rejects exactly the writes of its group; later writes go through", async (t) => {
+  const commits: string[][] = [];
+  const gates: Deferred[] = [];
+  const group = new GroupCommit<string>((ops) => {
+    commits.push(ops);
+    const gate = deferred();
+    gates.push(gate);
+    return gate.promise;
+  });
+  const outcome = new Map<string, string>();
+  const write = (op: string) =>
+    group.write([op]).then(
+      () => outcome.set(op, "ok"),
+      (error: Error) => outcome.set(op, `failed: ${error.message}`),
+    );
+
+  const all = [write("a")];
+  await settle();
+  all.push(write("b"), write("c"), write("d"));
+  gates[0]?.resolve();
+  await settle();
+  t.same(commits, [["a"], ["b", "c", "d"]]);
+  all.push(write("e"), write("f"));
+  gates[1]?.reject(new Error("disk full"));
+  await settle();
+  t.same(commits[2], ["e", "f"], "the writes after the failed group form the next commit");
+  gates[2]?.resolve();
+  await Promise.all(all);
+  t.same(Object.fromEntries(outcome), {
+    a: "ok",
+    b: "failed: disk full",
+    c: "failed: disk full",
+    d: "failed: disk full",
+    e: "ok",
+    f: "ok",
+  });
+
+  // The writer recovers for good: a later lone write commits on its own.
+  const late = write("g");
+  await settle();
+  t.same(commits[3], ["g"]);
+  gates[3]?.resolve();
+  await late;
+  t.equal(outcome.get("g"), "ok");
+
+  // A commit that throws synchronously fails its group the same way.
+  const throwing = new GroupCommit<number>((ops) => {
+    if (ops.includes(2)) throw new Error("sync failure");
+    return Promise.resolve();
+  });
+  const results = await Promise.allSettled([throwing.write([1]), throwing.write([2]), throwing.write([3])]);
+  t.same(
+    results.map((r) => r.status),
+    ["fulfilled", "rejected", "rejected"],
+    "the first write commits alone; 2 and 3 share the failed group",
+  );
+  t.equal((await Promise.allSettled([throwing.write([4])]))[0]?.status, "fulfilled", "later writes still go through");
+});
+
+t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transactions and peers", async (t) => {
+  const dir = tempDir(t);
+  const first = await nodeOn(t, dir);
+  const { node } = first;
+  await node.addTransaction(tx(1));
+  await node.addTransaction(tx(2));
+  const mined = await node.mine();
+  t.same(mined.block.transactions.slice(0, -1), [tx(1), tx(2)], "the block holds the two transactions");
+  await node.mine();
+  await node.addTransaction(tx(3));
+  await node.addTransaction(tx(4));
+  t.equal(await node.registerNodes(["127.0.0.1:5001", "http://127.0.0.1:5002"]), 2);
+  const before = {
+    id: node.id,
+    blocks: structuredClone(node.chain.blocks),
+    pending: node.mempool.list(),
+    peers: node.peers.ids,
+  };
+  t.equal(before.blocks.length, 3);
+  await first.close();
+
+  const second = await nodeOn(t, dir);
+  t.same(
+    {
+      id: second.node.id,
+      blocks: second.node.chain.blocks,
+      pending: second.node.mempool.list(),
+      peers: second.node.peers.ids,
+    },
+    before,
+    "the same node id, chain, pending transactions (in order) and peers",
+  );
+  t.equal(second.node.chain.tipHash, blockHash(before.blocks[2] as Block), "the tip hash matches the stored tip");
+  t.equal(await second.node.registerNodes(["127.0.0.1:5001"]), 0, "a stored peer is not new");
+
+  // It goes on from there: the next block confirms the stored pending transactions.
+  const next = await second.node.mine();
+  t.equal(next.block.index, 4);
+  t.same(next.block.transactions.slice(0, -1), [tx(3), tx(4)]);
+  t.equal(second.node.mempool.size, 0);
+  await second.close();
+
+  const third = await nodeOn(t, dir);
+  t.equal(third.node.chain.length, 4, "the block mined after the restart is kept");
+  t.equal(third.node.mempool.size, 0, "the transactions it confirmed are no longer pending");
+  t.equal(chainProblem(third.node.chain.blocks, DIFFICULTY), null, "the chain is valid");
+  await third.close();
+});
+
+t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
+  // A longer chain from an in-memory node of the same network, served through fetchChain.
+  const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
+  t.teardown(() => other.close());
+  await other.addTransaction(tx(1, "theirs"));
+  for (let i = 0; i < 4; i++) await other.mine();
+
+  const dir = tempDir(t);
+  const ours = await ToyNode.open({
+    difficulty: DIFFICULTY,
+    threads: 1,
+    log,
+    store: new LevelStore(dir),
+    fetchChain: () => Promise.resolve({ chain: structuredClone(other.chain.blocks) as Block[], length: 5 }),
+  });
+  let closed = false;
+  t.teardown(async () => {
+    if (!closed) await ours.close();
+  });
+  await ours.addTransaction(tx(1, "ours"));
+  await ours.mine();
+  await ours.addTransaction(tx(2, "ours"));
+  await ours.registerNodes(["127.0.0.1:5009"]);
+  const resolution = await ours.resolve();
+  t.ok(resolution.replaced, "our chain of 2 is replaced by their chain of 5");
+  t.same(ours.chain.blocks, other.chain.blocks);
+  t.same(ours.mempool.list(), [tx(1, "ours"), tx(2, "ours")], "our dropped block's transaction is pending again");
+  const id = ours.id;
+  await ours.close();
+  closed = true;
+
+  const reopened = await nodeOn(t, dir);
+  t.equal(reopened.node.id, id);
+  t.same(reopened.node.chain.blocks, other.chain.blocks, "the adopted chain came back");
+  t.same(reopened.node.mempool.list(), [tx(1, "ours"), tx(2, "ours")], "with the mempool that matches it");
+  const mined = await reopened.node.mine();
+  t.equal(mined.block.index, 6, "mining continues on the adopted tip");
+  await reopened.close();
+});
+
+t.test("a store with a tampered block is refused: DamagedStoreError naming the directory", async (t) => {
+  const dir = await populatedStore(t);
+  await rewrite(dir, async (db) => {
+    const block = (await db.get(blockKey(3))) as Block;
+    (block.transactions[0] as Transaction).amount = 1_000_000;
+    await db.put(blockKey(3), block);
+  });
+  const error = await openNode(dir).then(
+    async (node) => {
+      await node.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  t.type(error, DamagedStoreError);
+  t.match((error as Error).message, dir, "the message names the directory");
+  t.match((error as Error).message, /damaged/);
+  t.match((error as Error).message, /block 3/, "and the block at fault");
+
+  // The refused store was closed: the directory can be opened again (here, to repair it).
+  await rewrite(dir, async (db) => {
+    t.ok(await db.get(blockKey(3)), "the directory is not left locked");
+  });
+});
+
+t.test("a store with a broken link is refused", async (t) => {
+  const dir = await populatedStore(t);
+  await rewrite(dir, async (db) => {
+    const block = (await db.get(blockKey(2))) as Block;
+    await db.put(blockKey(2), { ...block, previous_hash: "0".repeat(64) });
+  });
+  await t.rejects(openNode(dir), DamagedStoreError);
+});
+
+t.test("a store whose last block is missing is refused, not served shorter", async (t) => {
+  // m/length says 4 but b/4 is gone: the node must not silently come back without an acknowledged block.
+  const dir = await populatedStore(t);
+  await rewrite(dir, (db) => db.del(blockKey(4)));
+  const result = await openNode(dir).then(
+    async (node) => {
+      const length = node.chain.length;
+      await node.close();
+      return `opened with ${length} blocks`;
+    },
+    (e: unknown) => e,
+  );
+  t.type(result, DamagedStoreError, `refused (got: ${result instanceof Error ? result.name : result})`, {
+    todo: BUG_LENGTH,
+  });
+});
+
+t.test("a store with an undecodable value is refused with DamagedStoreError", async (t) => {
+  const dir = await populatedStore(t);
+  const raw = new ClassicLevel<string, string>(dir);
+  await raw.open();
+  await raw.put(blockKey(3), "{not json");
+  await raw.close();
+  const error = await openNode(dir).then(
+    async (node) => {
+      await node.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  t.ok(error instanceof Error, "refused");
+  t.type(error, DamagedStoreError, `refused as damaged (got ${(error as Error | undefined)?.name})`, {
+    todo: BUG_DECODE,
+  });
+  t.match((error as Error | undefined)?.message, dir, "naming the directory", { todo: BUG_DECODE });
+});
+
+t.test("a store that lost its node id but holds a chain is refused, not reset", async (t) => {
+  const dir = await populatedStore(t);
+  await rewrite(dir, (db) => db.del("m/node-id"));
+  const result = await openNode(dir).then(
+    async (node) => {
+      const what = `opened as a new node with ${node.chain.length} block(s) and ${node.mempool.size} pending`;
+      await node.close();
+      return what;
+    },
+    (e: unknown) => e,
+  );
+  t.ok(
+    result instanceof DamagedStoreError || result instanceof ForeignStoreError,
+    `refused (got: ${result instanceof Error ? result.name : result})`,
+    { todo: BUG_NO_ID },
+  );
+});
+
+/** A LevelStore whose next appendBlock fails, as a full or failing disk would make it. */
+class FailingStore implements Store {
+  failNextAppend = false;
+  constructor(readonly inner: LevelStore) {}
+  get location() {
+    return this.inner.location;
+  }
+  load(): Promise<StoredState | undefined> {
+    return this.inner.load();
+  }
+  create(nodeId: string, network: NetworkId, genesis: Block): Promise<void> {
+    return this.inner.create(nodeId, network, genesis);
+  }
+  addTransaction(entry: PendingEntry): Promise<void> {
+    return this.inner.addTransaction(entry);
+  }
+  addPeers(peers: readonly Peer[]): Promise<void> {
+    return this.inner.addPeers(peers);
+  }
+  appendBlock(block: Block, confirmed: readonly number[]): Promise<void> {
+    if (this.failNextAppend) {
+      this.failNextAppend = false;
+      return Promise.reject(new Error("EIO: simulated write failure"));
+    }
+    return this.inner.appendBlock(block, confirmed);
+  }
+  replaceChain(
+    fork: number,
+    added: readonly Block[],
+    length: number,
+    removed: readonly number[],
+    pending: readonly PendingEntry[],
+  ): Promise<void> {
+    return this.inner.replaceChain(fork, added, length, removed, pending);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+t.test("a failed block write: the blocks acknowledged after it survive a restart", async (t) => {
+  const dir = tempDir(t);
+  const store = new FailingStore(new LevelStore(dir));
+  const node = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log, store });
+  let closed = false;
+  t.teardown(async () => {
+    if (!closed) await node.close();
+  });
+  await node.mine();
+  store.failNextAppend = true;
+  await t.rejects(node.mine(), /simulated write failure/, "the mine request fails with the write");
+  t.equal(node.chain.length, 2, "the block that was not stored is not on the chain", { todo: BUG_FAILED_WRITE });
+  const acknowledged = await node.mine();
+  await node.close();
+  closed = true;
+
+  const reopened = await openNode(dir).then(
+    (n) => n,
+    (e: unknown) => e as Error,
+  );
+  if (reopened instanceof Error) {
+    t.fail(`the store cannot be opened again: ${reopened.message}`, { todo: BUG_FAILED_WRITE });
+    return;
+  }
+  t.teardown(() => reopened.close());
+  t.same(reopened.chain.blocks[acknowledged.block.index - 1], acknowledged.block, "the acknowledged block is there", {
+    todo: BUG_FAILED_WRITE,
+  });
+  t.equal(chainProblem(reopened.chain.blocks, DIFFICULTY), null, "on a valid chain");
+});
+
+t.test("a store of another difficulty or genesis is refused: ForeignStoreError", async (t) => {
+  const dir = await populatedStore(t);
+  const error = await openNode(dir, { difficulty: DIFFICULTY + 1 }).then(
+    async (node) => {
+      await node.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  t.type(error, ForeignStoreError);
+  t.match((error as Error).message, dir, "the message names the directory");
+  t.match((error as Error).message, `difficulty is ${DIFFICULTY}`, "and the stored difficulty");
+
+  await rewrite(dir, (db) => db.put("m/network", { genesisHash: "e".repeat(64), difficulty: DIFFICULTY }));
+  const other = await openNode(dir).then(
+    async (node) => {
+      await node.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  t.type(other, ForeignStoreError);
+  t.match((other as Error).message, dir);
+  t.match((other as Error).message, /genesis/);
+});
+
+t.test("mempool cap: MempoolFullError past it, nothing of the refused transaction stored", async (t) => {
+  const dir = tempDir(t);
+  const first = await nodeOn(t, dir, { maxPending: 3 });
+  for (let i = 1; i <= 3; i++) await first.node.addTransaction(tx(i));
+  await t.rejects(first.node.addTransaction(tx(4)), MempoolFullError);
+  t.equal(first.node.mempool.size, 3);
+  await first.close();
+
+  const second = await nodeOn(t, dir, { maxPending: 3 });
+  t.same(second.node.mempool.list(), [tx(1), tx(2), tx(3)], "the refused transaction was not stored");
+  await t.rejects(second.node.addTransaction(tx(5)), MempoolFullError, "the cap holds after a restart");
+  await second.node.mine();
+  await second.node.addTransaction(tx(6));
+  t.same(second.node.mempool.list(), [tx(6)], "a block makes room");
+  await second.close();
+
+  // A smaller cap than what is stored: nothing stored is dropped.
+  const third = await nodeOn(t, dir, { maxPending: 3 });
+  await third.node.addTransaction(tx(7));
+  await third.node.addTransaction(tx(8));
+  await third.close();
+  const fourth = await nodeOn(t, dir, { maxPending: 1 });
+  t.equal(fourth.node.mempool.size, 3, "the three stored transactions are kept under a cap of 1");
+  await t.rejects(fourth.node.addTransaction(tx(9)), MempoolFullError);
+  await fourth.close();
+});
+
+t.test("mempool cap through the API: 429 with a message, then room after a block", async (t) => {
+  const dir = tempDir(t);
+  const running = await startNode({
+    port: 0,
+    host: "127.0.0.1",
+    threads: 1,
+    difficulty: DIFFICULTY,
+    logLevel: "silent",
+    dataDir: dir,
+    maxPending: 2,
+  });
+  let closed = false;
+  t.teardown(async () => {
+    if (!closed) await running.close();
+  });
+  const post = async (body: unknown) => {
+    const response = await fetch(`${running.url}/transactions/new`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { message: string } };
+  };
+  t.equal((await post(tx(1))).status, 200);
+  t.equal((await post(tx(2))).status, 200);
+  const full = await post(tx(3));
+  t.equal(full.status, 429, "past the cap: 429 Too Many Requests");
+  t.match(full.body.message, /2 pending transactions/, "the message gives the cap");
+  t.match(full.body.message, /retry/i, "and says what to do");
+  const mine = await fetch(`${running.url}/mine`);
+  t.equal(mine.status, 200);
+  await mine.json();
+  t.equal((await post(tx(4))).status, 200, "accepted again once a block has taken the pending ones");
+  await running.close();
+  closed = true;
+
+  const reopened = await nodeOn(t, dir);
+  t.same(reopened.node.mempool.list(), [tx(4)], "the store holds what was acknowledged, not the refused one");
+  t.same(
+    reopened.node.chain.blocks[1]?.transactions.slice(0, -1),
+    [tx(1), tx(2)],
+    "the mined block holds the two accepted",
+  );
+  await reopened.close();
+});

@@ -1,0 +1,306 @@
+/**
+ * The portable kernel's WebAssembly module, written out as WebAssembly text
+ * (WAT) at build time: a proof-of-work search that runs four nonces at once,
+ * one per 32-bit lane of a SIMD v128, through fully unrolled SHA-256 rounds.
+ *
+ * Exports:
+ * - `memory`, whose bytes at `header` hold H (64 ASCII bytes, one block);
+ * - `init(difficulty)`: compresses H into the midstate; call it after writing H;
+ * - `search(start, count)`: the first nonce in [start, start + count) whose
+ *   SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1.
+ *
+ * Each pass builds the second block of nonces n, n+1, n+2 and n+3: their
+ * decimal digits (at most 16, then the 0x80 pad byte) are words 0 to 4, words
+ * 5 to 14 are zero and word 15 is the bit length. The digits are kept as ASCII
+ * bytes in a v128 and incremented in place; a carry out of the last digit,
+ * one increment in ten, goes through memory. The zero words are known here, so
+ * the message schedule leaves out every term they would add.
+ */
+
+type Expr = string;
+/** a, b, c, d, e, f, g, h */
+type State = [Expr, Expr, Expr, Expr, Expr, Expr, Expr, Expr];
+
+const K = [
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+  0xc67178f2,
+];
+const INITIAL_STATE = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+/** The memory layout, in bytes: everything fits in the first 64 KiB page. */
+const HEADER = 0; // H, 64 bytes
+const DIGITS = 64; // the digits of the next nonce, its pad byte and zeros: 32 bytes
+const MIDSTATE = 128; // 8 vectors, each word in all four lanes
+const DIGEST = 256; // 8 vectors: the digests of the last pass, when one may be a proof
+const ONES = 384; // 16 vectors: ONES + 16 * i has a 1 in byte i, to add to the digits' byte i
+const ROUND_CONSTANTS = 640; // 64 vectors of K
+const INITIAL = ROUND_CONSTANTS + 64 * 16; // 8 vectors of the initial state
+
+const ZERO = 48; // '0'
+const NINE = 57; // '9'
+const PAD = 0x80;
+
+const get = (name: string): Expr => `(local.get $${name})`;
+const load = (offset: number): Expr => `(v128.load offset=${offset} (i32.const 0))`;
+const fold =
+  (op: string) =>
+  (first: Expr, ...rest: Expr[]): Expr =>
+    rest.reduce((acc, x) => `(${op} ${acc} ${x})`, first);
+const add = fold("i32x4.add");
+const xor = fold("v128.xor");
+const and = fold("v128.and");
+const shr = (x: Expr, n: number): Expr => `(i32x4.shr_u ${x} (i32.const ${n}))`;
+const shl = (x: Expr, n: number): Expr => `(i32x4.shl ${x} (i32.const ${n}))`;
+/** WebAssembly SIMD has no rotate: two shifts and an or. */
+const rotr = (x: Expr, n: number): Expr => `(v128.or ${shr(x, n)} ${shl(x, 32 - n)})`;
+const bigSigma0 = (x: Expr): Expr => xor(rotr(x, 2), rotr(x, 13), rotr(x, 22));
+const bigSigma1 = (x: Expr): Expr => xor(rotr(x, 6), rotr(x, 11), rotr(x, 25));
+const smallSigma0 = (x: Expr): Expr => xor(rotr(x, 7), rotr(x, 18), shr(x, 3));
+const smallSigma1 = (x: Expr): Expr => xor(rotr(x, 17), rotr(x, 19), shr(x, 10));
+/** Ch(e, f, g) = g ^ (e & (f ^ g)) */
+const choose = (e: Expr, f: Expr, g: Expr): Expr => xor(g, and(e, xor(f, g)));
+
+/** The data segment of vectors that hold each word in all four lanes. */
+function splats(words: number[]): string {
+  const bytes = Buffer.alloc(words.length * 16);
+  words.forEach((word, i) => {
+    for (let lane = 0; lane < 4; lane++) bytes.writeUInt32LE(word, i * 16 + lane * 4);
+  });
+  return dataString(bytes);
+}
+
+function dataString(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => `\\${byte.toString(16).padStart(2, "0")}`).join("");
+}
+
+function ones(): string {
+  const bytes = Buffer.alloc(16 * 16);
+  for (let i = 0; i < 16; i++) bytes[i * 17] = 1;
+  return dataString(bytes);
+}
+
+interface Compression {
+  /** The declarations of the locals that the code sets. */
+  locals: string[];
+  code: string[];
+  /** The state after the 64 rounds, before the input state is added back. */
+  out: State;
+}
+
+/**
+ * One SHA-256 compression of four blocks at once, unrolled, as a sequence of
+ * local.set instructions. `block` holds the 16 message words, null where a
+ * word is zero in every lane.
+ */
+function compression(block: (Expr | null)[], input: State): Compression {
+  const locals: string[] = [];
+  const code: string[] = [];
+  const set = (name: string, value: Expr): Expr => {
+    locals.push(`(local $${name} v128)`);
+    code.push(`(local.set $${name} ${value})`);
+    return get(name);
+  };
+  const w = [...block];
+  let [a, b, c, d, e, f, g, h] = input.map((x, i) => set(`in${i}`, x)) as State;
+  /** b ^ c, which is the previous round's a ^ b. */
+  let bc = set("bc", xor(b, c));
+  for (let i = 0; i < 64; i++) {
+    if (i >= 16) {
+      const terms: Expr[] = [];
+      const [w2, w7, w15, w16] = [w[i - 2], w[i - 7], w[i - 15], w[i - 16]];
+      if (w2) terms.push(smallSigma1(w2));
+      if (w7) terms.push(w7);
+      if (w15) terms.push(smallSigma0(w15));
+      if (w16) terms.push(w16);
+      const [first, ...rest] = terms;
+      w[i] = first === undefined ? null : set(`w${i}`, add(first, ...rest));
+    }
+    const word = w[i];
+    const k = load(ROUND_CONSTANTS + i * 16);
+    const t1 = set(`t${i}`, add(h, bigSigma1(e), choose(e, f, g), word ? add(k, word) : k));
+    const ab = set(`ab${i}`, xor(a, b));
+    /** Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)) */
+    const majority = xor(b, and(ab, bc));
+    const nextA = set(`a${i}`, add(t1, bigSigma0(a), majority));
+    const nextE = set(`e${i}`, add(d, t1));
+    [a, b, c, d, e, f, g, h] = [nextA, a, b, c, nextE, e, f, g];
+    bc = ab;
+  }
+  return { locals, code, out: [a, b, c, d, e, f, g, h] };
+}
+
+const lanes = [0, 1, 2, 3];
+const stateWords = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** init(difficulty): the midstate of H, and the difficulty and its mask on the first word. */
+function initFunction(): string {
+  const bswap = "3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12";
+  const word = (i: number) => `(v128.load32_splat offset=${HEADER + i * 4} (i32.const 0))`;
+  const block = Array.from({ length: 16 }, (_, i) => `(i8x16.shuffle ${bswap} ${word(i)} (v128.const i64x2 0 0))`);
+  const initial = stateWords.map((i) => load(INITIAL + i * 16)) as State;
+  const { locals, code, out } = compression(block, initial);
+  return `(func (export "init") (param $difficulty i32)
+    ${locals.join(" ")}
+    (global.set $difficulty (local.get $difficulty))
+    (global.set $mask (select (i32.const -1) (i32.xor (i32.shr_u (i32.const -1) (local.get $difficulty)) (i32.const -1))
+      (i32.ge_u (local.get $difficulty) (i32.const 32))))
+    ${code.join("\n    ")}
+    ${out.map((x, i) => `(v128.store offset=${MIDSTATE + i * 16} (i32.const 0) (i32x4.add ${x} ${load(INITIAL + i * 16)}))`).join("\n    ")})`;
+}
+
+/** Where the next lane's digits are taken and the nonce incremented. */
+function nextLane(lane: number): string {
+  return `
+      (local.set $digits${lane} (local.get $digits)) (local.set $length${lane} (local.get $length))
+      (if (i32.lt_u (local.get $last) (i32.const 9))
+        (then
+          (local.set $digits (i8x16.add (local.get $digits) (local.get $one)))
+          (local.set $last (i32.add (local.get $last) (i32.const 1))))
+        (else
+          (v128.store offset=${DIGITS} (i32.const 0) (local.get $digits))
+          (local.set $length (call $carry (local.get $length)))
+          (local.set $digits (v128.load offset=${DIGITS} (i32.const 0)))
+          (local.set $one (v128.load offset=${ONES - 16} (i32.shl (local.get $length) (i32.const 4))))
+          (local.set $last (i32.const 0))))`;
+}
+
+/** A vector of one i32 expression per lane, on each lane's digit count. */
+function perLane(value: (length: Expr) => Expr): Expr {
+  return lanes
+    .slice(1)
+    .reduce(
+      (vector, lane) => `(i32x4.replace_lane ${lane} ${vector} ${value(get(`length${lane}`))})`,
+      `(i32x4.splat ${value(get("length0"))})`,
+    );
+}
+
+/**
+ * Transposes the four lanes' digits into message words 0 to 3, each lane's
+ * bytes turned big-endian: first pairs of lanes, then the pairs' halves.
+ */
+function transpose(): string {
+  const pairs = (words: number[]) =>
+    words.flatMap((word) => [0, 16].flatMap((lane) => [3, 2, 1, 0].map((byte) => lane + word * 4 + byte))).join(" ");
+  const low = "0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23";
+  const high = "8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31";
+  return `
+      (local.set $low01 (i8x16.shuffle ${pairs([0, 1])} (local.get $digits0) (local.get $digits1)))
+      (local.set $low23 (i8x16.shuffle ${pairs([0, 1])} (local.get $digits2) (local.get $digits3)))
+      (local.set $high01 (i8x16.shuffle ${pairs([2, 3])} (local.get $digits0) (local.get $digits1)))
+      (local.set $high23 (i8x16.shuffle ${pairs([2, 3])} (local.get $digits2) (local.get $digits3)))
+      (local.set $w0 (i8x16.shuffle ${low} (local.get $low01) (local.get $low23)))
+      (local.set $w1 (i8x16.shuffle ${high} (local.get $low01) (local.get $low23)))
+      (local.set $w2 (i8x16.shuffle ${low} (local.get $high01) (local.get $high23)))
+      (local.set $w3 (i8x16.shuffle ${high} (local.get $high01) (local.get $high23)))`;
+}
+
+/** search(start, count): four nonces a pass; a lane whose first word passes the mask is checked in full. */
+function searchFunction(): string {
+  const block = [get("w0"), get("w1"), get("w2"), get("w3"), get("w4"), ...Array<null>(10).fill(null), get("w15")];
+  const midstate = stateWords.map((i) => load(MIDSTATE + i * 16)) as State;
+  const { locals, code, out } = compression(block, midstate);
+  const v128 = (names: string[]) => names.map((name) => `(local $${name} v128)`).join(" ");
+  const i32 = (names: string[]) => names.map((name) => `(local $${name} i32)`).join(" ");
+  return `(func (export "search") (param $start f64) (param $count f64) (result f64)
+    (local $nonce i64) (local $left i64) (local $lane i32) (local $mask v128)
+    (local $digits v128) (local $one v128) (local $last i32) (local $length i32)
+    ${v128(lanes.map((lane) => `digits${lane}`))} ${i32(lanes.map((lane) => `length${lane}`))}
+    ${v128(["low01", "low23", "high01", "high23", "w0", "w1", "w2", "w3", "w4", "w15"])}
+    ${locals.join(" ")}
+    (local.set $nonce (i64.trunc_f64_u (local.get $start)))
+    (local.set $left (i64.trunc_f64_u (local.get $count)))
+    (if (i64.eqz (local.get $left)) (then (return (f64.const -1))))
+    (local.set $mask (i32x4.splat (global.get $mask)))
+    (local.set $length (call $writeDigits (local.get $nonce)))
+    (local.set $digits (v128.load offset=${DIGITS} (i32.const 0)))
+    (local.set $one (v128.load offset=${ONES - 16} (i32.shl (local.get $length) (i32.const 4))))
+    (local.set $last (i32.wrap_i64 (i64.rem_u (local.get $nonce) (i64.const 10))))
+    (loop $pass
+      ${lanes.map(nextLane).join("")}
+      ${transpose()}
+      (local.set $w4 ${perLane((length) => `(i32.shl (i32.eq ${length} (i32.const 16)) (i32.const 31))`)})
+      (local.set $w15 ${perLane((length) => `(i32.shl (i32.add ${length} (i32.const 64)) (i32.const 3))`)})
+      ${code.join("\n      ")}
+      (if (v128.any_true (i32x4.eq (v128.and ${add(out[0], load(MIDSTATE))} (local.get $mask)) (v128.const i64x2 0 0)))
+        (then
+          ${out.map((x, i) => `(v128.store offset=${DIGEST + i * 16} (i32.const 0) (i32x4.add ${x} ${load(MIDSTATE + i * 16)}))`).join("\n          ")}
+          (local.set $lane (i32.const 0))
+          (loop $lanes
+            (if (i64.le_u (local.get $left) (i64.extend_i32_u (local.get $lane))) (then (return (f64.const -1))))
+            (if (call $meets (local.get $lane))
+              (then (return (f64.convert_i64_u (i64.add (local.get $nonce) (i64.extend_i32_u (local.get $lane)))))))
+            (br_if $lanes (i32.lt_u (local.tee $lane (i32.add (local.get $lane) (i32.const 1))) (i32.const 4))))))
+      (local.set $nonce (i64.add (local.get $nonce) (i64.const 4)))
+      (br_if $pass (i64.gt_s (local.tee $left (i64.sub (local.get $left) (i64.const 4))) (i64.const 0))))
+    (f64.const -1))`;
+}
+
+/** The scalar helpers: the full check of one lane, and the decimal digits. */
+const HELPERS = `
+  (func $meets (param $lane i32) (result i32) (local $bits i32) (local $at i32) (local $word i32)
+    (local.set $bits (global.get $difficulty))
+    (local.set $at (i32.add (i32.const ${DIGEST}) (i32.shl (local.get $lane) (i32.const 2))))
+    (loop $words
+      (if (i32.le_s (local.get $bits) (i32.const 0)) (then (return (i32.const 1))))
+      (local.set $word (i32.load (local.get $at)))
+      (if (i32.lt_s (local.get $bits) (i32.const 32))
+        (then (return (i32.eqz (i32.shr_u (local.get $word) (i32.sub (i32.const 32) (local.get $bits)))))))
+      (if (local.get $word) (then (return (i32.const 0))))
+      (local.set $bits (i32.sub (local.get $bits) (i32.const 32)))
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $words))
+    (i32.const 0))
+
+  (func $writeDigits (param $nonce i64) (result i32) (local $length i32) (local $rest i64) (local $at i32)
+    (v128.store offset=${DIGITS} (i32.const 0) (v128.const i64x2 0 0))
+    (v128.store offset=${DIGITS + 16} (i32.const 0) (v128.const i64x2 0 0))
+    (local.set $rest (local.get $nonce))
+    (loop $count
+      (local.set $length (i32.add (local.get $length) (i32.const 1)))
+      (br_if $count (i64.ne (local.tee $rest (i64.div_u (local.get $rest) (i64.const 10))) (i64.const 0))))
+    (i32.store8 offset=${DIGITS} (local.get $length) (i32.const ${PAD}))
+    (local.set $at (local.get $length))
+    (loop $digits
+      (local.set $at (i32.sub (local.get $at) (i32.const 1)))
+      (i32.store8 offset=${DIGITS} (local.get $at)
+        (i32.add (i32.const ${ZERO}) (i32.wrap_i64 (i64.rem_u (local.get $nonce) (i64.const 10)))))
+      (local.set $nonce (i64.div_u (local.get $nonce) (i64.const 10)))
+      (br_if $digits (local.get $at)))
+    (local.get $length))
+
+  (func $carry (param $length i32) (result i32) (local $at i32) (local $digit i32)
+    (local.set $at (local.get $length))
+    (loop $digits
+      (i32.store8 offset=${DIGITS} (local.tee $at (i32.sub (local.get $at) (i32.const 1))) (i32.const ${ZERO}))
+      (if (i32.eqz (local.get $at))
+        (then
+          (i32.store8 offset=${DIGITS} (i32.const 0) (i32.const ${ZERO + 1}))
+          (i32.store8 offset=${DIGITS} (local.get $length) (i32.const ${ZERO}))
+          (i32.store8 offset=${DIGITS + 1} (local.get $length) (i32.const ${PAD}))
+          (return (i32.add (local.get $length) (i32.const 1)))))
+      (br_if $digits (i32.eq (local.tee $digit (i32.load8_u offset=${DIGITS - 1} (local.get $at))) (i32.const ${NINE}))))
+    (i32.store8 offset=${DIGITS - 1} (local.get $at) (i32.add (local.get $digit) (i32.const 1)))
+    (local.get $length))`;
+
+/** The module's text, for wat2wasm. */
+export function searchModuleText(): string {
+  return `;; Generated by workers/kernel/wasm/search-module.ts.
+(module
+  (memory (export "memory") 1)
+  (global (export "header") i32 (i32.const ${HEADER}))
+  (global $difficulty (mut i32) (i32.const 0))
+  (global $mask (mut i32) (i32.const 0))
+  (data (i32.const ${ONES}) "${ones()}")
+  (data (i32.const ${ROUND_CONSTANTS}) "${splats(K)}")
+  (data (i32.const ${INITIAL}) "${splats(INITIAL_STATE)}")
+  ${HELPERS}
+  ${initFunction()}
+  ${searchFunction()})
+`;
+}
