@@ -47,3 +47,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     );
   });
 }
+
+running.node.storeFailed.then(async (error) => {
+  process.stderr.write(`toychain: ${error.message}\n`);
+  await running.close().catch(() => undefined);
+  process.exit(1);
+});

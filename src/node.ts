@@ -15,7 +15,7 @@ import { Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { fetchChain, PeerSet } from "./peers/index.js";
-import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store } from "./storage/index.js";
+import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store, StoreFailedError } from "./storage/index.js";
 
 export interface NodeOptions {
   difficulty: number;
@@ -100,12 +100,18 @@ export class ToyNode {
   readonly miner: Miner;
   readonly metrics: NodeMetrics;
   readonly #store: Store;
+  #failure: StoreFailedError | undefined;
+  readonly #failed: Promise<StoreFailedError>;
+  #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
   readonly #fetchChain: FetchChain;
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
     this.#store = parts.store;
+    this.#failed = new Promise((resolve) => {
+      this.#reportFailure = resolve;
+    });
     this.#log = options.log;
     this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer));
     this.metrics = new NodeMetrics({
@@ -120,9 +126,11 @@ export class ToyNode {
       nodeId: this.id,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
       persist: ({ block, confirmed }) =>
-        this.#store.appendBlock(
-          block,
-          confirmed.map((entry) => entry.seq),
+        this.#durable(() =>
+          this.#store.appendBlock(
+            block,
+            confirmed.map((entry) => entry.seq),
+          ),
         ),
       observe: (search, forged) => this.metrics.jobFinished(search, forged),
       log: this.#log.child({ component: "miner" }),
@@ -145,23 +153,44 @@ export class ToyNode {
     }
   }
 
+  /** Resolves with the error once a durable write has failed: the node must then restart. */
+  get storeFailed(): Promise<StoreFailedError> {
+    return this.#failed;
+  }
+
+  /** Runs a write on the store; a failure stops every further change (see StoreFailedError). */
+  async #durable(write: () => Promise<void>): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    try {
+      await write();
+    } catch (error) {
+      this.#failure ??= new StoreFailedError(this.#store.location, error);
+      this.#log.fatal({ err: error }, "a durable write failed; refusing every change until restart");
+      this.#reportFailure(this.#failure);
+      throw this.#failure;
+    }
+  }
+
   /** Queues a transaction durably; returns the index of the block meant to hold it. */
   async addTransaction(tx: Transaction): Promise<number> {
+    if (this.#failure) throw this.#failure;
     const entry = this.mempool.add(tx);
     const index = this.miner.indexFor(this.mempool.size - 1);
-    await this.#store.addTransaction(entry);
+    await this.#durable(() => this.#store.addTransaction(entry));
     this.#log.debug({ tx, index, pending: this.mempool.size }, "transaction added");
     return index;
   }
 
   mine(): Promise<MinedBlock> {
+    if (this.#failure) return Promise.reject(this.#failure);
     return this.miner.mine();
   }
 
   /** Registers peers durably; returns how many were new. */
   async registerNodes(addresses: readonly string[]): Promise<number> {
+    if (this.#failure) throw this.#failure;
     const added = this.peers.register(addresses);
-    await this.#store.addPeers(added);
+    await this.#durable(() => this.#store.addPeers(added));
     this.#log.info({ added: added.map((peer) => peer.id), peers: this.peers.ids }, "nodes registered");
     return added.length;
   }
@@ -170,6 +199,7 @@ export class ToyNode {
   async resolve(): Promise<Resolution> {
     const peers = this.peers.list();
     const { candidates, reports } = await gatherCandidates(peers, this.chain.rules, this.#fetchChain);
+    if (this.#failure) throw this.#failure;
     const chosen = chooseChain(candidates, this.chain.length);
     for (const candidate of candidates) {
       const report = reports.get(candidate.peer.id) as PeerReport;
@@ -182,7 +212,7 @@ export class ToyNode {
         pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()),
       );
       this.miner.restart();
-      await this.#store.replaceChain(reorg.fork, reorg.added, this.chain.length, removed, added);
+      await this.#durable(() => this.#store.replaceChain(reorg.fork, reorg.added, this.chain.length, removed, added));
       this.#log.info(
         { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: reorg.dropped.length },
         "chain replaced",

@@ -16,14 +16,6 @@ import { type NodeProcess, request, runCli, startNode } from "./helpers/node-pro
 const DIFFICULTY = 10;
 const FLAGS = ["--difficulty", String(DIFFICULTY), "--threads", "2"];
 
-/**
- * Known bugs (reported, not fixed here): the assertions they break are marked
- * todo with these reasons. Delete the marks once the bugs are fixed.
- */
-const BUG_READ_ERRORS =
-  "bug: a LevelDB read or decode error during load() escapes as an uncaught exception, not a message naming the directory";
-const BUG_EMPTY_LIMIT = 'bug: GET /chain?limit= answers 200 with an empty page (Ajv coerces "" to null, read as 0)';
-
 interface ChainBody {
   chain: Block[];
   length: number;
@@ -226,7 +218,6 @@ const DAMAGES: Damage[] = [
   },
   {
     name: "a block value that is not JSON",
-    todo: BUG_READ_ERRORS,
     async damage(dir) {
       const db = new ClassicLevel<string, string>(dir);
       await db.open();
@@ -247,14 +238,12 @@ const DAMAGES: Damage[] = [
   },
   {
     name: "garbled table files",
-    todo: BUG_READ_ERRORS,
     damage(dir) {
       for (const table of tables(dir)) garble(path.join(dir, table));
     },
   },
   {
     name: "table files cut short",
-    todo: BUG_READ_ERRORS,
     damage(dir) {
       for (const table of tables(dir)) fs.truncateSync(path.join(dir, table), 100);
     },
@@ -338,7 +327,7 @@ t.test("GET /chain?from=&limit= pages the chain; bad values answer 400", async (
     t.type(reply.body.message, "string", `?${query}: with a message`);
   }
   const empty = await request<ChainBody | Message>(`${node.url}/chain?limit=`);
-  t.equal(empty.status, 400, "?limit= (empty): 400, not an empty page", { todo: BUG_EMPTY_LIMIT });
+  t.equal(empty.status, 400, "?limit= (empty): 400, not an empty page");
 
   // After a restart the pages come from the stored chain.
   await node.stop();

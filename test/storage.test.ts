@@ -18,6 +18,7 @@ import {
   type PendingEntry,
   type Store,
   type StoredState,
+  StoreFailedError,
   StoreUnavailableError,
 } from "../src/storage/index.js";
 import { chainProblem } from "./helpers/chain-check.js";
@@ -31,16 +32,6 @@ const DIFFICULTY = 8;
 const GENESIS_HASH = blockHash(GENESIS);
 const NETWORK: NetworkId = { genesisHash: GENESIS_HASH, difficulty: DIFFICULTY };
 const log = createLogger("silent");
-
-/**
- * Known bugs (reported, not fixed here): the assertions they break are marked
- * todo with these reasons. Delete the marks once the bugs are fixed.
- */
-const BUG_LENGTH = "bug: load() reads blocks up to m/length without checking that they are all there";
-const BUG_DECODE = "bug: a value that is not JSON escapes load() as IteratorDecodeError, not DamagedStoreError";
-const BUG_NO_ID = "bug: load() takes a store without m/node-id for a new one, even when it holds blocks";
-const BUG_FAILED_WRITE =
-  "bug: after a failed appendBlock the block stays on the chain in memory; the next block is stored after a gap";
 
 /** A fresh temporary directory, removed when the test ends. */
 function tempDir(t: Test, name = "toychain-storage-"): string {
@@ -532,9 +523,7 @@ t.test("a store whose last block is missing is refused, not served shorter", asy
     },
     (e: unknown) => e,
   );
-  t.type(result, DamagedStoreError, `refused (got: ${result instanceof Error ? result.name : result})`, {
-    todo: BUG_LENGTH,
-  });
+  t.type(result, DamagedStoreError, `refused (got: ${result instanceof Error ? result.name : result})`, {});
 });
 
 t.test("a store with an undecodable value is refused with DamagedStoreError", async (t) => {
@@ -551,10 +540,8 @@ t.test("a store with an undecodable value is refused with DamagedStoreError", as
     (e: unknown) => e,
   );
   t.ok(error instanceof Error, "refused");
-  t.type(error, DamagedStoreError, `refused as damaged (got ${(error as Error | undefined)?.name})`, {
-    todo: BUG_DECODE,
-  });
-  t.match((error as Error | undefined)?.message, dir, "naming the directory", { todo: BUG_DECODE });
+  t.type(error, DamagedStoreError, `refused as damaged (got ${(error as Error | undefined)?.name})`, {});
+  t.match((error as Error | undefined)?.message, dir, "naming the directory");
 });
 
 t.test("a store that lost its node id but holds a chain is refused, not reset", async (t) => {
@@ -571,7 +558,6 @@ t.test("a store that lost its node id but holds a chain is refused, not reset", 
   t.ok(
     result instanceof DamagedStoreError || result instanceof ForeignStoreError,
     `refused (got: ${result instanceof Error ? result.name : result})`,
-    { todo: BUG_NO_ID },
   );
 });
 
@@ -615,7 +601,7 @@ class FailingStore implements Store {
   }
 }
 
-t.test("a failed block write: the blocks acknowledged after it survive a restart", async (t) => {
+t.test("a failed block write stops every change; what was acknowledged survives a restart", async (t) => {
   const dir = tempDir(t);
   const store = new FailingStore(new LevelStore(dir));
   const node = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log, store });
@@ -623,26 +609,26 @@ t.test("a failed block write: the blocks acknowledged after it survive a restart
   t.teardown(async () => {
     if (!closed) await node.close();
   });
-  await node.mine();
-  store.failNextAppend = true;
-  await t.rejects(node.mine(), /simulated write failure/, "the mine request fails with the write");
-  t.equal(node.chain.length, 2, "the block that was not stored is not on the chain", { todo: BUG_FAILED_WRITE });
   const acknowledged = await node.mine();
+  store.failNextAppend = true;
+  await t.rejects(node.mine(), StoreFailedError, "the mine request fails with the write");
+  const failure = await node.storeFailed;
+  t.match(failure.message, /simulated write failure/, "the failure names its cause");
+  t.match(failure.message, dir, "and the store's directory");
+  await t.rejects(node.mine(), StoreFailedError, "no further block is mined");
+  await t.rejects(
+    node.addTransaction({ sender: "Lea", recipient: "Mark", amount: 1 }),
+    StoreFailedError,
+    "no further transaction is acknowledged",
+  );
+  await t.rejects(node.registerNodes(["127.0.0.1:5999"]), StoreFailedError, "no further peer is acknowledged");
   await node.close();
   closed = true;
 
-  const reopened = await openNode(dir).then(
-    (n) => n,
-    (e: unknown) => e as Error,
-  );
-  if (reopened instanceof Error) {
-    t.fail(`the store cannot be opened again: ${reopened.message}`, { todo: BUG_FAILED_WRITE });
-    return;
-  }
+  const reopened = await openNode(dir);
   t.teardown(() => reopened.close());
-  t.same(reopened.chain.blocks[acknowledged.block.index - 1], acknowledged.block, "the acknowledged block is there", {
-    todo: BUG_FAILED_WRITE,
-  });
+  t.equal(reopened.chain.length, 2, "the restart comes back with what the disk holds");
+  t.same(reopened.chain.blocks[1], acknowledged.block, "the acknowledged block is there");
   t.equal(chainProblem(reopened.chain.blocks, DIFFICULTY), null, "on a valid chain");
 });
 

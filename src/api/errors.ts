@@ -4,6 +4,7 @@ import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError } from "../peers/index.js";
 import { type FieldError, SchemaError } from "../schemas/index.js";
+import { StoreFailedError } from "../storage/index.js";
 
 /** No route has this path. */
 export class RouteNotFoundError extends Error {
@@ -73,7 +74,9 @@ function toAnswer(error: unknown): Answer {
     return { status: 400, body: { message: error.message, errors } };
   }
   if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
-  if (error instanceof MinerStoppedError) return { status: 503, body: { message: error.message } };
+  if (error instanceof MinerStoppedError || error instanceof StoreFailedError) {
+    return { status: 503, body: { message: error.message } };
+  }
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
   if (error instanceof RouteNotFoundError) return { status: 404, body: { message: error.message } };
   if (error instanceof MethodNotAllowedError) {

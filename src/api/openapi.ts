@@ -69,6 +69,7 @@ export interface OpenApiDocument {
   openapi: "3.1.0";
   info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
   servers: { url: string; description: string }[];
+  security: Record<string, string[]>[];
   tags: { name: string; description: string }[];
   paths: Record<string, PathItem>;
   components: { schemas: Record<string, JsonSchema>; responses: Record<string, ResponseObject> };
@@ -159,7 +160,7 @@ function collectById(roots: JsonSchema[]): Map<string, JsonSchema> {
  * embedded schemas that have one as `$ref`s, and ajv's `nullable: true` as a
  * "null" member of `type` (and of `enum`).
  */
-export function toOpenApiSchema(schema: JsonSchema): JsonSchema {
+function toOpenApiSchema(schema: JsonSchema): JsonSchema {
   const convert = (sub: JsonSchema): JsonSchema => {
     const id = idOf(sub);
     return id === undefined ? toOpenApiSchema(sub) : refTo(id);
@@ -211,17 +212,29 @@ function jsonAnswer(description: string, schemas: JsonSchema[], example?: unknow
 
 const errorRef = (name: string): Reference => ({ $ref: `#/components/responses/${name}` });
 
-/** The error answers, each with the error body; operations refer to them by name. */
+/** The error answers, each with the error body and an example; operations refer to them by name. */
 function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
-  const answer = (description: string): ResponseObject => jsonAnswer(description, [error]);
+  const answer = (description: string, example: unknown): ResponseObject => jsonAnswer(description, [error], example);
   return {
-    BadRequest: answer("The body or query breaks its schema (`errors` names each field), or the JSON is malformed"),
-    NotFound: answer("No endpoint has this path"),
-    MethodNotAllowed: answer("The path exists, but not for this method; the Allow header lists those it has"),
-    PayloadTooLarge: answer("The body is larger than the node accepts (1 MB)"),
-    UnsupportedMediaType: answer('The body is not sent as "Content-Type: application/json"'),
-    TooManyRequests: answer("The mempool is full: retry once a block has been mined"),
-    ServiceUnavailable: answer("The node is shutting down"),
+    BadRequest: answer("The body or query breaks its schema (`errors` names each field), or the JSON is malformed", {
+      message: "Invalid transaction: amount must be > 0",
+      errors: [{ field: "amount", message: "must be > 0" }],
+    }),
+    MethodNotAllowed: answer("The path exists, but not for this method; the Allow header lists those it has", {
+      message: "Method HEAD is not allowed on /mine; use GET",
+    }),
+    PayloadTooLarge: answer("The body is larger than the node accepts (1 MB)", {
+      message: "The request body is larger than the limit of 1048576 bytes",
+    }),
+    UnsupportedMediaType: answer('The body is not sent as "Content-Type: application/json"', {
+      message: 'Send the body as JSON with "Content-Type: application/json" (got "text/plain")',
+    }),
+    TooManyRequests: answer("The mempool is full: retry once a block has been mined", {
+      message: "The node already holds 100000 pending transactions; retry once a block has been mined",
+    }),
+    ServiceUnavailable: answer("The node is shutting down", {
+      message: "The node is shutting down; no block was forged",
+    }),
   };
 }
 
@@ -355,6 +368,8 @@ export function openApiDocument(schemas: ApiSchemas, version: string): OpenApiDo
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [{ url: "/", description: "This node" }],
+    // No authentication: anyone who reaches the node may call every endpoint.
+    security: [],
     tags: [
       { name: "transactions", description: "Pending transactions" },
       { name: "mining", description: "Proof of work" },

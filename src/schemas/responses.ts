@@ -44,9 +44,6 @@ export const errorSchema: JSONSchemaType<ErrorBody> = {
       },
     },
   },
-  examples: [
-    { message: "Invalid transaction: amount must be > 0", errors: [{ field: "amount", message: "must be > 0" }] },
-  ],
 };
 
 export interface PendingBody {

@@ -93,18 +93,23 @@ export interface ChainQuery {
 
 export const MAX_PAGE = 10_000;
 
-export const chainQuerySchema: JSONSchemaType<ChainQuery> = {
+/**
+ * Both fields are optional. Written without `nullable` (which JSONSchemaType
+ * wants for optional fields) on purpose: with it, ajv's coercion would turn
+ * an empty `?limit=` into null and let it through; without it, "" becomes 0
+ * and fails the minimum, a 400.
+ */
+export const chainQuerySchema = {
   $id: "ChainQuery",
   type: "object",
   additionalProperties: false,
   properties: {
-    from: { type: "integer", minimum: 1, nullable: true, description: "Index of the first block (default 1)" },
+    from: { type: "integer", minimum: 1, description: "Index of the first block (default 1)" },
     limit: {
       type: "integer",
       minimum: 1,
       maximum: MAX_PAGE,
-      nullable: true,
       description: `Blocks at most (1-${MAX_PAGE}; default: to the tip)`,
     },
   },
-};
+} as unknown as JSONSchemaType<ChainQuery>;

@@ -51,4 +51,5 @@ function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv
 export const checkTransaction = checker(transactionSchema, "transaction");
 export const checkRegisterNodes = checker(registerNodesSchema, "node list");
 export const checkChain = checker(chainSchema, "chain");
+export const checkBlockShape = checker(blockSchema, "block");
 export const checkChainQuery = checker(chainQuerySchema, "query", queryAjv);

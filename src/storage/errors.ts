@@ -30,3 +30,18 @@ export class StoreUnavailableError extends Error {
     super(`The store in ${location} cannot be opened: ${reason}`);
   }
 }
+
+/**
+ * A durable write failed (disk full, I/O error): memory may now hold what the
+ * disk does not, so the node refuses every further change until it restarts
+ * from what the disk holds.
+ */
+export class StoreFailedError extends Error {
+  override readonly name = "StoreFailedError";
+  constructor(
+    readonly location: string,
+    override readonly cause: unknown,
+  ) {
+    super(`Writing to the store in ${location} failed (${(cause as Error).message}); the node must restart`);
+  }
+}

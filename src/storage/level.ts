@@ -1,7 +1,8 @@
 import { ClassicLevel } from "classic-level";
 import type { Block } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
-import { StoreUnavailableError } from "./errors.js";
+import { checkBlockShape, checkTransaction } from "../schemas/index.js";
+import { DamagedStoreError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import type { NetworkId, PendingEntry, Store, StoredState } from "./interface.js";
 
@@ -18,6 +19,13 @@ import type { NetworkId, PendingEntry, Store, StoredState } from "./interface.js
 
 type Value = string | number | Block | PendingEntry["tx"] | Peer | NetworkId;
 type Op = { type: "put"; key: string; value: Value } | { type: "del"; key: string };
+
+const NODE_ID = /^[0-9a-f]{32}$/;
+
+function isNetworkId(value: unknown): value is NetworkId {
+  const network = value as Partial<NetworkId> | undefined;
+  return typeof network?.genesisHash === "string" && Number.isInteger(network.difficulty);
+}
 
 const pad = (n: number): string => String(n).padStart(16, "0");
 const blockKey = (index: number) => `b/${pad(index)}`;
@@ -37,21 +45,46 @@ export class LevelStore implements Store {
       await this.#db.open();
     } catch (error) {
       const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
+      if (cause?.code === "LEVEL_CORRUPTION") throw new DamagedStoreError(this.location, cause.message);
       const reason =
         cause?.code === "LEVEL_LOCKED" ? "another toychain process is using it" : (cause ?? (error as Error)).message;
       throw new StoreUnavailableError(this.location, reason);
     }
-    const nodeId = (await this.#db.get("m/node-id")) as string | undefined;
-    if (nodeId === undefined) return undefined;
-    const network = (await this.#db.get("m/network")) as NetworkId;
-    const length = (await this.#db.get("m/length")) as number;
-    const blocks = (await this.#db.values({ gte: blockKey(1), lte: blockKey(length) }).all()) as Block[];
+    try {
+      return await this.#read();
+    } catch (error) {
+      if (error instanceof DamagedStoreError) throw error;
+      throw new DamagedStoreError(this.location, (error as Error).message);
+    }
+  }
+
+  /** Reads everything back, checking each value's shape: any surprise means damage. */
+  async #read(): Promise<StoredState | undefined> {
+    const damaged = (reason: string) => new DamagedStoreError(this.location, reason);
+    const nodeId = await this.#db.get("m/node-id");
+    if (nodeId === undefined) {
+      if ((await this.#db.keys({ limit: 1 }).all()).length === 0) return undefined;
+      throw damaged("its node id is missing");
+    }
+    if (typeof nodeId !== "string" || !NODE_ID.test(nodeId)) throw damaged("its node id is not 32 hex digits");
+    const network = await this.#db.get("m/network");
+    if (!isNetworkId(network)) throw damaged("its network record is missing or malformed");
+    const length = await this.#db.get("m/length");
+    if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 1) {
+      throw damaged("its chain length is missing or malformed");
+    }
+    const blocks = await this.#db.values({ gte: blockKey(1), lte: blockKey(length) }).all();
+    if (blocks.length !== length) throw damaged(`it should hold ${length} blocks but holds ${blocks.length}`);
     const pending: PendingEntry[] = [];
     for await (const [key, tx] of this.#db.iterator({ gte: "t/", lt: "t0" })) {
-      pending.push({ seq: Number(key.slice(2)), tx: tx as PendingEntry["tx"] });
+      pending.push({ seq: Number(key.slice(2)), tx: checkTransaction(tx) });
     }
-    const peers = (await this.#db.values({ gte: "p/", lt: "p0" }).all()) as Peer[];
-    return { nodeId, network, blocks, pending, peers };
+    const peers = (await this.#db.values({ gte: "p/", lt: "p0" }).all()).map((value) => {
+      const { id, url } = value as Partial<Peer>;
+      if (typeof id !== "string" || typeof url !== "string") throw damaged("a peer record is malformed");
+      return { id, url };
+    });
+    return { nodeId, network, blocks: blocks.map(checkBlockShape), pending, peers };
   }
 
   create(nodeId: string, network: NetworkId, genesis: Block): Promise<void> {

@@ -1,0 +1,277 @@
+import { existsSync } from "node:fs";
+import { createConfig, lintFromString } from "@redocly/openapi-core";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import t, { type Test } from "tap";
+import type { JsonSchema, Method, OpenApiDocument, Operation, Reference, ResponseObject } from "../src/api/openapi.js";
+import { routes } from "../src/api/routes.js";
+import { chainQuerySchema, registerNodesSchema, transactionSchema } from "../src/schemas/index.js";
+import { startNode } from "../src/server.js";
+
+/**
+ * The documentation pages: /openapi.json against the router and the ajv
+ * schemas, the node's real answers against the document, then Swagger UI and
+ * ReDoc in a real browser (Debian's chromium, driven by playwright-core) that
+ * may reach nothing but the node. DOCS_SCREENSHOT=<file.png> saves /docs after
+ * "Execute".
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const NO_CHROMIUM =
+  `${CHROMIUM} is missing: the browser checks need Debian's chromium ` +
+  "(apt-get install -y chromium, as .ci/run does); playwright-core never downloads a browser";
+const JSON_TYPE = "application/json";
+
+const running = await startNode({ port: 0, host: "127.0.0.1", threads: 2, difficulty: 8, logLevel: "silent" });
+t.teardown(() => running.close());
+const origin = running.url;
+const document = (await (await fetch(`${origin}/openapi.json`)).json()) as OpenApiDocument;
+
+/** The API's routes as routes() builds them (app.ts mounts the docs' own beside them): path → methods, HEAD aside. */
+function routerRoutes(): Map<string, Method[]> {
+  const found = new Map<string, Method[]>();
+  for (const layer of routes(running.node).stack) {
+    const path = String(layer.path);
+    const methods = layer.methods.filter((m) => m !== "HEAD").map((m) => m.toLowerCase() as Method);
+    found.set(path, [...(found.get(path) ?? []), ...methods].sort());
+  }
+  return found;
+}
+
+const operationsOf = (): [string, Method, Operation][] =>
+  Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]): [string, Method, Operation] => [path, method as Method, operation]),
+  );
+
+const isReference = (value: unknown): value is Reference =>
+  typeof value === "object" && value !== null && typeof (value as Partial<Reference>).$ref === "string";
+
+/** Follows a local "#/a/b" reference inside the document. */
+function resolve(ref: string): unknown {
+  return ref
+    .replace(/^#\//, "")
+    .split("/")
+    .reduce<unknown>(
+      (at, key) => (at as Record<string, unknown>)[key.replaceAll("~1", "/").replaceAll("~0", "~")],
+      document,
+    );
+}
+
+function requestSchema(path: string, method: Method): JsonSchema {
+  const schema = document.paths[path]?.[method]?.requestBody?.content[JSON_TYPE]?.schema;
+  if (schema === undefined) throw new Error(`${method} ${path} has no JSON request body`);
+  return (isReference(schema) ? resolve(schema.$ref) : schema) as JsonSchema;
+}
+
+t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
+  t.match(document.openapi, /^3\.1\.\d+$/, "openapi 3.1.x");
+  t.same(document.servers, [{ url: "/", description: "This node" }], 'the server is "/": this node');
+
+  const problems = await lintFromString({
+    source: JSON.stringify(document),
+    absoluteRef: `${origin}/openapi.json`,
+    config: await createConfig({ extends: ["minimal"] }),
+  });
+  const errors = problems.filter((p) => p.severity === "error").map((p) => `${p.ruleId}: ${p.message}`);
+  t.strictSame(errors, [], "Redocly's structural check of OpenAPI 3.1 finds no error");
+
+  const documented = new Map(
+    Object.entries(document.paths).map(([path, item]) => [path, (Object.keys(item) as Method[]).sort()]),
+  );
+  t.strictSame(documented, routerRoutes(), "every route of the router, with its methods, and nothing else");
+  for (const [path, method, operation] of operationsOf()) {
+    t.ok(operation.responses["200"], `${method.toUpperCase()} ${path} documents its 200 answer`);
+  }
+
+  for (const [path, schema] of [
+    ["/transactions/new", transactionSchema],
+    ["/nodes/register", registerNodesSchema],
+  ] as const) {
+    const documentedSchema = requestSchema(path, "post");
+    t.strictSame(documentedSchema.properties, schema.properties, `POST ${path}: the ajv schema's properties`);
+    t.strictSame(documentedSchema.required, schema.required, `POST ${path}: the ajv schema's required fields`);
+    t.equal(documentedSchema.additionalProperties, false, `POST ${path}: no other field`);
+  }
+  const examples = ["/transactions/new", "/nodes/register"].map(
+    (path) => document.paths[path]?.post?.requestBody?.content[JSON_TYPE]?.example,
+  );
+  t.strictSame(
+    examples,
+    [{ sender: "Lea", recipient: "Mark", amount: 10 }, { nodes: ["http://127.0.0.1:5001"] }],
+    "the walkthrough's requests are the examples",
+  );
+  const parameters = document.paths["/chain"]?.get?.parameters ?? [];
+  t.strictSame(
+    parameters.map((p) => [p.name, p.in, p.required]),
+    Object.keys(chainQuerySchema.properties).map((name) => [name, "query", false]),
+    "GET /chain: the query schema's fields as optional query parameters",
+  );
+});
+
+t.test("the node's answers match the schemas the document gives them", async (t) => {
+  const ajv = new Ajv2020({ strict: false, validateSchema: false, allErrors: true });
+  ajv.addSchema(document, "openapi.json");
+  const pointer = (...keys: string[]) => keys.map((k) => k.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+
+  async function answer(
+    t: Test,
+    method: string,
+    path: string,
+    status: number,
+    body?: unknown,
+    type = JSON_TYPE,
+  ): Promise<void> {
+    const init: RequestInit = { method };
+    if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+    if (body !== undefined) init.headers = { "content-type": type };
+    const res = await fetch(`${origin}${path}`, init);
+    const route = path.split("?")[0] ?? path;
+    t.equal(res.status, status, `${method} ${path} answers ${status}`);
+    const documented = document.paths[route]?.[method.toLowerCase() as Method]?.responses[String(status)];
+    const location = isReference(documented)
+      ? pointer(...documented.$ref.replace(/^#\//, "").split("/"))
+      : pointer("paths", route, method.toLowerCase(), "responses", String(status));
+    const response = (isReference(documented) ? resolve(documented.$ref) : documented) as ResponseObject | undefined;
+    if (response === undefined) {
+      t.fail(`${method} ${route} documents no ${status} answer`);
+      return;
+    }
+    const validate = ajv.compile({ $ref: `openapi.json#/${location}/content/${pointer(JSON_TYPE)}/schema` });
+    t.ok(validate(await res.json()), `${method} ${path}: the ${status} answer matches its schema`, {
+      errors: validate.errors,
+    });
+  }
+
+  await answer(t, "GET", "/", 200);
+  await answer(t, "POST", "/transactions/new", 200, { sender: "Lea", recipient: "Mark", amount: 10 });
+  await answer(t, "GET", "/transactions/pending", 200);
+  await answer(t, "GET", "/mine", 200);
+  await answer(t, "GET", "/chain", 200);
+  await answer(t, "GET", "/chain?from=2&limit=1", 200);
+  await answer(t, "GET", "/chain?from=99", 200);
+  await answer(t, "POST", "/nodes/register", 200, { nodes: [origin] });
+  await answer(t, "GET", "/nodes/resolve", 200);
+  await answer(t, "GET", "/stats", 200);
+  await answer(t, "GET", "/chain?limit=0", 400);
+  await answer(t, "POST", "/transactions/new", 400, { sender: "Lea", recipient: "Mark", amount: -1 });
+  await answer(t, "POST", "/transactions/new", 400, "{not json");
+  await answer(t, "POST", "/transactions/new", 415, "Lea pays Mark", "text/plain");
+  await answer(t, "POST", "/nodes/register", 413, { nodes: ["x".repeat(2 * 1024 * 1024)] });
+
+  const metrics = await fetch(`${origin}/metrics`);
+  t.equal(metrics.status, 200, "GET /metrics answers 200");
+  const metricsAnswer = document.paths["/metrics"]?.get?.responses["200"] as ResponseObject | undefined;
+  t.strictSame(
+    Object.keys(metricsAnswer?.content ?? {}),
+    [metrics.headers.get("content-type")],
+    "GET /metrics: the documented content type",
+  );
+  const redocs = await fetch(`${origin}/redocs`, { redirect: "manual" });
+  t.equal(redocs.headers.get("location"), "/redoc", "the walkthrough's /redocs leads to /redoc");
+  const missing = await fetch(`${origin}/nowhere`);
+  t.equal(missing.status, 404, "an unknown path answers 404");
+  t.ok(ajv.validate({ $ref: "openapi.json#/components/schemas/Error" }, await missing.json()), "a 404 is an Error");
+});
+
+/** Opens one of the node's pages, and keeps its script errors and failed loads. */
+async function openPage(context: BrowserContext, path: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  await page.goto(`${origin}${path}`);
+  return { page, problems };
+}
+
+/** Swagger UI's block for one operation. */
+const operationBlock = (page: Page, method: Method, path: string): Locator =>
+  page.locator(`.opblock-${method}`, { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+
+/** Expands an operation, clicks "Try it out" then "Execute", and returns the answer's status and body as shown. */
+async function tryItOut(block: Locator): Promise<{ status: string; body: string }> {
+  await block.locator(".opblock-summary-control").click();
+  await block.getByRole("button", { name: "Try it out" }).click();
+  await block.getByRole("button", { name: "Execute" }).click();
+  const live = block.locator(".live-responses-table .response");
+  await live.waitFor();
+  return {
+    status: (await live.locator(".response-col_status").textContent())?.trim() ?? "",
+    body: (await live.locator(".highlight-code pre").first().textContent()) ?? "",
+  };
+}
+
+t.test(
+  "Swagger UI and ReDoc in a real browser, with no internet",
+  { skip: existsSync(CHROMIUM) ? false : NO_CHROMIUM },
+  async (t) => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-gpu",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    t.teardown(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    const requests: string[] = [];
+    context.on("request", (request) => requests.push(request.url()));
+    // The node's own origin (blob: URLs made by its pages included) or inline data; nothing else.
+    const local = (url: URL) => url.protocol === "data:" || url.origin === origin;
+    await context.route(
+      (url) => !local(url),
+      (route) => route.abort("internetdisconnected"),
+    );
+
+    await t.test("/docs: Try it out on GET /chain and POST /transactions/new", async (t) => {
+      const { page, problems } = await openPage(context, "/docs");
+      const chain = operationBlock(page, "get", "/chain");
+      const shown = await tryItOut(chain);
+      t.equal(shown.status, "200", "GET /chain answered 200");
+      t.match(shown.body, /"previous_hash": "1"/, "the response shows the genesis block");
+      t.match(shown.body, /"length": \d+/, "and the chain's length");
+      const answer = JSON.parse(shown.body) as { chain: unknown[]; length: number };
+      t.equal(answer.chain.length, answer.length, "the whole chain");
+      if (process.env.DOCS_SCREENSHOT) {
+        await chain.evaluate((element) => element.scrollIntoView());
+        await page.screenshot({ path: process.env.DOCS_SCREENSHOT });
+      }
+
+      const transaction = operationBlock(page, "post", "/transactions/new");
+      const posted = await tryItOut(transaction);
+      t.equal(posted.status, "200", "the walkthrough's prefilled transaction is accepted");
+      t.match(
+        posted.body,
+        /Transaction added to the list of current transactions and will be mined into the block at index \d+/,
+      );
+      t.strictSame(problems, [], "no script error, nothing failed to load");
+    });
+
+    await t.test("/redoc renders every operation", async (t) => {
+      const { page, problems } = await openPage(context, "/redoc");
+      for (const [path, method, operation] of operationsOf()) {
+        const section = page.locator(`[data-section-id="tag/${operation.tags[0]}/operation/${operation.operationId}"]`);
+        const endpoint = section.locator("button", { has: page.locator(`.http-verb.${method}`) });
+        await endpoint.waitFor();
+        t.equal(
+          await endpoint.textContent(),
+          `${method}${path}`,
+          `${operation.summary}: ${method.toUpperCase()} ${path}`,
+        );
+      }
+      t.strictSame(problems, [], "no script error, nothing failed to load");
+    });
+
+    const outside = requests.filter((url) => !local(new URL(url)));
+    t.strictSame(outside, [], "the browser asked for nothing but the node's own pages and files");
+    t.ok(requests.includes(`${origin}/docs/assets/swagger-ui-bundle.js`), "Swagger UI came from the node");
+    t.ok(requests.includes(`${origin}/docs/assets/redoc.standalone.js`), "ReDoc came from the node");
+  },
+);
