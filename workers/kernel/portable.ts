@@ -56,7 +56,7 @@ export function portableKernel(header: string, difficulty: number): Kernel {
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0) {
         throw new RangeError("portable kernel: start and count must be non-negative integers");
       }
-      if (start + count > NONCE_LIMIT) throw new RangeError("portable kernel: nonces stop at 2^53 - 1");
+      if (count > NONCE_LIMIT - start) throw new RangeError("portable kernel: nonces stop at 2^53 - 1");
       if (owner !== kernel) {
         new Uint8Array(wasm.memory.buffer, wasm.header.value, HEADER_LENGTH).set(Buffer.from(header, "latin1"));
         wasm.init(difficulty);

@@ -117,7 +117,7 @@ static napi_value Search(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_double(env, argv[2], &start));
   CHECK(napi_get_value_double(env, argv[3], &count));
   if (header_length != 64 || difficulty < 0 || difficulty > 256 || start < 0 || count < 0 ||
-      start + count > 9007199254740992.0) {
+      count > 9007199254740992.0 - start) {
     napi_throw_range_error(env, NULL, "search: a 64-byte header, difficulty 0-256, nonces within 0..2^53");
     return NULL;
   }
