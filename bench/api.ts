@@ -73,14 +73,14 @@ const bare = await startBareServer();
 await run("POST /transactions/new", "bare node:http", () => load(bare.url, "POST", TX));
 await bare.stop();
 
-const idle = await startToychain(["--difficulty", values.difficulty]);
+const idle = await startToychain(["--difficulty", values.difficulty, "--max-pending", "100000000"]);
 process.stderr.write(`mining ${values.blocks} blocks first...\n`);
 for (let i = 0; i < Number(values.blocks); i++) await fetch(`${idle.url}/mine`);
 await run("GET /chain", "toychain, idle", () => load(`${idle.url}/chain`, "GET"));
 await run("POST /transactions/new", "toychain, idle", () => load(`${idle.url}/transactions/new`, "POST", TX));
 await idle.stop();
 
-const busy = await startToychain(["--difficulty", values.difficulty]);
+const busy = await startToychain(["--difficulty", values.difficulty, "--max-pending", "100000000"]);
 for (let i = 0; i < Number(values.blocks); i++) await fetch(`${busy.url}/mine`);
 const stopMining = keepMining(busy);
 await run("GET /chain", "toychain, mining", () => load(`${busy.url}/chain`, "GET"));

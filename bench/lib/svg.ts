@@ -32,7 +32,8 @@ export function scalingChart(points: readonly ChartPoint[], title: string): stri
   const dots = points
     .map((p) => `<circle cx="${x(p.threads).toFixed(1)}" cy="${y(p.mhps).toFixed(1)}" r="4" fill="#1f77b4"/>`)
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12" role="img">
+<title>${title}</title>
 <rect width="100%" height="100%" fill="white"/>
 <text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${title}</text>
 <line x1="${margin.left}" y1="${height - margin.bottom}" x2="${width - margin.right}" y2="${height - margin.bottom}" stroke="black"/>

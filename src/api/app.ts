@@ -10,14 +10,20 @@ import { routes } from "./routes.js";
 
 export const BODY_LIMIT = "1mb";
 
-/** Logs and measures every request once it is answered. */
+/**
+ * Measures every request and logs it once answered: failures at info (client
+ * errors) or error level, successes at debug, since the events they cause
+ * (block forged, chain replaced, nodes registered) have their own info lines.
+ */
 function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
     await next();
     const ms = performance.now() - started;
-    log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(ms.toFixed(2)) }, "request");
     metrics.request(ctx.method, ctx._matchedRoute?.toString() ?? "unmatched", ctx.status, ms / 1000);
+    const level = ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
+    if (!log.isLevelEnabled(level)) return;
+    log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(ms.toFixed(2)) }, "request");
   };
 }
 

@@ -13,12 +13,14 @@ export class GroupCommit<Op> {
   write(ops: readonly Op[]): Promise<void> {
     return new Promise((done, failed) => {
       this.#queued.push({ ops, done, failed });
-      if (!this.#flushing) void this.#flush();
+      if (this.#flushing) return;
+      this.#flushing = true;
+      // Wait for the requests already read in this turn of the event loop: they join the group.
+      setImmediate(() => void this.#flush());
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     while (this.#queued.length > 0) {
       const group = this.#queued;
       this.#queued = [];
