@@ -20,7 +20,7 @@ export class NodeMetrics {
 
   constructor(gauges: NodeGauges) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "toychain_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "toychain_" });
     this.#hashes = new Counter({ name: "toychain_hashes_total", help: "Nonces tried by mining jobs", registers });
     this.#blocks = new Counter({ name: "toychain_blocks_mined_total", help: "Blocks forged by this node", registers });
     this.#hashrate = new Gauge({
