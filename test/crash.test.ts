@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import t, { type Test } from "tap";
-import { type Block, chainProblem, hashOf, type Tx } from "./helpers/chain-check.js";
+import { type Block, type ChainBody, chainProblem, hashOf, type PendingBody, type Tx } from "./helpers/chain-check.js";
 import { type NodeProcess, startNode } from "./helpers/node-process.js";
 
 /**
@@ -79,14 +79,6 @@ async function ok<T>(url: string, body?: unknown): Promise<T> {
   return reply.body;
 }
 
-interface ChainBody {
-  chain: Block[];
-  length: number;
-}
-interface PendingBody {
-  transactions: Tx[];
-  length: number;
-}
 interface MineBody {
   message: string;
   index: number;

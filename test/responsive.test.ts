@@ -1,13 +1,9 @@
 import t from "tap";
-import { type Block, chainProblem, reward, type Tx } from "./helpers/chain-check.js";
+import { type ChainBody, chainProblem, reward, type Tx } from "./helpers/chain-check.js";
 import { request, startNode } from "./helpers/node-process.js";
 
 /** Mining runs off the main thread: a real node keeps answering while its workers search. */
 
-interface ChainBody {
-  chain: Block[];
-  length: number;
-}
 interface Mined {
   message: string;
   index: number;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
-import { type Block, chainProblem, type Tx } from "./helpers/chain-check.js";
+import { type Block, type ChainBody, chainProblem, type PendingBody, type Tx } from "./helpers/chain-check.js";
 import { type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
 
 /**
@@ -16,14 +16,6 @@ import { type NodeProcess, request, runCli, startNode } from "./helpers/node-pro
 const DIFFICULTY = 10;
 const FLAGS = ["--difficulty", String(DIFFICULTY), "--threads", "2"];
 
-interface ChainBody {
-  chain: Block[];
-  length: number;
-}
-interface PendingBody {
-  transactions: Tx[];
-  length: number;
-}
 interface Message {
   message: string;
 }

@@ -1,5 +1,14 @@
 import t, { type Test } from "tap";
-import { type Block, chainProblem, hashOf, NODE_ID, reward, type Tx } from "./helpers/chain-check.js";
+import {
+  type Block,
+  type ChainBody,
+  chainProblem,
+  hashOf,
+  NODE_ID,
+  type PeerReport,
+  reward,
+  type Tx,
+} from "./helpers/chain-check.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
 
 /**
@@ -16,17 +25,6 @@ interface Mined {
   transactions: Tx[];
   proof: number;
   previous_hash: string;
-}
-interface ChainBody {
-  chain: Block[];
-  length: number;
-}
-interface PeerReport {
-  node: string;
-  reached: boolean;
-  verdict: string;
-  length?: number;
-  reason?: string;
 }
 interface Resolved {
   message: string;

@@ -69,3 +69,24 @@ export function chainProblem(chain: readonly Block[], difficulty: number): strin
 export const NODE_ID = /^[0-9a-f]{32}$/;
 
 export const reward = (nodeId: string): Tx => ({ sender: "0", recipient: nodeId, amount: 1 });
+
+/** GET /chain's body. */
+export interface ChainBody {
+  chain: Block[];
+  length: number;
+}
+
+/** GET /transactions/pending's body. */
+export interface PendingBody {
+  transactions: Tx[];
+  length: number;
+}
+
+/** One peer's line in GET /nodes/resolve's report. */
+export interface PeerReport {
+  node: string;
+  reached: boolean;
+  verdict: string;
+  length?: number;
+  reason?: string;
+}
