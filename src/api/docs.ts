@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, extname, join } from "node:path";
+import { extname } from "node:path";
 import type Router from "@koa/router";
 import {
   authoritativeSchema,
@@ -26,12 +25,10 @@ import { openApiDocument } from "./openapi.js";
 /**
  * The API's documentation, served by the node itself with no CDN, so that it
  * works with no internet: /openapi.json (built at start from the schemas),
- * Swagger UI at /docs and ReDoc at /redoc, whose scripts and styles come from
- * their npm packages under /docs/assets/.
+ * Swagger UI at /docs and ReDoc at /redoc, whose scripts and styles (copied
+ * from their npm packages at build time by docs-assets.ts) are served under
+ * /docs/assets/.
  */
-
-const require = createRequire(import.meta.url);
-const packageDir = (name: string): string => dirname(require.resolve(`${name}/package.json`));
 
 /** This file runs from dist/src/api/. */
 const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
@@ -39,24 +36,18 @@ const { version } = JSON.parse(readFileSync(new URL("../../../package.json", imp
 };
 
 const ASSETS_PATH = "/docs/assets";
-const swaggerUi = packageDir("swagger-ui-dist");
-const REDOC_BUNDLE = join(packageDir("redoc"), "bundles", "redoc.standalone.js");
 
-/** The only files served under /docs/assets/, by name. */
-const ASSETS = new Map<string, string>([
-  ...["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"].map(
-    (file): [string, string] => [file, join(swaggerUi, file)],
-  ),
-  ["redoc.standalone.js", REDOC_BUNDLE],
-]);
+/** Where npm run build:docs (src/api/docs-assets.ts) puts the pages' files. */
+export const DOCS_ASSETS_DIR = new URL("../../../build/docs/", import.meta.url);
 
-/**
- * ReDoc 2's sidebar always shows Redocly's logo from their CDN: the bundle is
- * served with an empty image in its place, so that the page loads nothing from
- * elsewhere (the Content-Security-Policy below would block it anyway).
- */
-const REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg";
-const EMPTY_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
+/** The only files served under /docs/assets/. */
+export const DOCS_ASSET_FILES = [
+  "swagger-ui.css",
+  "swagger-ui-bundle.js",
+  "favicon-32x32.png",
+  "favicon-16x16.png",
+  "redoc.standalone.js",
+] as const;
 
 const HEAD = `<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -123,20 +114,13 @@ const CONTENT_SECURITY_POLICY = [
 
 const loaded = new Map<string, Promise<Buffer>>();
 
-/** A file's bytes, ReDoc's bundle without the CDN logo. */
-async function read(path: string): Promise<Buffer> {
-  const bytes = await readFile(path);
-  if (path !== REDOC_BUNDLE) return bytes;
-  return Buffer.from(bytes.toString("utf8").replaceAll(REDOC_CDN_LOGO, EMPTY_IMAGE));
-}
-
 /** An asset's bytes, read once. */
-function asset(path: string): Promise<Buffer> {
-  let bytes = loaded.get(path);
+function asset(file: string): Promise<Buffer> {
+  let bytes = loaded.get(file);
   if (bytes === undefined) {
-    bytes = read(path);
-    bytes.catch(() => loaded.delete(path));
-    loaded.set(path, bytes);
+    bytes = readFile(new URL(file, DOCS_ASSETS_DIR));
+    bytes.catch(() => loaded.delete(file));
+    loaded.set(file, bytes);
   }
   return bytes;
 }
@@ -183,10 +167,10 @@ export function mountDocs(router: Router): void {
     ctx.redirect("/redoc");
   });
   router.get(`${ASSETS_PATH}/:file`, async (ctx) => {
-    const path = ASSETS.get(ctx.params.file ?? "");
-    if (path === undefined) throw new RouteNotFoundError(ctx.method, ctx.path);
-    ctx.type = extname(path);
+    const file = DOCS_ASSET_FILES.find((name) => name === ctx.params.file);
+    if (file === undefined) throw new RouteNotFoundError(ctx.method, ctx.path);
+    ctx.type = extname(file);
     ctx.set("Cache-Control", "public, max-age=3600");
-    ctx.body = await asset(path);
+    ctx.body = await asset(file);
   });
 }
