@@ -39,7 +39,7 @@ export interface Resolution {
 export const DEFAULT_MAX_PENDING = 100_000;
 export const DEFAULT_MAX_BLOCK_TRANSACTIONS = 10_000;
 
-export const newNodeId = (): string => randomUUID().replaceAll("-", "");
+const newNodeId = (): string => randomUUID().replaceAll("-", "");
 
 interface NodeParts {
   id: string;

@@ -8,7 +8,7 @@ import { mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
 import { routes } from "./routes.js";
 
-export const BODY_LIMIT = "1mb";
+const BODY_LIMIT = "1mb";
 
 /**
  * Measures every request and logs it once answered: failures at info (client

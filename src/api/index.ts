@@ -1,2 +1,2 @@
-export { BODY_LIMIT, createApp } from "./app.js";
+export { createApp } from "./app.js";
 export { MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";

@@ -10,7 +10,7 @@ export interface PeerClientOptions {
   maxBytes: number;
 }
 
-export const DEFAULT_PEER_CLIENT: PeerClientOptions = { timeoutMs: 5000, maxBytes: 64 * 1024 * 1024 };
+const DEFAULT_PEER_CLIENT: PeerClientOptions = { timeoutMs: 5000, maxBytes: 64 * 1024 * 1024 };
 
 /**
  * Fetches a peer's /chain and checks its shape against the Chain schema.

@@ -1,4 +1,4 @@
 export { type Peer, parsePeerAddress } from "./address.js";
-export { DEFAULT_PEER_CLIENT, fetchChain, type PeerClientOptions } from "./client.js";
+export { fetchChain, type PeerClientOptions } from "./client.js";
 export { InvalidPeerAddressError, PeerDataError, PeerUnreachableError } from "./errors.js";
 export { PeerSet } from "./peers.js";
