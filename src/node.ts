@@ -212,7 +212,7 @@ export class ToyNode {
         pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()),
       );
       this.miner.restart();
-      await this.#durable(() => this.#store.replaceChain(reorg.fork, reorg.added, this.chain.length, removed, added));
+      await this.#durable(() => this.#store.replaceChain(reorg.added, removed, added));
       this.#log.info(
         { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: reorg.dropped.length },
         "chain replaced",

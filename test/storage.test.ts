@@ -180,7 +180,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
     { seq: 6, tx: tx(2) },
     { seq: 7, tx: tx(4) },
   ];
-  await reopened.replaceChain(1, added, 4, [3, 4], pending);
+  await reopened.replaceChain(added, [3, 4], pending);
   await reopened.close();
 
   const again = new LevelStore(dir);
@@ -201,7 +201,7 @@ t.test("LevelStore: a replacement by a chain of the same length keeps no stale b
   await store.create("a".repeat(32), NETWORK, GENESIS);
   for (let i = 2; i <= 5; i++) await store.appendBlock(fakeBlock(i, "old"), []);
   const added = [fakeBlock(3, "new"), fakeBlock(4, "new"), fakeBlock(5, "new"), fakeBlock(6, "new")];
-  await store.replaceChain(2, added, 6, [], []);
+  await store.replaceChain(added, [], []);
   await store.close();
   const reopened = new LevelStore(dir);
   const state = await reopened.load();
@@ -585,14 +585,8 @@ class FailingStore implements Store {
     }
     return this.inner.appendBlock(block, confirmed);
   }
-  replaceChain(
-    fork: number,
-    added: readonly Block[],
-    length: number,
-    removed: readonly number[],
-    pending: readonly PendingEntry[],
-  ): Promise<void> {
-    return this.inner.replaceChain(fork, added, length, removed, pending);
+  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
+    return this.inner.replaceChain(added, removed, pending);
   }
   close(): Promise<void> {
     return this.inner.close();

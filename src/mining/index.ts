@@ -2,4 +2,4 @@ export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
 export { MinerStoppedError } from "./errors.js";
 export type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
 export { type JobStats, type MinedBlock, Miner, type MinerDeps } from "./miner.js";
-export { defaultThreads, MinerPool } from "./pool.js";
+export { defaultThreads, MinerPool, PARALLEL_VALIDATION_MIN } from "./pool.js";

@@ -35,13 +35,10 @@ export interface Store {
   addPeers(peers: readonly Peer[]): Promise<void>;
   /** A block appended on the tip, and the pending transactions it confirmed. */
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;
-  /** Blocks from position `fork` on replaced by `added`, and the mempool swapped whole. */
-  replaceChain(
-    fork: number,
-    added: readonly Block[],
-    length: number,
-    removed: readonly number[],
-    pending: readonly PendingEntry[],
-  ): Promise<void>;
+  /**
+   * The chain replaced from the first of `added` on (blocks are keyed by their
+   * index; the last one is the new tip), and the mempool swapped whole.
+   */
+  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void>;
   close(): Promise<void>;
 }

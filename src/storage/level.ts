@@ -112,17 +112,12 @@ export class LevelStore implements Store {
     ]);
   }
 
-  replaceChain(
-    fork: number,
-    added: readonly Block[],
-    length: number,
-    removed: readonly number[],
-    pending: readonly PendingEntry[],
-  ): Promise<void> {
-    if (added.length > 0 && added[0]?.index !== fork + 1) throw new RangeError("added blocks must start at the fork");
+  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
+    const tip = added[added.length - 1];
+    if (tip === undefined) throw new RangeError("a replacement brings at least one block");
     return this.#writer.write([
       ...added.map((block): Op => ({ type: "put", key: blockKey(block.index), value: block })),
-      { type: "put", key: "m/length", value: length },
+      { type: "put", key: "m/length", value: tip.index },
       ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
       ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
     ]);
