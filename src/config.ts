@@ -3,7 +3,7 @@ import { KERNEL_CHOICES, type KernelChoice } from "../workers/kernel/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING } from "./node.js";
-import { parsePeerAddress } from "./peers/index.js";
+import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
 
 export interface Config {
   port: number;
@@ -16,6 +16,10 @@ export interface Config {
   maxPending: number;
   /** Peers registered at start. */
   peers: string[];
+  /** How long a peer has to send its whole chain, in milliseconds. */
+  peerTimeoutMs: number;
+  /** When set, /mine, /nodes/register and /nodes/resolve need `Authorization: Bearer <token>`. */
+  apiToken: string | undefined;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -71,6 +75,18 @@ export const FLAGS: readonly Flag[] = [
     help: `pending transactions held at most (default ${DEFAULT_MAX_PENDING})`,
   },
   { name: "peers", type: "string", value: "<a,b>", help: "nodes to register at start, comma-separated" },
+  {
+    name: "peer-timeout",
+    type: "string",
+    value: "<ms>",
+    help: `time a peer has to send its whole chain, connecting included (default ${DEFAULT_PEER_TIMEOUT_MS})`,
+  },
+  {
+    name: "api-token",
+    type: "string",
+    value: "<t>",
+    help: "require Authorization: Bearer <t> on /mine, /nodes/register and /nodes/resolve (prefer the environment)",
+  },
   { name: "log-level", type: "string", value: "<l>", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ];
 
@@ -165,6 +181,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       throw new UsageError(`${from("peers")}: ${(error as Error).message}`);
     }
   }
+  const apiToken = found.get("api-token")?.value;
+  if (apiToken !== undefined && !/^[\x21-\x7e]{16,1024}$/.test(apiToken)) {
+    throw new UsageError(`${from("api-token")} must be 16 to 1024 printable characters without spaces`);
+  }
   return {
     port,
     host,
@@ -174,6 +194,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     dataDir,
     maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),
     peers,
+    peerTimeoutMs: integer("peer-timeout", DEFAULT_PEER_TIMEOUT_MS, 100, 600_000),
+    apiToken,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

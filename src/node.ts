@@ -9,12 +9,12 @@ import {
   type NetworkRules,
   type Transaction,
 } from "./chain/index.js";
-import { chooseChain, type FetchChain, gatherCandidates, type PeerReport } from "./consensus/index.js";
+import { chooseChain, type FetchChain, fetchAll, type PeerReport } from "./consensus/index.js";
 import type { Logger } from "./log.js";
 import { Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
-import { fetchChain, PeerSet } from "./peers/index.js";
+import { DEFAULT_PEER_TIMEOUT_MS, fetchChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
 import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store, StoreFailedError } from "./storage/index.js";
 
 export interface NodeOptions {
@@ -27,6 +27,8 @@ export interface NodeOptions {
   store?: Store;
   maxPending?: number;
   maxTransactionsPerBlock?: number;
+  /** How long a peer has to send its whole chain (default 5 s). */
+  peerTimeoutMs?: number;
   fetchChain?: FetchChain;
 }
 
@@ -105,6 +107,7 @@ export class ToyNode {
   #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
   readonly #fetchChain: FetchChain;
+  #resolving: Promise<Resolution> | undefined;
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
@@ -113,11 +116,14 @@ export class ToyNode {
       this.#reportFailure = resolve;
     });
     this.#log = options.log;
-    this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer));
+    const client = { timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES };
+    this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer, client));
     this.metrics = new NodeMetrics({
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
       peers: () => this.peers.ids.length,
+      peersBackingOff: () =>
+        this.peers.health().filter(({ peer }) => this.peers.backingOff(peer.id, Date.now())).length,
     });
     this.miner = new Miner({
       chain: this.chain,
@@ -195,17 +201,27 @@ export class ToyNode {
     return added.length;
   }
 
-  /** Consensus: adopt the longest valid chain of the peers when it is longer than ours. */
-  async resolve(): Promise<Resolution> {
-    const peers = this.peers.list();
-    const { candidates, reports } = await gatherCandidates(peers, this.chain.rules, this.#fetchChain);
+  /**
+   * Consensus: adopt the longest valid chain of the peers when it is longer
+   * than ours. A call made while one runs shares its answer, so a burst of
+   * calls costs one round of fetches.
+   */
+  resolve(): Promise<Resolution> {
+    this.#resolving ??= this.#resolve().finally(() => {
+      this.#resolving = undefined;
+    });
+    return this.#resolving;
+  }
+
+  async #resolve(): Promise<Resolution> {
     if (this.#failure) throw this.#failure;
-    const chosen = chooseChain(candidates, this.chain.length);
-    for (const candidate of candidates) {
-      const report = reports.get(candidate.peer.id) as PeerReport;
-      if (candidate === chosen) report.verdict = "adopted";
-      else if (candidate.blocks.length > this.chain.length) report.verdict = "outrun";
-    }
+    const peers = this.peers.list();
+    const started = Date.now();
+    const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
+    const asked = peers.filter((peer) => !skipped.has(peer.id));
+    const fetched = await fetchAll(asked, this.#fetchChain);
+    if (this.#failure) throw this.#failure;
+    const { chosen, reports } = chooseChain(fetched, this.chain.length, this.chain.rules);
     if (chosen) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
       const { removed, added } = this.mempool.replaceAll(
@@ -218,12 +234,37 @@ export class ToyNode {
         "chain replaced",
       );
     }
-    const report = peers.map((peer) => reports.get(peer.id) as PeerReport);
+    const finished = Date.now();
+    for (const peer of asked) this.#recordHealth(reports.get(peer.id) as PeerReport, finished);
+    const report = peers.map((peer) => skipped.get(peer.id) ?? (reports.get(peer.id) as PeerReport));
     this.metrics.peersResolved(report);
     for (const peer of report) {
       if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
+      if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
     }
     return { replaced: chosen !== undefined, chain: this.chain.blocks, peers: report };
+  }
+
+  /** The report of a peer not asked this time, because it is backing off after repeated failures. */
+  #skipReport(peer: Peer, now: number): PeerReport[] {
+    const health = this.peers.backingOff(peer.id, now);
+    if (!health) return [];
+    const retryAt = new Date(health.retryAt).toISOString();
+    const reason = `skipped until ${retryAt} after failing ${health.failures} times in a row (last: ${health.lastError}); register it again to ask it now`;
+    return [
+      { node: peer.id, reached: false, verdict: "skipped", reason, failures: health.failures, retry_at: retryAt },
+    ];
+  }
+
+  /** Counts a failure against the peer, or clears its record; the report tells how it stands. */
+  #recordHealth(report: PeerReport, now: number): void {
+    if (report.verdict !== "invalid" && report.verdict !== "unreachable") {
+      this.peers.succeeded(report.node);
+      return;
+    }
+    const health = this.peers.failed(report.node, report.reason ?? report.verdict, now);
+    report.failures = health.failures;
+    if (health.retryAt !== undefined) report.retry_at = new Date(health.retryAt).toISOString();
   }
 
   async close(): Promise<void> {

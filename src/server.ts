@@ -1,7 +1,8 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIPv4 } from "node:net";
 import { resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
 import { createApp } from "./api/index.js";
 import type { Config } from "./config.js";
@@ -17,9 +18,46 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-/** The flags a node runs with; kernel, store, mempool cap and peers have defaults (auto, in memory, 100,000, none). */
-export type NodeConfig = Omit<Config, "help" | "kernel" | "dataDir" | "maxPending" | "peers"> &
-  Partial<Pick<Config, "kernel" | "dataDir" | "maxPending" | "peers">>;
+type Defaulted = "kernel" | "dataDir" | "maxPending" | "peers" | "peerTimeoutMs" | "apiToken";
+
+/**
+ * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
+ * memory), maxPending (100,000), peers (none), peerTimeoutMs (5 s), apiToken (none).
+ */
+export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
+
+/** Statuses for what Node's HTTP parser rejects before Koa sees a request. */
+const PARSER_ANSWERS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "The request's headers are larger than 16 KiB"],
+  HPE_INVALID_METHOD: [400, "Bad Request", "The request's method is not an HTTP method this node knows"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "The request was not received in time"],
+};
+
+/**
+ * Answers a request Node's parser refused with JSON and a message, like every
+ * other error, then closes the connection: its bytes can no longer be trusted.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, text, message] = PARSER_ANSWERS[error.code ?? ""] ?? [
+    400,
+    "Bad Request",
+    `The request is not valid HTTP (${error.code ?? error.message})`,
+  ];
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
+function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return isIPv4(host) && host.startsWith("127.");
+}
 
 /** Builds the node, serves its API, and resolves once it listens. */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
@@ -33,10 +71,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     kernel: kernel.name,
     store,
     maxPending: config.maxPending,
+    peerTimeoutMs: config.peerTimeoutMs,
     log,
   });
   if (config.peers?.length) await node.registerNodes(config.peers);
-  const server = createServer(createApp(node, log.child({ component: "api" })).callback());
+  const server = createServer(
+    createApp(node, log.child({ component: "api" }), { apiToken: config.apiToken }).callback(),
+  );
+  server.on("clientError", answerClientError);
   server.listen(config.port, config.host);
   try {
     await once(server, "listening");
@@ -58,9 +100,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       length: node.chain.length,
       pending: node.mempool.size,
       peers: node.peers.ids.length,
+      apiToken: config.apiToken !== undefined,
     },
     "node listening",
   );
+  if (config.apiToken === undefined && !isLoopback(config.host)) {
+    log.warn(
+      { host: config.host },
+      "listening beyond this machine without --api-token: anyone who reaches the port can mine, register nodes and resolve",
+    );
+  }
   return {
     node,
     server,

@@ -4,6 +4,7 @@ import bodyParser from "koa-bodyparser";
 import type { Logger } from "../log.js";
 import type { NodeMetrics } from "../metrics/index.js";
 import type { ToyNode } from "../node.js";
+import { GUARDED_PATHS } from "./auth.js";
 import { mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
 import { routes } from "./routes.js";
@@ -41,9 +42,14 @@ function unmatched(router: Router): Middleware {
   };
 }
 
-export function createApp(node: ToyNode, log: Logger): Koa {
-  const router = routes(node);
-  mountDocs(router);
+export interface AppOptions {
+  /** See requireToken. */
+  apiToken?: string | undefined;
+}
+
+export function createApp(node: ToyNode, log: Logger, { apiToken }: AppOptions = {}): Koa {
+  const router = routes(node, apiToken);
+  mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS);
   const app = new Koa();
   app.use(accessLog(log, node.metrics));
   app.use(errorHandler(log));

@@ -125,8 +125,8 @@ function asset(file: string): Promise<Buffer> {
   return bytes;
 }
 
-/** Adds the documentation's routes to the API's router. */
-export function mountDocs(router: Router): void {
+/** Adds the documentation's routes to the API's router; `guarded` as openApiDocument takes it. */
+export function mountDocs(router: Router, guarded: readonly string[]): void {
   const document = openApiDocument(
     {
       transaction: transactionSchema,
@@ -145,6 +145,7 @@ export function mountDocs(router: Router): void {
       stats: statsSchema,
     },
     version,
+    guarded,
   );
   const json = JSON.stringify(document, null, 2);
 

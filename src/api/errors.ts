@@ -2,7 +2,7 @@ import type { Middleware } from "koa";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
-import { InvalidPeerAddressError } from "../peers/index.js";
+import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type FieldError, SchemaError } from "../schemas/index.js";
 import { StoreFailedError } from "../storage/index.js";
 
@@ -31,6 +31,17 @@ export class UnsupportedMediaTypeError extends Error {
   override readonly name = "UnsupportedMediaTypeError";
   constructor(type: string) {
     super(`Send the body as JSON with "Content-Type: application/json" (got ${type ? `"${type}"` : "none"})`);
+  }
+}
+
+/** A guarded route called without the node's API token, or with a wrong one. */
+export class UnauthorizedError extends Error {
+  override readonly name = "UnauthorizedError";
+  constructor(
+    message: string,
+    readonly problem: "missing" | "malformed" | "wrong",
+  ) {
+    super(message);
   }
 }
 
@@ -73,6 +84,15 @@ function toAnswer(error: unknown): Answer {
     const errors = [{ field: `nodes.${error.position}`, message: error.reason }];
     return { status: 400, body: { message: error.message, errors } };
   }
+  if (error instanceof UnauthorizedError) {
+    const challenge = error.problem === "missing" ? "" : ', error="invalid_token"';
+    return {
+      status: 401,
+      body: { message: error.message },
+      headers: { "WWW-Authenticate": `Bearer realm="toychain"${challenge}` },
+    };
+  }
+  if (error instanceof TooManyPeersError) return { status: 409, body: { message: error.message } };
   if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
   if (error instanceof MinerStoppedError || error instanceof StoreFailedError) {
     return { status: 503, body: { message: error.message } };

@@ -60,6 +60,7 @@ export interface Operation {
   parameters?: Parameter[];
   requestBody?: RequestBody;
   responses: Record<string, ResponseObject | Reference>;
+  security?: Record<string, string[]>[];
 }
 
 export type Method = "get" | "post";
@@ -72,7 +73,11 @@ export interface OpenApiDocument {
   security: Record<string, string[]>[];
   tags: { name: string; description: string }[];
   paths: Record<string, PathItem>;
-  components: { schemas: Record<string, JsonSchema>; responses: Record<string, ResponseObject> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, ResponseObject>;
+    securitySchemes?: Record<string, { type: "http"; scheme: "bearer"; description: string }>;
+  };
 }
 
 /** Keywords whose value is a map of name → subschema. */
@@ -232,6 +237,12 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     TooManyRequests: answer("The mempool is full: retry once a block has been mined", {
       message: "The node already holds 100000 pending transactions; retry once a block has been mined",
     }),
+    Unauthorized: answer("This node has an API token, and the request did not carry it", {
+      message: 'GET /mine needs this node\'s API token: send "Authorization: Bearer <token>"',
+    }),
+    Conflict: answer("The node already has as many peers as it keeps", {
+      message: "Cannot add 1 nodes to the 1000 registered: a node keeps at most 1000",
+    }),
     ServiceUnavailable: answer("The node is shutting down", {
       message: "The node is shutting down; no block was forged",
     }),
@@ -311,7 +322,11 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         summary: "Register peers",
         description: "Adds nodes to this node's peers; /nodes/resolve compares chains with them.",
         requestBody: jsonBody(s.registerNodes),
-        responses: { 200: jsonAnswer("How many were new, and every peer", [s.registered]), ...bodyErrors },
+        responses: {
+          200: jsonAnswer("How many were new, and every peer", [s.registered]),
+          ...bodyErrors,
+          409: errorRef("Conflict"),
+        },
       },
     },
     "/nodes/resolve": {
@@ -355,8 +370,31 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
   };
 }
 
-/** The OpenAPI 3.1 document of the node's API. */
-export function openApiDocument(schemas: ApiSchemas, version: string): OpenApiDocument {
+/** Marks every operation of the guarded paths as needing the bearer token, with its 401 answer. */
+function guard(paths: Record<string, PathItem>, guarded: readonly string[]): Record<string, PathItem> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      if (!guarded.includes(path)) return [path, item];
+      const operations = Object.entries(item).map(([method, operation]) => [
+        method,
+        {
+          ...operation,
+          security: [{ [TOKEN_SCHEME]: [] }],
+          responses: { ...operation.responses, 401: errorRef("Unauthorized") },
+        },
+      ]);
+      return [path, Object.fromEntries(operations)];
+    }),
+  );
+}
+
+const TOKEN_SCHEME = "apiToken";
+
+/**
+ * The OpenAPI 3.1 document of the node's API. `guarded` lists the paths that
+ * need the node's API token, when it has one.
+ */
+export function openApiDocument(schemas: ApiSchemas, version: string, guarded: readonly string[]): OpenApiDocument {
   const components = collectById(Object.values(schemas));
   return {
     openapi: "3.1.0",
@@ -368,7 +406,7 @@ export function openApiDocument(schemas: ApiSchemas, version: string): OpenApiDo
       license: { name: "MIT", identifier: "MIT" },
     },
     servers: [{ url: "/", description: "This node" }],
-    // No authentication: anyone who reaches the node may call every endpoint.
+    // Open by default; with an API token, the guarded operations name it.
     security: [],
     tags: [
       { name: "transactions", description: "Pending transactions" },
@@ -377,10 +415,21 @@ export function openApiDocument(schemas: ApiSchemas, version: string): OpenApiDo
       { name: "nodes", description: "Peers and consensus" },
       { name: "node", description: "This node" },
     ],
-    paths: paths(schemas),
+    paths: guard(paths(schemas), guarded),
     components: {
       schemas: Object.fromEntries([...components].map(([id, schema]) => [id, toOpenApiSchema(schema)])),
       responses: errorResponses(schemas.error),
+      ...(guarded.length === 0
+        ? {}
+        : {
+            securitySchemes: {
+              [TOKEN_SCHEME]: {
+                type: "http",
+                scheme: "bearer",
+                description: "The token the node was started with (--api-token or TOYCHAIN_API_TOKEN)",
+              },
+            },
+          }),
     },
   };
 }

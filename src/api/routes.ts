@@ -2,6 +2,7 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import type { ToyNode } from "../node.js";
 import { type Check, checkChainQuery, checkRegisterNodes, checkTransaction } from "../schemas/index.js";
+import { GUARDED_PATHS, requireToken } from "./auth.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 
 /** The JSON body of a request, checked against its schema. */
@@ -18,9 +19,14 @@ function getOnly(ctx: Context): void {
   if (ctx.method !== "GET") throw new MethodNotAllowedError(ctx.method, ctx.path, ["GET"]);
 }
 
-/** Every endpoint of the walkthrough, plus /transactions/pending. */
-export function routes(node: ToyNode): Router {
+/**
+ * Every endpoint of the walkthrough, plus /transactions/pending, /stats and
+ * /metrics. With an API token, the routes that make the node work (mining,
+ * peers, consensus) need it; reading and posting transactions stay open.
+ */
+export function routes(node: ToyNode, apiToken?: string): Router {
   const router = new Router();
+  router.use([...GUARDED_PATHS], requireToken(apiToken));
 
   router.get("/", (ctx) => {
     ctx.body = { message: `toychain node ${node.id}: try every endpoint at /docs or /redoc` };
@@ -89,6 +95,15 @@ export function routes(node: ToyNode): Router {
       kernel: node.pool.kernel,
       pending_transactions: node.mempool.size,
       peers: node.peers.ids,
+      peer_health: node.peers.health().map(({ peer, health }) => {
+        const backingOff = node.peers.backingOff(peer.id, Date.now());
+        return {
+          node: peer.id,
+          failures: health.failures,
+          last_error: health.lastError ?? null,
+          retry_at: backingOff ? new Date(backingOff.retryAt).toISOString() : null,
+        };
+      }),
       job: job
         ? { index: job.index, hashes: job.control.hashes, elapsed_seconds: (performance.now() - job.startedAt) / 1000 }
         : null,

@@ -1,8 +1,11 @@
 export {
   type Candidate,
   chooseChain,
+  FETCH_CONCURRENCY,
   type FetchChain,
-  gatherCandidates,
+  type Fetched,
+  fetchAll,
+  PEER_VERDICTS,
   type PeerReport,
   type PeerVerdict,
 } from "./resolve.js";

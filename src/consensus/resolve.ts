@@ -3,7 +3,8 @@ import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.j
 import type { ChainBody } from "../schemas/index.js";
 
 /** What one peer's chain came to. */
-export type PeerVerdict = "adopted" | "not longer" | "outrun" | "invalid" | "unreachable";
+export const PEER_VERDICTS = ["adopted", "not longer", "outrun", "invalid", "unreachable", "skipped"] as const;
+export type PeerVerdict = (typeof PEER_VERDICTS)[number];
 
 export interface PeerReport {
   node: string;
@@ -11,6 +12,10 @@ export interface PeerReport {
   verdict: PeerVerdict;
   length?: number;
   reason?: string;
+  /** Failed resolves in a row, this one included, when it failed or was skipped. */
+  failures?: number;
+  /** When a skipped peer will be asked again (ISO 8601). */
+  retry_at?: string;
 }
 
 /** A peer's chain that passed every rule, with its block hashes. */
@@ -22,46 +27,75 @@ export interface Candidate {
 
 export type FetchChain = (peer: Peer) => Promise<ChainBody>;
 
-/**
- * Fetches every peer's chain at once and validates each completely. Never
- * throws for a peer's fault: each peer ends up in a report, and the valid
- * chains are returned longest first.
- */
-export async function gatherCandidates(
-  peers: readonly Peer[],
-  rules: NetworkRules,
-  fetchChain: FetchChain,
-): Promise<{ candidates: Candidate[]; reports: Map<string, PeerReport> }> {
-  const reports = new Map<string, PeerReport>();
-  const candidates: Candidate[] = [];
-  await Promise.all(
-    peers.map(async (peer) => {
+/** One peer's answer: a chain of the right shape, or why there is none. */
+export type Fetched = { peer: Peer; chain: Block[] } | { peer: Peer; error: unknown };
+
+/** Peers asked at once: bounds the sockets and the chains held in memory by one resolve. */
+export const FETCH_CONCURRENCY = 8;
+
+/** Asks every peer for its chain, FETCH_CONCURRENCY at a time; never throws for a peer's fault. */
+export async function fetchAll(peers: readonly Peer[], fetchChain: FetchChain): Promise<Fetched[]> {
+  const fetched: Fetched[] = new Array(peers.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < peers.length; i = next++) {
+      const peer = peers[i] as Peer;
       try {
-        const { chain } = await fetchChain(peer);
-        const hashes = validateChain(chain, rules);
-        candidates.push({ peer, blocks: chain, hashes });
-        reports.set(peer.id, { node: peer.id, reached: true, verdict: "not longer", length: chain.length });
+        fetched[i] = { peer, chain: (await fetchChain(peer)).chain };
       } catch (error) {
-        reports.set(peer.id, failureReport(peer, error));
+        fetched[i] = { peer, error };
       }
-    }),
-  );
-  candidates.sort((a, b) => b.blocks.length - a.blocks.length);
-  return { candidates, reports };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, peers.length) }, lane));
+  return fetched;
+}
+
+/**
+ * Consensus on what the peers sent: the longest valid chain strictly longer
+ * than ours wins. Work is bounded: a chain no longer than ours is not
+ * checked, the longer ones are checked longest first until one passes, and a
+ * check stops at the first invalid block. Every peer gets a report.
+ */
+export function chooseChain(
+  fetched: readonly Fetched[],
+  ourLength: number,
+  rules: NetworkRules,
+): { chosen: Candidate | undefined; reports: Map<string, PeerReport> } {
+  const reports = new Map<string, PeerReport>();
+  const longer: { peer: Peer; chain: Block[] }[] = [];
+  for (const answer of fetched) {
+    const { peer } = answer;
+    if ("error" in answer) reports.set(peer.id, failureReport(peer, answer.error));
+    else if (answer.chain.length > ourLength) longer.push(answer);
+    else reports.set(peer.id, { node: peer.id, reached: true, verdict: "not longer", length: answer.chain.length });
+  }
+  longer.sort((a, b) => b.chain.length - a.chain.length);
+  let chosen: Candidate | undefined;
+  for (const { peer, chain } of longer) {
+    const report: PeerReport = { node: peer.id, reached: true, verdict: "outrun", length: chain.length };
+    reports.set(peer.id, report);
+    if (chosen) {
+      report.reason = `the chain of ${chosen.peer.id}, ${chosen.blocks.length} blocks long, was adopted`;
+      continue;
+    }
+    try {
+      chosen = { peer, blocks: chain, hashes: validateChain(chain, rules) };
+      report.verdict = "adopted";
+    } catch (error) {
+      if (!(error instanceof InvalidChainError)) throw error;
+      Object.assign(report, { verdict: "invalid", reason: error.message });
+    }
+  }
+  return { chosen, reports };
 }
 
 function failureReport(peer: Peer, error: unknown): PeerReport {
   if (error instanceof PeerUnreachableError) {
     return { node: peer.id, reached: false, verdict: "unreachable", reason: error.message };
   }
-  if (error instanceof PeerDataError || error instanceof InvalidChainError) {
+  if (error instanceof PeerDataError) {
     return { node: peer.id, reached: true, verdict: "invalid", reason: error.message };
   }
   return { node: peer.id, reached: false, verdict: "unreachable", reason: String(error) };
-}
-
-/** The first candidate strictly longer than ours, if any: the longest valid chain wins. */
-export function chooseChain(candidates: readonly Candidate[], ourLength: number): Candidate | undefined {
-  const best = candidates[0];
-  return best !== undefined && best.blocks.length > ourLength ? best : undefined;
 }

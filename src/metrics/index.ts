@@ -7,6 +7,8 @@ export interface NodeGauges {
   chainHeight(): number;
   mempoolSize(): number;
   peers(): number;
+  /** Peers skipped for now after failing repeatedly. */
+  peersBackingOff(): number;
 }
 
 /** The node's Prometheus metrics (GET /metrics), with Node's process metrics. */
@@ -52,9 +54,17 @@ export class NodeMetrics {
         this.set(gauges.peers());
       },
     });
+    new Gauge({
+      name: "toychain_peers_backing_off",
+      help: "Registered peers skipped by resolves for now, after failing repeatedly",
+      registers,
+      collect() {
+        this.set(gauges.peersBackingOff());
+      },
+    });
     this.#resolves = new Counter({
       name: "toychain_resolve_peer_outcomes_total",
-      help: "Consensus outcomes per peer: adopted, not longer, outrun, invalid, unreachable",
+      help: "Consensus outcomes per peer: adopted, not longer, outrun, invalid, unreachable, skipped",
       labelNames: ["peer", "verdict"],
       registers,
     });

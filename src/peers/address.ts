@@ -6,10 +6,14 @@ export interface Peer {
   url: string;
 }
 
+/** The port written after the host (an IPv6 host is bracketed), which URL drops when it is the default. */
+const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#@:]*):(\d{1,5})\/?$/i;
+
 /**
- * Parses `http://host:port`, `https://host:port` or `host:port`. A plain-http
- * peer is named by its host:port, as in the walkthrough; an https one keeps
- * its scheme so the two never collide.
+ * Parses `http://host:port`, `https://host:port` or `host:port`: a scheme of
+ * http or https, a host and a port, nothing else. A plain-http peer is named
+ * by its host:port, as in the walkthrough; an https one keeps its scheme so
+ * the two never collide.
  */
 export function parsePeerAddress(address: string, position = 0): Peer {
   const fail = (reason: string) => new InvalidPeerAddressError(address, position, reason);
@@ -23,6 +27,9 @@ export function parsePeerAddress(address: string, position = 0): Peer {
   if (url.pathname !== "/" || url.search !== "" || url.hash !== "") {
     throw fail("give only the scheme, host and port, without a path");
   }
-  const id = url.protocol === "http:" ? url.host : url.origin;
-  return { id, url: url.origin };
+  const port = EXPLICIT_PORT.exec(withScheme)?.[1];
+  if (port === undefined) throw fail("the port is missing: give host:port");
+  if (Number(port) === 0) throw fail("port 0 is not a port a node listens on");
+  const id = url.protocol === "http:" ? `${url.hostname}:${port}` : `${url.protocol}//${url.hostname}:${port}`;
+  return { id, url: `${url.protocol}//${url.hostname}:${port}` };
 }

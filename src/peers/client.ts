@@ -1,53 +1,104 @@
-import { got, HTTPError, RequestError } from "got";
-import { type ChainBody, checkChain, SchemaError } from "../schemas/index.js";
+import type { IncomingHttpHeaders } from "node:http";
+import { got, RequestError, TimeoutError } from "got";
+import type { ChainBody } from "../schemas/schemas.js";
+// Not ../schemas/index.js: the response schemas there import consensus, which imports this module.
+import { checkChain, SchemaError } from "../schemas/validate.js";
 import type { Peer } from "./address.js";
 import { PeerDataError, PeerUnreachableError } from "./errors.js";
 
 export interface PeerClientOptions {
-  /** Per attempt, for the whole request. */
+  /** The whole request, connecting included: a peer that trickles its answer is cut off here. */
   timeoutMs: number;
-  /** The largest /chain body accepted from a peer. */
+  /** The largest /chain body read from a peer; reading stops as soon as it is passed. */
   maxBytes: number;
 }
 
-const DEFAULT_PEER_CLIENT: PeerClientOptions = { timeoutMs: 5000, maxBytes: 64 * 1024 * 1024 };
+export const DEFAULT_PEER_TIMEOUT_MS = 5000;
+export const MAX_CHAIN_BYTES = 64 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 3000;
 
-/**
- * Fetches a peer's /chain and checks its shape against the Chain schema.
- * No redirects, one retry on network errors, a timeout and a size cap.
- */
-export async function fetchChain(peer: Peer, options: PeerClientOptions = DEFAULT_PEER_CLIENT): Promise<ChainBody> {
-  const request = got(`${peer.url}/chain`, {
+const mebibytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+/** Why an answer's status line and headers rule out a chain, before its body is read. */
+function refusal(statusCode: number, headers: IncomingHttpHeaders, maxBytes: number): Error | undefined {
+  if (statusCode >= 300 && statusCode < 400) {
+    return new PeerUnreachableError(
+      `it answered HTTP ${statusCode} to ${headers.location ?? "nowhere"}; redirects are not followed`,
+    );
+  }
+  if (statusCode !== 200) return new PeerUnreachableError(`it answered HTTP ${statusCode}`);
+  const encoding = headers["content-encoding"];
+  if (encoding !== undefined && encoding !== "identity") {
+    return new PeerDataError(`it sent a ${encoding} body, which was not asked for`);
+  }
+  const type = headers["content-type"];
+  if (type !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    return new PeerDataError(`it answered ${type.split(";")[0]}, not JSON`);
+  }
+  if (Number(headers["content-length"] ?? 0) > maxBytes) {
+    return new PeerDataError(`its chain is larger than ${mebibytes(maxBytes)}`);
+  }
+  return undefined;
+}
+
+/** Reads a peer's /chain: the status and headers checked as they arrive, the body up to `maxBytes`. */
+async function download(url: string, timeoutMs: number, maxBytes: number): Promise<string> {
+  const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
+  const stream = got.stream(url, {
     followRedirect: false,
-    retry: { limit: 1, methods: ["GET"] },
-    timeout: { request: options.timeoutMs },
-    headers: { accept: "application/json" },
-    responseType: "text",
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    decompress: false,
+    timeout: { connect: connectMs, request: timeoutMs },
+    headers: { accept: "application/json", "accept-encoding": "identity" },
   });
-  let oversized = false;
-  request.on("downloadProgress", ({ transferred, total }) => {
-    if (transferred > options.maxBytes || (total ?? 0) > options.maxBytes) {
-      oversized = true;
-      request.cancel();
-    }
+  let refused: Error | undefined;
+  stream.once("response", ({ statusCode, headers }: { statusCode: number; headers: IncomingHttpHeaders }) => {
+    refused = refusal(statusCode, headers, maxBytes);
+    if (refused) stream.destroy();
   });
-  let text: string;
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    const response = await request;
-    if (response.statusCode !== 200) throw new PeerUnreachableError(`it answered HTTP ${response.statusCode}`);
-    text = response.body;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new PeerDataError(`its chain is larger than ${mebibytes(maxBytes)}`);
+      chunks.push(chunk);
+    }
   } catch (error) {
-    if (oversized) throw new PeerDataError(`its chain is larger than ${options.maxBytes} bytes`);
-    if (error instanceof PeerUnreachableError) throw error;
-    if (error instanceof HTTPError) throw new PeerUnreachableError(`it answered HTTP ${error.response.statusCode}`);
+    if (refused) throw refused;
+    if (error instanceof PeerDataError) throw error;
+    if (error instanceof TimeoutError) {
+      throw new PeerUnreachableError(
+        error.event === "connect"
+          ? `it did not accept a connection within ${connectMs} ms`
+          : `it did not answer in full within ${timeoutMs} ms`,
+      );
+    }
     if (error instanceof RequestError) throw new PeerUnreachableError(`${error.code}: ${error.message}`);
     throw error;
+  } finally {
+    stream.destroy();
   }
+  if (refused) throw refused;
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+/**
+ * Fetches a peer's /chain and checks its shape against the Chain schema before
+ * anything else looks at it. One attempt, no redirects, no compression, a
+ * connect and a total timeout, and a size cap enforced while reading.
+ */
+export async function fetchChain(
+  peer: Peer,
+  { timeoutMs, maxBytes }: PeerClientOptions = { timeoutMs: DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES },
+): Promise<ChainBody> {
+  const text = await download(`${peer.url}/chain`, timeoutMs, maxBytes);
   let body: unknown;
   try {
     body = JSON.parse(text);
-  } catch {
-    throw new PeerDataError("its /chain is not JSON");
+  } catch (error) {
+    throw new PeerDataError(`its /chain is not JSON: ${(error as SyntaxError).message}`);
   }
   try {
     const chain = checkChain(body);

@@ -19,3 +19,11 @@ export class PeerUnreachableError extends Error {
 export class PeerDataError extends Error {
   override readonly name = "PeerDataError";
 }
+
+/** A registration that would take the node past its peer limit. */
+export class TooManyPeersError extends Error {
+  override readonly name = "TooManyPeersError";
+  constructor(have: number, adding: number, limit: number) {
+    super(`Cannot add ${adding} nodes to the ${have} registered: a node keeps at most ${limit}`);
+  }
+}

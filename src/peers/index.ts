@@ -1,4 +1,5 @@
 export { type Peer, parsePeerAddress } from "./address.js";
-export { fetchChain, type PeerClientOptions } from "./client.js";
-export { InvalidPeerAddressError, PeerDataError, PeerUnreachableError } from "./errors.js";
-export { PeerSet } from "./peers.js";
+export { FAILURES_BEFORE_BACKOFF, type PeerHealth } from "./backoff.js";
+export { DEFAULT_PEER_TIMEOUT_MS, fetchChain, MAX_CHAIN_BYTES, type PeerClientOptions } from "./client.js";
+export { InvalidPeerAddressError, PeerDataError, PeerUnreachableError, TooManyPeersError } from "./errors.js";
+export { MAX_PEERS, PeerSet } from "./peers.js";

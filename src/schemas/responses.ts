@@ -1,7 +1,8 @@
 import type { JSONSchemaType, SchemaObject } from "ajv";
 import type { ErrorBody } from "../api/errors.js";
 import type { Block, Transaction } from "../chain/types.js";
-import type { PeerReport } from "../consensus/index.js";
+import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
+import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
 import { blockSchema, transactionSchema } from "./schemas.js";
 
 /**
@@ -134,9 +135,15 @@ const peerReportSchema: JSONSchemaType<PeerReport> = {
   properties: {
     node: { type: "string" },
     reached: { type: "boolean" },
-    verdict: { type: "string", enum: ["adopted", "not longer", "outrun", "invalid", "unreachable"] },
+    verdict: { type: "string", enum: [...PEER_VERDICTS] },
     length: { type: "integer", nullable: true },
     reason: { type: "string", nullable: true },
+    failures: {
+      type: "integer",
+      nullable: true,
+      description: `Resolves failed in a row; from ${FAILURES_BEFORE_BACKOFF}, the peer is skipped for a while`,
+    },
+    retry_at: { type: "string", nullable: true, description: "When a peer backing off will be asked again" },
   },
 };
 
@@ -191,6 +198,7 @@ export const statsSchema: SchemaObject = {
     "kernel",
     "pending_transactions",
     "peers",
+    "peer_health",
     "job",
     "hashes_per_second",
     "recent_jobs",
@@ -204,6 +212,25 @@ export const statsSchema: SchemaObject = {
     kernel: { type: "string", enum: ["native", "portable"] },
     pending_transactions: { type: "integer", minimum: 0 },
     peers: { type: "array", items: { type: "string" } },
+    peer_health: {
+      type: "array",
+      description: "How each peer has been answering resolves",
+      items: {
+        type: "object",
+        required: ["node", "failures", "last_error", "retry_at"],
+        additionalProperties: false,
+        properties: {
+          node: { type: "string" },
+          failures: { type: "integer", minimum: 0, description: "Resolves failed in a row" },
+          last_error: { type: "string", nullable: true },
+          retry_at: {
+            type: "string",
+            nullable: true,
+            description: "While the peer is skipped after repeated failures: when it will be asked again",
+          },
+        },
+      },
+    },
     job: {
       type: "object",
       nullable: true,

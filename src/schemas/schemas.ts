@@ -9,6 +9,8 @@ import type { Block, Transaction } from "../chain/types.js";
 
 export const MAX_NAME_LENGTH = 256;
 export const MAX_NODES_PER_REQUEST = 100;
+/** 9999-12-31T23:59:59Z: a block's timestamp is a date a person could write. */
+const LAST_TIMESTAMP = 253_402_300_799;
 
 const name = (what: string) =>
   ({
@@ -62,8 +64,8 @@ export const blockSchema: JSONSchemaType<Block> = {
   required: ["index", "timestamp", "transactions", "proof", "previous_hash"],
   additionalProperties: false,
   properties: {
-    index: { type: "integer", minimum: 1 },
-    timestamp: { type: "number", description: "Seconds since the Unix epoch" },
+    index: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    timestamp: { type: "number", minimum: 0, maximum: LAST_TIMESTAMP, description: "Seconds since the Unix epoch" },
     transactions: { type: "array", items: transactionSchema },
     proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     previous_hash: { type: "string", maxLength: 64 },
@@ -82,7 +84,7 @@ export const chainSchema: JSONSchemaType<ChainBody> = {
   additionalProperties: false,
   properties: {
     chain: { type: "array", minItems: 1, items: blockSchema },
-    length: { type: "integer", minimum: 1 },
+    length: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   },
 };
 
@@ -104,7 +106,12 @@ export const chainQuerySchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    from: { type: "integer", minimum: 1, description: "Index of the first block (default 1)" },
+    from: {
+      type: "integer",
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "Index of the first block (default 1)",
+    },
     limit: {
       type: "integer",
       minimum: 1,

@@ -21,7 +21,7 @@ export class SchemaError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true });
 ajv.addSchema([transactionSchema, blockSchema]);
 /** Query strings are text: this instance turns "5" into 5 where the schema wants a number. */
-const queryAjv = new Ajv({ allErrors: true, strict: true, coerceTypes: true });
+const queryAjv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: true });
 
 function toFieldError(error: ErrorObject): FieldError {
   const path = error.instancePath.slice(1).replaceAll("/", ".");

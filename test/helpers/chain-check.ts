@@ -89,4 +89,6 @@ export interface PeerReport {
   verdict: string;
   length?: number;
   reason?: string;
+  failures?: number;
+  retry_at?: string;
 }
