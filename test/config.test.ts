@@ -84,6 +84,27 @@ t.test("bad values throw a UsageError naming the flag", async (t) => {
   expectUsageError(t, ["--kernel", "gpu"], "--kernel", '"gpu"');
 });
 
+t.test("--api-token and --peer-timeout", async (t) => {
+  const token = "s3cret-token-0123456789";
+  t.equal(parseConfig([]).apiToken, undefined, "no token by default: every route is open");
+  t.equal(parseConfig(["--api-token", token]).apiToken, token);
+  t.equal(parseConfig([], { TOYCHAIN_API_TOKEN: token }).apiToken, token, "read from the environment");
+  t.equal(parseConfig([]).peerTimeoutMs, 5000);
+  t.equal(parseConfig(["--peer-timeout", "250"]).peerTimeoutMs, 250);
+  expectUsageError(t, ["--api-token", ""], "--api-token", "16 to 1024");
+  expectUsageError(t, ["--api-token", "short"], "--api-token");
+  expectUsageError(t, ["--api-token", "has a space in it, sadly"], "--api-token", "without spaces");
+  expectUsageError(t, ["--peer-timeout", "0"], "--peer-timeout");
+  expectUsageError(t, ["--peer-timeout", "5s"], "--peer-timeout", '"5s"');
+  try {
+    parseConfig([], { TOYCHAIN_API_TOKEN: "short" });
+    t.fail("a short token in the environment was accepted");
+  } catch (error) {
+    t.match((error as Error).message, /^TOYCHAIN_API_TOKEN must be/, "the message names the variable");
+    t.notMatch((error as Error).message, /short/, "and does not repeat the token");
+  }
+});
+
 t.test("a flag without its value throws naming the flag", async (t) => {
   expectUsageError(t, ["--port"], "--port");
   expectUsageError(t, ["--difficulty"], "--difficulty");

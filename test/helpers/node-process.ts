@@ -224,12 +224,12 @@ function dump(logs: readonly LogLine[]): string {
 /** A JSON request to a node: its status, headers, parsed body and how long it took. */
 export async function request<T = Record<string, unknown>>(
   url: string,
-  init: { method?: string; body?: unknown; timeoutMs?: number } = {},
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ status: number; headers: Headers; body: T; ms: number }> {
   const started = performance.now();
   const response = await fetch(url, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers: init.body === undefined ? {} : { "content-type": "application/json" },
+    headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
     body: init.body === undefined ? null : JSON.stringify(init.body),
     // A node that stops answering fails the test with a message instead of hanging it.
     signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
