@@ -34,15 +34,11 @@ const HUGE_BYTES = 100 * MIB;
 type Verdict = "invalid" | "unreachable";
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-interface Report extends PeerReport {
-  failures?: number;
-  retry_at?: string;
-}
 interface Resolved {
   message: string;
   chain?: Block[];
   new_chain?: Block[];
-  peers: Report[];
+  peers: PeerReport[];
 }
 interface Registered {
   message: string;
