@@ -26,6 +26,10 @@ type Defaulted = "kernel" | "dataDir" | "maxPending" | "peers" | "peerTimeoutMs"
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
+/** How long a client has to send its request's headers, and the whole request (not the answer). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** Statuses for what Node's HTTP parser rejects before Koa sees a request. */
 const PARSER_ANSWERS: Record<string, [number, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "The request's headers are larger than 16 KiB"],
@@ -76,6 +80,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   if (config.peers?.length) await node.registerNodes(config.peers);
   const server = createServer(
+    // A client that trickles its request (slowloris) is cut off with a 408.
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     createApp(node, log.child({ component: "api" }), { apiToken: config.apiToken }).callback(),
   );
   server.on("clientError", answerClientError);

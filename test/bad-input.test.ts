@@ -1,7 +1,8 @@
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import t from "tap";
 import { GENESIS } from "../src/chain/index.js";
-import { startNode } from "../src/server.js";
+import { HEADERS_TIMEOUT_MS, startNode } from "../src/server.js";
 
 interface FieldError {
   field: string;
@@ -245,6 +246,36 @@ t.test("POST /nodes/register rejects bad node lists with 400", async (t) => {
     t.equal(reply.status, 200);
     t.equal(reply.body.message, "1 new nodes have been successfully added");
   });
+});
+
+t.test("requests Node's HTTP parser refuses get a JSON message too", async (t) => {
+  const raw = async (text: string): Promise<{ status: number; body: ErrorBody; ms: number }> => {
+    const started = performance.now();
+    const socket = connect(Number(new URL(base).port), "127.0.0.1");
+    socket.write(text);
+    let answer = "";
+    for await (const chunk of socket) answer += String(chunk);
+    const [head = "", body = ""] = answer.split("\r\n\r\n");
+    t.match(head, /\r\ncontent-type: application\/json/i, "JSON");
+    return {
+      status: Number(head.split(" ")[1]),
+      body: JSON.parse(body) as ErrorBody,
+      ms: performance.now() - started,
+    };
+  };
+  const unknownMethod = await raw("BREW / HTTP/1.1\r\nHost: x\r\n\r\n");
+  t.equal(unknownMethod.status, 400);
+  t.match(unknownMethod.body.message, /method/);
+  const hugeHeaders = await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+  t.equal(hugeHeaders.status, 431);
+  t.match(hugeHeaders.body.message, /headers are larger than 16 KiB/);
+  const notHttp = await raw("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n");
+  t.equal(notHttp.status, 400);
+  t.match(notHttp.body.message, /not valid HTTP \(HPE_INVALID_CONTENT_LENGTH\)/);
+  const trickled = await raw("GET / HTTP/1.1\r\nHost: x\r\n");
+  t.equal(trickled.status, 408, "headers never finished: cut off");
+  t.match(trickled.body.message, /not received in time/);
+  t.ok(trickled.ms >= HEADERS_TIMEOUT_MS, "after the headers timeout");
 });
 
 t.test("the node keeps serving after all that", async (t) => {
