@@ -85,7 +85,7 @@ export const FLAGS: readonly Flag[] = [
     name: "api-token",
     type: "string",
     value: "<t>",
-    help: "require Authorization: Bearer <t> on /mine, /nodes/register and /nodes/resolve (prefer the environment)",
+    help: "16+ characters; require Authorization: Bearer <t> on /mine, /nodes/register, /nodes/resolve (set it in the environment: ps shows flags)",
   },
   { name: "log-level", type: "string", value: "<l>", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ];

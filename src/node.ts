@@ -9,7 +9,7 @@ import {
   type NetworkRules,
   type Transaction,
 } from "./chain/index.js";
-import { chooseChain, type FetchChain, fetchAll, type PeerReport } from "./consensus/index.js";
+import { ChainChoice, type FetchChain, fetchAll, type PeerReport } from "./consensus/index.js";
 import type { Logger } from "./log.js";
 import { Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -219,9 +219,10 @@ export class ToyNode {
     const started = Date.now();
     const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
     const asked = peers.filter((peer) => !skipped.has(peer.id));
-    const fetched = await fetchAll(asked, this.#fetchChain);
+    const choice = new ChainChoice(this.chain.length, this.chain.rules);
+    await fetchAll(asked, this.#fetchChain, (answer) => choice.offer(answer));
     if (this.#failure) throw this.#failure;
-    const { chosen, reports } = chooseChain(fetched, this.chain.length, this.chain.rules);
+    const { chosen, reports } = choice.finish(this.chain.length);
     if (chosen) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
       const { removed, added } = this.mempool.replaceAll(

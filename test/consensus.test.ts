@@ -1,6 +1,6 @@
 import t from "tap";
 import type { Block, NetworkRules } from "../src/chain/index.js";
-import { chooseChain, FETCH_CONCURRENCY, type Fetched, fetchAll } from "../src/consensus/index.js";
+import { ChainChoice, FETCH_CONCURRENCY, type Fetched, fetchAll } from "../src/consensus/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { backoffMs, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from "../src/peers/backoff.js";
@@ -14,10 +14,10 @@ import {
 } from "../src/peers/index.js";
 
 /**
- * Consensus as pure functions and the peer bookkeeping around it: what is
- * validated and what is not (the cost bound), how many peers are asked at
- * once, when a failing peer is skipped, and that concurrent resolves share
- * one round of fetches.
+ * Consensus with no I/O and the peer bookkeeping around it: what is
+ * validated and kept and what is not (the cost and memory bounds), how many
+ * peers are asked at once, when a failing peer is skipped, and that
+ * concurrent resolves share one round of fetches.
  */
 
 const DIFFICULTY = 4;
@@ -41,57 +41,88 @@ const tamper = (chain: readonly Block[], index: number): Block[] =>
 
 const long = await minedChain(7);
 
+/** Offers the answers in order to a ChainChoice over our chain of `ourLength` blocks. */
+function choose(answers: readonly Fetched[], ourLength: number, currentLength = ourLength) {
+  const choice = new ChainChoice(ourLength, rules(long));
+  for (const answer of answers) choice.offer(answer);
+  return choice.finish(currentLength);
+}
+
 t.test("a chain no longer than ours is not validated", async (t) => {
   const broken = tamper(long.slice(0, 3), 2);
-  const { chosen, reports } = chooseChain([{ peer: peer(1), chain: broken }], 3, rules(long));
+  const { chosen, reports } = choose([{ peer: peer(1), chain: broken }], 3);
   t.equal(chosen, undefined);
   t.same(reports.get(peer(1).id), { node: peer(1).id, reached: true, verdict: "not longer", length: 3 });
 });
 
-t.test("longer chains are checked longest first, until one passes", async (t) => {
-  const fetched: Fetched[] = [
-    { peer: peer(1), chain: long.slice(0, 5) },
-    { peer: peer(2), chain: tamper(long, 4) },
-    { peer: peer(3), chain: long.slice(0, 6) },
-    { peer: peer(4), chain: long.slice(0, 2) },
-  ];
-  const { chosen, reports } = chooseChain(fetched, 2, rules(long));
-  t.equal(chosen?.peer.id, peer(3).id, "the longest valid chain wins");
+t.test("a chain no longer than the best valid one so far is not checked", async (t) => {
+  const { chosen, reports } = choose(
+    [
+      { peer: peer(1), chain: long.slice(0, 6) },
+      { peer: peer(2), chain: tamper(long.slice(0, 5), 3) },
+      { peer: peer(3), chain: tamper(long, 4) },
+      { peer: peer(4), chain: long.slice(0, 2) },
+    ],
+    2,
+  );
+  t.equal(chosen?.peer.id, peer(1).id, "the longest valid chain wins");
   t.equal(chosen?.hashes.length, 6, "with every block's hash");
-  t.match(reports.get(peer(2).id), {
+  t.same(reports.get(peer(1).id), { node: peer(1).id, reached: true, verdict: "adopted", length: 6 });
+  t.same(
+    reports.get(peer(2).id),
+    {
+      node: peer(2).id,
+      reached: true,
+      verdict: "outrun",
+      length: 5,
+      reason: `the chain of ${peer(1).id}, 6 blocks long, was adopted`,
+    },
+    "its broken block 3 was never looked at",
+  );
+  t.match(reports.get(peer(3).id), {
     verdict: "invalid",
     length: 7,
     reason: /^block 4: proof \d+ does not reach 4 leading zero bits$/,
   });
-  t.same(reports.get(peer(3).id), { node: peer(3).id, reached: true, verdict: "adopted", length: 6 });
-  t.same(
-    reports.get(peer(1).id),
-    {
-      node: peer(1).id,
-      reached: true,
-      verdict: "outrun",
-      length: 5,
-      reason: `the chain of ${peer(3).id}, 6 blocks long, was adopted`,
-    },
-    "a shorter chain is not checked once a longer one passed",
-  );
   t.match(reports.get(peer(4).id), { verdict: "not longer", length: 2 });
+});
+
+t.test("a longer valid chain arriving later beats the best so far", async (t) => {
+  const { chosen, reports } = choose(
+    [
+      { peer: peer(1), chain: long.slice(0, 4) },
+      { peer: peer(2), chain: long },
+      { peer: peer(3), chain: long.slice(0, 7) },
+    ],
+    1,
+  );
+  t.equal(chosen?.peer.id, peer(2).id);
+  t.match(reports.get(peer(1).id), {
+    verdict: "outrun",
+    reason: `the chain of ${peer(2).id}, 7 blocks long, was adopted`,
+  });
+  t.match(reports.get(peer(3).id), { verdict: "outrun" }, "between equals, the first to arrive wins");
+});
+
+t.test("a chain that our own grew past while peers answered is not adopted", async (t) => {
+  const { chosen, reports } = choose([{ peer: peer(1), chain: long.slice(0, 4) }], 2, 4);
+  t.equal(chosen, undefined);
+  t.match(reports.get(peer(1).id), { verdict: "not longer", length: 4 });
 });
 
 t.test("a check stops at the first invalid block and names it", async (t) => {
   const twiceBroken = tamper(tamper(long, 3), 6);
-  const { reports } = chooseChain([{ peer: peer(1), chain: twiceBroken }], 1, rules(long));
+  const { reports } = choose([{ peer: peer(1), chain: twiceBroken }], 1);
   t.match(reports.get(peer(1).id), { verdict: "invalid", reason: /^block 3: / });
 });
 
 t.test("a peer's failure becomes its report", async (t) => {
-  const { reports } = chooseChain(
+  const { reports } = choose(
     [
       { peer: peer(1), error: new PeerUnreachableError("it answered HTTP 500") },
       { peer: peer(2), error: new PeerDataError("its /chain is not JSON") },
     ],
     1,
-    rules(long),
   );
   t.same(reports.get(peer(1).id), {
     node: peer(1).id,
@@ -107,23 +138,25 @@ t.test("a peer's failure becomes its report", async (t) => {
   });
 });
 
-t.test(`fetchAll asks at most ${FETCH_CONCURRENCY} peers at once and keeps their order`, async (t) => {
+t.test(`fetchAll asks at most ${FETCH_CONCURRENCY} peers at once and hands on each answer`, async (t) => {
   const peers = Array.from({ length: 3 * FETCH_CONCURRENCY + 1 }, (_, i) => peer(1000 + i));
   let inFlight = 0;
   let most = 0;
-  const fetched = await fetchAll(peers, async (p) => {
-    inFlight++;
-    most = Math.max(most, inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    inFlight--;
-    if (p.id.endsWith("3")) throw new PeerUnreachableError("refused");
-    return { chain: long, length: long.length };
-  });
-  t.equal(most, FETCH_CONCURRENCY);
-  t.same(
-    fetched.map((f) => f.peer.id),
-    peers.map((p) => p.id),
+  const fetched: Fetched[] = [];
+  await fetchAll(
+    peers,
+    async (p) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      if (p.id.endsWith("3")) throw new PeerUnreachableError("refused");
+      return { chain: long, length: long.length };
+    },
+    (answer) => fetched.push(answer),
   );
+  t.equal(most, FETCH_CONCURRENCY);
+  t.same(fetched.map((f) => f.peer.id).sort(), peers.map((p) => p.id).sort(), "one answer for every peer");
   t.ok(
     fetched.every((f) => "error" in f === f.peer.id.endsWith("3")),
     "each failure stays with its peer",

@@ -1,6 +1,6 @@
 export {
   type Candidate,
-  chooseChain,
+  ChainChoice,
   FETCH_CONCURRENCY,
   type FetchChain,
   type Fetched,

@@ -33,61 +33,84 @@ export type Fetched = { peer: Peer; chain: Block[] } | { peer: Peer; error: unkn
 /** Peers asked at once: bounds the sockets and the chains held in memory by one resolve. */
 export const FETCH_CONCURRENCY = 8;
 
-/** Asks every peer for its chain, FETCH_CONCURRENCY at a time; never throws for a peer's fault. */
-export async function fetchAll(peers: readonly Peer[], fetchChain: FetchChain): Promise<Fetched[]> {
-  const fetched: Fetched[] = new Array(peers.length);
+/**
+ * Asks every peer for its chain, FETCH_CONCURRENCY at a time, and hands each
+ * answer to `onAnswer` as it arrives, so that no more than those in flight
+ * are held at once. Never throws for a peer's fault.
+ */
+export async function fetchAll(
+  peers: readonly Peer[],
+  fetchChain: FetchChain,
+  onAnswer: (answer: Fetched) => void,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     for (let i = next++; i < peers.length; i = next++) {
       const peer = peers[i] as Peer;
+      let answer: Fetched;
       try {
-        fetched[i] = { peer, chain: (await fetchChain(peer)).chain };
+        answer = { peer, chain: (await fetchChain(peer)).chain };
       } catch (error) {
-        fetched[i] = { peer, error };
+        answer = { peer, error };
       }
+      onAnswer(answer);
     }
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, peers.length) }, lane));
-  return fetched;
 }
 
 /**
- * Consensus on what the peers sent: the longest valid chain strictly longer
- * than ours wins. Work is bounded: a chain no longer than ours is not
- * checked, the longer ones are checked longest first until one passes, and a
- * check stops at the first invalid block. Every peer gets a report.
+ * Consensus on the peers' answers, taken as they arrive: the longest valid
+ * chain strictly longer than ours wins (the first to arrive, between equals).
+ * Work and memory are bounded: a chain no longer than ours or than the best
+ * valid one so far is not checked and not kept, a check stops at the first
+ * invalid block, and only the best chain so far is kept. No I/O.
  */
-export function chooseChain(
-  fetched: readonly Fetched[],
-  ourLength: number,
-  rules: NetworkRules,
-): { chosen: Candidate | undefined; reports: Map<string, PeerReport> } {
-  const reports = new Map<string, PeerReport>();
-  const longer: { peer: Peer; chain: Block[] }[] = [];
-  for (const answer of fetched) {
+export class ChainChoice {
+  readonly #reports = new Map<string, PeerReport>();
+  #best: { candidate: Candidate; report: PeerReport } | undefined;
+
+  constructor(
+    readonly ourLength: number,
+    readonly rules: NetworkRules,
+  ) {}
+
+  offer(answer: Fetched): void {
     const { peer } = answer;
-    if ("error" in answer) reports.set(peer.id, failureReport(peer, answer.error));
-    else if (answer.chain.length > ourLength) longer.push(answer);
-    else reports.set(peer.id, { node: peer.id, reached: true, verdict: "not longer", length: answer.chain.length });
-  }
-  longer.sort((a, b) => b.chain.length - a.chain.length);
-  let chosen: Candidate | undefined;
-  for (const { peer, chain } of longer) {
-    const report: PeerReport = { node: peer.id, reached: true, verdict: "outrun", length: chain.length };
-    reports.set(peer.id, report);
-    if (chosen) {
-      report.reason = `the chain of ${chosen.peer.id}, ${chosen.blocks.length} blocks long, was adopted`;
-      continue;
+    if ("error" in answer) {
+      this.#reports.set(peer.id, failureReport(peer, answer.error));
+      return;
     }
+    const { chain } = answer;
+    const report: PeerReport = { node: peer.id, reached: true, verdict: "not longer", length: chain.length };
+    this.#reports.set(peer.id, report);
+    if (chain.length <= this.ourLength) return;
+    report.verdict = "outrun";
+    if (this.#best && chain.length <= this.#best.candidate.blocks.length) return;
     try {
-      chosen = { peer, blocks: chain, hashes: validateChain(chain, rules) };
-      report.verdict = "adopted";
+      const candidate = { peer, blocks: chain, hashes: validateChain(chain, this.rules) };
+      this.#best = { candidate, report };
     } catch (error) {
       if (!(error instanceof InvalidChainError)) throw error;
       Object.assign(report, { verdict: "invalid", reason: error.message });
     }
   }
-  return { chosen, reports };
+
+  /**
+   * The chain to adopt, if it is still longer than ours at `currentLength`,
+   * and every peer's report.
+   */
+  finish(currentLength: number): { chosen: Candidate | undefined; reports: Map<string, PeerReport> } {
+    const best = this.#best;
+    if (best === undefined || best.candidate.blocks.length <= currentLength) {
+      if (best) best.report.verdict = "not longer";
+      return { chosen: undefined, reports: this.#reports };
+    }
+    best.report.verdict = "adopted";
+    const reason = `the chain of ${best.candidate.peer.id}, ${best.candidate.blocks.length} blocks long, was adopted`;
+    for (const report of this.#reports.values()) if (report.verdict === "outrun") report.reason = reason;
+    return { chosen: best.candidate, reports: this.#reports };
+  }
 }
 
 function failureReport(peer: Peer, error: unknown): PeerReport {
