@@ -9,12 +9,12 @@ import {
   type NetworkRules,
   type Transaction,
 } from "./chain/index.js";
-import { ChainChoice, type FetchChain, fetchAll, type PeerReport } from "./consensus/index.js";
+import { ChainChoice, type DownloadChain, forEachPeer, JudgePool, type PeerReport } from "./consensus/index.js";
 import type { Logger } from "./log.js";
 import { Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
-import { DEFAULT_PEER_TIMEOUT_MS, fetchChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
+import { DEFAULT_PEER_TIMEOUT_MS, downloadChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
 import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store, StoreFailedError } from "./storage/index.js";
 
 export interface NodeOptions {
@@ -29,7 +29,8 @@ export interface NodeOptions {
   maxTransactionsPerBlock?: number;
   /** How long a peer has to send its whole chain (default 5 s). */
   peerTimeoutMs?: number;
-  fetchChain?: FetchChain;
+  /** How a peer's /chain body is fetched; over HTTP with got when absent. */
+  downloadChain?: DownloadChain;
 }
 
 export interface Resolution {
@@ -106,7 +107,8 @@ export class ToyNode {
   readonly #failed: Promise<StoreFailedError>;
   #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
-  readonly #fetchChain: FetchChain;
+  readonly #downloadChain: DownloadChain;
+  readonly #judges = new JudgePool();
   #resolving: Promise<Resolution> | undefined;
 
   private constructor(parts: NodeParts, options: NodeOptions) {
@@ -117,7 +119,7 @@ export class ToyNode {
     });
     this.#log = options.log;
     const client = { timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES };
-    this.#fetchChain = options.fetchChain ?? ((peer) => fetchChain(peer, client));
+    this.#downloadChain = options.downloadChain ?? ((peer) => downloadChain(peer, client));
     this.metrics = new NodeMetrics({
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
@@ -219,8 +221,15 @@ export class ToyNode {
     const started = Date.now();
     const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
     const asked = peers.filter((peer) => !skipped.has(peer.id));
-    const choice = new ChainChoice(this.chain.length, this.chain.rules);
-    await fetchAll(asked, this.#fetchChain, (answer) => choice.offer(answer));
+    const choice = new ChainChoice(this.chain.length);
+    await forEachPeer(asked, async (peer) => {
+      try {
+        const body = await this.#downloadChain(peer);
+        choice.judged(peer, await this.#judges.judge(body, choice.mustBeat, this.chain.rules));
+      } catch (error) {
+        choice.failed(peer, error);
+      }
+    });
     if (this.#failure) throw this.#failure;
     const { chosen, reports } = choice.finish(this.chain.length);
     if (chosen) {
@@ -270,7 +279,7 @@ export class ToyNode {
 
   async close(): Promise<void> {
     this.miner.stop();
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.#judges.close()]);
     await this.#store.close();
   }
 }

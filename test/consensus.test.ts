@@ -1,6 +1,13 @@
 import t from "tap";
 import type { Block, NetworkRules } from "../src/chain/index.js";
-import { ChainChoice, FETCH_CONCURRENCY, type Fetched, fetchAll } from "../src/consensus/index.js";
+import {
+  ChainChoice,
+  FETCH_CONCURRENCY,
+  forEachPeer,
+  type Judgement,
+  JudgePool,
+  judgeChain,
+} from "../src/consensus/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { backoffMs, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from "../src/peers/backoff.js";
@@ -14,10 +21,10 @@ import {
 } from "../src/peers/index.js";
 
 /**
- * Consensus with no I/O and the peer bookkeeping around it: what is
- * validated and kept and what is not (the cost and memory bounds), how many
- * peers are asked at once, when a failing peer is skipped, and that
- * concurrent resolves share one round of fetches.
+ * Consensus with no I/O and the peer bookkeeping around it: how a body is
+ * judged and how far (the cost bound), which chain is kept (the memory
+ * bound), how many peers are asked at once, when a failing peer is skipped,
+ * and that concurrent resolves share one round of fetches.
  */
 
 const DIFFICULTY = 4;
@@ -35,38 +42,62 @@ async function minedChain(length: number): Promise<Block[]> {
   }
 }
 
-const rules = (chain: readonly Block[]): NetworkRules => ({ genesis: chain[0] as Block, difficulty: DIFFICULTY });
+const long = await minedChain(7);
+const rules: NetworkRules = { genesis: long[0] as Block, difficulty: DIFFICULTY };
 const tamper = (chain: readonly Block[], index: number): Block[] =>
   chain.map((block) => (block.index === index ? { ...block, proof: block.proof + 1 } : block));
+const body = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+const chainBody = (chain: readonly Block[]): Uint8Array => body({ chain, length: chain.length });
 
-const long = await minedChain(7);
-
-/** Offers the answers in order to a ChainChoice over our chain of `ourLength` blocks. */
-function choose(answers: readonly Fetched[], ourLength: number, currentLength = ourLength) {
-  const choice = new ChainChoice(ourLength, rules(long));
-  for (const answer of answers) choice.offer(answer);
-  return choice.finish(currentLength);
-}
-
-t.test("a chain no longer than ours is not validated", async (t) => {
-  const broken = tamper(long.slice(0, 3), 2);
-  const { chosen, reports } = choose([{ peer: peer(1), chain: broken }], 3);
-  t.equal(chosen, undefined);
-  t.same(reports.get(peer(1).id), { node: peer(1).id, reached: true, verdict: "not longer", length: 3 });
+t.test("judgeChain checks a body step by step and stops at the first failure", async (t) => {
+  t.match(judgeChain(new Uint8Array([0x7b, 0xff, 0x7d]), 1, rules), {
+    verdict: "invalid",
+    reason: /^its \/chain is not JSON: /,
+  });
+  t.match(judgeChain(new TextEncoder().encode("<html>"), 1, rules), { verdict: "invalid", reason: /not JSON/ });
+  t.match(judgeChain(body({ chain: [{ index: 1.5 }], length: 1 }), 1, rules), {
+    verdict: "invalid",
+    reason: /^Invalid chain: /,
+  });
+  t.same(judgeChain(body({ chain: long, length: 99 }), 1, rules), {
+    verdict: "invalid",
+    reason: "its length 99 does not count its 7 blocks",
+  });
+  t.same(
+    judgeChain(chainBody(tamper(long, 2)), 7, rules),
+    { verdict: "short", length: 7 },
+    "a chain that cannot win is not checked: its broken block 2 goes unseen",
+  );
+  t.match(
+    judgeChain(chainBody(tamper(tamper(long, 3), 6)), 1, rules),
+    { verdict: "invalid", length: 7, reason: /^block 3: proof \d+ does not reach 4 leading zero bits$/ },
+    "the first invalid block is named, the check stops there",
+  );
+  const valid = judgeChain(chainBody(long), 6, rules);
+  t.equal(valid.verdict, "valid");
+  t.same(valid.verdict === "valid" && valid.chain, long);
+  t.equal(valid.verdict === "valid" && valid.hashes.length, 7, "with every block's hash");
 });
 
-t.test("a chain no longer than the best valid one so far is not checked", async (t) => {
-  const { chosen, reports } = choose(
-    [
-      { peer: peer(1), chain: long.slice(0, 6) },
-      { peer: peer(2), chain: tamper(long.slice(0, 5), 3) },
-      { peer: peer(3), chain: tamper(long, 4) },
-      { peer: peer(4), chain: long.slice(0, 2) },
-    ],
+/** Judges each chain in order, as a resolve would, against the choice's bar at that moment. */
+function choose(chains: readonly (readonly Block[])[], ourLength: number, currentLength = ourLength) {
+  const choice = new ChainChoice(ourLength);
+  const judged: Judgement["verdict"][] = [];
+  chains.forEach((chain, i) => {
+    const judgement = judgeChain(chainBody(chain), choice.mustBeat, rules);
+    judged.push(judgement.verdict);
+    choice.judged(peer(i + 1), judgement);
+  });
+  return { ...choice.finish(currentLength), judged };
+}
+
+t.test("only the best valid chain so far is kept, and none that cannot beat it is checked", async (t) => {
+  const { chosen, reports, judged } = choose(
+    [long.slice(0, 6), tamper(long.slice(0, 5), 3), tamper(long, 4), long.slice(0, 2)],
     2,
   );
+  t.same(judged, ["valid", "short", "invalid", "short"]);
   t.equal(chosen?.peer.id, peer(1).id, "the longest valid chain wins");
-  t.equal(chosen?.hashes.length, 6, "with every block's hash");
   t.same(reports.get(peer(1).id), { node: peer(1).id, reached: true, verdict: "adopted", length: 6 });
   t.same(
     reports.get(peer(2).id),
@@ -79,51 +110,42 @@ t.test("a chain no longer than the best valid one so far is not checked", async 
     },
     "its broken block 3 was never looked at",
   );
-  t.match(reports.get(peer(3).id), {
-    verdict: "invalid",
-    length: 7,
-    reason: /^block 4: proof \d+ does not reach 4 leading zero bits$/,
-  });
-  t.match(reports.get(peer(4).id), { verdict: "not longer", length: 2 });
+  t.match(reports.get(peer(3).id), { verdict: "invalid", length: 7, reason: /^block 4: / });
+  t.same(reports.get(peer(4).id), { node: peer(4).id, reached: true, verdict: "not longer", length: 2 });
 });
 
-t.test("a longer valid chain arriving later beats the best so far", async (t) => {
-  const { chosen, reports } = choose(
-    [
-      { peer: peer(1), chain: long.slice(0, 4) },
-      { peer: peer(2), chain: long },
-      { peer: peer(3), chain: long.slice(0, 7) },
-    ],
-    1,
-  );
+t.test("a longer valid chain judged later beats the best so far", async (t) => {
+  const { chosen, reports, judged } = choose([long.slice(0, 4), long, long.slice(0, 7)], 1);
+  t.same(judged, ["valid", "valid", "short"]);
   t.equal(chosen?.peer.id, peer(2).id);
   t.match(reports.get(peer(1).id), {
     verdict: "outrun",
     reason: `the chain of ${peer(2).id}, 7 blocks long, was adopted`,
   });
-  t.match(reports.get(peer(3).id), { verdict: "outrun" }, "between equals, the first to arrive wins");
+  t.match(reports.get(peer(3).id), { verdict: "outrun" }, "between equals, the first judged wins");
+});
+
+t.test("a valid chain judged against an old bar does not displace a longer one", async (t) => {
+  const choice = new ChainChoice(1);
+  const stale = judgeChain(chainBody(long.slice(0, 5)), choice.mustBeat, rules);
+  choice.judged(peer(1), judgeChain(chainBody(long), choice.mustBeat, rules));
+  choice.judged(peer(2), stale);
+  const { chosen, reports } = choice.finish(1);
+  t.equal(chosen?.peer.id, peer(1).id);
+  t.match(reports.get(peer(2).id), { verdict: "outrun", length: 5 });
 });
 
 t.test("a chain that our own grew past while peers answered is not adopted", async (t) => {
-  const { chosen, reports } = choose([{ peer: peer(1), chain: long.slice(0, 4) }], 2, 4);
+  const { chosen, reports } = choose([long.slice(0, 4)], 2, 4);
   t.equal(chosen, undefined);
   t.match(reports.get(peer(1).id), { verdict: "not longer", length: 4 });
 });
 
-t.test("a check stops at the first invalid block and names it", async (t) => {
-  const twiceBroken = tamper(tamper(long, 3), 6);
-  const { reports } = choose([{ peer: peer(1), chain: twiceBroken }], 1);
-  t.match(reports.get(peer(1).id), { verdict: "invalid", reason: /^block 3: / });
-});
-
 t.test("a peer's failure becomes its report", async (t) => {
-  const { reports } = choose(
-    [
-      { peer: peer(1), error: new PeerUnreachableError("it answered HTTP 500") },
-      { peer: peer(2), error: new PeerDataError("its /chain is not JSON") },
-    ],
-    1,
-  );
+  const choice = new ChainChoice(1);
+  choice.failed(peer(1), new PeerUnreachableError("it answered HTTP 500"));
+  choice.failed(peer(2), new PeerDataError("it answered text/html, not JSON"));
+  const { reports } = choice.finish(1);
   t.same(reports.get(peer(1).id), {
     node: peer(1).id,
     reached: false,
@@ -134,33 +156,42 @@ t.test("a peer's failure becomes its report", async (t) => {
     node: peer(2).id,
     reached: true,
     verdict: "invalid",
-    reason: "its /chain is not JSON",
+    reason: "it answered text/html, not JSON",
   });
 });
 
-t.test(`fetchAll asks at most ${FETCH_CONCURRENCY} peers at once and hands on each answer`, async (t) => {
+t.test(`forEachPeer runs at most ${FETCH_CONCURRENCY} at once, each peer once`, async (t) => {
   const peers = Array.from({ length: 3 * FETCH_CONCURRENCY + 1 }, (_, i) => peer(1000 + i));
   let inFlight = 0;
   let most = 0;
-  const fetched: Fetched[] = [];
-  await fetchAll(
-    peers,
-    async (p) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      inFlight--;
-      if (p.id.endsWith("3")) throw new PeerUnreachableError("refused");
-      return { chain: long, length: long.length };
-    },
-    (answer) => fetched.push(answer),
-  );
+  const seen: string[] = [];
+  await forEachPeer(peers, async (p) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    inFlight--;
+    seen.push(p.id);
+  });
   t.equal(most, FETCH_CONCURRENCY);
-  t.same(fetched.map((f) => f.peer.id).sort(), peers.map((p) => p.id).sort(), "one answer for every peer");
-  t.ok(
-    fetched.every((f) => "error" in f === f.peer.id.endsWith("3")),
-    "each failure stays with its peer",
-  );
+  t.same(seen.sort(), peers.map((p) => p.id).sort());
+});
+
+t.test("JudgePool judges in a worker thread: a body is moved there, a pooled Buffer copied", async (t) => {
+  const judges = new JudgePool();
+  t.teardown(() => judges.close());
+  const moved = chainBody(long);
+  const judgement = await judges.judge(moved, 1, rules);
+  t.equal(judgement.verdict, "valid");
+  t.same(judgement.verdict === "valid" && judgement.chain, long, "the chain comes back whole");
+  t.equal(moved.byteLength, 0, "the body's own buffer was moved, not copied");
+
+  const pooled = Buffer.from('{"chain":[],"length":0}');
+  t.ok(pooled.buffer.byteLength > pooled.byteLength, "a small Buffer is a view on Node's pool");
+  t.match(await judges.judge(pooled, 1, rules), {
+    verdict: "invalid",
+    reason: /chain must NOT have fewer than 1 items/,
+  });
+  t.equal(pooled.toString(), '{"chain":[],"length":0}', "the pool was left alone");
 });
 
 t.test("backoff: from the third failure in a row, doubling, capped", async (t) => {
@@ -201,10 +232,10 @@ t.test("concurrent resolves share one round of fetches", async (t) => {
     difficulty: DIFFICULTY,
     threads: 1,
     log,
-    fetchChain: async () => {
+    downloadChain: async () => {
       fetches++;
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return { chain: long, length: long.length };
+      return chainBody(long);
     },
   });
   t.teardown(() => node.close());

@@ -436,7 +436,7 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
 });
 
 t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
-  // A longer chain from an in-memory node of the same network, served through fetchChain.
+  // A longer chain from an in-memory node of the same network, served through downloadChain.
   const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
   t.teardown(() => other.close());
   await other.addTransaction(tx(1, "theirs"));
@@ -448,7 +448,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
     threads: 1,
     log,
     store: new LevelStore(dir),
-    fetchChain: () => Promise.resolve({ chain: structuredClone(other.chain.blocks) as Block[], length: 5 }),
+    downloadChain: async () => Buffer.from(JSON.stringify({ chain: other.chain.blocks, length: 5 })),
   });
   let closed = false;
   t.teardown(async () => {

@@ -1,10 +1,11 @@
+export { type Judgement, judgeChain } from "./judge.js";
+export { JudgePool } from "./judge-pool.js";
 export {
   type Candidate,
   ChainChoice,
+  type DownloadChain,
   FETCH_CONCURRENCY,
-  type FetchChain,
-  type Fetched,
-  fetchAll,
+  forEachPeer,
   PEER_VERDICTS,
   type PeerReport,
   type PeerVerdict,

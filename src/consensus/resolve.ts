@@ -1,6 +1,6 @@
-import { type Block, InvalidChainError, type NetworkRules, validateChain } from "../chain/index.js";
+import type { Block } from "../chain/index.js";
 import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.js";
-import type { ChainBody } from "../schemas/index.js";
+import type { Judgement } from "./judge.js";
 
 /** What one peer's chain came to. */
 export const PEER_VERDICTS = ["adopted", "not longer", "outrun", "invalid", "unreachable", "skipped"] as const;
@@ -25,75 +25,57 @@ export interface Candidate {
   hashes: string[];
 }
 
-export type FetchChain = (peer: Peer) => Promise<ChainBody>;
+/** Fetches a peer's /chain body (see downloadChain). */
+export type DownloadChain = (peer: Peer) => Promise<Uint8Array>;
 
-/** One peer's answer: a chain of the right shape, or why there is none. */
-export type Fetched = { peer: Peer; chain: Block[] } | { peer: Peer; error: unknown };
-
-/** Peers asked at once: bounds the sockets and the chains held in memory by one resolve. */
+/** Peers asked at once: bounds the sockets and the bodies held in memory by one resolve. */
 export const FETCH_CONCURRENCY = 8;
 
-/**
- * Asks every peer for its chain, FETCH_CONCURRENCY at a time, and hands each
- * answer to `onAnswer` as it arrives, so that no more than those in flight
- * are held at once. Never throws for a peer's fault.
- */
-export async function fetchAll(
-  peers: readonly Peer[],
-  fetchChain: FetchChain,
-  onAnswer: (answer: Fetched) => void,
-): Promise<void> {
+/** Runs `task` for every peer, FETCH_CONCURRENCY at a time. */
+export async function forEachPeer(peers: readonly Peer[], task: (peer: Peer) => Promise<void>): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let i = next++; i < peers.length; i = next++) {
-      const peer = peers[i] as Peer;
-      let answer: Fetched;
-      try {
-        answer = { peer, chain: (await fetchChain(peer)).chain };
-      } catch (error) {
-        answer = { peer, error };
-      }
-      onAnswer(answer);
-    }
+    for (let i = next++; i < peers.length; i = next++) await task(peers[i] as Peer);
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, peers.length) }, lane));
 }
 
 /**
  * Consensus on the peers' answers, taken as they arrive: the longest valid
- * chain strictly longer than ours wins (the first to arrive, between equals).
- * Work and memory are bounded: a chain no longer than ours or than the best
- * valid one so far is not checked and not kept, a check stops at the first
- * invalid block, and only the best chain so far is kept. No I/O.
+ * chain strictly longer than ours wins (the first judged, between equals).
+ * Each body is judged against `mustBeat`, ours or the best valid one so far,
+ * whichever is longer, so a chain that cannot win is not checked, and only
+ * the best chain so far is kept. No I/O.
  */
 export class ChainChoice {
   readonly #reports = new Map<string, PeerReport>();
   #best: { candidate: Candidate; report: PeerReport } | undefined;
 
-  constructor(
-    readonly ourLength: number,
-    readonly rules: NetworkRules,
-  ) {}
+  constructor(readonly ourLength: number) {}
 
-  offer(answer: Fetched): void {
-    const { peer } = answer;
-    if ("error" in answer) {
-      this.#reports.set(peer.id, failureReport(peer, answer.error));
+  /** The length a chain must pass to be worth checking now. */
+  get mustBeat(): number {
+    return Math.max(this.ourLength, this.#best?.candidate.blocks.length ?? 0);
+  }
+
+  /** A peer whose chain could not be had. */
+  failed(peer: Peer, error: unknown): void {
+    this.#reports.set(peer.id, failureReport(peer, error));
+  }
+
+  judged(peer: Peer, judgement: Judgement): void {
+    const report: PeerReport = { node: peer.id, reached: true, verdict: "invalid" };
+    this.#reports.set(peer.id, report);
+    if (judgement.verdict === "invalid") {
+      Object.assign(report, judgement.length === undefined ? {} : { length: judgement.length });
+      report.reason = judgement.reason;
       return;
     }
-    const { chain } = answer;
-    const report: PeerReport = { node: peer.id, reached: true, verdict: "not longer", length: chain.length };
-    this.#reports.set(peer.id, report);
-    if (chain.length <= this.ourLength) return;
-    report.verdict = "outrun";
-    if (this.#best && chain.length <= this.#best.candidate.blocks.length) return;
-    try {
-      const candidate = { peer, blocks: chain, hashes: validateChain(chain, this.rules) };
-      this.#best = { candidate, report };
-    } catch (error) {
-      if (!(error instanceof InvalidChainError)) throw error;
-      Object.assign(report, { verdict: "invalid", reason: error.message });
-    }
+    const length = judgement.verdict === "short" ? judgement.length : judgement.chain.length;
+    Object.assign(report, { verdict: length > this.ourLength ? "outrun" : "not longer", length });
+    // A chain judged against an older, lower bar may still have been outdone meanwhile.
+    if (judgement.verdict === "short" || length <= this.mustBeat) return;
+    this.#best = { candidate: { peer, blocks: judgement.chain, hashes: judgement.hashes }, report };
   }
 
   /**

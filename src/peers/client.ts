@@ -1,8 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { got, RequestError, TimeoutError } from "got";
-import type { ChainBody } from "../schemas/schemas.js";
-// Not ../schemas/index.js: the response schemas there import consensus, which imports this module.
-import { checkChain, SchemaError } from "../schemas/validate.js";
 import type { Peer } from "./address.js";
 import { PeerDataError, PeerUnreachableError } from "./errors.js";
 
@@ -41,8 +38,17 @@ function refusal(statusCode: number, headers: IncomingHttpHeaders, maxBytes: num
   return undefined;
 }
 
-/** Reads a peer's /chain: the status and headers checked as they arrive, the body up to `maxBytes`. */
-async function download(url: string, timeoutMs: number, maxBytes: number): Promise<string> {
+/**
+ * Reads a peer's /chain body: one attempt, no redirects, no compression, a
+ * connect and a total timeout, the status and headers judged as they arrive,
+ * and the size capped while reading. The body comes back in a buffer of its
+ * own, which can be moved to another thread.
+ */
+export async function downloadChain(
+  peer: Peer,
+  { timeoutMs, maxBytes }: PeerClientOptions = { timeoutMs: DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES },
+): Promise<Uint8Array> {
+  const url = `${peer.url}/chain`;
   const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
   const stream = got.stream(url, {
     followRedirect: false,
@@ -81,33 +87,11 @@ async function download(url: string, timeoutMs: number, maxBytes: number): Promi
     stream.destroy();
   }
   if (refused) throw refused;
-  return Buffer.concat(chunks, size).toString("utf8");
-}
-
-/**
- * Fetches a peer's /chain and checks its shape against the Chain schema before
- * anything else looks at it. One attempt, no redirects, no compression, a
- * connect and a total timeout, and a size cap enforced while reading.
- */
-export async function fetchChain(
-  peer: Peer,
-  { timeoutMs, maxBytes }: PeerClientOptions = { timeoutMs: DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES },
-): Promise<ChainBody> {
-  const text = await download(`${peer.url}/chain`, timeoutMs, maxBytes);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new PeerDataError(`its /chain is not JSON: ${(error as SyntaxError).message}`);
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
   }
-  try {
-    const chain = checkChain(body);
-    if (chain.length !== chain.chain.length) {
-      throw new PeerDataError(`its length ${chain.length} does not count its ${chain.chain.length} blocks`);
-    }
-    return chain;
-  } catch (error) {
-    if (error instanceof SchemaError) throw new PeerDataError(error.message);
-    throw error;
-  }
+  return body;
 }

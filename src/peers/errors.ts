@@ -15,7 +15,7 @@ export class PeerUnreachableError extends Error {
   override readonly name = "PeerUnreachableError";
 }
 
-/** A peer that answered with something other than a chain: bad JSON, wrong shape, too large. */
+/** A peer whose answer is refused before it is parsed: a type other than JSON, compressed, too large. */
 export class PeerDataError extends Error {
   override readonly name = "PeerDataError";
 }
