@@ -19,6 +19,7 @@ import {
   PeerUnreachableError,
   TooManyPeersError,
 } from "../src/peers/index.js";
+import { proofBits } from "./helpers/chain-check.js";
 
 /**
  * Consensus with no I/O and the peer bookkeeping around it: how a body is
@@ -44,8 +45,15 @@ async function minedChain(length: number): Promise<Block[]> {
 
 const long = await minedChain(7);
 const rules: NetworkRules = { genesis: long[0] as Block, difficulty: DIFFICULTY };
-const tamper = (chain: readonly Block[], index: number): Block[] =>
-  chain.map((block) => (block.index === index ? { ...block, proof: block.proof + 1 } : block));
+/** The chain with block `index`'s proof moved to the next one that misses the difficulty. */
+function tamper(chain: readonly Block[], index: number): Block[] {
+  return chain.map((block) => {
+    if (block.index !== index) return block;
+    const bad = { ...block, proof: block.proof + 1 };
+    while (proofBits(bad) >= DIFFICULTY) bad.proof++;
+    return bad;
+  });
+}
 const body = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const chainBody = (chain: readonly Block[]): Uint8Array => body({ chain, length: chain.length });
 

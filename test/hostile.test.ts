@@ -270,12 +270,19 @@ function otherGenesisChain(): Block[] {
   return extended([{ ...genesis, timestamp: genesis.timestamp + 1 }], ours.length + 1);
 }
 
-/** A longer chain whose block 4 pays Mark 10, changed to 10,000 after it was mined. */
+/**
+ * A longer chain whose block 4 pays Mark 10, changed to 10,000 or so after it
+ * was mined: the first amount from 10,000 whose change the proof no longer
+ * meets (one in 2^DIFFICULTY would still meet it by chance).
+ */
 function tamperedChain(): Block[] {
   const payment: Tx = { sender: "Lea", recipient: "Mark", amount: 10 };
   const four = nextBlock(last(ours.chain), [payment]);
   const blocks = [...ours.chain, four, nextBlock(four)];
-  blocks[3] = { ...four, transactions: [{ ...payment, amount: 10_000 }, rewardTx()] };
+  const tampered = (amount: number): Block => ({ ...four, transactions: [{ ...payment, amount }, rewardTx()] });
+  let amount = 10_000;
+  while (proofBits(tampered(amount)) >= DIFFICULTY) amount++;
+  blocks[3] = tampered(amount);
   return blocks;
 }
 
