@@ -124,8 +124,7 @@ export class ToyNode {
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
       peers: () => this.peers.ids.length,
-      peersBackingOff: () =>
-        this.peers.health().filter(({ peer }) => this.peers.backingOff(peer.id, Date.now())).length,
+      peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
     });
     this.miner = new Miner({
       chain: this.chain,

@@ -215,12 +215,18 @@ t.test("backoff: from the third failure in a row, doubling, capped", async (t) =
   t.same(peers.failed(id, "third", 1000), { failures: 3, lastError: "third", retryAt: 1000 + FIRST_BACKOFF_MS });
   t.ok(peers.backingOff(id, 1000 + FIRST_BACKOFF_MS - 1), "skipped until retryAt");
   t.equal(peers.backingOff(id, 1000 + FIRST_BACKOFF_MS), undefined, "asked again from retryAt");
+  t.equal(peers.health(1000)[0]?.health.retryAt, 1000 + FIRST_BACKOFF_MS, "/stats shows when it is asked again");
+  t.same(
+    peers.health(1000 + FIRST_BACKOFF_MS)[0]?.health,
+    { failures: 3, lastError: "third" },
+    "and no retry time once it has passed",
+  );
 
   peers.succeeded(id);
-  t.same(peers.health(), [{ peer: { id, url: `http://${id}` }, health: { failures: 0 } }], "a success clears it");
+  t.same(peers.health(0), [{ peer: { id, url: `http://${id}` }, health: { failures: 0 } }], "a success clears it");
   for (let i = 0; i < 3; i++) peers.failed(id, "down", 0);
   t.same(peers.register([`http://${id}`]), [], "registering again adds nothing");
-  t.same(peers.health()[0]?.health, { failures: 0 }, "but clears the record");
+  t.same(peers.health(0)[0]?.health, { failures: 0 }, "but clears the record");
 });
 
 t.test(`a node keeps at most ${MAX_PEERS} peers, and a refused list adds none`, async (t) => {

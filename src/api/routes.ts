@@ -95,15 +95,12 @@ export function routes(node: ToyNode, apiToken?: string): Router {
       kernel: node.pool.kernel,
       pending_transactions: node.mempool.size,
       peers: node.peers.ids,
-      peer_health: node.peers.health().map(({ peer, health }) => {
-        const backingOff = node.peers.backingOff(peer.id, Date.now());
-        return {
-          node: peer.id,
-          failures: health.failures,
-          last_error: health.lastError ?? null,
-          retry_at: backingOff ? new Date(backingOff.retryAt).toISOString() : null,
-        };
-      }),
+      peer_health: node.peers.health(Date.now()).map(({ peer, health }) => ({
+        node: peer.id,
+        failures: health.failures,
+        last_error: health.lastError ?? null,
+        retry_at: health.retryAt === undefined ? null : new Date(health.retryAt).toISOString(),
+      })),
       job: job
         ? { index: job.index, hashes: job.control.hashes, elapsed_seconds: (performance.now() - job.startedAt) / 1000 }
         : null,

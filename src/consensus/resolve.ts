@@ -67,7 +67,7 @@ export class ChainChoice {
     const report: PeerReport = { node: peer.id, reached: true, verdict: "invalid" };
     this.#reports.set(peer.id, report);
     if (judgement.verdict === "invalid") {
-      Object.assign(report, judgement.length === undefined ? {} : { length: judgement.length });
+      if (judgement.length !== undefined) report.length = judgement.length;
       report.reason = judgement.reason;
       return;
     }

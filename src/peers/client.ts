@@ -44,10 +44,7 @@ function refusal(statusCode: number, headers: IncomingHttpHeaders, maxBytes: num
  * and the size capped while reading. The body comes back in a buffer of its
  * own, which can be moved to another thread.
  */
-export async function downloadChain(
-  peer: Peer,
-  { timeoutMs, maxBytes }: PeerClientOptions = { timeoutMs: DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES },
-): Promise<Uint8Array> {
+export async function downloadChain(peer: Peer, { timeoutMs, maxBytes }: PeerClientOptions): Promise<Uint8Array> {
   const url = `${peer.url}/chain`;
   const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
   const stream = got.stream(url, {

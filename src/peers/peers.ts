@@ -51,8 +51,11 @@ export class PeerSet {
     this.#health.delete(id);
   }
 
-  /** Every peer with its record, for /stats. */
-  health(): { peer: Peer; health: PeerHealth }[] {
-    return this.list().map((peer) => ({ peer, health: this.#health.get(peer.id) ?? { failures: 0 } }));
+  /** Every peer with its record at `now`, for /stats: `retryAt` only while it is skipped. */
+  health(now: number): { peer: Peer; health: PeerHealth }[] {
+    return this.list().map((peer) => {
+      const { retryAt, ...health } = this.#health.get(peer.id) ?? { failures: 0 };
+      return { peer, health: retryAt !== undefined && now < retryAt ? { ...health, retryAt } : health };
+    });
   }
 }
