@@ -9,7 +9,14 @@ import {
   type NetworkRules,
   type Transaction,
 } from "./chain/index.js";
-import { ChainChoice, type DownloadChain, forEachPeer, JudgePool, type PeerReport } from "./consensus/index.js";
+import {
+  ChainChoice,
+  type DownloadChain,
+  forEachPeer,
+  JudgePool,
+  type PeerReport,
+  ResolveStoppedError,
+} from "./consensus/index.js";
 import type { Logger } from "./log.js";
 import { Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -109,6 +116,8 @@ export class ToyNode {
   readonly #log: Logger;
   readonly #downloadChain: DownloadChain;
   readonly #judges = new JudgePool();
+  /** Aborted by close(): abandons the downloads of a resolve in flight. */
+  readonly #stopping = new AbortController();
   #resolving: Promise<Resolution> | undefined;
 
   private constructor(parts: NodeParts, options: NodeOptions) {
@@ -119,7 +128,7 @@ export class ToyNode {
     });
     this.#log = options.log;
     const client = { timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES };
-    this.#downloadChain = options.downloadChain ?? ((peer) => downloadChain(peer, client));
+    this.#downloadChain = options.downloadChain ?? ((peer, signal) => downloadChain(peer, client, signal));
     this.metrics = new NodeMetrics({
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
@@ -223,13 +232,14 @@ export class ToyNode {
     const choice = new ChainChoice(this.chain.length);
     await forEachPeer(asked, async (peer) => {
       try {
-        const body = await this.#downloadChain(peer);
+        const body = await this.#downloadChain(peer, this.#stopping.signal);
         choice.judged(peer, await this.#judges.judge(body, choice.mustBeat, this.chain.rules));
       } catch (error) {
         choice.failed(peer, error);
       }
     });
     if (this.#failure) throw this.#failure;
+    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
     const { chosen, reports } = choice.finish(this.chain.length);
     if (chosen) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
@@ -277,6 +287,7 @@ export class ToyNode {
   }
 
   async close(): Promise<void> {
+    this.#stopping.abort();
     this.miner.stop();
     await Promise.all([this.pool.close(), this.#judges.close()]);
     await this.#store.close();

@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import t from "tap";
 import type { Block, NetworkRules } from "../src/chain/index.js";
 import {
@@ -7,11 +10,13 @@ import {
   type Judgement,
   JudgePool,
   judgeChain,
+  ResolveStoppedError,
 } from "../src/consensus/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { backoffMs, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from "../src/peers/backoff.js";
 import {
+  downloadChain,
   MAX_PEERS,
   type Peer,
   PeerDataError,
@@ -238,6 +243,38 @@ t.test(`a node keeps at most ${MAX_PEERS} peers, and a refused list adds none`, 
   t.throws(() => peers.register(["127.0.0.1:9", "127.0.0.1:8"]), TooManyPeersError);
   t.same(peers.register(["127.0.0.1:10000"]), [], "one already registered is still accepted");
   t.equal(peers.ids.length, MAX_PEERS);
+});
+
+t.test("closing the node abandons a resolve in flight, and keeps our chain", async (t) => {
+  const node = await ToyNode.open({
+    difficulty: DIFFICULTY,
+    threads: 1,
+    log,
+    downloadChain: (_peer, signal) =>
+      new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+  });
+  await node.registerNodes(["127.0.0.1:7201"]);
+  const resolving = t.rejects(node.resolve(), new ResolveStoppedError(), "the resolve gives up with the shutdown's message");
+  await node.close();
+  await resolving;
+});
+
+t.test("downloadChain stops reading when its signal is aborted", async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write("[");
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const stop = new AbortController();
+  const download = downloadChain(peer(port), { timeoutMs: 60_000, maxBytes: 1024 }, stop.signal);
+  stop.abort();
+  await t.rejects(download, { name: "PeerUnreachableError", message: /abort/i }, "abandoned, not timed out");
 });
 
 t.test("concurrent resolves share one round of fetches", async (t) => {

@@ -1,4 +1,5 @@
 import type { Middleware } from "koa";
+import { ResolveStoppedError } from "../consensus/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
@@ -94,7 +95,7 @@ function toAnswer(error: unknown): Answer {
   }
   if (error instanceof TooManyPeersError) return { status: 409, body: { message: error.message } };
   if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
-  if (error instanceof MinerStoppedError || error instanceof StoreFailedError) {
+  if (error instanceof MinerStoppedError || error instanceof ResolveStoppedError || error instanceof StoreFailedError) {
     return { status: 503, body: { message: error.message } };
   }
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };

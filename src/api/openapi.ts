@@ -342,6 +342,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
             s.authoritative,
           ]),
           405: errorRef("MethodNotAllowed"),
+          503: errorRef("ServiceUnavailable"),
         },
       },
     },

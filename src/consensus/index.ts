@@ -1,3 +1,4 @@
+export { ResolveStoppedError } from "./errors.js";
 export { type Judgement, judgeChain } from "./judge.js";
 export { JudgePool } from "./judge-pool.js";
 export {

@@ -25,8 +25,8 @@ export interface Candidate {
   hashes: string[];
 }
 
-/** Fetches a peer's /chain body (see downloadChain). */
-export type DownloadChain = (peer: Peer) => Promise<Uint8Array>;
+/** Fetches a peer's /chain body (see downloadChain); `signal` abandons it. */
+export type DownloadChain = (peer: Peer, signal: AbortSignal) => Promise<Uint8Array>;
 
 /** Peers asked at once: bounds the sockets and the bodies held in memory by one resolve. */
 export const FETCH_CONCURRENCY = 8;

@@ -44,7 +44,11 @@ function refusal(statusCode: number, headers: IncomingHttpHeaders, maxBytes: num
  * and the size capped while reading. The body comes back in a buffer of its
  * own, which can be moved to another thread.
  */
-export async function downloadChain(peer: Peer, { timeoutMs, maxBytes }: PeerClientOptions): Promise<Uint8Array> {
+export async function downloadChain(
+  peer: Peer,
+  { timeoutMs, maxBytes }: PeerClientOptions,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const url = `${peer.url}/chain`;
   const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
   const stream = got.stream(url, {
@@ -54,6 +58,7 @@ export async function downloadChain(peer: Peer, { timeoutMs, maxBytes }: PeerCli
     decompress: false,
     timeout: { connect: connectMs, request: timeoutMs },
     headers: { accept: "application/json", "accept-encoding": "identity" },
+    signal,
   });
   let refused: Error | undefined;
   stream.once("response", ({ statusCode, headers }: { statusCode: number; headers: IncomingHttpHeaders }) => {
