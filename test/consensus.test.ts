@@ -254,7 +254,11 @@ t.test("closing the node abandons a resolve in flight, and keeps our chain", asy
       new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
   });
   await node.registerNodes(["127.0.0.1:7201"]);
-  const resolving = t.rejects(node.resolve(), new ResolveStoppedError(), "the resolve gives up with the shutdown's message");
+  const resolving = t.rejects(
+    node.resolve(),
+    new ResolveStoppedError(),
+    "the resolve gives up with the shutdown's message",
+  );
   await node.close();
   await resolving;
 });
