@@ -2,7 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import t, { type Test } from "tap";
-import { type Block, type ChainBody, chainProblem, hashOf, type PendingBody, type Tx } from "./helpers/chain-check.js";
+import {
+  type Block,
+  type ChainBody,
+  chainProblem,
+  hashOf,
+  type PendingBody,
+  type ResolveBody,
+  type Tx,
+} from "./helpers/chain-check.js";
 import { type NodeProcess, startNode } from "./helpers/node-process.js";
 
 /**
@@ -85,11 +93,6 @@ interface MineBody {
   transactions: Tx[];
   proof: number;
   previous_hash: string;
-}
-interface ResolveBody {
-  message: string;
-  chain?: Block[];
-  new_chain?: Block[];
 }
 
 const txKey = (tx: Tx) => JSON.stringify([tx.sender, tx.recipient, tx.amount]);

@@ -3,7 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import t, { type Test } from "tap";
-import { type Block, type ChainBody, hashOf, type PeerReport, proofBits, type Tx } from "./helpers/chain-check.js";
+import {
+  type Block,
+  type ChainBody,
+  hashOf,
+  proofBits,
+  type RegisterBody,
+  type ResolveBody,
+  type Tx,
+} from "./helpers/chain-check.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
 
 /**
@@ -34,16 +42,6 @@ const HUGE_BYTES = 100 * MIB;
 type Verdict = "invalid" | "unreachable";
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-interface Resolved {
-  message: string;
-  chain?: Block[];
-  new_chain?: Block[];
-  peers: PeerReport[];
-}
-interface Registered {
-  message: string;
-  total_nodes: string[];
-}
 interface PeerHealthLine {
   node: string;
   failures: number;
@@ -181,7 +179,7 @@ t.teardown(() => {
 // ---------------------------------------------------------------- what every scenario checks
 
 async function register(t: Test, expectNew: number): Promise<void> {
-  const res = await request<Registered>(`${node.url}/nodes/register`, { body: { nodes: [HOSTILE] } });
+  const res = await request<RegisterBody>(`${node.url}/nodes/register`, { body: { nodes: [HOSTILE] } });
   t.equal(res.status, 200, `POST /nodes/register ${HOSTILE} answers 200`);
   t.same(res.body, { message: `${expectNew} new nodes have been successfully added`, total_nodes: [HOSTILE] });
 }
@@ -199,8 +197,8 @@ async function stillServing(t: Test): Promise<void> {
   alive(t);
 }
 
-async function resolve(t: Test): Promise<{ body: Resolved; ms: number }> {
-  const res = await request<Resolved>(`${node.url}/nodes/resolve`, { timeoutMs: RESOLVE_BOUND_MS + 10_000 });
+async function resolve(t: Test): Promise<{ body: ResolveBody; ms: number }> {
+  const res = await request<ResolveBody>(`${node.url}/nodes/resolve`, { timeoutMs: RESOLVE_BOUND_MS + 10_000 });
   t.equal(res.status, 200, "GET /nodes/resolve answers 200");
   t.equal(res.body.peers.length, 1, "one peer in the report");
   return res;

@@ -3,7 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
-import { type Block, type ChainBody, chainProblem, type PendingBody, type Tx } from "./helpers/chain-check.js";
+import {
+  type Block,
+  type ChainBody,
+  chainProblem,
+  type PendingBody,
+  type RegisterBody,
+  type Tx,
+} from "./helpers/chain-check.js";
 import { type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
 
 /**
@@ -24,9 +31,6 @@ interface MineBody extends Message {
   transactions: Tx[];
   proof: number;
   previous_hash: string;
-}
-interface RegisterBody extends Message {
-  total_nodes: string[];
 }
 
 /** A fresh temporary data directory, removed when the test ends. */

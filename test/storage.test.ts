@@ -63,6 +63,18 @@ const openNode = (dir: string, options: { difficulty?: number; maxPending?: numb
     ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }),
   });
 
+/** Opens a node on `dir` expecting a refusal: the error, or what opened instead (closed again). */
+async function refusal(dir: string): Promise<unknown> {
+  try {
+    const node = await openNode(dir);
+    const opened = `opened with ${node.chain.length} block(s) and ${node.mempool.size} pending`;
+    await node.close();
+    return opened;
+  } catch (error) {
+    return error;
+  }
+}
+
 /** A node opened on `dir` that closes when the test ends (closing twice is harmless for the test). */
 async function nodeOn(t: Test, dir: string, options: { difficulty?: number; maxPending?: number } = {}) {
   const node = await openNode(dir, options);
@@ -482,13 +494,7 @@ t.test("a store with a tampered block is refused: DamagedStoreError naming the d
     (block.transactions[0] as Transaction).amount = 1_000_000;
     await db.put(blockKey(3), block);
   });
-  const error = await openNode(dir).then(
-    async (node) => {
-      await node.close();
-      return undefined;
-    },
-    (e: unknown) => e,
-  );
+  const error = await refusal(dir);
   t.type(error, DamagedStoreError);
   t.match((error as Error).message, dir, "the message names the directory");
   t.match((error as Error).message, /damaged/);
@@ -513,14 +519,7 @@ t.test("a store whose last block is missing is refused, not served shorter", asy
   // m/length says 4 but b/4 is gone: the node must not silently come back without an acknowledged block.
   const dir = await populatedStore(t);
   await rewrite(dir, (db) => db.del(blockKey(4)));
-  const result = await openNode(dir).then(
-    async (node) => {
-      const length = node.chain.length;
-      await node.close();
-      return `opened with ${length} blocks`;
-    },
-    (e: unknown) => e,
-  );
+  const result = await refusal(dir);
   t.type(result, DamagedStoreError, `refused (got: ${result instanceof Error ? result.name : result})`, {});
 });
 
@@ -530,13 +529,7 @@ t.test("a store with an undecodable value is refused with DamagedStoreError", as
   await raw.open();
   await raw.put(blockKey(3), "{not json");
   await raw.close();
-  const error = await openNode(dir).then(
-    async (node) => {
-      await node.close();
-      return undefined;
-    },
-    (e: unknown) => e,
-  );
+  const error = await refusal(dir);
   t.ok(error instanceof Error, "refused");
   t.type(error, DamagedStoreError, `refused as damaged (got ${(error as Error | undefined)?.name})`, {});
   t.match((error as Error | undefined)?.message, dir, "naming the directory");
@@ -545,14 +538,7 @@ t.test("a store with an undecodable value is refused with DamagedStoreError", as
 t.test("a store that lost its node id but holds a chain is refused, not reset", async (t) => {
   const dir = await populatedStore(t);
   await rewrite(dir, (db) => db.del("m/node-id"));
-  const result = await openNode(dir).then(
-    async (node) => {
-      const what = `opened as a new node with ${node.chain.length} block(s) and ${node.mempool.size} pending`;
-      await node.close();
-      return what;
-    },
-    (e: unknown) => e,
-  );
+  const result = await refusal(dir);
   t.ok(
     result instanceof DamagedStoreError || result instanceof ForeignStoreError,
     `refused (got: ${result instanceof Error ? result.name : result})`,
@@ -638,13 +624,7 @@ t.test("a store of another difficulty or genesis is refused: ForeignStoreError",
   t.match((error as Error).message, `difficulty is ${DIFFICULTY}`, "and the stored difficulty");
 
   await rewrite(dir, (db) => db.put("m/network", { genesisHash: "e".repeat(64), difficulty: DIFFICULTY }));
-  const other = await openNode(dir).then(
-    async (node) => {
-      await node.close();
-      return undefined;
-    },
-    (e: unknown) => e,
-  );
+  const other = await refusal(dir);
   t.type(other, ForeignStoreError);
   t.match((other as Error).message, dir);
   t.match((other as Error).message, /genesis/);

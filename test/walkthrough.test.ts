@@ -5,7 +5,7 @@ import {
   chainProblem,
   hashOf,
   NODE_ID,
-  type PeerReport,
+  type ResolveBody,
   reward,
   type Tx,
 } from "./helpers/chain-check.js";
@@ -25,12 +25,6 @@ interface Mined {
   transactions: Tx[];
   proof: number;
   previous_hash: string;
-}
-interface Resolved {
-  message: string;
-  new_chain?: Block[];
-  chain?: Block[];
-  peers: PeerReport[];
 }
 interface Pending {
   transactions: Tx[];
@@ -107,7 +101,7 @@ t.test("the walkthrough on two nodes: the node behind adopts the longer chain", 
   t.notSame(chainA.chain[1], chainB.chain[1], "the two blocks 2 differ (rewards, timestamps)");
 
   // Resolving on the first node: it adopts the second's chain.
-  const resolvedA = await request<Resolved>(`${a.url}/nodes/resolve`);
+  const resolvedA = await request<ResolveBody>(`${a.url}/nodes/resolve`);
   t.equal(resolvedA.status, 200);
   t.equal(resolvedA.body.message, "Our chain was replaced");
   t.same(resolvedA.body.new_chain, chainB.chain, "new_chain is the second node's chain");
@@ -116,7 +110,7 @@ t.test("the walkthrough on two nodes: the node behind adopts the longer chain", 
   t.equal(resolvedA.body.peers.length, 1);
 
   // Resolving on the second node: its chain stays.
-  const resolvedB = await request<Resolved>(`${b.url}/nodes/resolve`);
+  const resolvedB = await request<ResolveBody>(`${b.url}/nodes/resolve`);
   t.equal(resolvedB.status, 200);
   t.equal(resolvedB.body.message, "Our chain is authoritative");
   t.same(resolvedB.body.chain, chainB.chain);
@@ -178,7 +172,7 @@ t.test("a node whose block was orphaned keeps its orphaned transactions", async 
   t.same(b2.transactions, [reward(b.nodeId)], "B's blocks are empty but for the reward");
   t.same(b3.transactions, [reward(b.nodeId)]);
 
-  const resolved = await request<Resolved>(`${a.url}/nodes/resolve`);
+  const resolved = await request<ResolveBody>(`${a.url}/nodes/resolve`);
   t.equal(resolved.body.message, "Our chain was replaced");
   t.same(resolved.body.new_chain, (await getChain(b)).chain);
 

@@ -54,8 +54,10 @@ export class PeerSet {
   /** Every peer with its record at `now`, for /stats: `retryAt` only while it is skipped. */
   health(now: number): { peer: Peer; health: PeerHealth }[] {
     return this.list().map((peer) => {
-      const { retryAt, ...health } = this.#health.get(peer.id) ?? { failures: 0 };
-      return { peer, health: retryAt !== undefined && now < retryAt ? { ...health, retryAt } : health };
+      const record = this.#health.get(peer.id) ?? { failures: 0 };
+      if (isBackingOff(record, now)) return { peer, health: record };
+      const { retryAt: _passed, ...health } = record;
+      return { peer, health };
     });
   }
 }

@@ -82,6 +82,20 @@ export interface PendingBody {
   length: number;
 }
 
+/** POST /nodes/register's answer. */
+export interface RegisterBody {
+  message: string;
+  total_nodes: string[];
+}
+
+/** GET /nodes/resolve's answer: `new_chain` when ours was replaced, else `chain`. */
+export interface ResolveBody {
+  message: string;
+  chain?: Block[];
+  new_chain?: Block[];
+  peers: PeerReport[];
+}
+
 /** One peer's line in GET /nodes/resolve's report. */
 export interface PeerReport {
   node: string;
