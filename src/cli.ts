@@ -38,7 +38,10 @@ const running = await startNode(config).catch((error: NodeJS.ErrnoException) => 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      running.log.warn({ signal }, "a second signal: exiting at once, without waiting for the requests in flight");
+      process.exit(1);
+    }
     stopping = true;
     running.log.info({ signal }, "stopping");
     running.close().then(

@@ -14,11 +14,12 @@ import {
   type DownloadChain,
   forEachPeer,
   JudgePool,
+  type PeerOutcome,
   type PeerReport,
   ResolveStoppedError,
 } from "./consensus/index.js";
 import type { Logger } from "./log.js";
-import { Mempool, pendingAfterReorg } from "./mempool/index.js";
+import { fitCapacity, Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, downloadChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
@@ -86,10 +87,18 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     if (error instanceof InvalidChainError) throw new DamagedStoreError(store.location, error.message);
     throw error;
   }
+  const { kept, evicted } = fitCapacity(stored.pending, capacity);
+  if (evicted.length > 0) {
+    await store.evictPending(evicted.map((entry) => entry.seq));
+    options.log.warn(
+      { capacity, kept: kept.length, evicted: evicted.map((entry) => entry.tx) },
+      `the store held ${stored.pending.length} pending transactions, more than --max-pending ${capacity}: the newest ${evicted.length} were evicted`,
+    );
+  }
   return {
     id: stored.nodeId,
     chain: new Chain(rules, stored.blocks, hashes),
-    mempool: new Mempool(Math.max(capacity, stored.pending.length), stored.pending),
+    mempool: new Mempool(capacity, kept),
     peers: new PeerSet(stored.peers),
     store,
     pool,
@@ -229,21 +238,21 @@ export class ToyNode {
     const started = Date.now();
     const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
     const asked = peers.filter((peer) => !skipped.has(peer.id));
-    const choice = new ChainChoice(this.chain.length);
+    const choice = new ChainChoice(() => this.chain.length);
     await forEachPeer(asked, async (peer) => {
       try {
         const body = await this.#downloadChain(peer, this.#stopping.signal);
-        choice.judged(peer, await this.#judges.judge(body, choice.mustBeat, this.chain.rules));
+        choice.judged(peer, await this.#judges.judge(body, choice.mustBeat, this.chain.rules, Date.now() / 1000));
       } catch (error) {
         choice.failed(peer, error);
       }
     });
     if (this.#failure) throw this.#failure;
     if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
-    const { chosen, reports } = choice.finish(this.chain.length);
+    const { chosen, outcomes } = choice.finish(this.chain);
     if (chosen) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
-      const { removed, added } = this.mempool.replaceAll(
+      const { removed, added, evicted } = this.mempool.replaceAll(
         pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()),
       );
       this.miner.restart();
@@ -252,9 +261,21 @@ export class ToyNode {
         { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: reorg.dropped.length },
         "chain replaced",
       );
+      if (evicted.length > 0) {
+        this.metrics.pendingEvicted(evicted.length);
+        this.#log.warn(
+          { capacity: this.mempool.capacity, evicted },
+          `the replaced chain brought back more pending transactions than --max-pending holds: the newest ${evicted.length} were evicted`,
+        );
+      }
     }
     const finished = Date.now();
-    for (const peer of asked) this.#recordHealth(reports.get(peer.id) as PeerReport, finished);
+    const reports = new Map<string, PeerReport>();
+    for (const peer of asked) {
+      const outcome = outcomes.get(peer.id) as PeerOutcome;
+      this.#recordHealth(outcome, finished);
+      reports.set(peer.id, outcome.report);
+    }
     const report = peers.map((peer) => skipped.get(peer.id) ?? (reports.get(peer.id) as PeerReport));
     this.metrics.peersResolved(report);
     for (const peer of report) {
@@ -275,9 +296,14 @@ export class ToyNode {
     ];
   }
 
-  /** Counts a failure against the peer, or clears its record; the report tells how it stands. */
-  #recordHealth(report: PeerReport, now: number): void {
-    if (report.verdict !== "invalid" && report.verdict !== "unreachable") {
+  /**
+   * Counts a failure against the peer, or clears its record when its chain
+   * was read whole and valid; a chain read but not checked changes neither.
+   * The report tells how the peer stands.
+   */
+  #recordHealth({ report, health: news }: PeerOutcome, now: number): void {
+    if (news === "unknown") return;
+    if (news === "good") {
       this.peers.succeeded(report.node);
       return;
     }
@@ -286,9 +312,18 @@ export class ToyNode {
     if (health.retryAt !== undefined) report.retry_at = new Date(health.retryAt).toISOString();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Abandons the work that only the node's shutdown can end: the mining job
+   * and a resolve's downloads, whose requests then fail with MinerStoppedError
+   * and ResolveStoppedError. Writes in flight go on; the store stays open.
+   */
+  stop(): void {
     this.#stopping.abort();
     this.miner.stop();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
     await Promise.all([this.pool.close(), this.#judges.close()]);
     await this.#store.close();
   }

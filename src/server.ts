@@ -1,10 +1,10 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import { type AddressInfo, isIPv4 } from "node:net";
+import { type AddressInfo, isIPv4, Server as NetServer } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
-import { createApp } from "./api/index.js";
+import { createApp, InFlight } from "./api/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { ToyNode } from "./node.js";
@@ -29,6 +29,13 @@ export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config,
 /** How long a client has to send its request's headers, and the whole request (not the answer). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long a stopping node lets the requests in flight finish before it cuts them. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * How long a stopping node keeps its idle keep-alive connections: a request a
+ * client sends on one meanwhile is answered (with Connection: close), not reset.
+ */
+export const IDLE_GRACE_MS = 1000;
 
 /** Statuses for what Node's HTTP parser rejects before Koa sees a request. */
 const PARSER_ANSWERS: Record<string, [number, string, string]> = {
@@ -85,6 +92,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     createApp(node, log.child({ component: "api" }), { apiToken: config.apiToken }).callback(),
   );
   server.on("clientError", answerClientError);
+  const inFlight = new InFlight(server);
   server.listen(config.port, config.host);
   try {
     await once(server, "listening");
@@ -121,9 +129,39 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     server,
     url,
     log,
+    /**
+     * Graceful: no new connection is taken, mining and resolving are abandoned
+     * (their requests answer 503), and every other request in flight finishes,
+     * a write once it is durable. Idle connections are kept IDLE_GRACE_MS, so
+     * that a request already on its way is answered. What is still open after
+     * DRAIN_TIMEOUT_MS is cut, and logged.
+     */
     async close() {
+      log.info({ inFlight: inFlight.size }, "stopping: taking no new connections, finishing the requests in flight");
+      inFlight.closing();
+      // net's close, not http's: it stops listening without destroying the idle connections at once.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      node.stop();
+      const idle = setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS);
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      clearTimeout(idle);
+      if (!drained) {
+        log.warn(
+          { requests: inFlight.size, cut: inFlight.list(), afterMs: DRAIN_TIMEOUT_MS },
+          "cutting the connections still open after the drain timeout",
+        );
+        server.closeAllConnections();
+        await closed;
+      }
+      // http's close, now a no-op but for its timers.
       server.close();
-      server.closeAllConnections();
       await node.close();
       log.info("node stopped");
     },

@@ -112,6 +112,92 @@ t.test("POST /transactions/new rejects bad transactions with 400 naming the fiel
   });
 });
 
+/** Every transaction these tests had accepted, in order: the mempool must hold these and nothing else. */
+const accepted: { sender: string; recipient: string; amount: number }[] = [];
+
+/** The pending transactions, to check that a refused one changed nothing. */
+async function pending(): Promise<unknown[]> {
+  const response = await fetch(`${base}/transactions/pending`);
+  return ((await response.json()) as { transactions: unknown[] }).transactions;
+}
+
+t.test("strings with an unpaired UTF-16 surrogate are refused: RFC 8785 cannot canonicalize them", async (t) => {
+  const before = await pending();
+  const cases: [string, string, unknown, string][] = [
+    ["a lone high surrogate as sender", "/transactions/new", { ...VALID, sender: "\ud800" }, "sender"],
+    ["a lone low surrogate in a recipient", "/transactions/new", { ...VALID, recipient: "Mark\udc00" }, "recipient"],
+    ["two high surrogates", "/transactions/new", { ...VALID, sender: "\ud83d\ud83d" }, "sender"],
+    ["a surrogate in a node address", "/nodes/register", { nodes: ["127.0.0.1:5001", "\ud800:1"] }, "nodes.1"],
+  ];
+  for (const [name, path, value, field] of cases) {
+    const text = JSON.stringify(value);
+    t.match(text, /\\ud[89a-f]/, `${name}: sent as a JSON escape`);
+    const reply = await postJson(path, text);
+    expectError(t, reply, 400, [field], /well-formed Unicode/);
+  }
+  t.same(await pending(), before, "nothing was added");
+  const paired = await postValue("/transactions/new", { ...VALID, sender: "Lea \ud83d\ude00" });
+  t.equal(paired.status, 200, "a surrogate pair (an emoji) is well-formed and accepted");
+  accepted.push({ ...VALID, sender: "Lea \ud83d\ude00" });
+});
+
+t.test("an amount the node cannot hold exactly is refused, not rounded", async (t) => {
+  const before = await pending();
+  for (const literal of [
+    "9007199254740993",
+    "9007199254740992",
+    "123456789012345678901234567890",
+    "1.23456789012345678",
+  ]) {
+    const reply = await postJson("/transactions/new", `{"sender":"Lea","recipient":"Mark","amount":${literal}}`);
+    expectError(t, reply, 400, ["amount"], new RegExp(`amount ${literal.replace(".", "\\.")} cannot be held exactly`));
+  }
+  t.same(await pending(), before, "nothing was added");
+  const exact: [string, number][] = [
+    ["9007199254740991", 2 ** 53 - 1],
+    ["0.1", 0.1],
+    ["10.0", 10],
+    ["1e2", 100],
+  ];
+  for (const [literal, value] of exact) {
+    const reply = await postJson("/transactions/new", `{"sender":"Exact","recipient":"Mark","amount":${literal}}`);
+    t.equal(reply.status, 200, `amount ${literal} is held exactly: accepted`);
+    t.match((await pending()).at(-1), { sender: "Exact", amount: value }, `and kept as ${value}`);
+    accepted.push({ sender: "Exact", recipient: "Mark", amount: value });
+  }
+});
+
+t.test("one peer is one registration, however its port is written", async (t) => {
+  const first = await postValue("/nodes/register", { nodes: ["127.0.0.1:6121"] });
+  t.equal(first.status, 200);
+  for (const address of ["127.0.0.1:06121", "http://127.0.0.1:0006121", "http://127.0.0.1:6121/"]) {
+    const reply = await postValue("/nodes/register", { nodes: [address] });
+    t.equal(reply.status, 200, `${address} is accepted`);
+    t.equal(reply.body.message, "0 new nodes have been successfully added", `${address} is the peer already known`);
+    const total = (reply.body as unknown as { total_nodes: string[] }).total_nodes;
+    t.equal(total.filter((node) => node.endsWith(":6121")).length, 1, "listed once, as 127.0.0.1:6121");
+    t.ok(total.includes("127.0.0.1:6121"));
+  }
+});
+
+t.test("Allow says the same thing everywhere: /mine and /nodes/resolve allow GET only", async (t) => {
+  for (const path of ["/mine", "/nodes/resolve"]) {
+    for (const method of ["POST", "HEAD", "DELETE"]) {
+      const response = await fetch(base + path, { method });
+      t.equal(response.status, 405, `${method} ${path}: 405`);
+      t.equal(response.headers.get("allow"), "GET", `${method} ${path}: Allow: GET`);
+      if (method !== "HEAD") t.match(await response.json(), { message: /; use GET$/ });
+    }
+    const options = await fetch(base + path, { method: "OPTIONS" });
+    t.equal(options.status, 204);
+    t.equal(options.headers.get("allow"), "GET", `OPTIONS ${path}: Allow: GET`);
+  }
+  const chain = await fetch(`${base}/chain`, { method: "OPTIONS" });
+  t.equal(chain.headers.get("allow"), "HEAD, GET", "a route without side effects also allows HEAD");
+  const head = await fetch(`${base}/chain`, { method: "HEAD" });
+  t.equal(head.status, 200, "and answers it");
+});
+
 t.test("bodies that are not a JSON object", async (t) => {
   t.test("a JSON string", async (t) => expectError(t, await postJson("/transactions/new", '"hello"'), 400));
   t.test("a JSON number", async (t) => expectError(t, await postJson("/transactions/new", "42"), 400));
@@ -142,6 +228,7 @@ t.test("a compressed body", async (t) => {
   const body = gzipSync(JSON.stringify({ sender: "Zip", recipient: "Mark", amount: 1 }));
   const reply = await send("POST", "/transactions/new", body, "application/json", { "content-encoding": "gzip" });
   t.equal(reply.status, 200, "a gzip body is inflated and accepted");
+  accepted.push({ sender: "Zip", recipient: "Mark", amount: 1 });
   const bomb = gzipSync(JSON.stringify({ ...VALID, sender: "x".repeat(4 * 1024 * 1024) }));
   expectError(
     t,
@@ -282,20 +369,15 @@ t.test("the node keeps serving after all that", async (t) => {
   const chain = await fetch(`${base}/chain`);
   t.equal(chain.status, 200);
   t.same(await chain.json(), { chain: [GENESIS], length: 1 }, "no bad input reached the chain");
-  const pending = await fetch(`${base}/transactions/pending`);
-  t.same(
-    await pending.json(),
-    { transactions: [{ sender: "Zip", recipient: "Mark", amount: 1 }], length: 1 },
-    "no bad input reached the mempool: only the gzip transaction",
-  );
+  t.same(await pending(), accepted, "no bad input reached the mempool: only the transactions accepted above");
 
   const boundary = { sender: "s".repeat(256), recipient: "r".repeat(256), amount: Number.MIN_VALUE };
-  const accepted = await postValue("/transactions/new", boundary);
-  t.equal(accepted.status, 200, "256 characters and the smallest positive amount are accepted");
-  t.match(accepted.body.message, /block at index 2$/);
+  const last = await postValue("/transactions/new", boundary);
+  t.equal(last.status, 200, "256 characters and the smallest positive amount are accepted");
+  t.match(last.body.message, /block at index 2$/);
   const mined = await fetch(`${base}/mine`);
   t.equal(mined.status, 200);
   const block = (await mined.json()) as { index: number; transactions: unknown[] };
   t.equal(block.index, 2);
-  t.same(block.transactions.slice(0, 2), [{ sender: "Zip", recipient: "Mark", amount: 1 }, boundary]);
+  t.same(block.transactions.slice(0, -1), [...accepted, boundary], "the block holds them all, then the reward");
 });

@@ -5,12 +5,17 @@ import {
   blockHash,
   Chain,
   canonicalJson,
+  checkSegment,
+  FutureBlockError,
   forkPoint,
   GENESIS,
   InvalidChainError,
   leadingZeroBits,
+  MAX_FUTURE_SECONDS,
+  medianTime,
   meetsDifficulty,
   type NetworkRules,
+  nextTimestamp,
   powHeader,
   proofHash,
   rewardFor,
@@ -292,9 +297,101 @@ t.test("validateChain rejects, naming the first offending block", async (t) => {
   });
 
   t.test("a proof of a lower difficulty", async (t) => {
-    const easy = mine({ ...B2, transactions: [rewardFor(NODE_ID)], timestamp: 1 }, 1);
+    const easy = mine({ ...B2, transactions: [rewardFor(NODE_ID)], timestamp: B2.timestamp + 1 }, 1);
     t.ok(leadingZeroBits(proofHash(powHeader(easy), easy.proof)) < DIFFICULTY, "precondition: the proof is too weak");
     expectInvalid(t, [GENESIS, easy], 2, /does not reach 12 leading zero bits/);
+  });
+});
+
+/** A valid chain whose blocks after the genesis are dated `times` (mined in order). */
+function datedChain(times: readonly number[]): Block[] {
+  const blocks: Block[] = [GENESIS];
+  for (const timestamp of times) blocks.push(forge(blocks[blocks.length - 1] as Block, { timestamp }));
+  return blocks;
+}
+
+t.test("timestamps: later than the median of the 11 blocks before, at most 2 hours ahead of the clock", async (t) => {
+  t.test("medianTime: the middle of the last 11, the upper one of an even count", async (t) => {
+    t.equal(medianTime([5]), 5);
+    t.equal(medianTime([3, 1, 2]), 2, "sorted first");
+    t.equal(medianTime([1, 2, 3, 4]), 3);
+    t.equal(medianTime([1000, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 6, "only the last 11 count");
+    t.throws(() => medianTime([]), RangeError);
+  });
+
+  const g = GENESIS.timestamp;
+  t.test("a block not later than the median is refused, naming it", async (t) => {
+    expectInvalid(
+      t,
+      datedChain([g + 10, g + 10]),
+      3,
+      /^block 3: timestamp \S+ is not later than \S+, the median of the 2 blocks before it$/,
+    );
+    expectInvalid(t, datedChain([g]), 2, /is not later than/, RULES);
+  });
+
+  t.test("the issue's chain: year 9999, then 0, then 1e-7", async (t) => {
+    const chain = datedChain([253_402_300_799, 0, 1e-7]);
+    expectInvalid(t, chain, 3, /^block 3: timestamp 0 is not later than/);
+    t.throws(
+      () => validateChain(chain.slice(0, 2), RULES, Date.now() / 1000),
+      FutureBlockError,
+      "and block 2 is far ahead",
+    );
+  });
+
+  t.test("a timestamp may go back, as long as it passes the median", async (t) => {
+    const times = Array.from({ length: 12 }, (_, i) => g + 100 * (i + 1));
+    times.push(g + 100 * 10 + 1);
+    t.doesNotThrow(
+      () => validateChain(datedChain(times), RULES),
+      "block 14 is earlier than 13 but later than the median",
+    );
+  });
+
+  t.test(
+    "2 hours ahead of the receiving node's clock is the limit, and only a peer's blocks are held to it",
+    async (t) => {
+      const chain = datedChain([g + 10]);
+      const tip = chain[1] as Block;
+      t.doesNotThrow(() => validateChain(chain, RULES, tip.timestamp - MAX_FUTURE_SECONDS), "exactly 2 hours ahead");
+      try {
+        validateChain(chain, RULES, tip.timestamp - MAX_FUTURE_SECONDS - 1);
+        t.fail("accepted a block more than 2 hours ahead");
+      } catch (error) {
+        t.type(error, FutureBlockError);
+        t.type(error, InvalidChainError, "an invalid chain for now");
+        t.equal((error as InvalidChainError).blockIndex, 2);
+        t.match((error as Error).message, /ahead of this node's clock.*it may be accepted once the clocks agree/);
+      }
+      t.doesNotThrow(() => validateChain(chain, RULES), "without a clock (our stored chain) it is not checked");
+    },
+  );
+
+  t.test("a segment is checked against the blocks before it", async (t) => {
+    const chain = datedChain([g + 100, g + 200, g + 300, g + 400, g + 350]);
+    const segment = chain.slice(4);
+    t.throws(
+      () => checkSegment(segment, RULES),
+      /^block 6: timestamp \S+ is not later than \S+, the timestamp of the block before it$/,
+      "alone, block 6 is earlier than block 5",
+    );
+    const before = chain.slice(0, 4).map((block) => block.timestamp);
+    t.same(
+      checkSegment(segment, RULES, { before }),
+      [blockHash(chain[5] as Block)],
+      "but later than the median of all 5",
+    );
+  });
+
+  t.test("nextTimestamp: the clock, or just past the median when the clock is behind", async (t) => {
+    t.equal(nextTimestamp([g, g + 10], g + 1000), g + 1000, "the clock when it is ahead");
+    const behind = nextTimestamp([g, g + 10, g + 20], g - 86_400);
+    t.ok(behind > g + 10, `past the median even when the clock jumped back a day (${behind})`);
+    t.ok(behind < g + 10.01, "by a millisecond");
+    const chain = new Chain(RULES, datedChain([g + 10, g + 20]));
+    const block = forge(chain.tip, { timestamp: nextTimestamp(chain.recentTimestamps, 0) });
+    t.doesNotThrow(() => chain.append(block), "and Chain.append takes the block");
   });
 });
 

@@ -24,7 +24,7 @@ import {
   PeerUnreachableError,
   TooManyPeersError,
 } from "../src/peers/index.js";
-import { proofBits } from "./helpers/chain-check.js";
+import { hashOf, proofBits } from "./helpers/chain-check.js";
 
 /**
  * Consensus with no I/O and the peer bookkeeping around it: how a body is
@@ -59,106 +59,155 @@ function tamper(chain: readonly Block[], index: number): Block[] {
     return bad;
   });
 }
+/** Our clock for the judge: a little after the chain was mined. */
+const NOW = Date.now() / 1000;
 const body = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const chainBody = (chain: readonly Block[]): Uint8Array => body({ chain, length: chain.length });
 
 t.test("judgeChain checks a body step by step and stops at the first failure", async (t) => {
-  t.match(judgeChain(new Uint8Array([0x7b, 0xff, 0x7d]), 1, rules), {
+  t.match(judgeChain(new Uint8Array([0x7b, 0xff, 0x7d]), 1, rules, NOW), {
     verdict: "invalid",
     reason: /^its \/chain is not JSON: /,
   });
-  t.match(judgeChain(new TextEncoder().encode("<html>"), 1, rules), { verdict: "invalid", reason: /not JSON/ });
-  t.match(judgeChain(body({ chain: [{ index: 1.5 }], length: 1 }), 1, rules), {
+  t.match(judgeChain(new TextEncoder().encode("<html>"), 1, rules, NOW), { verdict: "invalid", reason: /not JSON/ });
+  t.match(judgeChain(body({ chain: [{ index: 1.5 }], length: 1 }), 1, rules, NOW), {
     verdict: "invalid",
     reason: /^Invalid chain: /,
   });
-  t.same(judgeChain(body({ chain: long, length: 99 }), 1, rules), {
+  t.same(judgeChain(body({ chain: long, length: 99 }), 1, rules, NOW), {
     verdict: "invalid",
     reason: "its length 99 does not count its 7 blocks",
   });
   t.same(
-    judgeChain(chainBody(tamper(long, 2)), 7, rules),
+    judgeChain(chainBody(tamper(long, 2)), 7, rules, NOW),
     { verdict: "short", length: 7 },
     "a chain that cannot win is not checked: its broken block 2 goes unseen",
   );
   t.match(
-    judgeChain(chainBody(tamper(tamper(long, 3), 6)), 1, rules),
+    judgeChain(chainBody(tamper(tamper(long, 3), 6)), 1, rules, NOW),
     { verdict: "invalid", length: 7, reason: /^block 3: proof \d+ does not reach 4 leading zero bits$/ },
     "the first invalid block is named, the check stops there",
   );
-  const valid = judgeChain(chainBody(long), 6, rules);
+  const valid = judgeChain(chainBody(long), 6, rules, NOW);
   t.equal(valid.verdict, "valid");
   t.same(valid.verdict === "valid" && valid.chain, long);
   t.equal(valid.verdict === "valid" && valid.hashes.length, 7, "with every block's hash");
 });
 
+t.test(
+  "a chain dated more than 2 hours ahead of our clock is refused now, and accepted once the clock is there",
+  async (t) => {
+    const tipTime = (long[6] as Block).timestamp;
+    t.match(judgeChain(chainBody(long), 1, rules, (long[1] as Block).timestamp - 7201), {
+      verdict: "invalid",
+      length: 7,
+      reason:
+        /^block 2: timestamp \S+ is 2\.00 hours ahead of this node's clock .*it may be accepted once the clocks agree$/,
+    });
+    t.match(judgeChain(chainBody(long), 1, rules, tipTime - 7199), { verdict: "valid" }, "2 hours ahead is allowed");
+  },
+);
+
+/** Our chain as the choice sees it: the first `length` blocks of `long`. */
+const ours = (length: number) => ({ length, hashes: long.slice(0, length).map(hashOf) });
+
 /** Judges each chain in order, as a resolve would, against the choice's bar at that moment. */
 function choose(chains: readonly (readonly Block[])[], ourLength: number, currentLength = ourLength) {
-  const choice = new ChainChoice(ourLength);
+  const choice = new ChainChoice(() => ourLength);
   const judged: Judgement["verdict"][] = [];
   chains.forEach((chain, i) => {
-    const judgement = judgeChain(chainBody(chain), choice.mustBeat, rules);
+    const judgement = judgeChain(chainBody(chain), choice.mustBeat, rules, NOW);
     judged.push(judgement.verdict);
     choice.judged(peer(i + 1), judgement);
   });
-  return { ...choice.finish(currentLength), judged };
+  const { chosen, outcomes } = choice.finish(ours(currentLength));
+  const report = (n: number) => outcomes.get(peer(n).id)?.report;
+  const health = (n: number) => outcomes.get(peer(n).id)?.health;
+  return { chosen, report, health, judged };
 }
 
 t.test("only the best valid chain so far is kept, and none that cannot beat it is checked", async (t) => {
-  const { chosen, reports, judged } = choose(
+  const { chosen, report, health, judged } = choose(
     [long.slice(0, 6), tamper(long.slice(0, 5), 3), tamper(long, 4), long.slice(0, 2)],
     2,
   );
   t.same(judged, ["valid", "short", "invalid", "short"]);
   t.equal(chosen?.peer.id, peer(1).id, "the longest valid chain wins");
-  t.same(reports.get(peer(1).id), { node: peer(1).id, reached: true, verdict: "adopted", length: 6 });
+  t.same(report(1), { node: peer(1).id, reached: true, verdict: "adopted", length: 6 });
   t.same(
-    reports.get(peer(2).id),
+    report(2),
     {
       node: peer(2).id,
       reached: true,
-      verdict: "outrun",
+      verdict: "not checked",
       length: 5,
       reason: `the chain of ${peer(1).id}, 6 blocks long, was adopted`,
     },
-    "its broken block 3 was never looked at",
+    "its broken block 3 was never looked at, and the report does not call it valid",
   );
-  t.match(reports.get(peer(3).id), { verdict: "invalid", length: 7, reason: /^block 4: / });
-  t.same(reports.get(peer(4).id), { node: peer(4).id, reached: true, verdict: "not longer", length: 2 });
+  t.equal(health(2), "unknown", "so it is neither cleared nor counted as a failure");
+  t.match(report(3), { verdict: "invalid", length: 7, reason: /^block 4: / });
+  t.equal(health(3), "bad");
+  t.same(report(4), { node: peer(4).id, reached: true, verdict: "not longer", length: 2 });
+  t.equal(health(4), "good", "a chain that is the very prefix of ours is valid");
+  t.equal(health(1), "good");
 });
 
 t.test("a longer valid chain judged later beats the best so far", async (t) => {
-  const { chosen, reports, judged } = choose([long.slice(0, 4), long, long.slice(0, 7)], 1);
+  const { chosen, report, judged } = choose([long.slice(0, 4), long, long.slice(0, 7)], 1);
   t.same(judged, ["valid", "valid", "short"]);
   t.equal(chosen?.peer.id, peer(2).id);
-  t.match(reports.get(peer(1).id), {
+  t.match(report(1), {
     verdict: "outrun",
     reason: `the chain of ${peer(2).id}, 7 blocks long, was adopted`,
   });
-  t.match(reports.get(peer(3).id), { verdict: "outrun" }, "between equals, the first judged wins");
+  t.match(report(3), { verdict: "not checked" }, "between equals, the first judged wins");
 });
 
 t.test("a valid chain judged against an old bar does not displace a longer one", async (t) => {
-  const choice = new ChainChoice(1);
-  const stale = judgeChain(chainBody(long.slice(0, 5)), choice.mustBeat, rules);
-  choice.judged(peer(1), judgeChain(chainBody(long), choice.mustBeat, rules));
+  const choice = new ChainChoice(() => 1);
+  const stale = judgeChain(chainBody(long.slice(0, 5)), choice.mustBeat, rules, NOW);
+  choice.judged(peer(1), judgeChain(chainBody(long), choice.mustBeat, rules, NOW));
   choice.judged(peer(2), stale);
-  const { chosen, reports } = choice.finish(1);
+  const { chosen, outcomes } = choice.finish(ours(1));
   t.equal(chosen?.peer.id, peer(1).id);
-  t.match(reports.get(peer(2).id), { verdict: "outrun", length: 5 });
+  t.match(outcomes.get(peer(2).id)?.report, { verdict: "outrun", length: 5 });
 });
 
-t.test("a chain that our own grew past while peers answered is not adopted", async (t) => {
-  const { chosen, reports } = choose([long.slice(0, 4)], 2, 4);
+t.test("when our chain grows past the peers' while they answer, none is adopted and none outrun", async (t) => {
+  const { chosen, report } = choose([long.slice(0, 5), long.slice(0, 4), tamper(long.slice(0, 3), 2)], 2, 6);
   t.equal(chosen, undefined);
-  t.match(reports.get(peer(1).id), { verdict: "not longer", length: 4 });
+  t.same(report(1), { node: peer(1).id, reached: true, verdict: "not longer", length: 5 });
+  t.same(report(2), { node: peer(2).id, reached: true, verdict: "not longer", length: 4 });
+  t.match(report(3), { verdict: "not longer", reason: /^not checked/ }, "an unchecked chain is not called valid");
+});
+
+t.test("the bar follows our chain as it grows", async (t) => {
+  let length = 2;
+  const choice = new ChainChoice(() => length);
+  t.equal(choice.mustBeat, 2);
+  length = 5;
+  t.equal(choice.mustBeat, 5);
+  t.match(judgeChain(chainBody(tamper(long.slice(0, 5), 3)), choice.mustBeat, rules, NOW), { verdict: "short" });
+});
+
+t.test("a shorter chain that differs from ours, or whose links break, is not called the same as ours", async (t) => {
+  const fork = long.slice(0, 3).map((block, i) => (i === 2 ? { ...block, timestamp: block.timestamp + 1 } : block));
+  const broken = long.slice(0, 3).map((block, i) => (i === 1 ? { ...block, previous_hash: "0".repeat(64) } : block));
+  const { report, health } = choose([fork, broken], 4);
+  t.match(report(1), { verdict: "not longer", reason: /^not checked/ });
+  t.equal(health(1), "unknown");
+  t.match(report(2), { verdict: "not longer", reason: /^not checked/ });
+  t.equal(health(2), "unknown");
 });
 
 t.test("a peer's failure becomes its report", async (t) => {
-  const choice = new ChainChoice(1);
+  const choice = new ChainChoice(() => 1);
   choice.failed(peer(1), new PeerUnreachableError("it answered HTTP 500"));
   choice.failed(peer(2), new PeerDataError("it answered text/html, not JSON"));
-  const { reports } = choice.finish(1);
+  const { outcomes } = choice.finish(ours(1));
+  const reports = new Map([...outcomes].map(([id, { report }]) => [id, report]));
+  t.equal(outcomes.get(peer(1).id)?.health, "bad");
   t.same(reports.get(peer(1).id), {
     node: peer(1).id,
     reached: false,
@@ -193,14 +242,14 @@ t.test("JudgePool judges in a worker thread: a body is moved there, a pooled Buf
   const judges = new JudgePool();
   t.teardown(() => judges.close());
   const moved = chainBody(long);
-  const judgement = await judges.judge(moved, 1, rules);
+  const judgement = await judges.judge(moved, 1, rules, NOW);
   t.equal(judgement.verdict, "valid");
   t.same(judgement.verdict === "valid" && judgement.chain, long, "the chain comes back whole");
   t.equal(moved.byteLength, 0, "the body's own buffer was moved, not copied");
 
   const pooled = Buffer.from('{"chain":[],"length":0}');
   t.ok(pooled.buffer.byteLength > pooled.byteLength, "a small Buffer is a view on Node's pool");
-  t.match(await judges.judge(pooled, 1, rules), {
+  t.match(await judges.judge(pooled, 1, rules, NOW), {
     verdict: "invalid",
     reason: /chain must NOT have fewer than 1 items/,
   });

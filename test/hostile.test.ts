@@ -140,6 +140,8 @@ for (let i = 0; i < 2; i++) {
 }
 const ours = (await request<ChainBody>(`${node.url}/chain`)).body;
 if (ours.length !== 3) throw new Error(`the node's chain should have 3 blocks, not ${ours.length}`);
+// The blocks built here follow the node's own, so they are dated after them (the median rule).
+clock = Math.max(clock, last(ours.chain).timestamp);
 
 /** Intervals a handler started, cleared in teardown in case a connection outlives the test. */
 const intervals = new Set<NodeJS.Timeout>();
@@ -295,6 +297,23 @@ function withLiteral(field: "index" | "timestamp" | "proof", literal: string): s
   return text.replace(marker, `"${field}":${literal}`);
 }
 
+/** Ours plus a valid block with `payment`, and another after it. */
+function withPayment(payment: Tx): Block[] {
+  const four = nextBlock(last(ours.chain), [payment]);
+  return [...ours.chain, four, nextBlock(four)];
+}
+
+/** Ours plus two blocks mined properly, the first dated `timestamp`. */
+function datedChain(timestamp: number): Block[] {
+  const four = mined({
+    index: last(ours.chain).index + 1,
+    timestamp,
+    transactions: [rewardTx()],
+    previous_hash: hashOf(last(ours.chain)),
+  });
+  return [...ours.chain, four, nextBlock(four)];
+}
+
 const DEPTH = 100_000;
 
 /** A body far larger than the cap, streamed with backpressure; remembers how the connection ended. */
@@ -372,6 +391,30 @@ const scenarios: Scenario[] = [
     serve: serveChain(body(tamperedChain())),
     verdict: "invalid",
     reason: /^block 4: proof \d+ does not reach 8 leading zero bits$/,
+  },
+  {
+    name: "an unpaired UTF-16 surrogate in a transaction",
+    serve: serveChain(body(withPayment({ sender: "Lea\ud800", recipient: "Mark", amount: 10 }))),
+    verdict: "invalid",
+    reason: /^Invalid chain: chain\.3\.transactions\.0\.sender must be well-formed Unicode/,
+  },
+  {
+    name: "an amount past 2^53-1",
+    serve: serveChain(body(withPayment({ sender: "Lea", recipient: "Mark", amount: 2 ** 60 }))),
+    verdict: "invalid",
+    reason: /chain\.3\.transactions\.0\.amount must be <= 9007199254740991/,
+  },
+  {
+    name: "a timestamp not later than the median of the blocks before",
+    serve: serveChain(body(datedChain((ours.chain[1] as Block).timestamp))),
+    verdict: "invalid",
+    reason: /^block 4: timestamp \S+ is not later than \S+, the median of the 3 blocks before it$/,
+  },
+  {
+    name: "a block dated 3 hours ahead of our clock",
+    serve: serveChain(body(datedChain(Date.now() / 1000 + 3 * 3600))),
+    verdict: "invalid",
+    reason: /^block 4: timestamp \S+ is 3\.00 hours ahead of this node's clock/,
   },
   {
     name: "a lying length",

@@ -480,10 +480,28 @@ const queryString: fc.Arbitrary<string> = fc.oneof(
 // --- Transactions: the specification, and near-valid ones -------------------
 
 const MAX_NAME = 256;
+/** Whether a string is well-formed UTF-16: every surrogate in a pair. */
+function wellFormed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xdc00 && unit <= 0xdfff) return false;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    }
+  }
+  return true;
+}
 const isName = (value: unknown): boolean =>
-  typeof value === "string" && codePoints(value) >= 1 && codePoints(value) <= MAX_NAME;
+  typeof value === "string" && codePoints(value) >= 1 && codePoints(value) <= MAX_NAME && wellFormed(value);
 
-/** The README's rule for a transaction a client may send, on the value the node parsed. */
+/**
+ * The README's rule for a transaction a client may send, on the value the
+ * node parsed: names of well-formed Unicode, an amount above 0 and at most
+ * 2^53-1. (The generators write every amount exactly, and repeat a key only
+ * through a mutation, which the near-valid property judges itself.)
+ */
 function isValidTransaction(value: unknown): value is Tx {
   if (!isRecord(value)) return false;
   const keys = Object.keys(value).sort();
@@ -495,14 +513,15 @@ function isValidTransaction(value: unknown): value is Tx {
     sender !== "0" &&
     typeof amount === "number" &&
     Number.isFinite(amount) &&
-    amount > 0
+    amount > 0 &&
+    amount <= Number.MAX_SAFE_INTEGER
   );
 }
 
 const validName = anyString({ minLength: 1, maxLength: 40 }).filter((s) => isName(s) && s !== "0");
 const validAmount = fc.oneof(
   fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  fc.double({ min: Number.MIN_VALUE, max: Number.MAX_VALUE, noNaN: true }),
+  fc.double({ min: Number.MIN_VALUE, max: Number.MAX_SAFE_INTEGER, noNaN: true }),
 );
 const validTx: fc.Arbitrary<Tx> = fc.record({ sender: validName, recipient: validName, amount: validAmount });
 
@@ -616,15 +635,35 @@ const nearValid: fc.Arbitrary<NearValid> = fc.record({
   order: fc.nat(5),
 });
 
-/** The body's text: keys may repeat, and values are raw JSON text (or not quite JSON). */
-function nearValidText({ tx, mutations, order }: NearValid): string {
+/** The body's fields, in order: keys may repeat, and values are raw JSON text (or not quite JSON). */
+function nearValidFields({ tx, mutations }: NearValid): Field[] {
   let fields: Field[] = [
     ["sender", JSON.stringify(tx.sender)],
     ["recipient", JSON.stringify(tx.recipient)],
     ["amount", JSON.stringify(tx.amount)],
   ];
   for (const change of mutations) fields = applyMutation(fields, change);
-  // Rotate the fields so that their order varies too.
+  return fields;
+}
+
+/**
+ * Whether a key is given twice with different values: the node refuses such a
+ * body, since which value counts is not agreed between JSON parsers.
+ */
+function conflictingKey(sample: NearValid): boolean {
+  const seen = new Map<string, unknown>();
+  for (const [key, raw] of nearValidFields(sample)) {
+    const value = parseJson(raw);
+    if (seen.has(key) && !isDeepStrictEqual(seen.get(key), value)) return true;
+    seen.set(key, value);
+  }
+  return false;
+}
+
+/** The body's text, its fields rotated so that their order varies too. */
+function nearValidText(sample: NearValid): string {
+  const fields = nearValidFields(sample);
+  const { order } = sample;
   const rotated = [...fields.slice(order % (fields.length || 1)), ...fields.slice(0, order % (fields.length || 1))];
   return `{${rotated.map(([key, raw]) => `${JSON.stringify(key)}:${raw}`).join(",")}}`;
 }
@@ -872,7 +911,7 @@ t.test("POST /transactions/new: valid transactions with fields mutated, removed,
     const text = nearValidText(sample);
     const parsed = parseJson(text);
     const { reply, after } = await exchange(postJson("/transactions/new", text));
-    if (!isValidTransaction(parsed)) {
+    if (!isValidTransaction(parsed) || conflictingKey(sample)) {
       if (reply.status !== 400) throw new Error(`an invalid transaction answered ${reply.status}, not 400`);
       return;
     }

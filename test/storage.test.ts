@@ -561,6 +561,9 @@ class FailingStore implements Store {
   addTransaction(entry: PendingEntry): Promise<void> {
     return this.inner.addTransaction(entry);
   }
+  evictPending(seqs: readonly number[]): Promise<void> {
+    return this.inner.evictPending(seqs);
+  }
   addPeers(peers: readonly Peer[]): Promise<void> {
     return this.inner.addPeers(peers);
   }
@@ -646,15 +649,18 @@ t.test("mempool cap: MempoolFullError past it, nothing of the refused transactio
   t.same(second.node.mempool.list(), [tx(6)], "a block makes room");
   await second.close();
 
-  // A smaller cap than what is stored: nothing stored is dropped.
+  // A smaller cap than what is stored: the cap holds, the oldest are kept.
   const third = await nodeOn(t, dir, { maxPending: 3 });
   await third.node.addTransaction(tx(7));
   await third.node.addTransaction(tx(8));
   await third.close();
   const fourth = await nodeOn(t, dir, { maxPending: 1 });
-  t.equal(fourth.node.mempool.size, 3, "the three stored transactions are kept under a cap of 1");
+  t.same(fourth.node.mempool.list(), [tx(6)], "under a cap of 1, the oldest of the three stored is kept");
   await t.rejects(fourth.node.addTransaction(tx(9)), MempoolFullError);
   await fourth.close();
+  const fifth = await nodeOn(t, dir, { maxPending: 3 });
+  t.same(fifth.node.mempool.list(), [tx(6)], "the eviction was stored: a higher cap does not bring them back");
+  await fifth.close();
 });
 
 t.test("mempool cap through the API: 429 with a message, then room after a block", async (t) => {

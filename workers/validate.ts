@@ -6,9 +6,9 @@ import type { SegmentOutcome, SegmentTask } from "../src/mining/interface.js";
  * but the first (checked by the previous segment) against its predecessor.
  * A broken rule comes back as data, since error classes do not cross threads.
  */
-export default function validateSegment({ blocks, rules }: SegmentTask): SegmentOutcome {
+export default function validateSegment({ blocks, before, rules }: SegmentTask): SegmentOutcome {
   try {
-    return { hashes: checkSegment(blocks, rules) };
+    return { hashes: checkSegment(blocks, rules, { before }) };
   } catch (error) {
     if (error instanceof InvalidChainError) return { reason: error.reason, blockIndex: error.blockIndex };
     throw error;

@@ -7,13 +7,13 @@ import type { ToyNode } from "../node.js";
 import { GUARDED_PATHS } from "./auth.js";
 import { mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
-import { routes } from "./routes.js";
+import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
 
 /**
  * Measures every request and logs it once answered: failures at info (client
- * errors) or error level, successes at debug, since the events they cause
+ * errors), warn (503: the node is stopping) or error level, successes at debug, since the events they cause
  * (block forged, chain replaced, nodes registered) have their own info lines.
  */
 function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
@@ -22,7 +22,7 @@ function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
     await next();
     const ms = performance.now() - started;
     metrics.request(ctx.method, ctx._matchedRoute?.toString() ?? "unmatched", ctx.status, ms / 1000);
-    const level = ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
+    const level = ctx.status === 503 ? "warn" : ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
     if (!log.isLevelEnabled(level)) return;
     log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(ms.toFixed(2)) }, "request");
   };
@@ -31,14 +31,14 @@ function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
 /** Runs when no route answered: 404 for an unknown path, 405 (with Allow) for a wrong method. */
 function unmatched(router: Router): Middleware {
   return (ctx) => {
-    const allowed = new Set(router.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods));
-    if (allowed.size === 0) throw new RouteNotFoundError(ctx.method, ctx.path);
+    const allowed = allowedMethods(router, ctx.path);
+    if (allowed.length === 0) throw new RouteNotFoundError(ctx.method, ctx.path);
     if (ctx.method === "OPTIONS") {
       ctx.status = 204;
-      ctx.set("Allow", [...allowed].join(", "));
+      ctx.set("Allow", allowed.join(", "));
       return;
     }
-    throw new MethodNotAllowedError(ctx.method, ctx.path, [...allowed]);
+    throw new MethodNotAllowedError(ctx.method, ctx.path, allowed);
   };
 }
 

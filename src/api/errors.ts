@@ -127,7 +127,10 @@ export function errorHandler(log: Logger): Middleware {
       ctx.status = answer.status;
       ctx.body = answer.body;
       if (answer.headers) ctx.set(answer.headers);
-      if (answer.status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, "request failed");
+      // A 503 is the node stopping or refusing changes, which is logged where it happens.
+      if (answer.status >= 500 && answer.status !== 503) {
+        log.error({ err: error, method: ctx.method, path: ctx.path }, "request failed");
+      }
     }
   };
 }

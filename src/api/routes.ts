@@ -1,22 +1,39 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { ToyNode } from "../node.js";
-import { type Check, checkChainQuery, checkRegisterNodes, checkTransaction } from "../schemas/index.js";
+import {
+  type Check,
+  checkChainQuery,
+  checkExactNumbers,
+  checkRegisterNodes,
+  checkTransaction,
+} from "../schemas/index.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 
-/** The JSON body of a request, checked against its schema. */
+/** The JSON body of a request, checked against its schema, with every number exactly as written. */
 function body<T>(ctx: Context, check: Check<T>): T {
   if (!ctx.is("application/json")) throw new UnsupportedMediaTypeError(ctx.get("content-type"));
+  const text = ctx.request.rawBody;
+  if (text) checkExactNumbers(text, check.what);
   return check(ctx.request.body);
 }
 
 /**
- * GET routes that change state (mining, consensus) must not run for HEAD,
- * which the router otherwise answers with the GET handler.
+ * GET routes that change state (mining, consensus): they must not run for
+ * HEAD, which the router otherwise answers with the GET handler.
  */
-function getOnly(ctx: Context): void {
-  if (ctx.method !== "GET") throw new MethodNotAllowedError(ctx.method, ctx.path, ["GET"]);
+const GET_ONLY = new Set(["/mine", "/nodes/resolve"]);
+
+/**
+ * The methods `path` allows: those of its routes, less HEAD on a GET-only
+ * route. The one source of every Allow header and 405 message.
+ */
+export function allowedMethods(router: Router, path: string): string[] {
+  const layers = router.match(path, "GET").path;
+  const methods = new Set(layers.flatMap((layer) => layer.methods));
+  if (layers.some((layer) => typeof layer.path === "string" && GET_ONLY.has(layer.path))) methods.delete("HEAD");
+  return [...methods];
 }
 
 /**
@@ -27,6 +44,9 @@ function getOnly(ctx: Context): void {
 export function routes(node: ToyNode, apiToken?: string): Router {
   const router = new Router();
   router.use([...GUARDED_PATHS], requireToken(apiToken));
+  const getOnly = (ctx: Context): void => {
+    if (ctx.method !== "GET") throw new MethodNotAllowedError(ctx.method, ctx.path, allowedMethods(router, ctx.path));
+  };
 
   router.get("/", (ctx) => {
     ctx.body = { message: `toychain node ${node.id}: try every endpoint at /docs or /redoc` };

@@ -1,6 +1,7 @@
 import { StaleBlockError } from "./errors.js";
 import { blockHash } from "./hash.js";
 import { checkBlock, forkPoint } from "./rules.js";
+import { MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules } from "./types.js";
 
 /** A replacement of our chain by a longer one: what was dropped and what came in. */
@@ -46,6 +47,11 @@ export class Chain {
     return this.#hashes;
   }
 
+  /** The timestamps of the last MEDIAN_SPAN blocks, oldest first: what the next block's is checked against. */
+  get recentTimestamps(): number[] {
+    return this.#blocks.slice(-MEDIAN_SPAN).map((block) => block.timestamp);
+  }
+
   /** The body of GET /chain, serialized once per change of the chain. */
   toJSON(): string {
     this.#json ??= JSON.stringify({ chain: this.#blocks, length: this.#blocks.length });
@@ -55,7 +61,7 @@ export class Chain {
   /** Appends a block mined on our tip, after checking it against every rule. */
   append(block: Block): void {
     if (block.previous_hash !== this.tipHash) throw new StaleBlockError(this.tipHash, block.previous_hash);
-    checkBlock(block, this.tip, this.tipHash, this.rules);
+    checkBlock(block, this.tip, this.tipHash, this.rules, { recent: this.recentTimestamps });
     this.#blocks.push(block);
     this.#hashes.push(blockHash(block));
     this.#json = undefined;

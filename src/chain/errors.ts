@@ -1,12 +1,28 @@
 /** A chain (ours, a peer's, a stored one) that breaks a rule of the network. */
 export class InvalidChainError extends Error {
-  override readonly name = "InvalidChainError";
+  override readonly name: string = "InvalidChainError";
   constructor(
     readonly reason: string,
     /** The index of the first offending block, when one is at fault. */
     readonly blockIndex?: number,
   ) {
     super(blockIndex === undefined ? reason : `block ${blockIndex}: ${reason}`);
+  }
+}
+
+/**
+ * A block dated more than 2 hours ahead of our clock. It is refused now, but
+ * it is not invalid for ever: the same block is accepted once our clock has
+ * caught up (or the peer's has been set right and its chain re-mined).
+ */
+export class FutureBlockError extends InvalidChainError {
+  override readonly name = "FutureBlockError";
+  constructor(block: { index: number; timestamp: number }, now: number) {
+    const ahead = ((block.timestamp - now) / 3600).toFixed(2);
+    super(
+      `timestamp ${block.timestamp} is ${ahead} hours ahead of this node's clock (${now}), more than the 2 allowed; it may be accepted once the clocks agree`,
+      block.index,
+    );
   }
 }
 

@@ -1,6 +1,17 @@
 export { Chain, type Reorg } from "./chain.js";
-export { InvalidChainError, StaleBlockError } from "./errors.js";
+export { FutureBlockError, InvalidChainError, StaleBlockError } from "./errors.js";
 export { GENESIS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export { blockHash, canonicalJson, leadingZeroBits, meetsDifficulty, powHeader, proofHash, sha256Hex } from "./hash.js";
-export { checkBlock, checkGenesis, checkSegment, forkPoint, isReward, rewardFor, validateChain } from "./rules.js";
+export {
+  type BlockContext,
+  checkBlock,
+  checkGenesis,
+  checkSegment,
+  forkPoint,
+  isReward,
+  rewardFor,
+  type SegmentContext,
+  validateChain,
+} from "./rules.js";
+export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";

@@ -1,12 +1,22 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 import { blockHash, meetsDifficulty, powHeader } from "./hash.js";
+import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules, Transaction } from "./types.js";
 
 /**
- * The network's rules as pure functions: no I/O, no clock, no state. Every
- * check throws an InvalidChainError that names the block and the rule.
+ * The network's rules as pure functions: no I/O, no state, and the clock only
+ * as an argument. Every check throws an InvalidChainError that names the
+ * block and the rule.
  */
+
+/** What a block is checked against besides its predecessor. */
+export interface BlockContext {
+  /** The timestamps of the blocks before it, oldest first, its predecessor's last (at least that one). */
+  recent: readonly number[];
+  /** The receiving node's clock, in seconds since the epoch: given for a peer's blocks, not for ours. */
+  now?: number | undefined;
+}
 
 const NODE_ID = /^[0-9a-f]{32}$/;
 
@@ -19,7 +29,13 @@ export function rewardFor(nodeId: string): Transaction {
 }
 
 /** Checks that `block` may follow `previous` (whose hash is `previousHash`). */
-export function checkBlock(block: Block, previous: Block, previousHash: string, rules: NetworkRules): void {
+export function checkBlock(
+  block: Block,
+  previous: Block,
+  previousHash: string,
+  rules: NetworkRules,
+  context: BlockContext,
+): void {
   const at = block.index;
   if (block.index !== previous.index + 1) {
     throw new InvalidChainError(`index ${block.index} does not follow ${previous.index}`, at);
@@ -27,6 +43,7 @@ export function checkBlock(block: Block, previous: Block, previousHash: string, 
   if (block.previous_hash !== previousHash) {
     throw new InvalidChainError(`previous_hash ${block.previous_hash} is not the hash of block ${previous.index}`, at);
   }
+  checkTimestamp(block, context.recent, context.now);
   if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
     throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);
   }
@@ -54,11 +71,12 @@ function checkReward(block: Block): void {
 }
 
 /**
- * Validates a whole chain: our genesis, then every link, proof and reward.
+ * Validates a whole chain: our genesis, then every link, timestamp, proof and
+ * reward; `now` (a peer's chain) also refuses blocks dated too far ahead.
  * Returns the hash of every block, which callers keep instead of rehashing.
  */
-export function validateChain(blocks: readonly Block[], rules: NetworkRules): string[] {
-  return [checkGenesis(blocks, rules), ...checkSegment(blocks, rules)];
+export function validateChain(blocks: readonly Block[], rules: NetworkRules, now?: number): string[] {
+  return [checkGenesis(blocks, rules), ...checkSegment(blocks, rules, { now })];
 }
 
 /** Checks that a chain starts with this network's genesis; returns the genesis hash. */
@@ -72,19 +90,35 @@ export function checkGenesis(blocks: readonly Block[], rules: NetworkRules): str
   return hash;
 }
 
+/** Where a segment sits in its chain. */
+export interface SegmentContext {
+  /** The timestamps of up to MEDIAN_SPAN - 1 blocks before the segment's first, oldest first. */
+  before?: readonly number[];
+  now?: number | undefined;
+}
+
 /**
  * Checks every block of `blocks` but the first against its predecessor; the
  * first is taken as already checked. Returns the hashes of the checked blocks.
  * Independent segments of one chain can be checked in parallel this way.
  */
-export function checkSegment(blocks: readonly Block[], rules: NetworkRules): string[] {
+export function checkSegment(
+  blocks: readonly Block[],
+  rules: NetworkRules,
+  { before = [], now }: SegmentContext = {},
+): string[] {
   const hashes: string[] = [];
-  let previousHash = blocks.length > 1 ? blockHash(blocks[0] as Block) : "";
+  const first = blocks[0];
+  if (first === undefined) return hashes;
+  const recent = [...before.slice(1 - MEDIAN_SPAN), first.timestamp];
+  let previousHash = blocks.length > 1 ? blockHash(first) : "";
   for (let i = 1; i < blocks.length; i++) {
     const block = blocks[i] as Block;
-    checkBlock(block, blocks[i - 1] as Block, previousHash, rules);
+    checkBlock(block, blocks[i - 1] as Block, previousHash, rules, { recent, now });
     previousHash = blockHash(block);
     hashes.push(previousHash);
+    recent.push(block.timestamp);
+    if (recent.length > MEDIAN_SPAN) recent.shift();
   }
   return hashes;
 }

@@ -7,7 +7,10 @@ export {
   type DownloadChain,
   FETCH_CONCURRENCY,
   forEachPeer,
+  type OurChain,
   PEER_VERDICTS,
+  type PeerHealthNews,
+  type PeerOutcome,
   type PeerReport,
   type PeerVerdict,
 } from "./resolve.js";

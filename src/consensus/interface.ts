@@ -5,4 +5,6 @@ export interface JudgeTask {
   bytes: Uint8Array;
   mustBeat: number;
   rules: NetworkRules;
+  /** Our clock, in seconds since the epoch. */
+  now: number;
 }

@@ -1,4 +1,5 @@
 import { Piscina } from "piscina";
+import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import type { NetworkRules } from "../chain/index.js";
 import type { JudgeTask } from "./interface.js";
 import type { Judgement } from "./judge.js";
@@ -11,16 +12,22 @@ const WORKER = new URL("../../workers/judge.js", import.meta.url).href;
  * parsed, and only one body is parsed at once.
  */
 export class JudgePool {
-  readonly #piscina = new Piscina({ filename: WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
+  readonly #piscina = new Piscina({
+    filename: WORKER,
+    minThreads: 0,
+    maxThreads: 1,
+    idleTimeout: 30_000,
+    execArgv: WORKER_EXEC_ARGV,
+  });
 
   /**
    * The body's buffer is moved to the worker, not copied (`bytes` is empty
    * afterwards), unless it is a view on a larger one, such as Node's pool of
    * small Buffers: then the body alone is copied.
    */
-  judge(bytes: Uint8Array, mustBeat: number, rules: NetworkRules): Promise<Judgement> {
+  judge(bytes: Uint8Array, mustBeat: number, rules: NetworkRules, now: number): Promise<Judgement> {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const task: JudgeTask = { bytes: own, mustBeat, rules };
+    const task: JudgeTask = { bytes: own, mustBeat, rules, now };
     return this.#piscina.run(task, { transferList: [own.buffer as ArrayBuffer] }) as Promise<Judgement>;
   }
 

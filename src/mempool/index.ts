@@ -1,3 +1,3 @@
 export { MempoolFullError, ReservedSenderError } from "./errors.js";
-export { Mempool, type PendingEntry } from "./mempool.js";
+export { fitCapacity, Mempool, type PendingEntry } from "./mempool.js";
 export { pendingAfterReorg } from "./reconcile.js";

@@ -8,7 +8,16 @@ export interface PendingEntry {
   tx: Transaction;
 }
 
-/** Transactions waiting for a block, in arrival order, each with its sequence number. */
+/**
+ * The eviction policy, for when more transactions come back than the mempool
+ * holds (a reorganisation, a restart with a lower cap): the oldest are kept,
+ * in order, and the newest evicted.
+ */
+export function fitCapacity<T>(items: readonly T[], capacity: number): { kept: T[]; evicted: T[] } {
+  return { kept: items.slice(0, capacity), evicted: items.slice(capacity) };
+}
+
+/** Transactions waiting for a block, in arrival order, each with its sequence number; never more than `capacity`. */
 export class Mempool {
   #entries: PendingEntry[];
   #nextSeq: number;
@@ -17,6 +26,8 @@ export class Mempool {
     readonly capacity: number,
     entries: PendingEntry[] = [],
   ) {
+    if (entries.length > capacity)
+      throw new RangeError(`${entries.length} entries do not fit a capacity of ${capacity}`);
     this.#entries = entries;
     this.#nextSeq = (entries[entries.length - 1]?.seq ?? 0) + 1;
   }
@@ -51,10 +62,15 @@ export class Mempool {
     return included.map((entry) => entry.seq);
   }
 
-  /** Swaps the whole content (after a reorganisation); returns the seqs removed and the entries added. */
-  replaceAll(txs: readonly Transaction[]): { removed: number[]; added: PendingEntry[] } {
+  /**
+   * Swaps the whole content (after a reorganisation), keeping at most
+   * `capacity` by fitCapacity; returns the seqs removed, the entries added
+   * and the transactions evicted.
+   */
+  replaceAll(txs: readonly Transaction[]): { removed: number[]; added: PendingEntry[]; evicted: Transaction[] } {
     const removed = this.#entries.map((entry) => entry.seq);
-    this.#entries = txs.map((tx) => ({ seq: this.#nextSeq++, tx }));
-    return { removed, added: this.#entries };
+    const { kept, evicted } = fitCapacity(txs, this.capacity);
+    this.#entries = kept.map((tx) => ({ seq: this.#nextSeq++, tx }));
+    return { removed, added: this.#entries, evicted };
   }
 }

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { PeerReport } from "../consensus/index.js";
+import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import type { SearchResult } from "../mining/index.js";
 
 /** What the metrics read from the node at each scrape. */
@@ -17,7 +17,8 @@ export class NodeMetrics {
   readonly #hashes: Counter;
   readonly #blocks: Counter;
   readonly #hashrate: Gauge;
-  readonly #resolves: Counter<"peer" | "verdict">;
+  readonly #resolves: Counter<"verdict">;
+  readonly #evicted: Counter;
   readonly #http: Histogram<"method" | "route" | "status">;
 
   constructor(gauges: NodeGauges) {
@@ -62,10 +63,17 @@ export class NodeMetrics {
         this.set(gauges.peersBackingOff());
       },
     });
+    // One series per verdict, whatever the number of peers: /stats has each peer's health.
     this.#resolves = new Counter({
       name: "toychain_resolve_peer_outcomes_total",
-      help: "Consensus outcomes per peer: adopted, not longer, outrun, invalid, unreachable, skipped",
-      labelNames: ["peer", "verdict"],
+      help: `Peers' outcomes in resolves, by verdict: ${PEER_VERDICTS.join(", ")}`,
+      labelNames: ["verdict"],
+      registers,
+    });
+    for (const verdict of PEER_VERDICTS) this.#resolves.inc({ verdict }, 0);
+    this.#evicted = new Counter({
+      name: "toychain_mempool_evicted_total",
+      help: "Pending transactions evicted because a replaced chain brought back more than --max-pending",
       registers,
     });
     this.#http = new Histogram({
@@ -84,7 +92,11 @@ export class NodeMetrics {
   }
 
   peersResolved(reports: readonly PeerReport[]): void {
-    for (const { node, verdict } of reports) this.#resolves.inc({ peer: node, verdict });
+    for (const { verdict } of reports) this.#resolves.inc({ verdict });
+  }
+
+  pendingEvicted(count: number): void {
+    this.#evicted.inc(count);
   }
 
   request(method: string, route: string, status: number, seconds: number): void {

@@ -40,6 +40,8 @@ export interface SearchResult {
 /** A segment of a long chain to check in a worker: its first block is the previous segment's last. */
 export interface SegmentTask {
   blocks: Block[];
+  /** The timestamps of the blocks before the segment's first, for the median rule. */
+  before: number[];
   rules: NetworkRules;
 }
 

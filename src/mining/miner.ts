@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type Block, type Chain, powHeader, rewardFor } from "../chain/index.js";
+import { type Block, type Chain, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
 import type { Mempool, PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
@@ -124,7 +124,7 @@ export class Miner {
       const parentHash = chain.tipHash;
       const index = chain.tip.index + 1;
       const included = mempool.peek(maxTransactionsPerBlock);
-      const timestamp = Date.now() / 1000;
+      const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000);
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
       const control = new JobControl();
       this.#job = { index, transactions: included.length, control, startedAt: performance.now() };

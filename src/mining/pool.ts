@@ -1,7 +1,15 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
+import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
-import { type Block, checkGenesis, InvalidChainError, type NetworkRules, validateChain } from "../chain/index.js";
+import {
+  type Block,
+  checkGenesis,
+  InvalidChainError,
+  MEDIAN_SPAN,
+  type NetworkRules,
+  validateChain,
+} from "../chain/index.js";
 import { JobControl } from "./control.js";
 import type {
   MinerWorkerData,
@@ -39,6 +47,7 @@ export class MinerPool {
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
+      execArgv: WORKER_EXEC_ARGV,
     });
   }
 
@@ -76,11 +85,13 @@ export class MinerPool {
     if (blocks.length < PARALLEL_VALIDATION_MIN) return validateChain(blocks, rules);
     const genesis = checkGenesis(blocks, rules);
     const size = Math.ceil((blocks.length - 1) / this.threads);
-    const segments = Array.from({ length: this.threads }, (_, i) => blocks.slice(i * size, (i + 1) * size + 1));
+    const tasks = Array.from({ length: this.threads }, (_, i): SegmentTask => {
+      const start = i * size;
+      const before = blocks.slice(Math.max(0, start - (MEDIAN_SPAN - 1)), start).map((block) => block.timestamp);
+      return { blocks: blocks.slice(start, start + size + 1), before, rules };
+    });
     const outcomes = (await Promise.all(
-      segments.map((segment) =>
-        this.#piscina.run({ blocks: segment, rules } satisfies SegmentTask, { filename: VALIDATOR }),
-      ),
+      tasks.map((task) => this.#piscina.run(task, { filename: VALIDATOR })),
     )) as SegmentOutcome[];
     const hashes = [genesis];
     for (const outcome of outcomes) {

@@ -6,8 +6,13 @@ export interface Peer {
   url: string;
 }
 
-/** The port written after the host (an IPv6 host is bracketed), which URL drops when it is the default. */
-const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#@:]*):(\d{1,5})\/?$/i;
+/**
+ * A port written after the host (an IPv6 host is bracketed). Only whether one
+ * was written is read from the text, since URL drops a default port; the
+ * number itself is the parsed URL's.
+ */
+const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[^\]]*\]|[^/?#@:]*):\d+\/?$/i;
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
 
 /**
  * Parses `http://host:port`, `https://host:port` or `host:port`: a scheme of
@@ -27,9 +32,10 @@ export function parsePeerAddress(address: string, position = 0): Peer {
   if (url.pathname !== "/" || url.search !== "" || url.hash !== "") {
     throw fail("give only the scheme, host and port, without a path");
   }
-  const port = EXPLICIT_PORT.exec(withScheme)?.[1];
-  if (port === undefined) throw fail("the port is missing: give host:port");
-  if (Number(port) === 0) throw fail("port 0 is not a port a node listens on");
+  if (!EXPLICIT_PORT.test(withScheme)) throw fail("the port is missing: give host:port");
+  // "06121" and "6121" are one port: the URL's own reading of it names the peer.
+  const port = url.port || (DEFAULT_PORTS[url.protocol] as string);
+  if (port === "0") throw fail("port 0 is not a port a node listens on");
   const id = url.protocol === "http:" ? `${url.hostname}:${port}` : `${url.protocol}//${url.hostname}:${port}`;
   return { id, url: `${url.protocol}//${url.hostname}:${port}` };
 }

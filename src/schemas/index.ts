@@ -5,6 +5,7 @@ export {
   checkBlockShape,
   checkChain,
   checkChainQuery,
+  checkExactNumbers,
   checkRegisterNodes,
   checkTransaction,
   type FieldError,

@@ -11,12 +11,19 @@ export const MAX_NAME_LENGTH = 256;
 export const MAX_NODES_PER_REQUEST = 100;
 /** 9999-12-31T23:59:59Z: a block's timestamp is a date a person could write. */
 const LAST_TIMESTAMP = 253_402_300_799;
+/**
+ * The format of every string a request or a peer brings: well-formed Unicode,
+ * with no unpaired UTF-16 surrogate, which RFC 8785 cannot canonicalize
+ * (section 3.2.2.2), so that every implementation hashes the same bytes.
+ */
+export const WELL_FORMED = "well-formed";
 
 const name = (what: string) =>
   ({
     type: "string",
     minLength: 1,
     maxLength: MAX_NAME_LENGTH,
+    format: WELL_FORMED,
     description: what,
   }) as const;
 
@@ -28,7 +35,13 @@ export const transactionSchema: JSONSchemaType<Transaction> = {
   properties: {
     sender: name('Who pays; "0" is reserved for mining rewards'),
     recipient: name("Who is paid"),
-    amount: { type: "number", exclusiveMinimum: 0, description: "How much, above 0" },
+    amount: {
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description:
+        "How much: above 0, at most 2^53-1, and written with no more significant digits than a double keeps (it is refused, not rounded)",
+    },
   },
   examples: [{ sender: "Lea", recipient: "Mark", amount: 10 }],
 };
@@ -51,6 +64,7 @@ export const registerNodesSchema: JSONSchemaType<RegisterNodesBody> = {
         type: "string",
         minLength: 1,
         maxLength: 2048,
+        format: WELL_FORMED,
         description: "http://host:port, https://host:port or host:port",
       },
     },
@@ -68,7 +82,7 @@ export const blockSchema: JSONSchemaType<Block> = {
     timestamp: { type: "number", minimum: 0, maximum: LAST_TIMESTAMP, description: "Seconds since the Unix epoch" },
     transactions: { type: "array", items: transactionSchema },
     proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-    previous_hash: { type: "string", maxLength: 64 },
+    previous_hash: { type: "string", maxLength: 64, format: WELL_FORMED },
   },
 };
 

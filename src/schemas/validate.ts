@@ -1,5 +1,13 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from "ajv";
-import { blockSchema, chainQuerySchema, chainSchema, registerNodesSchema, transactionSchema } from "./schemas.js";
+import { isLosslessNumber, isSafeNumber, parse } from "lossless-json";
+import {
+  blockSchema,
+  chainQuerySchema,
+  chainSchema,
+  registerNodesSchema,
+  transactionSchema,
+  WELL_FORMED,
+} from "./schemas.js";
 
 /** One problem found in a payload: where (a field path) and what. */
 export interface FieldError {
@@ -18,8 +26,16 @@ export class SchemaError extends Error {
   }
 }
 
+/** A lone surrogate is a code point of the Surrogate category only when it is unpaired. */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
 const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true });
+ajv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
 ajv.addSchema([transactionSchema, blockSchema]);
+
+const FORMAT_MESSAGES: Record<string, string> = {
+  [WELL_FORMED]: "must be well-formed Unicode: it holds an unpaired UTF-16 surrogate",
+};
 /** Query strings are text: this instance turns "5" into 5 where the schema wants a number. */
 const queryAjv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: true });
 
@@ -34,18 +50,27 @@ function toFieldError(error: ErrorObject): FieldError {
     const field = [path, params.additionalProperty].filter(Boolean).join(".");
     return { field, message: "is not an allowed field" };
   }
+  if (error.keyword === "format") {
+    const message = FORMAT_MESSAGES[String(params.format)];
+    if (message) return { field: path || "(body)", message };
+  }
   return { field: path || "(body)", message: error.message ?? "is invalid" };
 }
 
 /** A validator that returns the typed value or throws a SchemaError naming every bad field. */
-export type Check<T> = (value: unknown) => T;
+export interface Check<T> {
+  (value: unknown): T;
+  /** What it checks, for messages: "transaction", "node list"... */
+  readonly what: string;
+}
 
 function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv): Check<T> {
   const validate: ValidateFunction<T> = compiler.compile(schema);
-  return (value) => {
+  const check = (value: unknown): T => {
     if (validate(value)) return value;
     throw new SchemaError(what, (validate.errors ?? []).map(toFieldError));
   };
+  return Object.assign(check, { what });
 }
 
 export const checkTransaction = checker(transactionSchema, "transaction");
@@ -53,3 +78,37 @@ export const checkRegisterNodes = checker(registerNodesSchema, "node list");
 export const checkChain = checker(chainSchema, "chain");
 export const checkBlockShape = checker(blockSchema, "block");
 export const checkChainQuery = checker(chainQuerySchema, "query", queryAjv);
+
+/** Every number of a parsed lossless-json tree that a double would change, with its field path. */
+function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {
+  if (isLosslessNumber(value)) {
+    if (!isSafeNumber(value.value)) {
+      found.push({
+        field: path.join(".") || "(body)",
+        message: `${value.value} cannot be held exactly (it would become ${String(Number(value.value))}): give at most 2^53-1, with no more significant digits than a double keeps`,
+      });
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) inexactNumbers(item, [...path, String(i)], found);
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) inexactNumbers(item, [...path, key], found);
+  }
+  return found;
+}
+
+/**
+ * Refuses a JSON body (its text, already known to parse) holding a number that
+ * parsing would silently change: an integer past 2^53-1, or more significant
+ * digits than a double keeps. JSON.parse rounds them; this reads the literals.
+ */
+export function checkExactNumbers(text: string, what: string): void {
+  let tree: unknown;
+  try {
+    tree = parse(text);
+  } catch (error) {
+    // JSON.parse took it, so only what it forgives is left: a key given twice.
+    throw new SchemaError(what, [{ field: "(body)", message: (error as Error).message }]);
+  }
+  const errors = inexactNumbers(tree, [], []);
+  if (errors.length > 0) throw new SchemaError(what, errors);
+}

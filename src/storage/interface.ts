@@ -32,6 +32,8 @@ export interface Store {
   /** Records a new store's identity and its genesis. */
   create(nodeId: string, network: NetworkId, genesis: Block): Promise<void>;
   addTransaction(entry: PendingEntry): Promise<void>;
+  /** Pending transactions evicted (see fitCapacity). */
+  evictPending(seqs: readonly number[]): Promise<void>;
   addPeers(peers: readonly Peer[]): Promise<void>;
   /** A block appended on the tip, and the pending transactions it confirmed. */
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;

@@ -100,6 +100,10 @@ export class LevelStore implements Store {
     return this.#writer.write([{ type: "put", key: txKey(seq), value: tx }]);
   }
 
+  evictPending(seqs: readonly number[]): Promise<void> {
+    return this.#writer.write(seqs.map((seq): Op => ({ type: "del", key: txKey(seq) })));
+  }
+
   addPeers(peers: readonly Peer[]): Promise<void> {
     return this.#writer.write(peers.map((peer) => ({ type: "put", key: `p/${peer.id}`, value: peer })));
   }

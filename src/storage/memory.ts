@@ -12,6 +12,9 @@ export class MemoryStore implements Store {
   addTransaction(): Promise<void> {
     return Promise.resolve();
   }
+  evictPending(): Promise<void> {
+    return Promise.resolve();
+  }
   addPeers(): Promise<void> {
     return Promise.resolve();
   }
