@@ -103,11 +103,26 @@ async function step(name: string, fn: (t: Test) => Promise<void>, gate = false):
 }
 
 async function main(): Promise<void> {
+  // A run that was killed before its teardown leaves its compose project up; it is this test's own.
+  const leftover = await podman([
+    "ps",
+    "--all",
+    "--quiet",
+    "--filter",
+    `label=io.podman.compose.project=${COMPOSE_PROJECT}`,
+  ]);
+  if (leftover !== "") {
+    log(`removing the ${COMPOSE_PROJECT} compose project an earlier run left`);
+    await run("podman-compose", ["-p", COMPOSE_PROJECT, "down", "-v"], { timeoutMs: 120_000 });
+  }
   await step(
     `host ports ${PORTS.join(", ")} are free for the seed's and compose.yaml's port mappings`,
     async (t) => {
       for (const port of PORTS) {
-        t.notOk(await portInUse(port), `port ${port} is free (\`ss -ltnp sport = :${port}\` shows who holds it)`);
+        t.notOk(
+          await portInUse(port),
+          `port ${port} is free (\`podman ps\` and \`ss -ltnp sport = :${port}\` show who holds it)`,
+        );
       }
     },
     true,
