@@ -53,6 +53,7 @@ interface Mount {
 
 const stats = async (port: number) => (await request<Stats>(`${host(port)}/stats`)).body;
 const chainOf = async (port: number) => (await request<ChainBody>(`${host(port)}/chain`)).body.chain;
+const volumeNames = async () => (await podman(["volume", "ls", "--quiet"])).split("\n").filter((name) => name !== "");
 
 async function mine(t: Test, port: number, index: number): Promise<Mined> {
   const res = await request<Mined>(`${host(port)}/mine`);
@@ -178,9 +179,11 @@ async function main(): Promise<void> {
   let first = "";
   let second = "";
   const address: Record<string, string> = {};
+  let volumesBefore: string[] = [];
   await step(
     "the seed's podman run --init --rm -dp 5000:5000 toychain and -dp 5001:5000",
     async (t) => {
+      volumesBefore = await volumeNames();
       first = await podman(["run", "--init", "--rm", "-dp", "5000:5000", IMAGE]);
       containers.add(first);
       second = await podman(["run", "--init", "--rm", "-dp", "5001:5000", IMAGE]);
@@ -247,7 +250,7 @@ async function main(): Promise<void> {
     containers.add(idle);
     const unhealthy = await run("podman", ["healthcheck", "run", idle]);
     t.equal(unhealthy.code, 1, "the check fails when nothing answers on /stats");
-    await podman(["rm", "--force", "--time", "0", idle]);
+    await podman(["rm", "--force", "--volumes", "--time", "0", idle]);
     containers.delete(idle);
   });
 
@@ -277,7 +280,7 @@ async function main(): Promise<void> {
     t.not(write.code, 0, "the node cannot change its own code");
   });
 
-  await step("podman stop ends the seed's containers cleanly, and --rm removes them", async (t) => {
+  await step("podman stop ends the seed's containers cleanly, and --rm removes them and their volumes", async (t) => {
     for (const id of [first, second]) {
       const began = performance.now();
       await podman(["stop", "--time", "10", id]);
@@ -286,6 +289,12 @@ async function main(): Promise<void> {
       containers.delete(id);
     }
     t.equal(await podman(["ps", "--all", "--quiet", "--filter", `ancestor=${IMAGE}`]), "", "no container is left");
+    const volumes = await volumeNames();
+    t.same(
+      volumes.filter((name) => !volumesBefore.includes(name)),
+      [],
+      "nor any of their volumes",
+    );
   });
 
   await step("a restarted container keeps its chain in its /data volume", async (t) => {
