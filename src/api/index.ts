@@ -1,2 +1,3 @@
 export { createApp } from "./app.js";
-export { MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";
+export { loadDocsAssets } from "./docs.js";
+export { DocsNotBuiltError, MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
+import { readPortableModule } from "../../workers/kernel/portable.js";
 import { type Block, checkGenesis, InvalidChainError, type NetworkRules, validateChain } from "../chain/index.js";
 import { JobControl } from "./control.js";
 import type {
@@ -23,6 +24,9 @@ export const defaultThreads = (): number => availableParallelism();
 /**
  * A warm Piscina pool of `threads` workers. Each job runs one task per worker;
  * the tasks share a JobControl, so they split the nonce space and stop together.
+ * With the portable kernel, the workers get its module's bytes from this
+ * thread, which read them once: a worker started later (Piscina replaces one
+ * that dies) needs nothing from the disk.
  */
 export class MinerPool {
   readonly #piscina: Piscina;
@@ -31,7 +35,8 @@ export class MinerPool {
     readonly threads: number,
     readonly kernel: KernelName = resolveKernel("auto").name,
   ) {
-    const workerData: MinerWorkerData = { kernel };
+    const workerData: MinerWorkerData =
+      kernel === "portable" ? { kernel, portableModule: readPortableModule() } : { kernel };
     this.#piscina = new Piscina({
       filename: WORKER,
       workerData,
