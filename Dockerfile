@@ -28,6 +28,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workers ./dist/workers
+# The docs pages' files and the portable kernel's WebAssembly (npm run build), then node-gyp's native kernel.
+COPY --from=build /app/dist/assets ./dist/assets
 COPY --from=build /app/build ./build
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -22,7 +22,7 @@ if (config.help) {
 }
 
 const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
-  if (error instanceof KernelUnavailableError) fail(`--kernel native: ${error.message}`, 1);
+  if (error instanceof KernelUnavailableError) fail(error.message, 1);
   if (
     error instanceof DamagedStoreError ||
     error instanceof ForeignStoreError ||

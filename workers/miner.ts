@@ -2,8 +2,10 @@ import { workerData } from "piscina";
 import { CHUNK_SIZE, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
 import type { MinerWorkerData, SearchOutcome, SearchTask } from "../src/mining/interface.js";
 import { createKernel } from "./kernel/index.js";
+import { usePortableModule } from "./kernel/portable.js";
 
-const { kernel: kernelName } = workerData as MinerWorkerData;
+const { kernel: kernelName, portableModule } = workerData as MinerWorkerData;
+if (portableModule) usePortableModule(portableModule);
 
 const now = (): number => performance.timeOrigin + performance.now();
 

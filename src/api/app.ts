@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { NodeMetrics } from "../metrics/index.js";
 import type { ToyNode } from "../node.js";
 import { GUARDED_PATHS } from "./auth.js";
-import { mountDocs } from "./docs.js";
+import { type DocsAssets, mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
 import { allowedMethods, routes } from "./routes.js";
 
@@ -45,11 +45,13 @@ function unmatched(router: Router): Middleware {
 export interface AppOptions {
   /** See requireToken. */
   apiToken?: string | undefined;
+  /** The documentation pages' files, read at start (loadDocsAssets). */
+  docsAssets: DocsAssets;
 }
 
-export function createApp(node: ToyNode, log: Logger, { apiToken }: AppOptions = {}): Koa {
+export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets }: AppOptions): Koa {
   const router = routes(node, apiToken);
-  mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS);
+  mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS, docsAssets);
   const app = new Koa();
   app.use(accessLog(log, node.metrics));
   app.use(errorHandler(log));

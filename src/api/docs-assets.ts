@@ -1,14 +1,14 @@
 /**
  * Build step (npm run build:docs, after tsc): copies the documentation pages'
  * scripts and styles from swagger-ui-dist and redoc (dev dependencies) into
- * build/docs/, so the running node serves them without those packages and
- * their React tree in its production dependencies. ReDoc's bundle loses its
- * CDN logo on the way, so the page loads nothing from elsewhere.
+ * dist/assets/docs/, so the running node serves them without those packages
+ * and their React tree in its production dependencies. ReDoc's bundle loses
+ * its CDN logo on the way, so the page loads nothing from elsewhere.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeAsset } from "../assets.js";
 import { DOCS_ASSET_FILES, DOCS_ASSETS_DIR } from "./docs.js";
 
 const require = createRequire(import.meta.url);
@@ -17,13 +17,12 @@ const packageDir = (name: string): string => dirname(require.resolve(`${name}/pa
 const REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg";
 const EMPTY_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
 
-const output = fileURLToPath(DOCS_ASSETS_DIR);
-mkdirSync(output, { recursive: true });
 for (const file of DOCS_ASSET_FILES) {
+  const output = new URL(file, DOCS_ASSETS_DIR);
   if (file === "redoc.standalone.js") {
     const bundle = readFileSync(join(packageDir("redoc"), "bundles", file), "utf8");
-    writeFileSync(join(output, file), bundle.replaceAll(REDOC_CDN_LOGO, EMPTY_IMAGE));
+    writeAsset(output, bundle.replaceAll(REDOC_CDN_LOGO, EMPTY_IMAGE));
   } else {
-    copyFileSync(join(packageDir("swagger-ui-dist"), file), join(output, file));
+    writeAsset(output, readFileSync(join(packageDir("swagger-ui-dist"), file)));
   }
 }

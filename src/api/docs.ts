@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type Router from "@koa/router";
+import { ASSETS_DIR, MissingAssetError, readAsset } from "../assets.js";
 import {
   authoritativeSchema,
   blockSchema,
@@ -19,15 +19,15 @@ import {
   statsSchema,
   transactionSchema,
 } from "../schemas/index.js";
-import { RouteNotFoundError } from "./errors.js";
+import { DocsNotBuiltError, RouteNotFoundError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 
 /**
  * The API's documentation, served by the node itself with no CDN, so that it
  * works with no internet: /openapi.json (built at start from the schemas),
  * Swagger UI at /docs and ReDoc at /redoc, whose scripts and styles (copied
- * from their npm packages at build time by docs-assets.ts) are served under
- * /docs/assets/.
+ * from their npm packages at build time by docs-assets.ts) are read once at
+ * start and served from memory under /docs/assets/.
  */
 
 /** This file runs from dist/src/api/. */
@@ -37,8 +37,8 @@ const { version } = JSON.parse(readFileSync(new URL("../../../package.json", imp
 
 const ASSETS_PATH = "/docs/assets";
 
-/** Where npm run build:docs (src/api/docs-assets.ts) puts the pages' files. */
-export const DOCS_ASSETS_DIR = new URL("../../../build/docs/", import.meta.url);
+/** Where npm run build:docs (src/api/docs-assets.ts) puts the pages' files: dist/assets/docs/. */
+export const DOCS_ASSETS_DIR = new URL("docs/", ASSETS_DIR);
 
 /** The only files served under /docs/assets/. */
 export const DOCS_ASSET_FILES = [
@@ -48,6 +48,29 @@ export const DOCS_ASSET_FILES = [
   "favicon-16x16.png",
   "redoc.standalone.js",
 ] as const;
+
+export type DocsAssetFile = (typeof DOCS_ASSET_FILES)[number];
+
+/** The pages' files as read at start: the bytes of those found, and the error for each other one. */
+export interface DocsAssets {
+  files: ReadonlyMap<DocsAssetFile, Buffer>;
+  missing: readonly MissingAssetError[];
+}
+
+/** Reads every file of the pages once (about 3 MB), so that nothing deleted later can break a page. */
+export function loadDocsAssets(): DocsAssets {
+  const files = new Map<DocsAssetFile, Buffer>();
+  const missing: MissingAssetError[] = [];
+  for (const file of DOCS_ASSET_FILES) {
+    try {
+      files.set(file, readAsset(new URL(file, DOCS_ASSETS_DIR)));
+    } catch (error) {
+      if (!(error instanceof MissingAssetError)) throw error;
+      missing.push(error);
+    }
+  }
+  return { files, missing };
+}
 
 const HEAD = `<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -112,21 +135,16 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join("; ");
 
-const loaded = new Map<string, Promise<Buffer>>();
+/** The files of ours that a page loads. */
+const loadedBy = (page: string): DocsAssetFile[] =>
+  DOCS_ASSET_FILES.filter((file) => page.includes(`"${ASSETS_PATH}/${file}"`));
 
-/** An asset's bytes, read once. */
-function asset(file: string): Promise<Buffer> {
-  let bytes = loaded.get(file);
-  if (bytes === undefined) {
-    bytes = readFile(new URL(file, DOCS_ASSETS_DIR));
-    bytes.catch(() => loaded.delete(file));
-    loaded.set(file, bytes);
-  }
-  return bytes;
-}
-
-/** Adds the documentation's routes to the API's router; `guarded` as openApiDocument takes it. */
-export function mountDocs(router: Router, guarded: readonly string[]): void {
+/**
+ * Adds the documentation's routes to the API's router; `guarded` as
+ * openApiDocument takes it. A page, or a file of it, that is missing from
+ * `assets` answers 503 (DocsNotBuiltError) rather than a blank page.
+ */
+export function mountDocs(router: Router, guarded: readonly string[], assets: DocsAssets): void {
   const document = openApiDocument(
     {
       transaction: transactionSchema,
@@ -153,12 +171,22 @@ export function mountDocs(router: Router, guarded: readonly string[]): void {
     ctx.type = "application/json";
     ctx.body = json;
   });
+  /** Throws DocsNotBuiltError when any of `files` was missing at start. */
+  const requireAssets = (files: readonly DocsAssetFile[]): void => {
+    const missing = files.filter((file) => !assets.files.has(file));
+    if (missing.length > 0) throw new DocsNotBuiltError(missing);
+  };
+  const swaggerUiAssets = loadedBy(SWAGGER_UI_PAGE);
+  const redocAssets = loadedBy(REDOC_PAGE);
+
   router.get("/docs", (ctx) => {
+    requireAssets(swaggerUiAssets);
     ctx.type = "html";
     ctx.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     ctx.body = SWAGGER_UI_PAGE;
   });
   router.get("/redoc", (ctx) => {
+    requireAssets(redocAssets);
     ctx.type = "html";
     ctx.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     ctx.body = REDOC_PAGE;
@@ -167,11 +195,13 @@ export function mountDocs(router: Router, guarded: readonly string[]): void {
   router.get("/redocs", (ctx) => {
     ctx.redirect("/redoc");
   });
-  router.get(`${ASSETS_PATH}/:file`, async (ctx) => {
+  router.get(`${ASSETS_PATH}/:file`, (ctx) => {
     const file = DOCS_ASSET_FILES.find((name) => name === ctx.params.file);
     if (file === undefined) throw new RouteNotFoundError(ctx.method, ctx.path);
+    const bytes = assets.files.get(file);
+    if (bytes === undefined) throw new DocsNotBuiltError([file]);
     ctx.type = extname(file);
     ctx.set("Cache-Control", "public, max-age=3600");
-    ctx.body = await asset(file);
+    ctx.body = bytes;
   });
 }

@@ -1,4 +1,5 @@
 import type { Middleware } from "koa";
+import { BUILD_COMMAND } from "../assets.js";
 import { ResolveStoppedError } from "../consensus/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
@@ -12,6 +13,17 @@ export class RouteNotFoundError extends Error {
   override readonly name = "RouteNotFoundError";
   constructor(method: string, path: string) {
     super(`No endpoint at ${method} ${path}; see /docs for the list`);
+  }
+}
+
+/** A documentation page, or a file of one, whose generated files were missing when the node started. */
+export class DocsNotBuiltError extends Error {
+  override readonly name = "DocsNotBuiltError";
+  constructor(readonly files: readonly string[]) {
+    super(
+      `The documentation pages are not built: ${files.join(", ")} ${files.length === 1 ? "was" : "were"} missing ` +
+        `when this node started (its log names the path). Run "${BUILD_COMMAND}", then restart the node.`,
+    );
   }
 }
 
@@ -95,7 +107,12 @@ function toAnswer(error: unknown): Answer {
   }
   if (error instanceof TooManyPeersError) return { status: 409, body: { message: error.message } };
   if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
-  if (error instanceof MinerStoppedError || error instanceof ResolveStoppedError || error instanceof StoreFailedError) {
+  if (
+    error instanceof MinerStoppedError ||
+    error instanceof ResolveStoppedError ||
+    error instanceof StoreFailedError ||
+    error instanceof DocsNotBuiltError
+  ) {
     return { status: 503, body: { message: error.message } };
   }
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };

@@ -1,3 +1,4 @@
 export { createApp } from "./app.js";
-export { MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";
+export { loadDocsAssets } from "./docs.js";
+export { DocsNotBuiltError, MethodNotAllowedError, RouteNotFoundError, UnsupportedMediaTypeError } from "./errors.js";
 export { InFlight, type OpenRequest } from "./in-flight.js";

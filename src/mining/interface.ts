@@ -4,6 +4,8 @@ import type { Block, NetworkRules } from "../chain/index.js";
 /** What every worker of a pool knows from its start. */
 export interface MinerWorkerData {
   kernel: KernelName;
+  /** The portable kernel's WebAssembly, as the main thread read it, when that is the kernel. */
+  portableModule?: Uint8Array;
 }
 
 /** What the pool hands each worker for one job. */

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
+import { readPortableModule } from "../../workers/kernel/portable.js";
 import {
   type Block,
   checkGenesis,
@@ -31,6 +32,9 @@ export const defaultThreads = (): number => availableParallelism();
 /**
  * A warm Piscina pool of `threads` workers. Each job runs one task per worker;
  * the tasks share a JobControl, so they split the nonce space and stop together.
+ * With the portable kernel, the workers get its module's bytes from this
+ * thread, which read them once: a worker started later (Piscina replaces one
+ * that dies) needs nothing from the disk.
  */
 export class MinerPool {
   readonly #piscina: Piscina;
@@ -39,7 +43,8 @@ export class MinerPool {
     readonly threads: number,
     readonly kernel: KernelName = resolveKernel("auto").name,
   ) {
-    const workerData: MinerWorkerData = { kernel };
+    const workerData: MinerWorkerData =
+      kernel === "portable" ? { kernel, portableModule: readPortableModule() } : { kernel };
     this.#piscina = new Piscina({
       filename: WORKER,
       workerData,

@@ -1,12 +1,14 @@
 /**
  * The portable kernel: SHA-256(H || decimal(nonce)) in WebAssembly SIMD, four
  * nonces per pass, for where the native addon cannot be built or loaded. The
- * module is generated and assembled at build time (workers/kernel/wasm/).
+ * module is generated and assembled at build time (workers/kernel/wasm/) into
+ * dist/assets/portable.wasm. The main thread reads it once, at start, and the
+ * pool hands the bytes to its workers, so no worker reads the disk.
  */
-import { readFileSync } from "node:fs";
+import { ASSETS_DIR, readAsset } from "../../src/assets.js";
 import type { Kernel } from "./interface.js";
 
-/** What build/portable.wasm exports; see workers/kernel/wasm/search-module.ts. */
+/** What portable.wasm exports; see workers/kernel/wasm/search-module.ts. */
 interface SearchModule {
   memory: { buffer: ArrayBuffer };
   header: { value: number };
@@ -21,26 +23,31 @@ interface WebAssemblyApi {
 }
 const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-/** Where npm run build:wasm puts the module, from dist/workers/kernel/. */
-const MODULE = new URL("../../../build/portable.wasm", import.meta.url);
+/** Where npm run build:wasm puts the module: dist/assets/portable.wasm. */
+export const PORTABLE_MODULE = new URL("portable.wasm", ASSETS_DIR);
 const HEADER_LENGTH = 64;
 const NONCE_LIMIT = 2 ** 53;
 
+/** This thread's copy of the module's bytes: read from the disk once, or given by the thread that did. */
+let bytes: Uint8Array | undefined;
 /** One instance per thread, holding the midstate of the kernel that searched last. */
 let instance: SearchModule | undefined;
 let owner: Kernel | undefined;
 
-function loadModule(): SearchModule {
-  instance ??= new Instance(new Module(readModule())).exports as SearchModule;
-  return instance;
+/** The module's bytes, read once per thread; throws MissingAssetError (naming the file and npm run build) when absent. */
+export function readPortableModule(): Uint8Array {
+  bytes ??= readAsset(PORTABLE_MODULE);
+  return bytes;
 }
 
-function readModule(): Buffer {
-  try {
-    return readFileSync(MODULE);
-  } catch (error) {
-    throw new Error(`the portable kernel is not built: npm run build makes ${MODULE.pathname}`, { cause: error });
-  }
+/** Gives this thread the module's bytes, read by another one (a pool's workers get them from the main thread). */
+export function usePortableModule(given: Uint8Array): void {
+  bytes = given;
+}
+
+function loadModule(): SearchModule {
+  instance ??= new Instance(new Module(readPortableModule())).exports as SearchModule;
+  return instance;
 }
 
 export function portableKernel(header: string, difficulty: number): Kernel {
