@@ -22,7 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_BLOCK_TRANSACTIONS } from "../src/node.js";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
-import { type Panel, panelChart } from "./lib/svg.js";
+import { type Result, syncChart } from "./lib/sync-chart.js";
 import { duration, table } from "./lib/table.js";
 
 const USAGE = `Usage: npm run bench:sync -- [options]
@@ -236,34 +236,6 @@ interface PeerReport {
   reason?: string;
 }
 
-interface Result {
-  transactions: number;
-  chainBytes: number;
-  blocks: number;
-  fill: { seconds: number; postSeconds: number; perSecond: number; refused: number };
-  a: {
-    rssAfterFillMiB: number;
-    hwmAfterFillMiB: number;
-    stopSeconds: number;
-    restartSeconds: number;
-    rssAfterRestartMiB: number;
-    hwmAfterRestartMiB: number;
-    /** RSS before GET /chain, its peak while serving it, and whether the peak is VmHWM's (exact) or sampled. */
-    serving: { beforeMiB: number; peakMiB: number; growthMiB: number; peakFrom: "VmHWM" | "sampled"; afterMiB: number };
-    chainDownload: { coldSeconds: number; coldMBps: number; warmSeconds: number; warmMBps: number };
-  };
-  b: {
-    adopted: boolean;
-    /** Why B did not adopt, from its resolve report. */
-    reason?: string;
-    resolveSeconds: number;
-    resolveHeadersSeconds: number;
-    idleMiB: number;
-    peakMiB: number;
-    chainLength: number;
-  };
-}
-
 async function measure(n: number, options: Options): Promise<Result> {
   const flags = ["--difficulty", String(options.difficulty)];
   const dataDir = mkdtempSync(join(tmpdir(), "toychain-bench-"));
@@ -415,7 +387,7 @@ console.log(
       String(r.blocks),
       `${r.fill.perSecond.toFixed(0)} tx/s`,
       r.b.adopted ? `${r.b.resolveSeconds.toFixed(2)} s` : "did not adopt",
-      `${r.b.peakMiB.toFixed(0)} MiB`,
+      r.b.adopted ? `${r.b.peakMiB.toFixed(0)} MiB` : "-",
       `${r.a.restartSeconds.toFixed(2)} s`,
       `${r.a.rssAfterRestartMiB.toFixed(0)} MiB`,
       `${r.a.serving.growthMiB.toFixed(0)} MiB${r.a.serving.peakFrom === "sampled" ? " (sampled)" : ""}`,
@@ -446,39 +418,6 @@ if (options.json) {
   console.log(`wrote ${options.json}`);
 }
 if (options.chart) {
-  const xs = results.map((r) => mib(r.chainBytes));
-  // Issue 12's bounds and goals, set at 1.5 M transactions (about 77 MiB); sync time may grow linearly.
-  const bound = (label: string, at: (x: number) => number) => ({ label, color: "#d62728", at });
-  const goal = (label: string, at: (x: number) => number) => ({ label, color: "#2ca02c", at });
-  const panels: Panel[] = [
-    {
-      title: "B's resolve from A (s)",
-      values: results.map((r) => (r.b.adopted ? r.b.resolveSeconds : undefined)),
-      missing: "did not adopt",
-      lines: [bound("bound 15 s per 77 MiB", (x) => (15 * x) / 77), goal("goal 5 s per 77 MiB", (x) => (5 * x) / 77)],
-    },
-    {
-      title: "B's peak RSS during the resolve (MiB)",
-      values: results.map((r) => r.b.peakMiB),
-      lines: [bound("bound 300", () => 300), goal("goal 200", () => 200)],
-    },
-    {
-      title: "A's restart to its first answer (s)",
-      values: results.map((r) => r.a.restartSeconds),
-      lines: [bound("bound 3 s", () => 3), goal("goal 1 s", () => 1)],
-    },
-    {
-      title: "A's RSS after restart (MiB)",
-      values: results.map((r) => r.a.rssAfterRestartMiB),
-      lines: [bound("bound 300", () => 300)],
-    },
-    {
-      title: "A's RSS growth serving GET /chain (MiB)",
-      values: results.map((r) => r.a.serving.growthMiB),
-      lines: [bound("bound 128", () => 128)],
-    },
-    { title: "GET /chain download, cold (MB/s)", values: results.map((r) => r.a.chainDownload.coldMBps) },
-  ];
-  writeFileSync(options.chart, panelChart(`toychain sync figures by chain size (${cpu})`, "chain MiB", xs, panels));
+  writeFileSync(options.chart, syncChart(results, cpu));
   console.log(`wrote ${options.chart}`);
 }

@@ -102,7 +102,7 @@ export function panelChart(title: string, xLabel: string, xs: readonly number[],
     const gaps = xs.flatMap((v, k) =>
       panel.values[k] === undefined
         ? [
-            `<text x="${x(v).toFixed(1)}" y="${bottom - 8}" text-anchor="middle" fill="#d62728">${panel.missing ?? "not measured"}</text>`,
+            `<text x="${(x(v) + 12).toFixed(1)}" y="${bottom - 8}" text-anchor="end" fill="#d62728">${panel.missing ?? "not measured"}</text>`,
           ]
         : [],
     );
