@@ -42,13 +42,14 @@ async function startServer(script: string, args: string[], urlOf: (line: string)
 }
 
 /**
- * A toychain node on a free port with its store in a fresh temporary
- * directory (durable writes, as in production); once it listens, its log
- * lines are drained unread.
+ * A toychain node on a free port (unless the flags give one) with its store
+ * in `dataDir`, or in a fresh temporary directory removed when it stops
+ * (durable writes, as in production); once it listens, its log lines are
+ * drained unread.
  */
-export async function startToychain(flags: string[]): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "toychain-bench-"));
-  const node = await startServer(CLI, ["--port", "0", "--data-dir", dataDir, ...flags], (line) => {
+export async function startToychain(flags: string[], dataDir?: string): Promise<ServerProcess> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "toychain-bench-"));
+  const node = await startServer(CLI, ["--port", "0", "--data-dir", dir, ...flags], (line) => {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     return entry.msg === "node listening" ? entry.url : undefined;
   });
@@ -56,7 +57,7 @@ export async function startToychain(flags: string[]): Promise<ServerProcess> {
     ...node,
     async stop() {
       await node.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
