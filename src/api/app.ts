@@ -10,6 +10,8 @@ import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./error
 import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
+/** Errors that only mean the client closed its connection early. */
+const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
 
 /**
  * Measures every request and logs it once answered: failures at info (client
@@ -53,6 +55,13 @@ export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets }: 
   const router = routes(node, apiToken);
   mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS, docsAssets);
   const app = new Koa();
+  // What Koa meets after an answer has begun (a stream cut short) is logged here, not on stderr.
+  app.on("error", (error: NodeJS.ErrnoException, ctx?: { method: string; path: string }) => {
+    const where = { method: ctx?.method, path: ctx?.path };
+    if (CLIENT_GONE.has(error.code ?? ""))
+      log.debug({ ...where, code: error.code }, "the client left before the answer ended");
+    else log.error({ ...where, err: error }, "the answer failed after it began");
+  });
   app.use(accessLog(log, node.metrics));
   app.use(errorHandler(log));
   app.use(bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, strict: true }));
