@@ -39,7 +39,9 @@ let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) {
-      running.log.warn({ signal }, "a second signal: exiting at once, without waiting for the requests in flight");
+      // A second Ctrl-C is a person who will not wait; a repeated SIGTERM changes nothing, the drain is bounded.
+      if (signal === "SIGTERM") return;
+      running.log.warn({ signal }, "a second Ctrl-C: exiting at once, without waiting for the requests in flight");
       process.exit(1);
     }
     stopping = true;
