@@ -51,6 +51,11 @@ export function createApp(node: ToyNode, log: Logger, { apiToken }: AppOptions =
   const router = routes(node, apiToken);
   mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS);
   const app = new Koa();
+  // What fails once an answer has started (a streamed /chain): its status is sent, so the answer is cut short.
+  app.on("error", (error: Error & { code?: string }) => {
+    if (error.code === "ERR_STREAM_PREMATURE_CLOSE") log.debug("a client left before its answer was sent");
+    else log.error({ err: error }, `an answer was cut short: ${error.message}`);
+  });
   app.use(accessLog(log, node.metrics));
   app.use(errorHandler(log));
   app.use(bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, strict: true }));
