@@ -10,6 +10,8 @@ import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./error
 import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
+/** What writing a streamed answer fails with when the client has closed its connection. */
+const CLIENT_GONE = new Set(["ERR_STREAM_PREMATURE_CLOSE", "EPIPE", "ECONNRESET", "ERR_STREAM_DESTROYED"]);
 
 /**
  * Measures every request and logs it once answered: failures at info (client
@@ -53,7 +55,7 @@ export function createApp(node: ToyNode, log: Logger, { apiToken }: AppOptions =
   const app = new Koa();
   // What fails once an answer has started (a streamed /chain): its status is sent, so the answer is cut short.
   app.on("error", (error: Error & { code?: string }) => {
-    if (error.code === "ERR_STREAM_PREMATURE_CLOSE") log.debug("a client left before its answer was sent");
+    if (CLIENT_GONE.has(error.code ?? "")) log.debug({ code: error.code }, "a client left before its answer was sent");
     else log.error({ err: error }, `an answer was cut short: ${error.message}`);
   });
   app.use(accessLog(log, node.metrics));

@@ -81,7 +81,10 @@ export function routes(node: ToyNode, apiToken?: string): Router {
     const { from = 1, limit } = checkChainQuery({ ...ctx.query });
     ctx.type = "application/json";
     // HEAD sends no body: nothing to read.
-    if (ctx.method === "HEAD") return;
+    if (ctx.method === "HEAD") {
+      ctx.status = 200;
+      return;
+    }
     const view = await node.view();
     const to = limit === undefined ? view.length : Math.min(view.length, from + limit - 1);
     ctx.body = await chainBody(view, from, to, { head: '{"chain":[', tail: `],"length":${view.length}}` });
