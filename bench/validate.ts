@@ -1,8 +1,8 @@
 /**
  * npm run bench:validate -- [--blocks 20000] [--transactions 10] [--threads N]
  *
- * How long checking a stored chain takes at start: validateChain on the main
- * thread against MinerPool.validateChain, which splits a long chain into one
+ * How long checking a whole stored chain takes (--check-blocks all): validateChain on the main
+ * thread against MinerPool.checkSegment, which splits a long chain into one
  * segment per worker (what the node does from PARALLEL_VALIDATION_MIN blocks).
  */
 import { availableParallelism, cpus } from "node:os";
@@ -68,7 +68,7 @@ await pool.warmUp();
 const rows: string[][] = [];
 for (let round = 1; round <= 3; round++) {
   const main = await time(() => validateChain(blocks, rules));
-  const pooled = await time(() => pool.validateChain(blocks, rules));
+  const pooled = await time(() => pool.checkSegment(blocks, [], rules));
   rows.push([String(round), main.toFixed(0), pooled.toFixed(0), `${(main / pooled).toFixed(2)}x`]);
 }
 await pool.close();

@@ -2,7 +2,7 @@
 import { KernelUnavailableError } from "../workers/kernel/index.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
-import { DamagedStoreError, ForeignStoreError, StoreUnavailableError } from "./storage/index.js";
+import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailableError } from "./storage/index.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`toychain: ${message}\n`);
@@ -26,6 +26,7 @@ const running = await startNode(config).catch((error: NodeJS.ErrnoException) => 
   if (
     error instanceof DamagedStoreError ||
     error instanceof ForeignStoreError ||
+    error instanceof StoreFormatError ||
     error instanceof StoreUnavailableError
   ) {
     fail(error.message, 1);

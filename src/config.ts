@@ -4,6 +4,7 @@ import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
+import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
 
 export interface Config {
   port: number;
@@ -14,6 +15,8 @@ export interface Config {
   /** Where the node keeps its state; undefined with --in-memory. */
   dataDir: string | undefined;
   maxPending: number;
+  /** How many of the last stored blocks start-up checks against every rule, or all. */
+  checkBlocks: CheckBlocks;
   /** Peers registered at start. */
   peers: string[];
   /** How long a peer has to send its whole chain, in milliseconds. */
@@ -73,6 +76,12 @@ export const FLAGS: readonly Flag[] = [
     type: "string",
     value: "<n>",
     help: `pending transactions held at most (default ${DEFAULT_MAX_PENDING})`,
+  },
+  {
+    name: "check-blocks",
+    type: "string",
+    value: "<n|all>",
+    help: `stored blocks re-checked at start, the last n or all (default ${DEFAULT_CHECK_BLOCKS}; the index is always checked)`,
   },
   { name: "peers", type: "string", value: "<a,b>", help: "nodes to register at start, comma-separated" },
   {
@@ -181,6 +190,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       throw new UsageError(`${from("peers")}: ${(error as Error).message}`);
     }
   }
+  const checkBlocks = text("check-blocks", String(DEFAULT_CHECK_BLOCKS));
   const apiToken = found.get("api-token")?.value;
   if (apiToken !== undefined && !/^[\x21-\x7e]{16,1024}$/.test(apiToken)) {
     throw new UsageError(`${from("api-token")} must be 16 to 1024 printable characters without spaces`);
@@ -193,6 +203,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
     dataDir,
     maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),
+    checkBlocks:
+      checkBlocks === "all" ? "all" : integer("check-blocks", DEFAULT_CHECK_BLOCKS, 0, Number.MAX_SAFE_INTEGER),
     peers,
     peerTimeoutMs: integer("peer-timeout", DEFAULT_PEER_TIMEOUT_MS, 100, 600_000),
     apiToken,

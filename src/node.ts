@@ -23,7 +23,17 @@ import { fitCapacity, Mempool, pendingAfterReorg } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, downloadChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
-import { DamagedStoreError, ForeignStoreError, MemoryStore, type Store, StoreFailedError } from "./storage/index.js";
+import {
+  type ChainView,
+  type CheckBlocks,
+  DamagedStoreError,
+  DEFAULT_CHECK_BLOCKS,
+  ForeignStoreError,
+  loadStoredChain,
+  MemoryStore,
+  type Store,
+  StoreFailedError,
+} from "./storage/index.js";
 
 export interface NodeOptions {
   difficulty: number;
@@ -39,11 +49,13 @@ export interface NodeOptions {
   peerTimeoutMs?: number;
   /** How a peer's /chain body is fetched; over HTTP with got when absent. */
   downloadChain?: DownloadChain;
+  /** How many of the last stored blocks start-up checks against every rule (default 6), or all. */
+  checkBlocks?: CheckBlocks;
 }
 
+/** What a resolve came to; the chain it answers with is read from the store (see ToyNode.view). */
 export interface Resolution {
   replaced: boolean;
-  chain: readonly Block[];
   peers: PeerReport[];
 }
 
@@ -80,13 +92,29 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
       `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}`,
     );
   }
-  let hashes: string[];
+  const checkBlocks = options.checkBlocks ?? DEFAULT_CHECK_BLOCKS;
+  const started = performance.now();
+  const view = await store.view();
+  let loaded: Awaited<ReturnType<typeof loadStoredChain>>;
   try {
-    hashes = await pool.validateChain(stored.blocks, rules);
+    loaded = await loadStoredChain(view, store.location, rules, network.genesisHash, checkBlocks, (blocks, before) =>
+      pool.checkSegment(blocks, before, rules),
+    );
   } catch (error) {
     if (error instanceof InvalidChainError) throw new DamagedStoreError(store.location, error.message);
     throw error;
+  } finally {
+    await view.close();
   }
+  options.log.info(
+    {
+      length: view.length,
+      checkBlocks,
+      checked: loaded.checked,
+      ms: Number((performance.now() - started).toFixed(1)),
+    },
+    `store checked: the index of ${view.length} blocks, and every rule on the last ${loaded.checked}`,
+  );
   const { kept, evicted } = fitCapacity(stored.pending, capacity);
   if (evicted.length > 0) {
     await store.evictPending(evicted.map((entry) => entry.seq));
@@ -97,7 +125,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   }
   return {
     id: stored.nodeId,
-    chain: new Chain(rules, stored.blocks, hashes),
+    chain: new Chain(rules, loaded.state),
     mempool: new Mempool(capacity, kept),
     peers: new PeerSet(stored.peers),
     store,
@@ -249,16 +277,23 @@ export class ToyNode {
     });
     if (this.#failure) throw this.#failure;
     if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
-    const { chosen, outcomes } = choice.finish(this.chain);
-    if (chosen) {
+    let { chosen, outcomes } = choice.finish(this.chain);
+    let dropped = chosen && (await this.#droppedBy(chosen.hashes));
+    // A block mined while the dropped ones were read: judge again against the chain as it is now.
+    while (chosen && dropped?.tipHash !== this.chain.tipHash) {
+      ({ chosen, outcomes } = choice.finish(this.chain));
+      dropped = chosen && (await this.#droppedBy(chosen.hashes));
+    }
+    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
+    if (chosen && dropped) {
       const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
       const { removed, added, evicted } = this.mempool.replaceAll(
-        pendingAfterReorg(reorg.dropped, reorg.added, this.mempool.list()),
+        pendingAfterReorg(dropped.blocks, reorg.added, this.mempool.list()),
       );
       this.miner.restart();
       await this.#durable(() => this.#store.replaceChain(reorg.added, removed, added));
       this.#log.info(
-        { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: reorg.dropped.length },
+        { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: dropped.blocks.length },
         "chain replaced",
       );
       if (evicted.length > 0) {
@@ -282,7 +317,22 @@ export class ToyNode {
       if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
       if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
     }
-    return { replaced: chosen !== undefined, chain: this.chain.blocks, peers: report };
+    return { replaced: chosen !== undefined, peers: report };
+  }
+
+  /** Our blocks a chain with these hashes would drop, read from the store, and the tip they were read under. */
+  async #droppedBy(hashes: readonly string[]): Promise<{ blocks: Block[]; tipHash: string }> {
+    const { tipHash, length } = this.chain;
+    const at = [];
+    for (let height = this.chain.forkWith(hashes) + 1; height <= length; height++) {
+      at.push({ height, hash: this.chain.hashAt(height) as string });
+    }
+    return { blocks: await this.#store.blocks(at), tipHash };
+  }
+
+  /** A consistent view of the durable chain, for reading blocks (GET /chain); close it when done. */
+  view(): Promise<ChainView> {
+    return this.#store.view();
   }
 
   /** The report of a peer not asked this time, because it is backing off after repeated failures. */

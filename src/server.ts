@@ -8,7 +8,7 @@ import { createApp, InFlight, loadDocsAssets } from "./api/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { ToyNode } from "./node.js";
-import { LevelStore, MemoryStore } from "./storage/index.js";
+import { DEFAULT_CHECK_BLOCKS, LevelStore, MemoryStore } from "./storage/index.js";
 
 export interface RunningNode {
   node: ToyNode;
@@ -18,11 +18,11 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-type Defaulted = "kernel" | "dataDir" | "maxPending" | "peers" | "peerTimeoutMs" | "apiToken";
+type Defaulted = "kernel" | "dataDir" | "maxPending" | "checkBlocks" | "peers" | "peerTimeoutMs" | "apiToken";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
- * memory), maxPending (100,000), peers (none), peerTimeoutMs (5 s), apiToken (none).
+ * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs (5 s), apiToken (none).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -91,6 +91,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     kernel: kernel.name,
     store,
     maxPending: config.maxPending,
+    checkBlocks: config.checkBlocks ?? DEFAULT_CHECK_BLOCKS,
     peerTimeoutMs: config.peerTimeoutMs,
     log,
   });

@@ -25,6 +25,7 @@ import {
   TooManyPeersError,
 } from "../src/peers/index.js";
 import { hashOf, proofBits } from "./helpers/chain-check.js";
+import { readChain } from "./helpers/read-chain.js";
 
 /**
  * Consensus with no I/O and the peer bookkeeping around it: how a body is
@@ -42,7 +43,7 @@ async function minedChain(length: number): Promise<Block[]> {
   const miner = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
   try {
     while (miner.chain.length < length) await miner.mine();
-    return structuredClone(miner.chain.blocks) as Block[];
+    return await readChain(miner);
   } finally {
     await miner.close();
   }
@@ -109,7 +110,10 @@ t.test(
 );
 
 /** Our chain as the choice sees it: the first `length` blocks of `long`. */
-const ours = (length: number) => ({ length, hashes: long.slice(0, length).map(hashOf) });
+const ours = (length: number) => {
+  const hashes = long.slice(0, length).map(hashOf);
+  return { length, hashAt: (height: number) => hashes[height - 1] };
+};
 
 /** Judges each chain in order, as a resolve would, against the choice's bar at that moment. */
 function choose(chains: readonly (readonly Block[])[], ourLength: number, currentLength = ourLength) {

@@ -12,6 +12,7 @@ import {
   type Tx,
 } from "./helpers/chain-check.js";
 import { type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
+import { blockKeyAt, indexKey } from "./helpers/store-keys.js";
 
 /**
  * Real node processes restarted on their --data-dir (issue 4): after SIGTERM
@@ -170,8 +171,6 @@ t.test("another --difficulty on an existing directory exits 1 naming the directo
   await again.stop();
 });
 
-const blockKey = (index: number) => `b/${String(index).padStart(16, "0")}`;
-
 /** XORs every 7th byte of a file past its first and before its last 64 bytes. */
 function garble(file: string): void {
   const bytes = fs.readFileSync(file);
@@ -194,10 +193,11 @@ const DAMAGES: Damage[] = [
     name: "a tampered block",
     says: /damaged.*block 3/,
     async damage(dir) {
-      const db = new ClassicLevel<string, Block>(dir, { valueEncoding: "json" });
+      const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
       await db.open();
-      const block = (await db.get(blockKey(3))) as Block;
-      await db.put(blockKey(3), { ...block, transactions: [{ sender: "thief", recipient: "me", amount: 1e6 }] });
+      const key = await blockKeyAt(db, 3);
+      const block = (await db.get(key)) as Block;
+      await db.put(key, { ...block, transactions: [{ sender: "thief", recipient: "me", amount: 1e6 }] });
       await db.close();
     },
   },
@@ -205,10 +205,10 @@ const DAMAGES: Damage[] = [
     name: "a broken link",
     says: /damaged.*block 2/,
     async damage(dir) {
-      const db = new ClassicLevel<string, Block>(dir, { valueEncoding: "json" });
+      const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
       await db.open();
-      const block = (await db.get(blockKey(2))) as Block;
-      await db.put(blockKey(2), { ...block, previous_hash: "0".repeat(64) });
+      const entry = (await db.get(indexKey(2))) as { hash: string };
+      await db.put(indexKey(2), { ...entry, previous_hash: "0".repeat(64) });
       await db.close();
     },
   },
@@ -217,7 +217,7 @@ const DAMAGES: Damage[] = [
     async damage(dir) {
       const db = new ClassicLevel<string, string>(dir);
       await db.open();
-      await db.put(blockKey(2), '{"index":2,"garbage');
+      await db.put(await blockKeyAt(db as ClassicLevel<string, unknown>, 2), '{"index":2,"garbage');
       await db.close();
     },
   },

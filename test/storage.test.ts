@@ -10,6 +10,7 @@ import { ToyNode } from "../src/node.js";
 import type { Peer } from "../src/peers/index.js";
 import { startNode } from "../src/server.js";
 import {
+  type ChainView,
   DamagedStoreError,
   ForeignStoreError,
   GroupCommit,
@@ -22,6 +23,20 @@ import {
   StoreUnavailableError,
 } from "../src/storage/index.js";
 import { chainProblem } from "./helpers/chain-check.js";
+import { readChain } from "./helpers/read-chain.js";
+import { blockKeyAt, indexKey } from "./helpers/store-keys.js";
+
+/** Every block a store's chain holds, read through a view. */
+async function storedBlocks(store: Store): Promise<Block[]> {
+  const view = await store.view();
+  try {
+    const blocks: Block[] = [];
+    for await (const batch of view.blocks(1, view.length)) blocks.push(...batch);
+    return blocks;
+  } finally {
+    await view.close();
+  }
+}
 
 /**
  * The persistence layer in process: the LevelDB store, group commit, and a
@@ -39,9 +54,6 @@ function tempDir(t: Test, name = "toychain-storage-"): string {
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-
-/** The key of block `index` in the store, as level.ts lays them out. */
-const blockKey = (index: number) => `b/${String(index).padStart(16, "0")}`;
 
 const tx = (n: number, tag = "t"): Transaction => ({ sender: `${tag}-sender-${n}`, recipient: "Mark", amount: n });
 
@@ -171,7 +183,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
 
   const reopened = new LevelStore(dir);
   t.same(
-    await reopened.load(),
+    { ...(await reopened.load()), blocks: await storedBlocks(reopened) },
     {
       nodeId,
       network: NETWORK,
@@ -196,7 +208,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
   await reopened.close();
 
   const again = new LevelStore(dir);
-  const state = await again.load();
+  const state = { ...(await again.load()), blocks: await storedBlocks(again) };
   await again.close();
   t.same(
     state,
@@ -206,7 +218,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
 });
 
 t.test("LevelStore: a replacement by a chain of the same length keeps no stale block", async (t) => {
-  // replaceChain writes m/length: blocks past it (none here) must never be read back.
+  // replaceChain writes m/tip: index entries past it (none here) must never be read back.
   const dir = tempDir(t);
   const store = new LevelStore(dir);
   t.equal(await store.load(), undefined);
@@ -216,9 +228,10 @@ t.test("LevelStore: a replacement by a chain of the same length keeps no stale b
   await store.replaceChain(added, [], []);
   await store.close();
   const reopened = new LevelStore(dir);
-  const state = await reopened.load();
+  await reopened.load();
+  const blocks = await storedBlocks(reopened);
   await reopened.close();
-  t.same(state?.blocks, [GENESIS, fakeBlock(2, "old"), ...added], "the common prefix and the adopted blocks, in order");
+  t.same(blocks, [GENESIS, fakeBlock(2, "old"), ...added], "the common prefix and the adopted blocks, in order");
 });
 
 t.test("LevelStore: a second store on a directory in use is refused with a message naming it", async (t) => {
@@ -412,7 +425,7 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
   t.equal(await node.registerNodes(["127.0.0.1:5001", "http://127.0.0.1:5002"]), 2);
   const before = {
     id: node.id,
-    blocks: structuredClone(node.chain.blocks),
+    blocks: await readChain(node),
     pending: node.mempool.list(),
     peers: node.peers.ids,
   };
@@ -423,7 +436,7 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
   t.same(
     {
       id: second.node.id,
-      blocks: second.node.chain.blocks,
+      blocks: await readChain(second.node),
       pending: second.node.mempool.list(),
       peers: second.node.peers.ids,
     },
@@ -443,7 +456,7 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
   const third = await nodeOn(t, dir);
   t.equal(third.node.chain.length, 4, "the block mined after the restart is kept");
   t.equal(third.node.mempool.size, 0, "the transactions it confirmed are no longer pending");
-  t.equal(chainProblem(third.node.chain.blocks, DIFFICULTY), null, "the chain is valid");
+  t.equal(chainProblem(await readChain(third.node), DIFFICULTY), null, "the chain is valid");
   await third.close();
 });
 
@@ -460,7 +473,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
     threads: 1,
     log,
     store: new LevelStore(dir),
-    downloadChain: async () => Buffer.from(JSON.stringify({ chain: other.chain.blocks, length: 5 })),
+    downloadChain: async () => Buffer.from(JSON.stringify({ chain: await readChain(other), length: 5 })),
   });
   let closed = false;
   t.teardown(async () => {
@@ -472,7 +485,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
   await ours.registerNodes(["127.0.0.1:5009"]);
   const resolution = await ours.resolve();
   t.ok(resolution.replaced, "our chain of 2 is replaced by their chain of 5");
-  t.same(ours.chain.blocks, other.chain.blocks);
+  t.same(await readChain(ours), await readChain(other));
   t.same(ours.mempool.list(), [tx(1, "ours"), tx(2, "ours")], "our dropped block's transaction is pending again");
   const id = ours.id;
   await ours.close();
@@ -480,7 +493,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
 
   const reopened = await nodeOn(t, dir);
   t.equal(reopened.node.id, id);
-  t.same(reopened.node.chain.blocks, other.chain.blocks, "the adopted chain came back");
+  t.same(await readChain(reopened.node), await readChain(other), "the adopted chain came back");
   t.same(reopened.node.mempool.list(), [tx(1, "ours"), tx(2, "ours")], "with the mempool that matches it");
   const mined = await reopened.node.mine();
   t.equal(mined.block.index, 6, "mining continues on the adopted tip");
@@ -490,9 +503,10 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
 t.test("a store with a tampered block is refused: DamagedStoreError naming the directory", async (t) => {
   const dir = await populatedStore(t);
   await rewrite(dir, async (db) => {
-    const block = (await db.get(blockKey(3))) as Block;
+    const key = await blockKeyAt(db, 3);
+    const block = (await db.get(key)) as Block;
     (block.transactions[0] as Transaction).amount = 1_000_000;
-    await db.put(blockKey(3), block);
+    await db.put(key, block);
   });
   const error = await refusal(dir);
   t.type(error, DamagedStoreError);
@@ -502,23 +516,23 @@ t.test("a store with a tampered block is refused: DamagedStoreError naming the d
 
   // The refused store was closed: the directory can be opened again (here, to repair it).
   await rewrite(dir, async (db) => {
-    t.ok(await db.get(blockKey(3)), "the directory is not left locked");
+    t.ok(await db.get(await blockKeyAt(db, 3)), "the directory is not left locked");
   });
 });
 
 t.test("a store with a broken link is refused", async (t) => {
   const dir = await populatedStore(t);
   await rewrite(dir, async (db) => {
-    const block = (await db.get(blockKey(2))) as Block;
-    await db.put(blockKey(2), { ...block, previous_hash: "0".repeat(64) });
+    const entry = (await db.get(indexKey(2))) as { hash: string };
+    await db.put(indexKey(2), { ...entry, previous_hash: "0".repeat(64) });
   });
   await t.rejects(openNode(dir), DamagedStoreError);
 });
 
 t.test("a store whose last block is missing is refused, not served shorter", async (t) => {
-  // m/length says 4 but b/4 is gone: the node must not silently come back without an acknowledged block.
+  // m/tip says 4 but block 4 is gone: the node must not silently come back without an acknowledged block.
   const dir = await populatedStore(t);
-  await rewrite(dir, (db) => db.del(blockKey(4)));
+  await rewrite(dir, async (db) => db.del(await blockKeyAt(db, 4)));
   const result = await refusal(dir);
   t.type(result, DamagedStoreError, `refused (got: ${result instanceof Error ? result.name : result})`, {});
 });
@@ -527,7 +541,7 @@ t.test("a store with an undecodable value is refused with DamagedStoreError", as
   const dir = await populatedStore(t);
   const raw = new ClassicLevel<string, string>(dir);
   await raw.open();
-  await raw.put(blockKey(3), "{not json");
+  await raw.put(await blockKeyAt(raw as ClassicLevel<string, unknown>, 3), "{not json");
   await raw.close();
   const error = await refusal(dir);
   t.ok(error instanceof Error, "refused");
@@ -577,6 +591,12 @@ class FailingStore implements Store {
   replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
     return this.inner.replaceChain(added, removed, pending);
   }
+  blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
+    return this.inner.blocks(at);
+  }
+  view(): Promise<ChainView> {
+    return this.inner.view();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -609,8 +629,9 @@ t.test("a failed block write stops every change; what was acknowledged survives 
   const reopened = await openNode(dir);
   t.teardown(() => reopened.close());
   t.equal(reopened.chain.length, 2, "the restart comes back with what the disk holds");
-  t.same(reopened.chain.blocks[1], acknowledged.block, "the acknowledged block is there");
-  t.equal(chainProblem(reopened.chain.blocks, DIFFICULTY), null, "on a valid chain");
+  const blocks = await readChain(reopened);
+  t.same(blocks[1], acknowledged.block, "the acknowledged block is there");
+  t.equal(chainProblem(blocks, DIFFICULTY), null, "on a valid chain");
 });
 
 t.test("a store of another difficulty or genesis is refused: ForeignStoreError", async (t) => {
@@ -702,7 +723,7 @@ t.test("mempool cap through the API: 429 with a message, then room after a block
   const reopened = await nodeOn(t, dir);
   t.same(reopened.node.mempool.list(), [tx(4)], "the store holds what was acknowledged, not the refused one");
   t.same(
-    reopened.node.chain.blocks[1]?.transactions.slice(0, -1),
+    (await readChain(reopened.node))[1]?.transactions.slice(0, -1),
     [tx(1), tx(2)],
     "the mined block holds the two accepted",
   );

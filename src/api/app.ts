@@ -11,7 +11,13 @@ import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
 /** Errors that only mean the client closed its connection early. */
-const CLIENT_GONE = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
+const CLIENT_GONE = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ERR_STREAM_DESTROYED",
+]);
 
 /**
  * Measures every request and logs it once answered: failures at info (client

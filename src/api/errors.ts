@@ -6,7 +6,7 @@ import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type FieldError, SchemaError } from "../schemas/index.js";
-import { StoreFailedError } from "../storage/index.js";
+import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
 
 /** No route has this path. */
 export class RouteNotFoundError extends Error {
@@ -115,6 +115,7 @@ function toAnswer(error: unknown): Answer {
   ) {
     return { status: 503, body: { message: error.message } };
   }
+  if (error instanceof DamagedStoreError) return { status: 500, body: { message: error.message } };
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
   if (error instanceof RouteNotFoundError) return { status: 404, body: { message: error.message } };
   if (error instanceof MethodNotAllowedError) {

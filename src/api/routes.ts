@@ -9,6 +9,7 @@ import {
   checkTransaction,
 } from "../schemas/index.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
+import { chainBody } from "./chain-body.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 
 /** The JSON body of a request, checked against its schema, with every number exactly as written. */
@@ -76,16 +77,17 @@ export function routes(node: ToyNode, apiToken?: string): Router {
     };
   });
 
-  router.get("/chain", (ctx) => {
-    const { from, limit } = checkChainQuery({ ...ctx.query });
+  router.get("/chain", async (ctx) => {
+    const { from = 1, limit } = checkChainQuery({ ...ctx.query });
     ctx.type = "application/json";
-    if (from === undefined && limit === undefined) {
-      ctx.body = node.chain.toJSON();
+    // HEAD sends no body: nothing to read.
+    if (ctx.method === "HEAD") {
+      ctx.status = 200;
       return;
     }
-    const start = (from ?? 1) - 1;
-    const blocks = node.chain.blocks.slice(start, limit === undefined ? undefined : start + limit);
-    ctx.body = JSON.stringify({ chain: blocks, length: node.chain.length });
+    const view = await node.view();
+    const to = limit === undefined ? view.length : Math.min(view.length, from + limit - 1);
+    ctx.body = await chainBody(view, from, to, { head: '{"chain":[', tail: `],"length":${view.length}}` });
   });
 
   router.post("/nodes/register", async (ctx) => {
@@ -95,10 +97,16 @@ export function routes(node: ToyNode, apiToken?: string): Router {
 
   router.get("/nodes/resolve", async (ctx) => {
     getOnly(ctx);
-    const { replaced, chain, peers } = await node.resolve();
-    ctx.body = replaced
-      ? { message: "Our chain was replaced", new_chain: chain, peers }
-      : { message: "Our chain is authoritative", chain, peers };
+    const { replaced, peers } = await node.resolve();
+    const [message, field] = replaced
+      ? ["Our chain was replaced", "new_chain"]
+      : ["Our chain is authoritative", "chain"];
+    const view = await node.view();
+    ctx.type = "application/json";
+    ctx.body = await chainBody(view, 1, view.length, {
+      head: `{"message":${JSON.stringify(message)},"${field}":[`,
+      tail: `],"peers":${JSON.stringify(peers)}}`,
+    });
   });
 
   router.get("/stats", (ctx) => {

@@ -1,79 +1,93 @@
 import { StaleBlockError } from "./errors.js";
 import { blockHash } from "./hash.js";
+import { HashIndex } from "./hash-index.js";
 import { checkBlock, forkPoint } from "./rules.js";
 import { MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules } from "./types.js";
 
-/** A replacement of our chain by a longer one: what was dropped and what came in. */
+/** What the node holds of a chain whose blocks live in the store. */
+export interface ChainState {
+  /** Every block's hash, the genesis first. */
+  hashes: HashIndex;
+  tip: Block;
+  /** The timestamps of the last MEDIAN_SPAN blocks (fewer in a shorter chain), oldest first. */
+  recent: number[];
+}
+
+/** A replacement of our chain by a longer one: where it forks, and what came in. */
 export interface Reorg {
   /** Position (0-based) of the first block that differs. */
   fork: number;
-  dropped: Block[];
   added: Block[];
 }
 
-/** The node's chain in memory: blocks, their hashes, and the serialized /chain body. */
+/**
+ * The node's chain in memory: only what is small per block (its hash), the
+ * tip and the last timestamps. The blocks themselves are in the store. No I/O.
+ */
 export class Chain {
-  #blocks: Block[];
-  #hashes: string[];
-  #json: string | undefined;
+  #hashes: HashIndex;
+  #tip: Block;
+  #recent: number[];
 
   constructor(
     readonly rules: NetworkRules,
-    blocks: Block[] = [rules.genesis],
-    hashes: string[] = blocks.map(blockHash),
+    state?: ChainState,
   ) {
-    this.#blocks = blocks;
-    this.#hashes = hashes;
+    if (state === undefined) {
+      const hashes = new HashIndex();
+      hashes.push(blockHash(rules.genesis));
+      state = { hashes, tip: rules.genesis, recent: [rules.genesis.timestamp] };
+    }
+    this.#hashes = state.hashes;
+    this.#tip = state.tip;
+    this.#recent = state.recent.slice(-MEDIAN_SPAN);
   }
 
   get length(): number {
-    return this.#blocks.length;
+    return this.#hashes.length;
   }
 
   get tip(): Block {
-    return this.#blocks[this.#blocks.length - 1] as Block;
+    return this.#tip;
   }
 
   get tipHash(): string {
-    return this.#hashes[this.#hashes.length - 1] as string;
+    return this.#hashes.at(this.#hashes.length - 1) as string;
   }
 
-  get blocks(): readonly Block[] {
-    return this.#blocks;
-  }
-
-  get hashes(): readonly string[] {
-    return this.#hashes;
+  /** The hash of the block at `height` (its index, 1 for the genesis); undefined past the tip. */
+  hashAt(height: number): string | undefined {
+    return this.#hashes.at(height - 1);
   }
 
   /** The timestamps of the last MEDIAN_SPAN blocks, oldest first: what the next block's is checked against. */
   get recentTimestamps(): number[] {
-    return this.#blocks.slice(-MEDIAN_SPAN).map((block) => block.timestamp);
+    return [...this.#recent];
   }
 
-  /** The body of GET /chain, serialized once per change of the chain. */
-  toJSON(): string {
-    this.#json ??= JSON.stringify({ chain: this.#blocks, length: this.#blocks.length });
-    return this.#json;
+  /** The position (0-based) of the first block where a chain with these hashes differs from ours. */
+  forkWith(hashes: readonly string[]): number {
+    return forkPoint(this.#hashes, hashes);
   }
 
   /** Appends a block mined on our tip, after checking it against every rule. */
   append(block: Block): void {
     if (block.previous_hash !== this.tipHash) throw new StaleBlockError(this.tipHash, block.previous_hash);
-    checkBlock(block, this.tip, this.tipHash, this.rules, { recent: this.recentTimestamps });
-    this.#blocks.push(block);
+    checkBlock(block, this.#tip, this.tipHash, this.rules, { recent: this.#recent });
     this.#hashes.push(blockHash(block));
-    this.#json = undefined;
+    this.#tip = block;
+    this.#recent.push(block.timestamp);
+    if (this.#recent.length > MEDIAN_SPAN) this.#recent.shift();
   }
 
   /** Swaps in an already validated chain (with its hashes) and reports the reorganisation. */
-  replace(blocks: Block[], hashes: string[]): Reorg {
-    const fork = forkPoint(this.#hashes, hashes);
-    const dropped = this.#blocks.slice(fork);
-    this.#blocks = blocks;
-    this.#hashes = hashes;
-    this.#json = undefined;
-    return { fork, dropped, added: blocks.slice(fork) };
+  replace(blocks: readonly Block[], hashes: readonly string[]): Reorg {
+    const fork = this.forkWith(hashes);
+    this.#hashes.truncate(fork);
+    for (const hash of hashes.slice(fork)) this.#hashes.push(hash);
+    this.#tip = blocks[blocks.length - 1] as Block;
+    this.#recent = blocks.slice(-MEDIAN_SPAN).map((block) => block.timestamp);
+    return { fork, added: blocks.slice(fork) };
   }
 }

@@ -1,13 +1,15 @@
-export { Chain, type Reorg } from "./chain.js";
+export { Chain, type ChainState, type Reorg } from "./chain.js";
 export { FutureBlockError, InvalidChainError, StaleBlockError } from "./errors.js";
 export { GENESIS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export { blockHash, canonicalJson, leadingZeroBits, meetsDifficulty, powHeader, proofHash, sha256Hex } from "./hash.js";
+export { HashIndex } from "./hash-index.js";
 export {
   type BlockContext,
   checkBlock,
   checkGenesis,
   checkSegment,
   forkPoint,
+  type HashList,
   isReward,
   rewardFor,
   type SegmentContext,

@@ -41,7 +41,8 @@ export interface PeerOutcome {
 /** Our chain as the choice sees it at the end: its length and block hashes. */
 export interface OurChain {
   readonly length: number;
-  readonly hashes: readonly string[];
+  /** The hash of our block at `height` (1 for the genesis). */
+  hashAt(height: number): string | undefined;
 }
 
 /** A peer's chain that passed every rule, with its block hashes. */
@@ -135,7 +136,7 @@ export class ChainChoice {
         outcomes.set(id, { report, health: "good" });
         continue;
       }
-      if (judged.linkedTip !== undefined && judged.linkedTip === ours.hashes[length - 1]) {
+      if (judged.linkedTip !== undefined && judged.linkedTip === ours.hashAt(length)) {
         outcomes.set(id, { report, health: "good" });
         continue;
       }

@@ -3,14 +3,7 @@ import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
 import { readPortableModule } from "../../workers/kernel/portable.js";
-import {
-  type Block,
-  checkGenesis,
-  InvalidChainError,
-  MEDIAN_SPAN,
-  type NetworkRules,
-  validateChain,
-} from "../chain/index.js";
+import { type Block, checkSegment, InvalidChainError, MEDIAN_SPAN, type NetworkRules } from "../chain/index.js";
 import { JobControl } from "./control.js";
 import type {
   MinerWorkerData,
@@ -24,7 +17,7 @@ import type {
 const WORKER = new URL("../../workers/miner.js", import.meta.url).href;
 const VALIDATOR = new URL("../../workers/validate.js", import.meta.url).href;
 
-/** Below this many blocks a chain is checked on the calling thread: shipping it costs more. */
+/** Below this many blocks a segment is checked on the calling thread: shipping it costs more. */
 export const PARALLEL_VALIDATION_MIN = 2048;
 
 export const defaultThreads = (): number => availableParallelism();
@@ -83,22 +76,24 @@ export class MinerPool {
   }
 
   /**
-   * validateChain, spread over the workers for a long chain: each checks one
-   * segment's links and proofs, and this thread checks the genesis.
+   * checkSegment (every block but the first, which is taken as checked; `before`
+   * are the timestamps of the blocks before it), spread over the workers for a
+   * long segment: each checks one part's links and proofs.
    */
-  async validateChain(blocks: Block[], rules: NetworkRules): Promise<string[]> {
-    if (blocks.length < PARALLEL_VALIDATION_MIN) return validateChain(blocks, rules);
-    const genesis = checkGenesis(blocks, rules);
+  async checkSegment(blocks: Block[], before: readonly number[], rules: NetworkRules): Promise<string[]> {
+    if (blocks.length < PARALLEL_VALIDATION_MIN) return checkSegment(blocks, rules, { before });
+    const times = [...before.slice(1 - MEDIAN_SPAN), ...blocks.map((block) => block.timestamp)];
+    const offset = times.length - blocks.length;
     const size = Math.ceil((blocks.length - 1) / this.threads);
     const tasks = Array.from({ length: this.threads }, (_, i): SegmentTask => {
       const start = i * size;
-      const before = blocks.slice(Math.max(0, start - (MEDIAN_SPAN - 1)), start).map((block) => block.timestamp);
-      return { blocks: blocks.slice(start, start + size + 1), before, rules };
+      const part = times.slice(Math.max(0, offset + start - (MEDIAN_SPAN - 1)), offset + start);
+      return { blocks: blocks.slice(start, start + size + 1), before: part, rules };
     });
     const outcomes = (await Promise.all(
       tasks.map((task) => this.#piscina.run(task, { filename: VALIDATOR })),
     )) as SegmentOutcome[];
-    const hashes = [genesis];
+    const hashes: string[] = [];
     for (const outcome of outcomes) {
       if ("reason" in outcome) throw new InvalidChainError(outcome.reason, outcome.blockIndex);
       hashes.push(...outcome.hashes);

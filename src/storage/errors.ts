@@ -1,11 +1,38 @@
 /** A store whose content breaks the chain rules: the node refuses to serve it. */
 export class DamagedStoreError extends Error {
-  override readonly name = "DamagedStoreError";
+  override readonly name: string = "DamagedStoreError";
   constructor(
     readonly location: string,
     readonly reason: string,
   ) {
     super(`The store in ${location} is damaged (${reason}); restore it from a backup or start with another --data-dir`);
+  }
+}
+
+/** A stored block that is missing or whose bytes no longer hash to its key: the record was altered or lost. */
+export class DamagedBlockError extends DamagedStoreError {
+  override readonly name = "DamagedBlockError";
+  constructor(
+    location: string,
+    readonly height: number,
+    readonly hash: string,
+    problem: string,
+  ) {
+    super(location, `block ${height} (${hash}) ${problem}`);
+  }
+}
+
+/** A store written by an older toychain, in a layout this one does not read. */
+export class StoreFormatError extends Error {
+  override readonly name = "StoreFormatError";
+  constructor(
+    readonly location: string,
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(
+      `The store in ${location} has format ${found}, written by an older toychain (blocks keyed by index); this one reads format ${expected} (blocks keyed by hash) and does not migrate: start with a fresh --data-dir`,
+    );
   }
 }
 

@@ -1,5 +1,19 @@
-export { DamagedStoreError, ForeignStoreError, StoreFailedError, StoreUnavailableError } from "./errors.js";
+export {
+  DamagedBlockError,
+  DamagedStoreError,
+  ForeignStoreError,
+  StoreFailedError,
+  StoreFormatError,
+  StoreUnavailableError,
+} from "./errors.js";
 export { GroupCommit } from "./group-commit.js";
-export type { NetworkId, PendingEntry, Store, StoredState } from "./interface.js";
-export { LevelStore } from "./level.js";
+export type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState, StoredTip } from "./interface.js";
+export { LevelStore, STORE_FORMAT } from "./level.js";
 export { MemoryStore } from "./memory.js";
+export {
+  type CheckBlocks,
+  DEFAULT_CHECK_BLOCKS,
+  loadStoredChain,
+  type SegmentChecker,
+  type StoredChain,
+} from "./stored-chain.js";

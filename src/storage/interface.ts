@@ -10,13 +10,42 @@ export interface NetworkId {
   difficulty: number;
 }
 
-/** Everything a node keeps across restarts. */
+/** The stored chain's last block. */
+export interface StoredTip {
+  height: number;
+  hash: string;
+}
+
+/** What a node keeps across restarts, but its chain, which is read through a ChainView. */
 export interface StoredState {
   nodeId: string;
   network: NetworkId;
-  blocks: Block[];
   pending: PendingEntry[];
   peers: Peer[];
+}
+
+/** One height of the stored chain's index: the block's hash and the hash it names as its previous. */
+export interface IndexEntry {
+  height: number;
+  hash: string;
+  previousHash: string;
+}
+
+/**
+ * The durable chain as it was when the view was taken: later writes (a block
+ * appended, the chain replaced) do not show through it. Close it when done.
+ */
+export interface ChainView {
+  readonly length: number;
+  /** The index entries from `from` to `to` (heights, inclusive), in order. */
+  entries(from: number, to: number): AsyncIterable<IndexEntry>;
+  /**
+   * The blocks from `from` to `to` (heights, inclusive), in order, in batches;
+   * each checked against its key (its hash) and its index entry, else a
+   * DamagedBlockError naming it.
+   */
+  blocks(from: number, to: number): AsyncIterable<Block[]>;
+  close(): Promise<void>;
 }
 
 /**
@@ -38,9 +67,13 @@ export interface Store {
   /** A block appended on the tip, and the pending transactions it confirmed. */
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;
   /**
-   * The chain replaced from the first of `added` on (blocks are keyed by their
-   * index; the last one is the new tip), and the mempool swapped whole.
+   * The chain replaced from the first of `added` on (the last one is the new
+   * tip, higher than the old one), and the mempool swapped whole.
    */
   replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void>;
+  /** The blocks with these hashes, checked against them; a block written but not yet durable is read too. */
+  blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]>;
+  /** A consistent view of the durable chain. */
+  view(): Promise<ChainView>;
   close(): Promise<void>;
 }

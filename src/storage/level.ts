@@ -1,39 +1,163 @@
 import { ClassicLevel } from "classic-level";
 import type { Block } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
-import { checkBlockShape, checkTransaction } from "../schemas/index.js";
-import { DamagedStoreError, StoreUnavailableError } from "./errors.js";
+import { checkTransaction } from "../schemas/index.js";
+import { decodeBlock, encodeBlock, matchesHash } from "./block-codec.js";
+import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
-import type { NetworkId, PendingEntry, Store, StoredState } from "./interface.js";
+import type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState, StoredTip } from "./interface.js";
 
 /**
- * The store on disk: LevelDB through classic-level. Keys:
+ * The store on disk: LevelDB through classic-level. Keys (format 2):
  *
- *   m/node-id   m/network   m/length     the node's identity, network, chain length
- *   b/<index>   a block (index zero-padded, so keys sort by index)
- *   t/<seq>     a pending transaction (seq zero-padded: arrival order)
- *   p/<id>      a registered peer
+ *   m/format  m/node-id  m/network  m/tip    layout version, identity, network, the tip's height and hash
+ *   h/<height>   the index: the block's hash and its previous_hash (height zero-padded: keys sort by height)
+ *   b/<hash>     a block, as its canonical JSON: its bytes hash to its key
+ *   t/<seq>      a pending transaction (seq zero-padded: arrival order)
+ *   p/<id>       a registered peer
  *
- * Every write is one atomic batch, synced before it resolves.
+ * Every write is one atomic batch, synced before it resolves. Blocks a
+ * replacement dropped stay under b/ (no index entry names them), as Bitcoin
+ * Core keeps stale blocks: a read by hash in flight never misses one.
  */
 
-type Value = string | number | Block | PendingEntry["tx"] | Peer | NetworkId;
-type Op = { type: "put"; key: string; value: Value } | { type: "del"; key: string };
+export const STORE_FORMAT = 2;
 
+interface StoredEntry {
+  hash: string;
+  previous_hash: string;
+}
+
+type Value = string | number | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
+type Op = { type: "put"; key: string; value: Value; valueEncoding?: "utf8" } | { type: "del"; key: string };
+
+/** Blocks read from the store at once. */
+const READ_BATCH = 128;
 const NODE_ID = /^[0-9a-f]{32}$/;
+const HASH = /^[0-9a-f]{64}$/;
 
 function isNetworkId(value: unknown): value is NetworkId {
   const network = value as Partial<NetworkId> | undefined;
   return typeof network?.genesisHash === "string" && Number.isInteger(network.difficulty);
 }
 
+function isTip(value: unknown): value is StoredTip {
+  const tip = value as Partial<StoredTip> | undefined;
+  return Number.isSafeInteger(tip?.height) && (tip?.height ?? 0) >= 1 && HASH.test(String(tip?.hash));
+}
+
 const pad = (n: number): string => String(n).padStart(16, "0");
-const blockKey = (index: number) => `b/${pad(index)}`;
+const indexKey = (height: number) => `h/${pad(height)}`;
+const blockKey = (hash: string) => `b/${hash}`;
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
+/** The writes that put `block` in the store, at its height, as the new tip. */
+function blockOps(block: Block): { hash: string; ops: Op[] } {
+  const { hash, bytes } = encodeBlock(block);
+  const entry: StoredEntry = { hash, previous_hash: block.previous_hash };
+  return {
+    hash,
+    ops: [
+      { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "utf8" },
+      { type: "put", key: indexKey(block.index), value: entry },
+    ],
+  };
+}
+
+type Db = ClassicLevel<string, Value>;
+type Snapshot = ReturnType<Db["snapshot"]>;
+
+/** The chain in one LevelDB snapshot. */
+class LevelChainView implements ChainView {
+  constructor(
+    readonly location: string,
+    readonly length: number,
+    private readonly db: Db,
+    private readonly snapshot: Snapshot,
+  ) {}
+
+  async *entries(from: number, to: number): AsyncGenerator<IndexEntry> {
+    if (from > to) return;
+    let height = from;
+    const range = { gte: indexKey(from), lte: indexKey(to), snapshot: this.snapshot };
+    for await (const [key, value] of this.db.iterator(range)) {
+      const entry = value as Partial<StoredEntry>;
+      if (key !== indexKey(height)) {
+        throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
+      }
+      if (!HASH.test(String(entry.hash)) || typeof entry.previous_hash !== "string") {
+        throw new DamagedStoreError(this.location, `its index entry for height ${height} is malformed`);
+      }
+      yield { height, hash: entry.hash as string, previousHash: entry.previous_hash };
+      height++;
+    }
+    if (height <= to) throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
+  }
+
+  async *blocks(from: number, to: number): AsyncGenerator<Block[]> {
+    let batch: IndexEntry[] = [];
+    for await (const entry of this.entries(from, to)) {
+      batch.push(entry);
+      if (batch.length === READ_BATCH) {
+        yield await this.#read(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield await this.#read(batch);
+  }
+
+  async #read(entries: readonly IndexEntry[]): Promise<Block[]> {
+    const values = await this.db.getMany<string, string>(
+      entries.map((entry) => blockKey(entry.hash)),
+      { snapshot: this.snapshot, valueEncoding: "utf8" },
+    );
+    return entries.map((entry, i) => {
+      const block = checkedBlock(this.location, entry, values[i]);
+      if (block.previous_hash !== entry.previousHash) {
+        throw new DamagedBlockError(
+          this.location,
+          entry.height,
+          entry.hash,
+          "does not name the previous hash its index entry gives",
+        );
+      }
+      return block;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.snapshot.close();
+  }
+}
+
+/** The block of stored bytes, after checking they hash to its key and it sits at its height. */
+function checkedBlock(location: string, at: { height: number; hash: string }, bytes: string | undefined): Block {
+  if (bytes === undefined) throw new DamagedBlockError(location, at.height, at.hash, "is missing");
+  if (!matchesHash(bytes, at.hash)) {
+    throw new DamagedBlockError(
+      location,
+      at.height,
+      at.hash,
+      "was altered: its stored bytes no longer hash to its key",
+    );
+  }
+  const block = decodeBlock(bytes);
+  if (block.index !== at.height) {
+    throw new DamagedBlockError(
+      location,
+      at.height,
+      at.hash,
+      `is stored at height ${at.height} but has index ${block.index}`,
+    );
+  }
+  return block;
+}
+
 export class LevelStore implements Store {
-  readonly #db: ClassicLevel<string, Value>;
+  readonly #db: Db;
   readonly #writer: GroupCommit<Op>;
+  /** Blocks written but not yet durable, by hash: blocks() reads them too. */
+  readonly #unsynced = new Map<string, Block>();
 
   constructor(readonly location: string) {
     this.#db = new ClassicLevel<string, Value>(location, { valueEncoding: "json" });
@@ -53,12 +177,12 @@ export class LevelStore implements Store {
     try {
       return await this.#read();
     } catch (error) {
-      if (error instanceof DamagedStoreError) throw error;
+      if (error instanceof DamagedStoreError || error instanceof StoreFormatError) throw error;
       throw new DamagedStoreError(this.location, (error as Error).message);
     }
   }
 
-  /** Reads everything back, checking each value's shape: any surprise means damage. */
+  /** Reads the small records back, checking each value's shape: any surprise means damage. */
   async #read(): Promise<StoredState | undefined> {
     const damaged = (reason: string) => new DamagedStoreError(this.location, reason);
     const nodeId = await this.#db.get("m/node-id");
@@ -66,15 +190,12 @@ export class LevelStore implements Store {
       if ((await this.#db.keys({ limit: 1 }).all()).length === 0) return undefined;
       throw damaged("its node id is missing");
     }
+    const format = (await this.#db.get("m/format")) ?? 1;
+    if (format !== STORE_FORMAT) throw new StoreFormatError(this.location, Number(format), STORE_FORMAT);
     if (typeof nodeId !== "string" || !NODE_ID.test(nodeId)) throw damaged("its node id is not 32 hex digits");
     const network = await this.#db.get("m/network");
     if (!isNetworkId(network)) throw damaged("its network record is missing or malformed");
-    const length = await this.#db.get("m/length");
-    if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 1) {
-      throw damaged("its chain length is missing or malformed");
-    }
-    const blocks = await this.#db.values({ gte: blockKey(1), lte: blockKey(length) }).all();
-    if (blocks.length !== length) throw damaged(`it should hold ${length} blocks but holds ${blocks.length}`);
+    if (!isTip(await this.#db.get("m/tip"))) throw damaged("its tip record is missing or malformed");
     const pending: PendingEntry[] = [];
     for await (const [key, tx] of this.#db.iterator({ gte: "t/", lt: "t0" })) {
       pending.push({ seq: Number(key.slice(2)), tx: checkTransaction(tx) });
@@ -84,15 +205,50 @@ export class LevelStore implements Store {
       if (typeof id !== "string" || typeof url !== "string") throw damaged("a peer record is malformed");
       return { id, url };
     });
-    return { nodeId, network, blocks: blocks.map(checkBlockShape), pending, peers };
+    return { nodeId, network, pending, peers };
+  }
+
+  async view(): Promise<ChainView> {
+    const snapshot = this.#db.snapshot();
+    const tip = await this.#db.get("m/tip", { snapshot }).catch(async (error: unknown) => {
+      await snapshot.close();
+      throw error;
+    });
+    if (!isTip(tip)) {
+      await snapshot.close();
+      throw new DamagedStoreError(this.location, "its tip record is missing or malformed");
+    }
+    return new LevelChainView(this.location, tip.height, this.#db, snapshot);
+  }
+
+  async blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
+    // Taken before reading: a block leaves #unsynced only once it is durable.
+    const unsynced = at.map((entry) => this.#unsynced.get(entry.hash));
+    const values = await this.#db.getMany<string, string>(
+      at.map((entry) => blockKey(entry.hash)),
+      { valueEncoding: "utf8" },
+    );
+    return at.map((entry, i) => unsynced[i] ?? checkedBlock(this.location, entry, values[i]));
+  }
+
+  /** Writes `ops` with the blocks among them readable by blocks() until they are durable. */
+  async #writeBlocks(blocks: readonly { hash: string; block: Block }[], ops: Op[]): Promise<void> {
+    for (const { hash, block } of blocks) this.#unsynced.set(hash, block);
+    try {
+      await this.#writer.write(ops);
+    } finally {
+      for (const { hash } of blocks) this.#unsynced.delete(hash);
+    }
   }
 
   create(nodeId: string, network: NetworkId, genesis: Block): Promise<void> {
+    const { hash, ops } = blockOps(genesis);
     return this.#writer.write([
+      { type: "put", key: "m/format", value: STORE_FORMAT },
       { type: "put", key: "m/node-id", value: nodeId },
       { type: "put", key: "m/network", value: network },
-      { type: "put", key: blockKey(genesis.index), value: genesis },
-      { type: "put", key: "m/length", value: 1 },
+      ...ops,
+      { type: "put", key: "m/tip", value: { height: genesis.index, hash } },
     ]);
   }
 
@@ -109,19 +265,25 @@ export class LevelStore implements Store {
   }
 
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void> {
-    return this.#writer.write([
-      { type: "put", key: blockKey(block.index), value: block },
-      { type: "put", key: "m/length", value: block.index },
-      ...confirmed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
-    ]);
+    const { hash, ops } = blockOps(block);
+    return this.#writeBlocks(
+      [{ hash, block }],
+      [
+        ...ops,
+        { type: "put", key: "m/tip", value: { height: block.index, hash } },
+        ...confirmed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
+      ],
+    );
   }
 
   replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
     const tip = added[added.length - 1];
     if (tip === undefined) throw new RangeError("a replacement brings at least one block");
-    return this.#writer.write([
-      ...added.map((block): Op => ({ type: "put", key: blockKey(block.index), value: block })),
-      { type: "put", key: "m/length", value: tip.index },
+    const written = added.map((block) => ({ block, ...blockOps(block) }));
+    const { hash } = written[written.length - 1] as { hash: string };
+    return this.#writeBlocks(written, [
+      ...written.flatMap((w) => w.ops),
+      { type: "put", key: "m/tip", value: { height: tip.index, hash } },
       ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
       ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
     ]);

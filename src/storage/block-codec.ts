@@ -1,0 +1,32 @@
+import { type Block, canonicalJson, sha256Hex } from "../chain/index.js";
+
+/**
+ * How a block is stored: its canonical JSON, so that the SHA-256 of the
+ * stored bytes is the block's hash, its key. A block read back is checked by
+ * hashing those bytes, with no re-serialization.
+ */
+
+export function encodeBlock(block: Block): { hash: string; bytes: string } {
+  const bytes = canonicalJson(block);
+  return { hash: sha256Hex(bytes), bytes };
+}
+
+/** True when `bytes` are the block whose hash is `hash`. */
+export function matchesHash(bytes: string, hash: string): boolean {
+  return sha256Hex(bytes) === hash;
+}
+
+/**
+ * The block of canonical bytes, with its fields in the walkthrough's order
+ * (canonical JSON sorts them), so that JSON.stringify gives what /chain always gave.
+ */
+export function decodeBlock(bytes: string): Block {
+  const stored = JSON.parse(bytes) as Block;
+  return {
+    index: stored.index,
+    timestamp: stored.timestamp,
+    transactions: stored.transactions.map(({ sender, recipient, amount }) => ({ sender, recipient, amount })),
+    proof: stored.proof,
+    previous_hash: stored.previous_hash,
+  };
+}
