@@ -60,7 +60,8 @@ process.on("exit", () => {
 /** Spawns the CLI with `args` and no port handling: for --help and bad flags. */
 export async function runCli(
   args: readonly string[],
-  timeoutMs = 15_000,
+  // A guard against a CLI that hangs, not a speed bound: a loaded machine may take seconds to start one.
+  timeoutMs = 60_000,
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
