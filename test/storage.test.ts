@@ -26,18 +26,6 @@ import { chainProblem } from "./helpers/chain-check.js";
 import { readChain } from "./helpers/read-chain.js";
 import { blockKeyAt, indexKey } from "./helpers/store-keys.js";
 
-/** Every block a store's chain holds, read through a view. */
-async function storedBlocks(store: Store): Promise<Block[]> {
-  const view = await store.view();
-  try {
-    const blocks: Block[] = [];
-    for await (const batch of view.blocks(1, view.length)) blocks.push(...batch);
-    return blocks;
-  } finally {
-    await view.close();
-  }
-}
-
 /**
  * The persistence layer in process: the LevelDB store, group commit, and a
  * ToyNode reopened on its store (issue 4).
@@ -183,7 +171,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
 
   const reopened = new LevelStore(dir);
   t.same(
-    { ...(await reopened.load()), blocks: await storedBlocks(reopened) },
+    { ...(await reopened.load()), blocks: await readChain(reopened) },
     {
       nodeId,
       network: NETWORK,
@@ -208,7 +196,7 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
   await reopened.close();
 
   const again = new LevelStore(dir);
-  const state = { ...(await again.load()), blocks: await storedBlocks(again) };
+  const state = { ...(await again.load()), blocks: await readChain(again) };
   await again.close();
   t.same(
     state,
@@ -229,7 +217,7 @@ t.test("LevelStore: a replacement by a chain of the same length keeps no stale b
   await store.close();
   const reopened = new LevelStore(dir);
   await reopened.load();
-  const blocks = await storedBlocks(reopened);
+  const blocks = await readChain(reopened);
   await reopened.close();
   t.same(blocks, [GENESIS, fakeBlock(2, "old"), ...added], "the common prefix and the adopted blocks, in order");
 });

@@ -1,9 +1,9 @@
 import type { Block } from "../../src/chain/index.js";
-import type { ToyNode } from "../../src/node.js";
+import type { ChainView } from "../../src/storage/index.js";
 
-/** Every block of the node's durable chain, read from its store. */
-export async function readChain(node: ToyNode): Promise<Block[]> {
-  const view = await node.view();
+/** Every block of a durable chain (a ToyNode's or a Store's), read through a view. */
+export async function readChain(source: { view(): Promise<ChainView> }): Promise<Block[]> {
+  const view = await source.view();
   try {
     const blocks: Block[] = [];
     for await (const batch of view.blocks(1, view.length)) blocks.push(...batch);
