@@ -83,16 +83,13 @@ async function alterBlock(dir: string, height: number): Promise<void> {
   await db.close();
 }
 
+/** A node serving the store in `dir` over HTTP on a free port. */
+const serveStore = (dir: string) =>
+  startNode({ port: 0, host: "127.0.0.1", threads: 1, difficulty: DIFFICULTY, dataDir: dir, logLevel: "silent" });
+
 t.test("GET /chain streams byte for byte JSON.stringify({chain, length}) of the stored blocks", async (t) => {
   const { dir, blocks } = await minedStore(t, 300);
-  const running = await startNode({
-    port: 0,
-    host: "127.0.0.1",
-    threads: 1,
-    difficulty: DIFFICULTY,
-    dataDir: dir,
-    logLevel: "silent",
-  });
+  const running = await serveStore(dir);
   t.teardown(() => running.close());
   const whole = await fetch(`${running.url}/chain`);
   t.equal(whole.status, 200);
@@ -149,14 +146,7 @@ t.test(
   async (t) => {
     const { dir } = await minedStore(t, 20);
     await alterBlock(dir, 3);
-    const running = await startNode({
-      port: 0,
-      host: "127.0.0.1",
-      threads: 1,
-      difficulty: DIFFICULTY,
-      dataDir: dir,
-      logLevel: "silent",
-    });
+    const running = await serveStore(dir);
     let closed = false;
     t.teardown(async () => {
       if (!closed) await running.close();
