@@ -12,7 +12,7 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 # Build the addon against this Node's own headers, with no download.
 ENV npm_config_nodedir=/usr/local
-COPY package.json package-lock.json binding.gyp tsconfig.json ./
+COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
 RUN npm ci && npm prune --omit=dev
