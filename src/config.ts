@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice } from "../workers/kernel/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
-import { DEFAULT_MAX_PENDING } from "./node.js";
+import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
 import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
 
@@ -19,8 +19,10 @@ export interface Config {
   checkBlocks: CheckBlocks;
   /** Peers registered at start. */
   peers: string[];
-  /** How long a peer has to send its whole chain, in milliseconds. */
+  /** How long a peer has to answer each request, a page of its chain included, in milliseconds. */
   peerTimeoutMs: number;
+  /** How long a resolve may take in all, in milliseconds. */
+  resolveDeadlineMs: number;
   /** When set, /mine, /nodes/register and /nodes/resolve need `Authorization: Bearer <token>`. */
   apiToken: string | undefined;
   logLevel: LogLevel;
@@ -88,7 +90,13 @@ export const FLAGS: readonly Flag[] = [
     name: "peer-timeout",
     type: "string",
     value: "<ms>",
-    help: `time a peer has to send its whole chain, connecting included (default ${DEFAULT_PEER_TIMEOUT_MS})`,
+    help: `ms a peer has for each answer, a page of its chain included, connecting included (default ${DEFAULT_PEER_TIMEOUT_MS})`,
+  },
+  {
+    name: "resolve-deadline",
+    type: "string",
+    value: "<ms>",
+    help: `ms a resolve may take in all, however many pages it reads (default ${DEFAULT_RESOLVE_DEADLINE_MS})`,
   },
   {
     name: "api-token",
@@ -207,6 +215,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       checkBlocks === "all" ? "all" : integer("check-blocks", DEFAULT_CHECK_BLOCKS, 0, Number.MAX_SAFE_INTEGER),
     peers,
     peerTimeoutMs: integer("peer-timeout", DEFAULT_PEER_TIMEOUT_MS, 100, 600_000),
+    resolveDeadlineMs: integer("resolve-deadline", DEFAULT_RESOLVE_DEADLINE_MS, 100, 86_400_000),
     apiToken,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,

@@ -1,28 +1,31 @@
 import { randomUUID } from "node:crypto";
 import type { KernelName } from "../workers/kernel/index.js";
 import {
-  type Block,
   blockHash,
   Chain,
   GENESIS,
   InvalidChainError,
+  isReward,
+  MAX_BLOCK_TRANSACTIONS,
+  MEDIAN_SPAN,
   type NetworkRules,
+  NoCommonBlockError,
   type Transaction,
 } from "./chain/index.js";
 import {
   ChainChoice,
-  type DownloadChain,
   forEachPeer,
-  JudgePool,
   type PeerOutcome,
   type PeerReport,
+  ResolveDeadlineError,
   ResolveStoppedError,
 } from "./consensus/index.js";
 import type { Logger } from "./log.js";
-import { fitCapacity, Mempool, pendingAfterReorg } from "./mempool/index.js";
+import { countConfirmed, fitCapacity, Mempool, pendingAfterReorg, transactionKey } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
-import { DEFAULT_PEER_TIMEOUT_MS, downloadChain, MAX_CHAIN_BYTES, type Peer, PeerSet } from "./peers/index.js";
+import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
+import type { BlockRef, TipBody } from "./schemas/index.js";
 import {
   type ChainView,
   type CheckBlocks,
@@ -34,6 +37,16 @@ import {
   type Store,
   StoreFailedError,
 } from "./storage/index.js";
+import {
+  discardStaged,
+  PagePool,
+  PeerNetwork,
+  type RangeSyncDeps,
+  type StagedChain,
+  type SyncBase,
+  type SyncNetwork,
+  syncRange,
+} from "./sync/index.js";
 
 export interface NodeOptions {
   difficulty: number;
@@ -45,10 +58,12 @@ export interface NodeOptions {
   store?: Store;
   maxPending?: number;
   maxTransactionsPerBlock?: number;
-  /** How long a peer has to send its whole chain (default 5 s). */
+  /** How long a peer has to answer each request, a page of its chain included (default 5 s). */
   peerTimeoutMs?: number;
-  /** How a peer's /chain body is fetched; over HTTP with got when absent. */
-  downloadChain?: DownloadChain;
+  /** How long a resolve may take in all (default 120 s). */
+  resolveDeadlineMs?: number;
+  /** How peers are asked for their chains; over HTTP with got when absent. */
+  network?: SyncNetwork;
   /** How many of the last stored blocks start-up checks against every rule (default 6), or all. */
   checkBlocks?: CheckBlocks;
 }
@@ -60,7 +75,8 @@ export interface Resolution {
 }
 
 export const DEFAULT_MAX_PENDING = 100_000;
-export const DEFAULT_MAX_BLOCK_TRANSACTIONS = 10_000;
+export const DEFAULT_RESOLVE_DEADLINE_MS = 120_000;
+export const DEFAULT_MAX_BLOCK_TRANSACTIONS = MAX_BLOCK_TRANSACTIONS;
 
 const newNodeId = (): string => randomUUID().replaceAll("-", "");
 
@@ -115,6 +131,12 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     },
     `store checked: the index of ${view.length} blocks, and every rule on the last ${loaded.checked}`,
   );
+  if (stored.discardedStaged > 0) {
+    options.log.info(
+      { discarded: stored.discardedStaged },
+      `deleted ${stored.discardedStaged} blocks staged by a resolve that did not finish`,
+    );
+  }
   const { kept, evicted } = fitCapacity(stored.pending, capacity);
   if (evicted.length > 0) {
     await store.evictPending(evicted.map((entry) => entry.seq));
@@ -151,8 +173,9 @@ export class ToyNode {
   readonly #failed: Promise<StoreFailedError>;
   #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
-  readonly #downloadChain: DownloadChain;
-  readonly #judges = new JudgePool();
+  readonly #network: SyncNetwork;
+  readonly #pages = new PagePool();
+  readonly #resolveDeadlineMs: number;
   /** Aborted by close(): abandons the downloads of a resolve in flight. */
   readonly #stopping = new AbortController();
   #resolving: Promise<Resolution> | undefined;
@@ -164,8 +187,8 @@ export class ToyNode {
       this.#reportFailure = resolve;
     });
     this.#log = options.log;
-    const client = { timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS, maxBytes: MAX_CHAIN_BYTES };
-    this.#downloadChain = options.downloadChain ?? ((peer, signal) => downloadChain(peer, client, signal));
+    this.#network = options.network ?? new PeerNetwork({ timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS });
+    this.#resolveDeadlineMs = options.resolveDeadlineMs ?? DEFAULT_RESOLVE_DEADLINE_MS;
     this.metrics = new NodeMetrics({
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
@@ -266,44 +289,40 @@ export class ToyNode {
     const started = Date.now();
     const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
     const asked = peers.filter((peer) => !skipped.has(peer.id));
-    const choice = new ChainChoice(() => this.chain.length);
-    await forEachPeer(asked, async (peer) => {
-      try {
-        const body = await this.#downloadChain(peer, this.#stopping.signal);
-        choice.judged(peer, await this.#judges.judge(body, choice.mustBeat, this.chain.rules, Date.now() / 1000));
-      } catch (error) {
-        choice.failed(peer, error);
+    const deadlineMs = this.#resolveDeadlineMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new ResolveDeadlineError(deadlineMs)), deadlineMs);
+    const signal = AbortSignal.any([this.#stopping.signal, deadline.signal]);
+    const choice = new ChainChoice(asked);
+    let adopted: Peer | undefined;
+    try {
+      await forEachPeer(asked, async (peer) => {
+        try {
+          choice.tip(peer, await this.#network.tip(peer, signal));
+        } catch (error) {
+          choice.failed(peer, error);
+        }
+      });
+      for (const { peer, tip } of choice.longerThan(this.chain.length)) {
+        if (signal.aborted || tip.length <= this.chain.length) break;
+        let staged: StagedChain;
+        try {
+          staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal);
+        } catch (error) {
+          choice.failed(peer, error);
+          continue;
+        }
+        choice.synced(peer, staged.length);
+        if (await this.#adopt(staged)) adopted = peer;
+        else await discardStaged(this.#store, staged.fork, staged.hashes.length);
+        break;
       }
-    });
+    } finally {
+      clearTimeout(timer);
+    }
     if (this.#failure) throw this.#failure;
-    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
-    let { chosen, outcomes } = choice.finish(this.chain);
-    let dropped = chosen && (await this.#droppedBy(chosen.hashes));
-    // A block mined while the dropped ones were read: judge again against the chain as it is now.
-    while (chosen && dropped?.tipHash !== this.chain.tipHash) {
-      ({ chosen, outcomes } = choice.finish(this.chain));
-      dropped = chosen && (await this.#droppedBy(chosen.hashes));
-    }
-    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
-    if (chosen && dropped) {
-      const reorg = this.chain.replace(chosen.blocks, chosen.hashes);
-      const { removed, added, evicted } = this.mempool.replaceAll(
-        pendingAfterReorg(dropped.blocks, reorg.added, this.mempool.list()),
-      );
-      this.miner.restart();
-      await this.#durable(() => this.#store.replaceChain(reorg.added, removed, added));
-      this.#log.info(
-        { from: chosen.peer.id, length: this.chain.length, fork: reorg.fork + 1, dropped: dropped.blocks.length },
-        "chain replaced",
-      );
-      if (evicted.length > 0) {
-        this.metrics.pendingEvicted(evicted.length);
-        this.#log.warn(
-          { capacity: this.mempool.capacity, evicted },
-          `the replaced chain brought back more pending transactions than --max-pending holds: the newest ${evicted.length} were evicted`,
-        );
-      }
-    }
+    if (this.#stopping.signal.aborted && adopted === undefined) throw new ResolveStoppedError();
+    const outcomes = choice.finish(this.chain, adopted);
     const finished = Date.now();
     const reports = new Map<string, PeerReport>();
     for (const peer of asked) {
@@ -317,17 +336,128 @@ export class ToyNode {
       if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
       if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
     }
-    return { replaced: chosen !== undefined, peers: report };
+    return { replaced: adopted !== undefined, peers: report };
   }
 
-  /** Our blocks a chain with these hashes would drop, read from the store, and the tip they were read under. */
-  async #droppedBy(hashes: readonly string[]): Promise<{ blocks: Block[]; tipHash: string }> {
-    const { tipHash, length } = this.chain;
-    const at = [];
-    for (let height = this.chain.forkWith(hashes) + 1; height <= length; height++) {
-      at.push({ height, hash: this.chain.hashAt(height) as string });
+  /** Our chain as range sync reads it: the hashes in memory, older timestamps from the store. */
+  #syncBase(): SyncBase {
+    const { chain } = this;
+    return {
+      length: chain.length,
+      hashAt: (height) => chain.hashAt(height),
+      timestampsUpTo: async (height) => {
+        if (height === chain.length) return chain.recentTimestamps;
+        const at = [];
+        for (let h = Math.max(1, height - MEDIAN_SPAN + 1); h <= height; h++) {
+          at.push({ height: h, hash: chain.hashAt(h) as string });
+        }
+        return (await this.#store.blocks(at)).map((block) => block.timestamp);
+      },
+    };
+  }
+
+  #syncDeps(): RangeSyncDeps {
+    return {
+      network: this.#network,
+      checkPage: (task) => this.#pages.check(task),
+      staging: this.#store,
+      rules: this.chain.rules,
+    };
+  }
+
+  /**
+   * Switches to a staged chain when it is still longer than ours, with the
+   * mempool that matches it: our dropped blocks' transactions, then ours,
+   * less those the new blocks hold. The switch is one atomic write. If a
+   * block of ours is mined while the dropped and staged blocks are read, it
+   * starts over against the chain as it is then. False when ours is as long
+   * by now, or the node is stopping.
+   */
+  async #adopt(staged: StagedChain): Promise<boolean> {
+    for (;;) {
+      const { tipHash, length } = this.chain;
+      if (staged.length <= length || this.#stopping.signal.aborted) return false;
+      const pending = this.mempool.list();
+      const { orphaned, beyond } = await this.#orphanedAfter(staged.fork.height, length);
+      const wanted = new Set([...orphaned, ...pending].map(transactionKey));
+      const confirmed = new Map<string, number>();
+      if (wanted.size > 0) {
+        for await (const batch of this.#store.staged(staged.fork.height + 1, staged.length)) {
+          countConfirmed(batch, wanted, confirmed);
+        }
+      }
+      if (this.chain.tipHash !== tipHash) continue;
+      if (this.#stopping.signal.aborted) return false;
+      // Nothing leaves the mempool but by a block of ours, which moves the tip: what came since is at its end.
+      const arrived = this.mempool.list().slice(pending.length);
+      const kept = [...pendingAfterReorg(orphaned, pending, confirmed), ...arrived];
+      const { removed, added, evicted } = this.mempool.replaceAll(kept);
+      this.chain.adopt({ fork: staged.fork.height, hashes: staged.hashes, tip: staged.tip, recent: staged.recent });
+      this.miner.restart();
+      await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
+      this.#log.info(
+        {
+          from: staged.peer.id,
+          length: this.chain.length,
+          fork: staged.fork.height,
+          dropped: length - staged.fork.height,
+        },
+        "chain replaced",
+      );
+      const lost = evicted.length + beyond;
+      if (lost > 0) {
+        this.metrics.pendingEvicted(lost);
+        this.#log.warn(
+          { capacity: this.mempool.capacity, evicted, beyond },
+          `the replaced chain brought back more pending transactions than --max-pending holds: the newest ${lost} were evicted`,
+        );
+      }
+      return true;
     }
-    return { blocks: await this.#store.blocks(at), tipHash };
+  }
+
+  /**
+   * The transactions of our blocks after `fork` up to `length` (rewards
+   * excluded), oldest first, at most a mempool's worth; `beyond` counts the
+   * rest, which the mempool could not hold anyway.
+   */
+  async #orphanedAfter(fork: number, length: number): Promise<{ orphaned: Transaction[]; beyond: number }> {
+    const orphaned: Transaction[] = [];
+    let beyond = 0;
+    if (fork >= length) return { orphaned, beyond };
+    const view = await this.#store.view();
+    try {
+      for await (const batch of view.blocks(fork + 1, Math.min(length, view.length))) {
+        for (const tx of batch.flatMap((block) => block.transactions)) {
+          if (isReward(tx)) continue;
+          if (orphaned.length < this.mempool.capacity) orphaned.push(tx);
+          else beyond++;
+        }
+      }
+    } finally {
+      await view.close();
+    }
+    return { orphaned, beyond };
+  }
+
+  /** The durable chain's tip. */
+  async tip(): Promise<TipBody> {
+    const view = await this.#store.view();
+    await view.close();
+    return { length: view.length, hash: view.tipHash };
+  }
+
+  /** The first block of a peer's locator that our durable chain holds: the fork point it syncs from. */
+  async locate(locator: readonly BlockRef[]): Promise<BlockRef> {
+    const view = await this.#store.view();
+    try {
+      for (const { height, hash } of locator) {
+        if ((await view.hashAt(height)) === hash) return { height, hash };
+      }
+    } finally {
+      await view.close();
+    }
+    throw new NoCommonBlockError(locator.length);
   }
 
   /** A consistent view of the durable chain, for reading blocks (GET /chain); close it when done. */
@@ -374,7 +504,7 @@ export class ToyNode {
 
   async close(): Promise<void> {
     this.stop();
-    await Promise.all([this.pool.close(), this.#judges.close()]);
+    await Promise.all([this.pool.close(), this.#pages.close()]);
     await this.#store.close();
   }
 }

@@ -18,11 +18,20 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-type Defaulted = "kernel" | "dataDir" | "maxPending" | "checkBlocks" | "peers" | "peerTimeoutMs" | "apiToken";
+type Defaulted =
+  | "kernel"
+  | "dataDir"
+  | "maxPending"
+  | "checkBlocks"
+  | "peers"
+  | "peerTimeoutMs"
+  | "resolveDeadlineMs"
+  | "apiToken";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
- * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs (5 s), apiToken (none).
+ * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
+ * (5 s), resolveDeadlineMs (120 s), apiToken (none).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -93,6 +102,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     maxPending: config.maxPending,
     checkBlocks: config.checkBlocks ?? DEFAULT_CHECK_BLOCKS,
     peerTimeoutMs: config.peerTimeoutMs,
+    resolveDeadlineMs: config.resolveDeadlineMs,
     log,
   });
   if (config.peers?.length) await node.registerNodes(config.peers);

@@ -7,39 +7,51 @@ export interface Frame {
   tail: string;
 }
 
-async function* chunks(view: ChainView, from: number, to: number, { head, tail }: Frame): AsyncGenerator<string> {
+/** Which blocks an answer holds: from `from` to `to` (heights), and at most `maxBytes` of them, but one at least. */
+export interface BlockRange {
+  from: number;
+  to: number;
+  maxBytes?: number | undefined;
+}
+
+const COMMA = Buffer.from(",");
+
+async function* chunks(view: ChainView, { from, to, maxBytes }: BlockRange, frame: Frame): AsyncGenerator<Buffer> {
   try {
-    let text = head;
-    let first = true;
-    for await (const batch of view.blocks(from, to)) {
+    const parts: Buffer[] = [Buffer.from(frame.head)];
+    let sent = 0;
+    read: for await (const batch of view.encoded(from, to)) {
       for (const block of batch) {
-        text += first ? JSON.stringify(block) : `,${JSON.stringify(block)}`;
-        first = false;
+        if (maxBytes !== undefined && sent > 0 && sent + block.length > maxBytes) break read;
+        if (sent > 0) parts.push(COMMA);
+        parts.push(block);
+        sent += block.length;
       }
-      yield text;
-      text = "";
+      yield Buffer.concat(parts);
+      parts.length = 0;
     }
-    yield text + tail;
+    parts.push(Buffer.from(frame.tail));
+    yield Buffer.concat(parts);
   } finally {
     await view.close();
   }
 }
 
 /**
- * A JSON answer holding the view's blocks from `from` to `to` (heights), read
- * from the store batch by batch as the client takes them: memory stays
- * bounded whatever the chain's length, and the bytes are those JSON.stringify
- * gives of the whole answer. The first batch is read before the answer
- * starts, so damage found there is an error answer; damage found later cuts
- * the answer short (its status is sent), and is logged. Closes the view.
+ * A JSON answer holding the view's blocks in `range`, streamed from the store
+ * batch by batch as the client takes them: the stored bytes themselves, so
+ * memory stays bounded whatever the chain's length and nothing is parsed or
+ * serialized again. The first batch is read before the answer starts, so
+ * damage found there is an error answer; damage found later cuts the answer
+ * short (its status is sent), and is logged. Closes the view.
  */
-export async function chainBody(view: ChainView, from: number, to: number, frame: Frame): Promise<Readable> {
-  const parts = chunks(view, from, to, frame);
+export async function chainBody(view: ChainView, range: BlockRange, frame: Frame): Promise<Readable> {
+  const parts = chunks(view, range, frame);
   const first = await parts.next();
-  async function* all(): AsyncGenerator<string> {
+  async function* all(): AsyncGenerator<Buffer> {
     if (first.done) return;
     yield first.value;
     yield* parts;
   }
-  return Readable.from(all(), { objectMode: true, highWaterMark: 1 });
+  return Readable.from(all(), { objectMode: false, highWaterMark: 1 });
 }

@@ -5,11 +5,13 @@ import type Router from "@koa/router";
 import { ASSETS_DIR, MissingAssetError, readAsset } from "../assets.js";
 import {
   authoritativeSchema,
+  blockRefSchema,
   blockSchema,
   chainPageSchema,
   chainQuerySchema,
   chainSchema,
   errorSchema,
+  locateSchema,
   messageSchema,
   minedSchema,
   pendingSchema,
@@ -17,6 +19,7 @@ import {
   registerNodesSchema,
   replacedSchema,
   statsSchema,
+  tipSchema,
   transactionSchema,
 } from "../schemas/index.js";
 import { DocsNotBuiltError, RouteNotFoundError } from "./errors.js";
@@ -157,6 +160,9 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
       pending: pendingSchema,
       mined: minedSchema,
       chainPage: chainPageSchema,
+      tip: tipSchema,
+      locate: locateSchema,
+      blockRef: blockRefSchema,
       registered: registeredSchema,
       replaced: replacedSchema,
       authoritative: authoritativeSchema,

@@ -1,5 +1,6 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
+import { NoCommonBlockError } from "../chain/index.js";
 import { ResolveStoppedError } from "../consensus/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
@@ -117,7 +118,9 @@ function toAnswer(error: unknown): Answer {
   }
   if (error instanceof DamagedStoreError) return { status: 500, body: { message: error.message } };
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
-  if (error instanceof RouteNotFoundError) return { status: 404, body: { message: error.message } };
+  if (error instanceof RouteNotFoundError || error instanceof NoCommonBlockError) {
+    return { status: 404, body: { message: error.message } };
+  }
   if (error instanceof MethodNotAllowedError) {
     return { status: 405, body: { message: error.message }, headers: { Allow: error.allowed.join(", ") } };
   }

@@ -20,6 +20,9 @@ export interface ApiSchemas {
   pending: JsonSchema;
   mined: JsonSchema;
   chainPage: JsonSchema;
+  tip: JsonSchema;
+  locate: JsonSchema;
+  blockRef: JsonSchema;
   registered: JsonSchema;
   replaced: JsonSchema;
   authoritative: JsonSchema;
@@ -243,6 +246,9 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     Conflict: answer("The node already has as many peers as it keeps", {
       message: "Cannot add 1 nodes to the 1000 registered: a node keeps at most 1000",
     }),
+    NoCommonBlock: answer("None of the locator's blocks is in this node's chain: another network", {
+      message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
+    }),
     ServiceUnavailable: answer("The node is shutting down", {
       message: "The node is shutting down; no block was forged",
     }),
@@ -310,9 +316,35 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         tags: ["chain"],
         operationId: "chain",
         summary: "Get the chain",
-        description: "The whole chain, or the blocks that `from` and `limit` select.",
+        description:
+          "The whole chain, or the blocks that `from`, `limit` and `max_bytes` select, streamed from the store. Each block's keys are sorted, as its hash covers them.",
         parameters: queryParameters(s.chainQuery),
         responses: { 200: jsonAnswer("The blocks and the chain's length", [s.chainPage]), 400: errorRef("BadRequest") },
+      },
+    },
+    "/chain/tip": {
+      get: {
+        tags: ["chain"],
+        operationId: "chainTip",
+        summary: "Get the chain's tip",
+        description:
+          "The length of the chain and the hash of its last block: what a syncing peer asks first, since it costs nothing.",
+        responses: { 200: jsonAnswer("The tip", [s.tip]) },
+      },
+    },
+    "/chain/locate": {
+      post: {
+        tags: ["chain"],
+        operationId: "locate",
+        summary: "Find the fork point",
+        description:
+          "Given a block locator (blocks of the asker's chain, from its tip back, ever further apart), answers the first of them that this chain holds: the asker then reads the blocks after it with `GET /chain?from`.",
+        requestBody: jsonBody(s.locate),
+        responses: {
+          200: jsonAnswer("The first locator block in this chain", [s.blockRef]),
+          ...bodyErrors,
+          404: errorRef("NoCommonBlock"),
+        },
       },
     },
     "/nodes/register": {

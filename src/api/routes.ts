@@ -5,6 +5,7 @@ import {
   type Check,
   checkChainQuery,
   checkExactNumbers,
+  checkLocate,
   checkRegisterNodes,
   checkTransaction,
 } from "../schemas/index.js";
@@ -77,8 +78,16 @@ export function routes(node: ToyNode, apiToken?: string): Router {
     };
   });
 
+  router.get("/chain/tip", async (ctx) => {
+    ctx.body = await node.tip();
+  });
+
+  router.post("/chain/locate", async (ctx) => {
+    ctx.body = await node.locate(body(ctx, checkLocate).locator);
+  });
+
   router.get("/chain", async (ctx) => {
-    const { from = 1, limit } = checkChainQuery({ ...ctx.query });
+    const { from = 1, limit, max_bytes: maxBytes } = checkChainQuery({ ...ctx.query });
     ctx.type = "application/json";
     // HEAD sends no body: nothing to read.
     if (ctx.method === "HEAD") {
@@ -87,7 +96,11 @@ export function routes(node: ToyNode, apiToken?: string): Router {
     }
     const view = await node.view();
     const to = limit === undefined ? view.length : Math.min(view.length, from + limit - 1);
-    ctx.body = await chainBody(view, from, to, { head: '{"chain":[', tail: `],"length":${view.length}}` });
+    ctx.body = await chainBody(
+      view,
+      { from, to, maxBytes },
+      { head: '{"chain":[', tail: `],"length":${view.length}}` },
+    );
   });
 
   router.post("/nodes/register", async (ctx) => {
@@ -103,10 +116,14 @@ export function routes(node: ToyNode, apiToken?: string): Router {
       : ["Our chain is authoritative", "chain"];
     const view = await node.view();
     ctx.type = "application/json";
-    ctx.body = await chainBody(view, 1, view.length, {
-      head: `{"message":${JSON.stringify(message)},"${field}":[`,
-      tail: `],"peers":${JSON.stringify(peers)}}`,
-    });
+    ctx.body = await chainBody(
+      view,
+      { from: 1, to: view.length },
+      {
+        head: `{"message":${JSON.stringify(message)},"${field}":[`,
+        tail: `],"peers":${JSON.stringify(peers)}}`,
+      },
+    );
   });
 
   router.get("/stats", (ctx) => {

@@ -1,7 +1,7 @@
 import { StaleBlockError } from "./errors.js";
 import { blockHash } from "./hash.js";
 import { HashIndex } from "./hash-index.js";
-import { checkBlock, forkPoint } from "./rules.js";
+import { checkBlock, type HashList } from "./rules.js";
 import { MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules } from "./types.js";
 
@@ -14,11 +14,13 @@ export interface ChainState {
   recent: number[];
 }
 
-/** A replacement of our chain by a longer one: where it forks, and what came in. */
-export interface Reorg {
-  /** Position (0-based) of the first block that differs. */
+/** A chain to adopt: ours up to the height `fork`, then blocks with these hashes, already checked. */
+export interface Adoption {
   fork: number;
-  added: Block[];
+  hashes: HashList;
+  tip: Block;
+  /** The timestamps of its last MEDIAN_SPAN blocks, oldest first. */
+  recent: readonly number[];
 }
 
 /**
@@ -66,11 +68,6 @@ export class Chain {
     return [...this.#recent];
   }
 
-  /** The position (0-based) of the first block where a chain with these hashes differs from ours. */
-  forkWith(hashes: readonly string[]): number {
-    return forkPoint(this.#hashes, hashes);
-  }
-
   /** Appends a block mined on our tip, after checking it against every rule. */
   append(block: Block): void {
     if (block.previous_hash !== this.tipHash) throw new StaleBlockError(this.tipHash, block.previous_hash);
@@ -81,13 +78,11 @@ export class Chain {
     if (this.#recent.length > MEDIAN_SPAN) this.#recent.shift();
   }
 
-  /** Swaps in an already validated chain (with its hashes) and reports the reorganisation. */
-  replace(blocks: readonly Block[], hashes: readonly string[]): Reorg {
-    const fork = this.forkWith(hashes);
+  /** Swaps in a longer chain, already checked, that shares ours up to its fork point. */
+  adopt({ fork, hashes, tip, recent }: Adoption): void {
     this.#hashes.truncate(fork);
-    for (const hash of hashes.slice(fork)) this.#hashes.push(hash);
-    this.#tip = blocks[blocks.length - 1] as Block;
-    this.#recent = blocks.slice(-MEDIAN_SPAN).map((block) => block.timestamp);
-    return { fork, added: blocks.slice(fork) };
+    for (let i = 0; i < hashes.length; i++) this.#hashes.push(hashes.at(i) as string);
+    this.#tip = tip;
+    this.#recent = recent.slice(-MEDIAN_SPAN);
   }
 }

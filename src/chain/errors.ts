@@ -36,3 +36,11 @@ export class StaleBlockError extends Error {
     super(`block does not extend the tip ${expectedPreviousHash} (it names ${actualPreviousHash})`);
   }
 }
+
+/** A block locator none of whose blocks is in our chain: the asker's chain is of another network. */
+export class NoCommonBlockError extends Error {
+  override readonly name = "NoCommonBlockError";
+  constructor(entries: number) {
+    super(`None of the locator's ${entries} blocks is in this node's chain: it starts from another genesis block`);
+  }
+}

@@ -16,3 +16,5 @@ export const GENESIS: Readonly<Block> = Object.freeze({
 export const REWARD_SENDER = "0";
 export const REWARD_AMOUNT = 1;
 export const MAX_PROOF = Number.MAX_SAFE_INTEGER;
+/** Transactions a block holds at most besides its reward: the schema's bound, which bounds a block's size. */
+export const MAX_BLOCK_TRANSACTIONS = 10_000;

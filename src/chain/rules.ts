@@ -1,6 +1,6 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
-import { blockHash, meetsDifficulty, powHeader } from "./hash.js";
+import { blockHash, canonicalJson, meetsDifficulty, powHeader, sha256Hex } from "./hash.js";
 import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules, Transaction } from "./types.js";
 
@@ -31,7 +31,7 @@ export function rewardFor(nodeId: string): Transaction {
 /** Checks that `block` may follow `previous` (whose hash is `previousHash`). */
 export function checkBlock(
   block: Block,
-  previous: Block,
+  previous: Pick<Block, "index">,
   previousHash: string,
   rules: NetworkRules,
   context: BlockContext,
@@ -121,6 +121,44 @@ export function checkSegment(
     if (recent.length > MEDIAN_SPAN) recent.shift();
   }
   return hashes;
+}
+
+/** The block a run of blocks extends: its height, its hash, and the timestamps up to it. */
+export interface TipContext {
+  height: number;
+  hash: string;
+  /** The timestamps of up to MEDIAN_SPAN blocks up to it, oldest first, its own last. */
+  recent: readonly number[];
+}
+
+/**
+ * Checks that `blocks` extend the block `tip` describes, one after another,
+ * against every rule; `now` refuses blocks dated too far ahead. Returns their
+ * canonical JSON and hashes, and the context of the last one, for the run
+ * that follows it.
+ */
+export function checkExtension(
+  blocks: readonly Block[],
+  tip: TipContext,
+  rules: NetworkRules,
+  now: number | undefined,
+): { encoded: string[]; hashes: string[]; tip: TipContext } {
+  const encoded: string[] = [];
+  const hashes: string[] = [];
+  const recent = tip.recent.slice(-MEDIAN_SPAN);
+  let previous: Pick<Block, "index"> = { index: tip.height };
+  let previousHash = tip.hash;
+  for (const block of blocks) {
+    checkBlock(block, previous, previousHash, rules, { recent, now });
+    const text = canonicalJson(block);
+    previousHash = sha256Hex(text);
+    encoded.push(text);
+    hashes.push(previousHash);
+    previous = block;
+    recent.push(block.timestamp);
+    if (recent.length > MEDIAN_SPAN) recent.shift();
+  }
+  return { encoded, hashes, tip: { height: previous.index, hash: previousHash, recent } };
 }
 
 /** Block hashes by position: an array, or a HashIndex. */

@@ -1,10 +1,6 @@
-export { ResolveStoppedError } from "./errors.js";
-export { type Judgement, judgeChain } from "./judge.js";
-export { JudgePool } from "./judge-pool.js";
+export { ResolveDeadlineError, ResolveStoppedError } from "./errors.js";
 export {
-  type Candidate,
   ChainChoice,
-  type DownloadChain,
   FETCH_CONCURRENCY,
   forEachPeer,
   type OurChain,

@@ -1,17 +1,8 @@
-import type { Block } from "../chain/index.js";
 import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.js";
-import type { Judgement } from "./judge.js";
+import type { TipBody } from "../schemas/schemas.js";
 
 /** What one peer's chain came to. */
-export const PEER_VERDICTS = [
-  "adopted",
-  "not longer",
-  "outrun",
-  "not checked",
-  "invalid",
-  "unreachable",
-  "skipped",
-] as const;
+export const PEER_VERDICTS = ["adopted", "not longer", "not checked", "invalid", "unreachable", "skipped"] as const;
 export type PeerVerdict = (typeof PEER_VERDICTS)[number];
 
 export interface PeerReport {
@@ -27,9 +18,9 @@ export interface PeerReport {
 }
 
 /**
- * What a resolve learnt of a peer's health: `good` when its chain was read
- * whole and found valid (checked, or the very prefix of ours), `bad` when it
- * failed or broke a rule, `unknown` when its chain was read but not checked.
+ * What a resolve learnt of a peer's health: `good` when its chain was found
+ * valid (checked, or its tip a block of ours), `bad` when it failed or broke
+ * a rule, `unknown` when its chain was not checked.
  */
 export type PeerHealthNews = "good" | "bad" | "unknown";
 
@@ -45,17 +36,7 @@ export interface OurChain {
   hashAt(height: number): string | undefined;
 }
 
-/** A peer's chain that passed every rule, with its block hashes. */
-export interface Candidate {
-  peer: Peer;
-  blocks: Block[];
-  hashes: string[];
-}
-
-/** Fetches a peer's /chain body (see downloadChain); `signal` abandons it. */
-export type DownloadChain = (peer: Peer, signal: AbortSignal) => Promise<Uint8Array>;
-
-/** Peers asked at once: bounds the sockets and the bodies held in memory by one resolve. */
+/** Peers asked at once: bounds the sockets one resolve holds. */
 export const FETCH_CONCURRENCY = 8;
 
 /** Runs `task` for every peer, FETCH_CONCURRENCY at a time. */
@@ -68,89 +49,79 @@ export async function forEachPeer(peers: readonly Peer[], task: (peer: Peer) => 
 }
 
 /** What is known of one peer's chain until the choice is finished. */
-type Judged =
+type Known =
   | { kind: "failed"; report: PeerReport }
-  | { kind: "valid"; peer: Peer; length: number }
-  | { kind: "unchecked"; peer: Peer; length: number; linkedTip: string | undefined };
+  | { kind: "tip"; peer: Peer; tip: TipBody }
+  | { kind: "synced"; peer: Peer; length: number };
 
 /**
- * Consensus on the peers' answers, taken as they arrive: the longest valid
- * chain strictly longer than ours wins (the first judged, between equals).
- * Each body is judged against `mustBeat`, ours or the best valid one so far,
- * whichever is longer, so a chain that cannot win is not checked, and only
- * the best chain so far is kept. The verdicts are given at the end, against
- * our chain as it is then: it may have grown meanwhile. No I/O.
+ * Consensus on the peers' chains: the longest valid chain strictly longer
+ * than ours wins. Every peer's tip is learnt first, which costs it nothing;
+ * the chains worth reading are then read longest first, and the first one
+ * found valid wins (a shorter one could not beat it). The verdicts are given
+ * at the end, against our chain as it is then. No I/O.
  */
 export class ChainChoice {
-  readonly #judged = new Map<string, Judged>();
-  #best: Candidate | undefined;
+  readonly #known = new Map<string, Known>();
 
-  /** `ourLength` reads our chain's length now. */
-  constructor(readonly ourLength: () => number) {}
+  /** `asked` are the peers asked, in the order that breaks ties between equal lengths. */
+  constructor(readonly asked: readonly Peer[]) {}
 
-  /** The length a chain must pass to be worth checking now. */
-  get mustBeat(): number {
-    return Math.max(this.ourLength(), this.#best?.blocks.length ?? 0);
-  }
-
-  /** A peer whose chain could not be had. */
+  /** A peer whose tip or chain could not be had, or broke a rule. */
   failed(peer: Peer, error: unknown): void {
-    this.#judged.set(peer.id, { kind: "failed", report: failureReport(peer, error) });
+    this.#known.set(peer.id, { kind: "failed", report: failureReport(peer, error) });
   }
 
-  judged(peer: Peer, judgement: Judgement): void {
-    if (judgement.verdict === "invalid") {
-      const report: PeerReport = { node: peer.id, reached: true, verdict: "invalid" };
-      if (judgement.length !== undefined) report.length = judgement.length;
-      report.reason = judgement.reason;
-      this.#judged.set(peer.id, { kind: "failed", report });
-      return;
-    }
-    if (judgement.verdict === "short") {
-      const { length, linkedTip } = judgement;
-      this.#judged.set(peer.id, { kind: "unchecked", peer, length, linkedTip });
-      return;
-    }
-    const { length } = judgement.chain;
-    this.#judged.set(peer.id, { kind: "valid", peer, length });
-    // A chain judged against an older, lower bar may still have been outdone meanwhile.
-    if (length > this.mustBeat) this.#best = { peer, blocks: judgement.chain, hashes: judgement.hashes };
+  tip(peer: Peer, tip: TipBody): void {
+    this.#known.set(peer.id, { kind: "tip", peer, tip });
   }
 
-  /** The chain to adopt, if it is longer than `ours` as it is now, and every peer's outcome. */
-  finish(ours: OurChain): { chosen: Candidate | undefined; outcomes: Map<string, PeerOutcome> } {
-    const best = this.#best;
-    const chosen = best !== undefined && best.blocks.length > ours.length ? best : undefined;
-    const adopted = chosen && `the chain of ${chosen.peer.id}, ${chosen.blocks.length} blocks long, was adopted`;
+  /** A peer whose chain was read, every block after the fork point checked. */
+  synced(peer: Peer, length: number): void {
+    this.#known.set(peer.id, { kind: "synced", peer, length });
+  }
+
+  /** The peers whose tips are longer than `length`, longest first (in the order asked, between equals). */
+  longerThan(length: number): { peer: Peer; tip: TipBody }[] {
+    return this.asked
+      .flatMap((peer) => {
+        const known = this.#known.get(peer.id);
+        return known?.kind === "tip" && known.tip.length > length ? [known] : [];
+      })
+      .sort((a, b) => b.tip.length - a.tip.length);
+  }
+
+  /** Every peer's outcome, against `ours` as it is now, and `adopted`, the peer whose chain it became, if any. */
+  finish(ours: OurChain, adopted: Peer | undefined): Map<string, PeerOutcome> {
+    const won = adopted && `the chain of ${adopted.id}, ${ours.length} blocks long, was adopted`;
     const outcomes = new Map<string, PeerOutcome>();
-    for (const [id, judged] of this.#judged) {
-      if (judged.kind === "failed") {
-        outcomes.set(id, { report: judged.report, health: "bad" });
+    for (const [id, known] of this.#known) {
+      if (known.kind === "failed") {
+        outcomes.set(id, { report: known.report, health: "bad" });
         continue;
       }
-      const { length } = judged;
+      const length = known.kind === "synced" ? known.length : known.tip.length;
       const report: PeerReport = { node: id, reached: true, verdict: "not longer", length };
-      if (judged.kind === "valid") {
-        if (chosen?.peer.id === id) report.verdict = "adopted";
-        else if (length > ours.length) Object.assign(report, { verdict: "outrun", reason: adopted });
+      if (known.kind === "synced") {
+        if (adopted?.id === id) report.verdict = "adopted";
         outcomes.set(id, { report, health: "good" });
         continue;
       }
-      if (judged.linkedTip !== undefined && judged.linkedTip === ours.hashAt(length)) {
+      if (ours.hashAt(length) === known.tip.hash) {
         outcomes.set(id, { report, health: "good" });
         continue;
       }
       if (length > ours.length) {
         Object.assign(report, {
           verdict: "not checked",
-          reason: adopted ?? "another peer's chain was at least as long",
+          reason: won ?? "the resolve's deadline passed before its chain was read",
         });
       } else {
         report.reason = "not checked: it is not longer than ours, and not the same as ours";
       }
       outcomes.set(id, { report, health: "unknown" });
     }
-    return { chosen, outcomes };
+    return outcomes;
   }
 }
 

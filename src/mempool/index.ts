@@ -1,3 +1,3 @@
 export { MempoolFullError, ReservedSenderError } from "./errors.js";
 export { fitCapacity, Mempool, type PendingEntry } from "./mempool.js";
-export { pendingAfterReorg } from "./reconcile.js";
+export { countConfirmed, pendingAfterReorg, transactionKey } from "./reconcile.js";

@@ -1,31 +1,43 @@
 import { isReward } from "../chain/rules.js";
 import type { Block, Transaction } from "../chain/types.js";
 
-function key(tx: Transaction): string {
+/** What identifies a transaction when chains are compared: its content. */
+export function transactionKey(tx: Transaction): string {
   return JSON.stringify([tx.sender, tx.recipient, tx.amount]);
 }
 
+/** Counts, into `counts`, the transactions of `blocks` (rewards excluded) whose key is in `wanted`. */
+export function countConfirmed(
+  blocks: readonly Block[],
+  wanted: ReadonlySet<string>,
+  counts: Map<string, number>,
+): void {
+  for (const block of blocks) {
+    for (const tx of block.transactions) {
+      if (isReward(tx)) continue;
+      const key = transactionKey(tx);
+      if (wanted.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+}
+
 /**
- * The pending transactions after a reorganisation: ours, preceded by those of
- * the blocks we dropped (rewards excluded), less those the adopted blocks
- * already hold. Transactions match by content, as a multiset: two identical
- * payments are two payments.
+ * The pending transactions after a reorganisation: those of the blocks we
+ * dropped (`orphaned`, rewards excluded), then ours, less those the adopted
+ * blocks hold (`confirmed`, counted by countConfirmed). Transactions match by
+ * content, as a multiset: two identical payments are two payments.
  */
 export function pendingAfterReorg(
-  dropped: readonly Block[],
-  added: readonly Block[],
+  orphaned: readonly Transaction[],
   pending: readonly Transaction[],
+  confirmed: ReadonlyMap<string, number>,
 ): Transaction[] {
-  const confirmed = new Map<string, number>();
-  for (const tx of added.flatMap((block) => block.transactions)) {
-    if (isReward(tx)) continue;
-    confirmed.set(key(tx), (confirmed.get(key(tx)) ?? 0) + 1);
-  }
-  const orphaned = dropped.flatMap((block) => block.transactions).filter((tx) => !isReward(tx));
+  const left = new Map(confirmed);
   return [...orphaned, ...pending].filter((tx) => {
-    const left = confirmed.get(key(tx)) ?? 0;
-    if (left === 0) return true;
-    confirmed.set(key(tx), left - 1);
+    const key = transactionKey(tx);
+    const count = left.get(key) ?? 0;
+    if (count === 0) return true;
+    left.set(key, count - 1);
     return false;
   });
 }

@@ -1,57 +1,68 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { got, RequestError, TimeoutError } from "got";
 import type { Peer } from "./address.js";
-import { PeerDataError, PeerUnreachableError } from "./errors.js";
+import { PeerDataError, PeerStatusError, PeerUnreachableError } from "./errors.js";
 
 export interface PeerClientOptions {
-  /** The whole request, connecting included: a peer that trickles its answer is cut off here. */
+  /** Each request, connecting included: a peer that trickles an answer is cut off here. */
   timeoutMs: number;
-  /** The largest /chain body read from a peer; reading stops as soon as it is passed. */
+}
+
+/** One request to a peer: what is asked, and the most bytes its answer may have. */
+export interface PeerRequest {
+  /** The path and query, such as /chain/tip. */
+  path: string;
+  /** A JSON body to POST; a GET without it. */
+  json?: unknown;
   maxBytes: number;
 }
 
 export const DEFAULT_PEER_TIMEOUT_MS = 5000;
-export const MAX_CHAIN_BYTES = 64 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 3000;
 
-const mebibytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+function size(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
+}
 
-/** Why an answer's status line and headers rule out a chain, before its body is read. */
-function refusal(statusCode: number, headers: IncomingHttpHeaders, maxBytes: number): Error | undefined {
+/** Why an answer's status line and headers rule it out, before its body is read. */
+function refusal(what: string, statusCode: number, headers: IncomingHttpHeaders, maxBytes: number): Error | undefined {
   if (statusCode >= 300 && statusCode < 400) {
     return new PeerUnreachableError(
-      `it answered HTTP ${statusCode} to ${headers.location ?? "nowhere"}; redirects are not followed`,
+      `it answered HTTP ${statusCode} to ${headers.location ?? "nowhere"} for ${what}; redirects are not followed`,
     );
   }
-  if (statusCode !== 200) return new PeerUnreachableError(`it answered HTTP ${statusCode}`);
+  if (statusCode !== 200) return new PeerStatusError(`it answered HTTP ${statusCode} to ${what}`, statusCode);
   const encoding = headers["content-encoding"];
   if (encoding !== undefined && encoding !== "identity") {
-    return new PeerDataError(`it sent a ${encoding} body, which was not asked for`);
+    return new PeerDataError(`it sent a ${encoding} body to ${what}, which was not asked for`);
   }
   const type = headers["content-type"];
   if (type !== undefined && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    return new PeerDataError(`it answered ${type.split(";")[0]}, not JSON`);
+    return new PeerDataError(`it answered ${what} with ${type.split(";")[0]}, not JSON`);
   }
   if (Number(headers["content-length"] ?? 0) > maxBytes) {
-    return new PeerDataError(`its chain is larger than ${mebibytes(maxBytes)}`);
+    return new PeerDataError(`its answer to ${what} is larger than ${size(maxBytes)}`);
   }
   return undefined;
 }
 
 /**
- * Reads a peer's /chain body: one attempt, no redirects, no compression, a
- * connect and a total timeout, the status and headers judged as they arrive,
- * and the size capped while reading. The body comes back in a buffer of its
- * own, which can be moved to another thread.
+ * Asks a peer once: no redirects, no compression, a connect and a total
+ * timeout, the status and headers judged as they arrive, and the size capped
+ * while reading. The body comes back in a buffer of its own, which can be
+ * moved to another thread. `signal` abandons the request; its reason is thrown.
  */
-export async function downloadChain(
+export async function requestPeer(
   peer: Peer,
-  { timeoutMs, maxBytes }: PeerClientOptions,
-  signal?: AbortSignal,
+  { path, json, maxBytes }: PeerRequest,
+  { timeoutMs }: PeerClientOptions,
+  signal: AbortSignal,
 ): Promise<Uint8Array> {
-  const url = `${peer.url}/chain`;
+  const what = `${json === undefined ? "GET" : "POST"} ${path.split("?")[0]}`;
   const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
-  const stream = got.stream(url, {
+  const stream = got.stream(`${peer.url}${path}`, {
+    method: json === undefined ? "GET" : "POST",
+    ...(json === undefined ? {} : { json }),
     followRedirect: false,
     throwHttpErrors: false,
     retry: { limit: 0 },
@@ -62,25 +73,26 @@ export async function downloadChain(
   });
   let refused: Error | undefined;
   stream.once("response", ({ statusCode, headers }: { statusCode: number; headers: IncomingHttpHeaders }) => {
-    refused = refusal(statusCode, headers, maxBytes);
+    refused = refusal(what, statusCode, headers, maxBytes);
     if (refused) stream.destroy();
   });
   const chunks: Buffer[] = [];
-  let size = 0;
+  let length = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) throw new PeerDataError(`its chain is larger than ${mebibytes(maxBytes)}`);
+      length += chunk.length;
+      if (length > maxBytes) throw new PeerDataError(`its answer to ${what} is larger than ${size(maxBytes)}`);
       chunks.push(chunk);
     }
   } catch (error) {
+    if (signal.aborted) throw signal.reason;
     if (refused) throw refused;
     if (error instanceof PeerDataError) throw error;
     if (error instanceof TimeoutError) {
       throw new PeerUnreachableError(
         error.event === "connect"
           ? `it did not accept a connection within ${connectMs} ms`
-          : `it did not answer in full within ${timeoutMs} ms`,
+          : `it did not answer ${what} in full within ${timeoutMs} ms`,
       );
     }
     if (error instanceof RequestError) throw new PeerUnreachableError(`${error.code}: ${error.message}`);
@@ -89,7 +101,7 @@ export async function downloadChain(
     stream.destroy();
   }
   if (refused) throw refused;
-  const body = new Uint8Array(size);
+  const body = new Uint8Array(length);
   let at = 0;
   for (const chunk of chunks) {
     body.set(chunk, at);

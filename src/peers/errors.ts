@@ -12,7 +12,18 @@ export class InvalidPeerAddressError extends Error {
 
 /** A peer that could not be reached or did not answer 200 in time. */
 export class PeerUnreachableError extends Error {
-  override readonly name = "PeerUnreachableError";
+  override readonly name: string = "PeerUnreachableError";
+}
+
+/** A peer that answered with a status other than 200. */
+export class PeerStatusError extends PeerUnreachableError {
+  override readonly name = "PeerStatusError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
 
 /** A peer whose answer is refused before it is parsed: a type other than JSON, compressed, too large. */

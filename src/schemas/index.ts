@@ -2,11 +2,14 @@ export * from "./responses.js";
 export * from "./schemas.js";
 export {
   type Check,
+  checkBlockRef,
   checkBlockShape,
   checkChain,
   checkChainQuery,
   checkExactNumbers,
+  checkLocate,
   checkRegisterNodes,
+  checkTip,
   checkTransaction,
   type FieldError,
   SchemaError,

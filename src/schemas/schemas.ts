@@ -1,4 +1,5 @@
 import type { JSONSchemaType } from "ajv";
+import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
 import type { Block, Transaction } from "../chain/types.js";
 
 /**
@@ -80,11 +81,23 @@ export const blockSchema: JSONSchemaType<Block> = {
   properties: {
     index: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     timestamp: { type: "number", minimum: 0, maximum: LAST_TIMESTAMP, description: "Seconds since the Unix epoch" },
-    transactions: { type: "array", items: transactionSchema },
+    transactions: {
+      type: "array",
+      maxItems: MAX_BLOCK_TRANSACTIONS + 1,
+      items: transactionSchema,
+      description: `At most ${MAX_BLOCK_TRANSACTIONS} transactions, then the mining reward`,
+    },
     proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     previous_hash: { type: "string", maxLength: 64, format: WELL_FORMED },
   },
 };
+
+/**
+ * The most bytes a block's JSON can take: its most transactions, each of two
+ * names of MAX_NAME_LENGTH characters written as 6-byte escapes and the
+ * longest number, plus its other fields. A page of one block may be this large.
+ */
+export const MAX_BLOCK_BYTES = (MAX_BLOCK_TRANSACTIONS + 1) * (2 * 6 * MAX_NAME_LENGTH + 64) + 1024;
 
 export interface ChainBody {
   chain: Block[];
@@ -105,6 +118,7 @@ export const chainSchema: JSONSchemaType<ChainBody> = {
 export interface ChainQuery {
   from?: number;
   limit?: number;
+  max_bytes?: number;
 }
 
 export const MAX_PAGE = 10_000;
@@ -132,5 +146,80 @@ export const chainQuerySchema = {
       maximum: MAX_PAGE,
       description: `Blocks at most (1-${MAX_PAGE}; default: to the tip)`,
     },
+    max_bytes: {
+      type: "integer",
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description:
+        "Bytes of blocks at most: the page stops before the block that would pass it, but holds one block at least (default: no bound). Syncing nodes read pages this way",
+    },
   },
 } as unknown as JSONSchemaType<ChainQuery>;
+
+const hash = (what: string) => ({ type: "string", pattern: "^[0-9a-f]{64}$", description: what }) as const;
+const height = (what: string) =>
+  ({ type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: what }) as const;
+
+/** A chain's last block: what a syncing node asks a peer first, since it costs the peer nothing. */
+export interface TipBody {
+  length: number;
+  hash: string;
+}
+
+export const tipSchema: JSONSchemaType<TipBody> = {
+  $id: "Tip",
+  type: "object",
+  required: ["length", "hash"],
+  additionalProperties: false,
+  properties: {
+    length: height("Blocks in the chain, the genesis included: the tip's index"),
+    hash: hash("The tip's hash, which the next block names as its previous_hash"),
+  },
+};
+
+/** A block named by its height and hash. */
+export interface BlockRef {
+  height: number;
+  hash: string;
+}
+
+export const blockRefSchema: JSONSchemaType<BlockRef> = {
+  $id: "BlockRef",
+  type: "object",
+  required: ["height", "hash"],
+  additionalProperties: false,
+  properties: { height: height("The block's index"), hash: hash("The block's hash") },
+};
+
+/** Entries of a block locator at most: about 10 + log2 of the chain's length are sent. */
+export const MAX_LOCATOR = 128;
+
+/** A block locator, as Bitcoin's getheaders sends: the blocks of the asker's chain, from its tip back, ever further apart. */
+export interface LocateBody {
+  locator: BlockRef[];
+}
+
+export const locateSchema: JSONSchemaType<LocateBody> = {
+  $id: "Locate",
+  type: "object",
+  required: ["locator"],
+  additionalProperties: false,
+  properties: {
+    locator: {
+      type: "array",
+      minItems: 1,
+      maxItems: MAX_LOCATOR,
+      items: blockRefSchema,
+      description:
+        "Blocks of the asker's chain, from its tip back to its genesis, the first ten one apart and then twice as far each time",
+    },
+  },
+  examples: [
+    {
+      locator: [
+        { height: 3, hash: "5c3c7a4a9b08a8d3ed9cbd1fd5b0b0b8d9e0a0b6c3e2f1a4b5c6d7e8f9a0b1c2" },
+        { height: 1, hash: "022ec08cc0852b351781413c74a4f189e7910de1029d0ba33b04b178d9fe2b86" },
+      ],
+    },
+  ],
+};

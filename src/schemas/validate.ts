@@ -1,10 +1,13 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from "ajv";
 import { isLosslessNumber, isSafeNumber, parse } from "lossless-json";
 import {
+  blockRefSchema,
   blockSchema,
   chainQuerySchema,
   chainSchema,
+  locateSchema,
   registerNodesSchema,
+  tipSchema,
   transactionSchema,
   WELL_FORMED,
 } from "./schemas.js";
@@ -31,7 +34,7 @@ const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true });
 ajv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
-ajv.addSchema([transactionSchema, blockSchema]);
+ajv.addSchema([transactionSchema, blockSchema, blockRefSchema]);
 
 const FORMAT_MESSAGES: Record<string, string> = {
   [WELL_FORMED]: "must be well-formed Unicode: it holds an unpaired UTF-16 surrogate",
@@ -78,6 +81,9 @@ export const checkRegisterNodes = checker(registerNodesSchema, "node list");
 export const checkChain = checker(chainSchema, "chain");
 export const checkBlockShape = checker(blockSchema, "block");
 export const checkChainQuery = checker(chainQuerySchema, "query", queryAjv);
+export const checkLocate = checker(locateSchema, "block locator");
+export const checkTip = checker(tipSchema, "tip");
+export const checkBlockRef = checker(blockRefSchema, "block");
 
 /** Every number of a parsed lossless-json tree that a double would change, with its field path. */
 function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type Block, canonicalJson, sha256Hex } from "../chain/index.js";
 
 /**
@@ -11,9 +12,9 @@ export function encodeBlock(block: Block): { hash: string; bytes: string } {
   return { hash: sha256Hex(bytes), bytes };
 }
 
-/** True when `bytes` are the block whose hash is `hash`. */
-export function matchesHash(bytes: string, hash: string): boolean {
-  return sha256Hex(bytes) === hash;
+/** True when `bytes` (canonical JSON, as UTF-8) are the block whose hash is `hash`. */
+export function matchesHash(bytes: Uint8Array, hash: string): boolean {
+  return createHash("sha256").update(bytes).digest("hex") === hash;
 }
 
 /**

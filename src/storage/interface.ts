@@ -1,6 +1,8 @@
-import type { Block } from "../chain/index.js";
+import type { Block, HashList } from "../chain/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import type { Peer } from "../peers/index.js";
+import type { BlockRef } from "../schemas/index.js";
+import type { Staging } from "../sync/interface.js";
 
 export type { PendingEntry };
 
@@ -22,6 +24,8 @@ export interface StoredState {
   network: NetworkId;
   pending: PendingEntry[];
   peers: Peer[];
+  /** Blocks a resolve had staged when the node stopped, which loading deleted. */
+  discardedStaged: number;
 }
 
 /** One height of the stored chain's index: the block's hash and the hash it names as its previous. */
@@ -37,6 +41,9 @@ export interface IndexEntry {
  */
 export interface ChainView {
   readonly length: number;
+  readonly tipHash: string;
+  /** The hash of the block at `height`, or undefined past the tip. */
+  hashAt(height: number): Promise<string | undefined>;
   /** The index entries from `from` to `to` (heights, inclusive), in order. */
   entries(from: number, to: number): AsyncIterable<IndexEntry>;
   /**
@@ -45,15 +52,21 @@ export interface ChainView {
    * DamagedBlockError naming it.
    */
   blocks(from: number, to: number): AsyncIterable<Block[]>;
+  /**
+   * The same blocks as their stored bytes, their canonical JSON (keys sorted,
+   * as the walkthrough's /chain shows them), each checked against its hash.
+   */
+  encoded(from: number, to: number): AsyncIterable<Buffer[]>;
   close(): Promise<void>;
 }
 
 /**
  * The node's durable state. Every write resolves once it is on disk (or, for
  * the in-memory store, at once); writes are applied in call order, and each
- * call is atomic: after a crash, all of it is there or none.
+ * call is atomic: after a crash, all of it is there or none. Staged blocks
+ * (see Staging) are not synced: one that a crash loses is read again.
  */
-export interface Store {
+export interface Store extends Staging {
   /** Where the data lives, for messages. */
   readonly location: string;
   /** What was stored, or undefined for a new store. */
@@ -67,10 +80,15 @@ export interface Store {
   /** A block appended on the tip, and the pending transactions it confirmed. */
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;
   /**
-   * The chain replaced from the first of `added` on (the last one is the new
-   * tip, higher than the old one), and the mempool swapped whole.
+   * Adopts the staged blocks after `fork`, with these hashes (the last is the
+   * new tip, higher than ours), as our chain, and swaps the mempool whole.
    */
-  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void>;
+  adoptStaged(
+    fork: BlockRef,
+    hashes: HashList,
+    removed: readonly number[],
+    pending: readonly PendingEntry[],
+  ): Promise<void>;
   /** The blocks with these hashes, checked against them; a block written but not yet durable is read too. */
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]>;
   /** A consistent view of the durable chain. */

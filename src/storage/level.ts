@@ -1,7 +1,9 @@
 import { ClassicLevel } from "classic-level";
-import type { Block } from "../chain/index.js";
+import type { Block, HashList } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
+import type { BlockRef } from "../schemas/index.js";
 import { checkTransaction } from "../schemas/index.js";
+import type { StagedBlock } from "../sync/interface.js";
 import { decodeBlock, encodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
@@ -13,12 +15,16 @@ import type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState
  *   m/format  m/node-id  m/network  m/tip    layout version, identity, network, the tip's height and hash
  *   h/<height>   the index: the block's hash and its previous_hash (height zero-padded: keys sort by height)
  *   b/<hash>     a block, as its canonical JSON: its bytes hash to its key
+ *   s/<height>   a block a resolve staged: its hash and previous_hash, as h/ has them
  *   t/<seq>      a pending transaction (seq zero-padded: arrival order)
  *   p/<id>       a registered peer
  *
- * Every write is one atomic batch, synced before it resolves. Blocks a
- * replacement dropped stay under b/ (no index entry names them), as Bitcoin
- * Core keeps stale blocks: a read by hash in flight never misses one.
+ * Every write is one atomic batch, synced before it resolves, but staging:
+ * a staged block is written with its s/ entry and not synced (a crash may
+ * lose it: it is read again), and start-up deletes whatever staging is left.
+ * Adopting staged blocks writes their h/ entries and m/tip in one synced
+ * batch, then drops their s/ entries. Blocks a replacement dropped stay
+ * under b/ (no index entry names them), as Bitcoin Core keeps stale blocks.
  */
 
 export const STORE_FORMAT = 2;
@@ -31,8 +37,11 @@ interface StoredEntry {
 type Value = string | number | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
 type Op = { type: "put"; key: string; value: Value; valueEncoding?: "utf8" } | { type: "del"; key: string };
 
-/** Blocks read from the store at once. */
-const READ_BATCH = 128;
+/** Bytes of blocks read from the store at once, about: a read batch is sized by the blocks before it. */
+const READ_BATCH_BYTES = 1024 * 1024;
+/** Blocks read at once, at most, and in the first batch, whose sizes are not known yet. */
+const MAX_READ_BATCH = 512;
+const FIRST_READ_BATCH = 16;
 const NODE_ID = /^[0-9a-f]{32}$/;
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -49,6 +58,7 @@ function isTip(value: unknown): value is StoredTip {
 const pad = (n: number): string => String(n).padStart(16, "0");
 const indexKey = (height: number) => `h/${pad(height)}`;
 const blockKey = (hash: string) => `b/${hash}`;
+const stagedKey = (height: number) => `s/${pad(height)}`;
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
 /** The writes that put `block` in the store, at its height, as the new tip. */
@@ -72,9 +82,16 @@ class LevelChainView implements ChainView {
   constructor(
     readonly location: string,
     readonly length: number,
+    readonly tipHash: string,
     private readonly db: Db,
     private readonly snapshot: Snapshot,
   ) {}
+
+  async hashAt(height: number): Promise<string | undefined> {
+    if (!Number.isSafeInteger(height) || height < 1 || height > this.length) return undefined;
+    for await (const entry of this.entries(height, height)) return entry.hash;
+    return undefined;
+  }
 
   async *entries(from: number, to: number): AsyncGenerator<IndexEntry> {
     if (from > to) return;
@@ -94,35 +111,50 @@ class LevelChainView implements ChainView {
     if (height <= to) throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
   }
 
-  async *blocks(from: number, to: number): AsyncGenerator<Block[]> {
+  /** The index entries from `from` to `to` in batches of about READ_BATCH_BYTES of blocks, then their stored bytes. */
+  async *#batches(from: number, to: number): AsyncGenerator<{ entries: IndexEntry[]; values: (Buffer | undefined)[] }> {
     let batch: IndexEntry[] = [];
+    let size = FIRST_READ_BATCH;
     for await (const entry of this.entries(from, to)) {
       batch.push(entry);
-      if (batch.length === READ_BATCH) {
-        yield await this.#read(batch);
-        batch = [];
-      }
+      if (batch.length < size) continue;
+      const values = await this.#read(batch);
+      yield { entries: batch, values };
+      const bytes = values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
+      size = Math.max(1, Math.min(MAX_READ_BATCH, Math.floor((READ_BATCH_BYTES * batch.length) / Math.max(1, bytes))));
+      batch = [];
     }
-    if (batch.length > 0) yield await this.#read(batch);
+    if (batch.length > 0) yield { entries: batch, values: await this.#read(batch) };
   }
 
-  async #read(entries: readonly IndexEntry[]): Promise<Block[]> {
-    const values = await this.db.getMany<string, string>(
+  #read(entries: readonly IndexEntry[]): Promise<(Buffer | undefined)[]> {
+    return this.db.getMany<string, Buffer>(
       entries.map((entry) => blockKey(entry.hash)),
-      { snapshot: this.snapshot, valueEncoding: "utf8" },
+      { snapshot: this.snapshot, valueEncoding: "buffer" },
     );
-    return entries.map((entry, i) => {
-      const block = checkedBlock(this.location, entry, values[i]);
-      if (block.previous_hash !== entry.previousHash) {
-        throw new DamagedBlockError(
-          this.location,
-          entry.height,
-          entry.hash,
-          "does not name the previous hash its index entry gives",
-        );
-      }
-      return block;
-    });
+  }
+
+  async *encoded(from: number, to: number): AsyncGenerator<Buffer[]> {
+    for await (const { entries, values } of this.#batches(from, to)) {
+      yield entries.map((entry, i) => checkedBytes(this.location, entry, values[i]));
+    }
+  }
+
+  async *blocks(from: number, to: number): AsyncGenerator<Block[]> {
+    for await (const { entries, values } of this.#batches(from, to)) {
+      yield entries.map((entry, i) => {
+        const block = checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i]));
+        if (block.previous_hash !== entry.previousHash) {
+          throw new DamagedBlockError(
+            this.location,
+            entry.height,
+            entry.hash,
+            "does not name the previous hash its index entry gives",
+          );
+        }
+        return block;
+      });
+    }
   }
 
   close(): Promise<void> {
@@ -130,8 +162,8 @@ class LevelChainView implements ChainView {
   }
 }
 
-/** The block of stored bytes, after checking they hash to its key and it sits at its height. */
-function checkedBlock(location: string, at: { height: number; hash: string }, bytes: string | undefined): Block {
+/** A block's stored bytes, after checking they hash to its key. */
+function checkedBytes(location: string, at: { height: number; hash: string }, bytes: Buffer | undefined): Buffer {
   if (bytes === undefined) throw new DamagedBlockError(location, at.height, at.hash, "is missing");
   if (!matchesHash(bytes, at.hash)) {
     throw new DamagedBlockError(
@@ -141,7 +173,12 @@ function checkedBlock(location: string, at: { height: number; hash: string }, by
       "was altered: its stored bytes no longer hash to its key",
     );
   }
-  const block = decodeBlock(bytes);
+  return bytes;
+}
+
+/** The block of checked bytes, after checking it sits at its height. */
+function checkedBlock(location: string, at: { height: number; hash: string }, bytes: Buffer): Block {
+  const block = decodeBlock(bytes.toString("utf8"));
   if (block.index !== at.height) {
     throw new DamagedBlockError(
       location,
@@ -205,7 +242,32 @@ export class LevelStore implements Store {
       if (typeof id !== "string" || typeof url !== "string") throw damaged("a peer record is malformed");
       return { id, url };
     });
-    return { nodeId, network, pending, peers };
+    return { nodeId, network, pending, peers, discardedStaged: await this.#discardStaged({ gte: "s/", lt: "s0" }) };
+  }
+
+  /**
+   * Deletes the staged entries in `range`, and their blocks unless the index
+   * names them (they were adopted), in batches. Returns how many blocks went.
+   */
+  async #discardStaged(range: { gte: string; lt?: string; lte?: string }): Promise<number> {
+    let discarded = 0;
+    let ops: Op[] = [];
+    const flush = async (): Promise<void> => {
+      if (ops.length > 0) await this.#db.batch(ops);
+      ops = [];
+    };
+    for await (const [key, value] of this.#db.iterator(range)) {
+      const staged = value as Partial<StoredEntry>;
+      const indexed = (await this.#db.get(indexKey(Number(key.slice(2))))) as Partial<StoredEntry> | undefined;
+      ops.push({ type: "del", key });
+      if (typeof staged.hash === "string" && indexed?.hash !== staged.hash) {
+        ops.push({ type: "del", key: blockKey(staged.hash) });
+        discarded++;
+      }
+      if (ops.length >= 512) await flush();
+    }
+    await flush();
+    return discarded;
   }
 
   async view(): Promise<ChainView> {
@@ -218,17 +280,19 @@ export class LevelStore implements Store {
       await snapshot.close();
       throw new DamagedStoreError(this.location, "its tip record is missing or malformed");
     }
-    return new LevelChainView(this.location, tip.height, this.#db, snapshot);
+    return new LevelChainView(this.location, tip.height, tip.hash, this.#db, snapshot);
   }
 
   async blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
     // Taken before reading: a block leaves #unsynced only once it is durable.
     const unsynced = at.map((entry) => this.#unsynced.get(entry.hash));
-    const values = await this.#db.getMany<string, string>(
+    const values = await this.#db.getMany<string, Buffer>(
       at.map((entry) => blockKey(entry.hash)),
-      { valueEncoding: "utf8" },
+      { valueEncoding: "buffer" },
     );
-    return at.map((entry, i) => unsynced[i] ?? checkedBlock(this.location, entry, values[i]));
+    return at.map(
+      (entry, i) => unsynced[i] ?? checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i])),
+    );
   }
 
   /** Writes `ops` with the blocks among them readable by blocks() until they are durable. */
@@ -276,17 +340,63 @@ export class LevelStore implements Store {
     );
   }
 
-  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
-    const tip = added[added.length - 1];
-    if (tip === undefined) throw new RangeError("a replacement brings at least one block");
-    const written = added.map((block) => ({ block, ...blockOps(block) }));
-    const { hash } = written[written.length - 1] as { hash: string };
-    return this.#writeBlocks(written, [
-      ...written.flatMap((w) => w.ops),
-      { type: "put", key: "m/tip", value: { height: tip.index, hash } },
+  async stage(blocks: readonly StagedBlock[]): Promise<void> {
+    await this.#db.batch(
+      blocks.flatMap(({ height, hash, previousHash, bytes }): Op[] => [
+        { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "utf8" },
+        { type: "put", key: stagedKey(height), value: { hash, previous_hash: previousHash } },
+      ]),
+    );
+  }
+
+  async discard(from: number, to: number): Promise<void> {
+    await this.#discardStaged({ gte: stagedKey(from), lte: stagedKey(to) });
+  }
+
+  async *staged(from: number, to: number): AsyncGenerator<Block[]> {
+    let batch: { entry: IndexEntry; key: string }[] = [];
+    const read = async (): Promise<Block[]> => {
+      const values = await this.#db.getMany<string, Buffer>(
+        batch.map(({ entry }) => blockKey(entry.hash)),
+        { valueEncoding: "buffer" },
+      );
+      return batch.map(({ entry }, i) =>
+        checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i])),
+      );
+    };
+    for await (const [key, value] of this.#db.iterator({ gte: stagedKey(from), lte: stagedKey(to) })) {
+      const { hash, previous_hash } = value as StoredEntry;
+      batch.push({ key, entry: { height: Number(key.slice(2)), hash, previousHash: previous_hash } });
+      if (batch.length === FIRST_READ_BATCH) {
+        yield await read();
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield await read();
+  }
+
+  async adoptStaged(
+    fork: BlockRef,
+    hashes: HashList,
+    removed: readonly number[],
+    pending: readonly PendingEntry[],
+  ): Promise<void> {
+    const tip = { height: fork.height + hashes.length, hash: hashes.at(hashes.length - 1) as string };
+    const ops: Op[] = [];
+    let previous = fork.hash;
+    for (let i = 0; i < hashes.length; i++) {
+      const hash = hashes.at(i) as string;
+      ops.push({ type: "put", key: indexKey(fork.height + 1 + i), value: { hash, previous_hash: previous } });
+      previous = hash;
+    }
+    await this.#writer.write([
+      ...ops,
+      { type: "put", key: "m/tip", value: tip },
       ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
       ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
     ]);
+    // Their blocks are ours now; a crash before this leaves the entries to start-up, which keeps those blocks.
+    await this.#db.clear({ gte: stagedKey(fork.height + 1), lte: stagedKey(tip.height) });
   }
 
   async close(): Promise<void> {

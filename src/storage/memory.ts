@@ -1,4 +1,7 @@
-import { type Block, blockHash } from "../chain/index.js";
+import { type Block, blockHash, canonicalJson, type HashList } from "../chain/index.js";
+import type { BlockRef } from "../schemas/index.js";
+import type { StagedBlock } from "../sync/interface.js";
+import { decodeBlock } from "./block-codec.js";
 import type { ChainView, IndexEntry, Store, StoredState } from "./interface.js";
 
 /** Blocks handed out at once by a view, as the LevelStore's. */
@@ -13,6 +16,8 @@ export class MemoryStore implements Store {
   /** The chain; a replacement makes new arrays, so a view keeps the ones it took. */
   #blocks: Block[] = [];
   #hashes: string[] = [];
+  /** Blocks a resolve staged, by height. */
+  readonly #staged = new Map<number, { hash: string; block: Block }>();
 
   load(): Promise<StoredState | undefined> {
     return Promise.resolve(undefined);
@@ -36,10 +41,33 @@ export class MemoryStore implements Store {
     this.#hashes.push(blockHash(block));
     return Promise.resolve();
   }
-  replaceChain(added: readonly Block[]): Promise<void> {
-    const fork = (added[0] as Block).index - 1;
-    this.#blocks = [...this.#blocks.slice(0, fork), ...added];
-    this.#hashes = [...this.#hashes.slice(0, fork), ...added.map(blockHash)];
+  stage(blocks: readonly StagedBlock[]): Promise<void> {
+    for (const { height, hash, bytes } of blocks) this.#staged.set(height, { hash, block: decodeBlock(bytes) });
+    return Promise.resolve();
+  }
+  discard(from: number, to: number): Promise<void> {
+    for (let height = from; height <= to; height++) this.#staged.delete(height);
+    return Promise.resolve();
+  }
+  async *staged(from: number, to: number): AsyncGenerator<Block[]> {
+    for (let start = from; start <= to; start += READ_BATCH) {
+      const heights = Array.from({ length: Math.min(READ_BATCH, to - start + 1) }, (_, i) => start + i);
+      yield heights.flatMap((height) => this.#staged.get(height)?.block ?? []);
+    }
+  }
+  adoptStaged(fork: BlockRef, hashes: HashList): Promise<void> {
+    const blocks = [...this.#blocks.slice(0, fork.height)];
+    const kept = [...this.#hashes.slice(0, fork.height)];
+    for (let i = 0; i < hashes.length; i++) {
+      const height = fork.height + 1 + i;
+      const staged = this.#staged.get(height);
+      if (staged === undefined || staged.hash !== hashes.at(i)) throw new RangeError(`block ${height} was not staged`);
+      blocks.push(staged.block);
+      kept.push(staged.hash);
+      this.#staged.delete(height);
+    }
+    this.#blocks = blocks;
+    this.#hashes = kept;
     return Promise.resolve();
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
@@ -51,6 +79,8 @@ export class MemoryStore implements Store {
     const length = blocks.length;
     return Promise.resolve({
       length,
+      tipHash: hashes[length - 1] as string,
+      hashAt: (height: number) => Promise.resolve(height >= 1 ? hashes[height - 1] : undefined),
       async *entries(from: number, to: number): AsyncGenerator<IndexEntry> {
         for (let height = from; height <= Math.min(to, length); height++) {
           const block = blocks[height - 1] as Block;
@@ -60,6 +90,11 @@ export class MemoryStore implements Store {
       async *blocks(from: number, to: number): AsyncGenerator<Block[]> {
         for (let start = from; start <= Math.min(to, length); start += READ_BATCH) {
           yield blocks.slice(start - 1, Math.min(to, length, start + READ_BATCH - 1));
+        }
+      },
+      async *encoded(from: number, to: number): AsyncGenerator<Buffer[]> {
+        for await (const batch of this.blocks(from, to)) {
+          yield batch.map((block) => Buffer.from(canonicalJson(block)));
         }
       },
       close: () => Promise.resolve(),

@@ -1,0 +1,6 @@
+export type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
+export { buildLocator, locatorHeights } from "./locator.js";
+export { PeerNetwork } from "./network.js";
+export { checkPage, PAGE_BYTES } from "./page.js";
+export { PagePool } from "./page-pool.js";
+export { discardStaged, type RangeSyncDeps, type StagedChain, type SyncBase, syncRange } from "./range.js";

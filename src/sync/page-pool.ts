@@ -1,0 +1,38 @@
+import { Piscina } from "piscina";
+import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+import type { PageOutcome, PageTask } from "./interface.js";
+
+const WORKER = new URL("../../workers/page.js", import.meta.url).href;
+
+/**
+ * One worker thread, started on demand and stopped when idle, that checks
+ * the pages of peers' chains one at a time: the API keeps answering while a
+ * page is parsed and its proofs are checked.
+ */
+export class PagePool {
+  readonly #piscina = new Piscina({
+    filename: WORKER,
+    minThreads: 0,
+    maxThreads: 1,
+    idleTimeout: 30_000,
+    execArgv: WORKER_EXEC_ARGV,
+  });
+
+  /**
+   * The page's buffer is moved to the worker, not copied (`bytes` is empty
+   * afterwards), unless it is a view on a larger one, such as Node's pool of
+   * small Buffers: then the page alone is copied.
+   */
+  check(task: PageTask): Promise<PageOutcome> {
+    const { bytes } = task;
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return this.#piscina.run(
+      { ...task, bytes: own },
+      { transferList: [own.buffer as ArrayBuffer] },
+    ) as Promise<PageOutcome>;
+  }
+
+  async close(): Promise<void> {
+    await this.#piscina.close({ force: true });
+  }
+}

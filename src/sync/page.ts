@@ -1,0 +1,55 @@
+import { type Block, checkExtension, InvalidChainError } from "../chain/index.js";
+// Not ../schemas/index.js: its response schemas import consensus, which imports this folder.
+import { checkChain, SchemaError } from "../schemas/validate.js";
+import type { PageOutcome, PageTask } from "./interface.js";
+
+/** Bytes of blocks a page is asked for, at most: a page of one larger block is allowed (see MAX_BLOCK_BYTES). */
+export const PAGE_BYTES = 4 * 1024 * 1024;
+/** What a page holds besides its blocks: the frame, the commas, the length. */
+export const PAGE_FRAME_BYTES = 64 * 1024;
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Checks one page of a peer's chain, each step only if the one before passed:
+ * UTF-8, JSON, the chain schema, no more blocks or bytes than were asked for,
+ * its first block at the height asked, and every rule, each block extending
+ * the one before, the first extending `after`. Pure: no I/O, no state.
+ */
+export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): PageOutcome {
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    return { invalid: `its page from block ${from} is not JSON: ${(error as Error).message}` };
+  }
+  const chain = (body as { chain?: unknown } | null)?.chain;
+  if (Array.isArray(chain) && chain.length === 0) {
+    return { invalid: `its page from block ${from} is empty: its chain no longer holds the tip it announced` };
+  }
+  let blocks: Block[];
+  try {
+    blocks = checkChain(body).chain;
+  } catch (error) {
+    if (error instanceof SchemaError) return { invalid: `its page from block ${from}: ${error.message}` };
+    throw error;
+  }
+  if (blocks.length > limit) {
+    return { invalid: `its page from block ${from} holds ${blocks.length} blocks, more than the ${limit} asked for` };
+  }
+  if (blocks.length > 1 && bytes.length > PAGE_BYTES + PAGE_FRAME_BYTES) {
+    return {
+      invalid: `its page from block ${from} is ${bytes.length} bytes of ${blocks.length} blocks, more than the ${PAGE_BYTES} asked for`,
+    };
+  }
+  if ((blocks[0] as Block).index !== from) {
+    return { invalid: `its page from block ${from} starts at block ${(blocks[0] as Block).index}` };
+  }
+  try {
+    const { encoded, hashes, tip } = checkExtension(blocks, after, rules, now);
+    return { valid: { encoded, hashes, tip, last: blocks[blocks.length - 1] as Block } };
+  } catch (error) {
+    if (error instanceof InvalidChainError) return { invalid: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,101 @@
+import { type Block, HashIndex, type NetworkRules, type TipContext } from "../chain/index.js";
+import { type Peer, PeerDataError } from "../peers/index.js";
+import { type BlockRef, MAX_PAGE, type TipBody } from "../schemas/index.js";
+import type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
+import { buildLocator } from "./locator.js";
+
+/** Our chain as range sync reads it. */
+export interface SyncBase {
+  readonly length: number;
+  hashAt(height: number): string | undefined;
+  /** The timestamps of up to MEDIAN_SPAN blocks up to `height`, oldest first, its own last. */
+  timestampsUpTo(height: number): Promise<number[]>;
+}
+
+export interface RangeSyncDeps {
+  network: SyncNetwork;
+  checkPage: (task: PageTask) => Promise<PageOutcome>;
+  staging: Staging;
+  rules: NetworkRules;
+}
+
+/** A peer's chain after the last block it shares with ours: checked against every rule, and staged. */
+export interface StagedChain {
+  peer: Peer;
+  /** The last block both chains hold. */
+  fork: BlockRef;
+  /** The hashes of the peer's blocks after it, in order. */
+  hashes: HashIndex;
+  tip: Block;
+  /** The timestamps of the last MEDIAN_SPAN blocks up to the tip. */
+  recent: number[];
+  length: number;
+}
+
+/**
+ * Range sync from one peer whose tip is `target`: finds the fork point with a
+ * block locator, then reads the blocks after it in pages, checks each page
+ * (shape and every rule, each block extending the one before) as it arrives
+ * and stages it, up to the announced tip, whose hash must match. A page that
+ * breaks a rule ends it: a bad peer costs the pages read until then, and the
+ * blocks staged from it are discarded.
+ */
+export async function syncRange(
+  peer: Peer,
+  target: TipBody,
+  ours: SyncBase,
+  { network, checkPage, staging, rules }: RangeSyncDeps,
+  signal: AbortSignal,
+): Promise<StagedChain> {
+  const locator = buildLocator(ours.length, (height) => ours.hashAt(height));
+  const located = await network.locate(peer, locator, signal);
+  if (!locator.some((entry) => entry.height === located.height && entry.hash === located.hash)) {
+    throw new PeerDataError(
+      `its fork point, block ${located.height} (${located.hash}), is not one of the blocks our locator named`,
+    );
+  }
+  let fork = located;
+  let after: TipContext = { ...located, recent: await ours.timestampsUpTo(located.height) };
+  const hashes = new HashIndex();
+  let tip: Block | undefined;
+  try {
+    while (after.height < target.length) {
+      const from = after.height + 1;
+      const limit = Math.min(MAX_PAGE, target.length - after.height);
+      const bytes = await network.page(peer, from, limit, signal);
+      const outcome = await checkPage({ bytes, from, limit, after, rules, now: Date.now() / 1000 });
+      if ("invalid" in outcome) throw new PeerDataError(outcome.invalid);
+      const page = outcome.valid;
+      const fresh: StagedBlock[] = [];
+      page.hashes.forEach((hash, i) => {
+        const height = from + i;
+        // The locator is sparse: the chains may share blocks after the block it found.
+        if (hashes.length === 0 && ours.hashAt(height) === hash) {
+          fork = { height, hash };
+          return;
+        }
+        const previousHash = i === 0 ? after.hash : (page.hashes[i - 1] as string);
+        fresh.push({ height, hash, previousHash, bytes: page.encoded[i] as string });
+        hashes.push(hash);
+      });
+      if (fresh.length > 0) await staging.stage(fresh);
+      signal.throwIfAborted();
+      after = page.tip;
+      tip = page.last;
+    }
+    if (after.hash !== target.hash || tip === undefined || hashes.length === 0) {
+      throw new PeerDataError(
+        `its block ${after.height} is ${after.hash}, not the tip ${target.hash} it announced for that height`,
+      );
+    }
+  } catch (error) {
+    await discardStaged(staging, fork, hashes.length);
+    throw error;
+  }
+  return { peer, fork, hashes, tip, recent: [...after.recent], length: after.height };
+}
+
+/** Deletes what a sync staged after `fork`; blocks staged but not durable are found by the next start's clean-up. */
+export async function discardStaged(staging: Staging, fork: BlockRef, count: number): Promise<void> {
+  if (count > 0) await staging.discard(fork.height + 1, fork.height + count);
+}
