@@ -94,6 +94,15 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   const network = { genesisHash: blockHash(rules.genesis), difficulty: rules.difficulty };
   const capacity = options.maxPending ?? DEFAULT_MAX_PENDING;
   const stored = await store.load();
+  if (stored?.migration !== undefined) {
+    const { from, to, blocks, ms, resumed } = stored.migration;
+    options.log.info(
+      stored.migration,
+      resumed
+        ? `store migrated from format ${from} to ${to}: the clean-up a crash cut short was finished (${blocks} blocks) in ${ms} ms`
+        : `store migrated from format ${from} to ${to}: ${blocks} blocks in ${ms} ms`,
+    );
+  }
   if (stored === undefined) {
     const id = newNodeId();
     await store.create(id, network, rules.genesis);

@@ -196,19 +196,14 @@ t.test("an old block with a bad proof but sound links: passed by default, found 
   t.match(error.message, /block 2: proof \d+ does not reach 8 leading zero bits/);
 });
 
-t.test("a store of the older layout is refused, saying to start with a fresh --data-dir", async (t) => {
-  const dir = tempDir(t);
+t.test("a store of a format this toychain cannot read is refused, naming it", async (t) => {
+  const { dir } = await minedStore(t, 2);
   const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
   await db.open();
-  await db.batch([
-    { type: "put", key: "m/node-id", value: "a".repeat(32) },
-    { type: "put", key: "m/network", value: NETWORK },
-    { type: "put", key: `b/${"1".padStart(16, "0")}`, value: GENESIS },
-    { type: "put", key: "m/length", value: 1 },
-  ]);
+  await db.put("m/format", 3);
   await db.close();
   const error = await refused(dir);
   t.type(error, StoreFormatError);
   t.match(error.message, dir);
-  t.match(error.message, /fresh --data-dir/);
+  t.match(error.message, /has format 3, which this toychain does not read/);
 });

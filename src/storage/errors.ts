@@ -22,7 +22,7 @@ export class DamagedBlockError extends DamagedStoreError {
   }
 }
 
-/** A store written by an older toychain, in a layout this one does not read. */
+/** A store in a layout this toychain neither reads nor migrates: one a newer toychain wrote, say. */
 export class StoreFormatError extends Error {
   override readonly name = "StoreFormatError";
   constructor(
@@ -31,7 +31,7 @@ export class StoreFormatError extends Error {
     readonly expected: number,
   ) {
     super(
-      `The store in ${location} has format ${found}, written by an older toychain (blocks keyed by index); this one reads format ${expected} (blocks keyed by hash) and does not migrate: start with a fresh --data-dir`,
+      `The store in ${location} has format ${found}, which this toychain does not read: it reads format ${expected} and migrates format 1 to it. A newer toychain may have written it: run that one, or start with another --data-dir`,
     );
   }
 }

@@ -7,8 +7,18 @@ export {
   StoreUnavailableError,
 } from "./errors.js";
 export { GroupCommit } from "./group-commit.js";
-export type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState, StoredTip } from "./interface.js";
-export { LevelStore, STORE_FORMAT } from "./level.js";
+export type {
+  ChainView,
+  IndexEntry,
+  NetworkId,
+  PendingEntry,
+  Store,
+  StoredState,
+  StoredTip,
+  StoreMigration,
+} from "./interface.js";
+export { LevelStore } from "./level.js";
+export { STORE_FORMAT } from "./level-keys.js";
 export { MemoryStore } from "./memory.js";
 export {
   type CheckBlocks,

@@ -18,6 +18,17 @@ export interface StoredTip {
   hash: string;
 }
 
+/** A migration of the store to the current format, made as it loaded: for the log. */
+export interface StoreMigration {
+  from: number;
+  to: number;
+  /** The chain's length. */
+  blocks: number;
+  ms: number;
+  /** Only the deletion of the old keys was left, a migration having been cut short during it. */
+  resumed: boolean;
+}
+
 /** What a node keeps across restarts, but its chain, which is read through a ChainView. */
 export interface StoredState {
   nodeId: string;
@@ -26,6 +37,8 @@ export interface StoredState {
   peers: Peer[];
   /** Blocks a resolve had staged when the node stopped, which loading deleted. */
   discardedStaged: number;
+  /** Set when load() migrated the store (or finished migrating it). */
+  migration?: StoreMigration;
 }
 
 /** One height of the stored chain's index: the block's hash and the hash it names as its previous. */

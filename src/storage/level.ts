@@ -4,10 +4,22 @@ import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
 import { checkTransaction } from "../schemas/index.js";
 import type { StagedBlock } from "../sync/interface.js";
-import { decodeBlock, encodeBlock, matchesHash } from "./block-codec.js";
+import { decodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState, StoredTip } from "./interface.js";
+import {
+  blockKey,
+  blockOps,
+  type Db,
+  indexKey,
+  type Op,
+  pad,
+  STORE_FORMAT,
+  type StoredEntry,
+  type Value,
+} from "./level-keys.js";
+import { finishMigration, migrateFormat1 } from "./migrate.js";
 
 /**
  * The store on disk: LevelDB through classic-level. Keys (format 2):
@@ -25,17 +37,8 @@ import type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState
  * Adopting staged blocks writes their h/ entries and m/tip in one synced
  * batch, then drops their s/ entries. Blocks a replacement dropped stay
  * under b/ (no index entry names them), as Bitcoin Core keeps stale blocks.
+ * A store of format 1 is migrated to format 2 as it loads (see migrate.ts).
  */
-
-export const STORE_FORMAT = 2;
-
-interface StoredEntry {
-  hash: string;
-  previous_hash: string;
-}
-
-type Value = string | number | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
-type Op = { type: "put"; key: string; value: Value; valueEncoding?: "utf8" } | { type: "del"; key: string };
 
 /** Bytes of blocks read from the store at once, about: a read batch is sized by the blocks before it. */
 const READ_BATCH_BYTES = 1024 * 1024;
@@ -55,26 +58,9 @@ function isTip(value: unknown): value is StoredTip {
   return Number.isSafeInteger(tip?.height) && (tip?.height ?? 0) >= 1 && HASH.test(String(tip?.hash));
 }
 
-const pad = (n: number): string => String(n).padStart(16, "0");
-const indexKey = (height: number) => `h/${pad(height)}`;
-const blockKey = (hash: string) => `b/${hash}`;
 const stagedKey = (height: number) => `s/${pad(height)}`;
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
-/** The writes that put `block` in the store, at its height, as the new tip. */
-function blockOps(block: Block): { hash: string; ops: Op[] } {
-  const { hash, bytes } = encodeBlock(block);
-  const entry: StoredEntry = { hash, previous_hash: block.previous_hash };
-  return {
-    hash,
-    ops: [
-      { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "utf8" },
-      { type: "put", key: indexKey(block.index), value: entry },
-    ],
-  };
-}
-
-type Db = ClassicLevel<string, Value>;
 type Snapshot = ReturnType<Db["snapshot"]>;
 
 /** The chain in one LevelDB snapshot. */
@@ -214,12 +200,22 @@ export class LevelStore implements Store {
     try {
       return await this.#read();
     } catch (error) {
-      if (error instanceof DamagedStoreError || error instanceof StoreFormatError) throw error;
+      if (
+        error instanceof DamagedStoreError ||
+        error instanceof StoreFormatError ||
+        error instanceof StoreUnavailableError
+      ) {
+        throw error;
+      }
       throw new DamagedStoreError(this.location, (error as Error).message);
     }
   }
 
-  /** Reads the small records back, checking each value's shape: any surprise means damage. */
+  /**
+   * Reads the small records back, checking each value's shape: any surprise
+   * means damage. A format-1 store is migrated once they have passed, and a
+   * migration cut short during its clean-up is finished.
+   */
   async #read(): Promise<StoredState | undefined> {
     const damaged = (reason: string) => new DamagedStoreError(this.location, reason);
     const nodeId = await this.#db.get("m/node-id");
@@ -228,11 +224,12 @@ export class LevelStore implements Store {
       throw damaged("its node id is missing");
     }
     const format = (await this.#db.get("m/format")) ?? 1;
-    if (format !== STORE_FORMAT) throw new StoreFormatError(this.location, Number(format), STORE_FORMAT);
+    if (format !== 1 && format !== STORE_FORMAT) {
+      throw new StoreFormatError(this.location, Number(format), STORE_FORMAT);
+    }
     if (typeof nodeId !== "string" || !NODE_ID.test(nodeId)) throw damaged("its node id is not 32 hex digits");
     const network = await this.#db.get("m/network");
     if (!isNetworkId(network)) throw damaged("its network record is missing or malformed");
-    if (!isTip(await this.#db.get("m/tip"))) throw damaged("its tip record is missing or malformed");
     const pending: PendingEntry[] = [];
     for await (const [key, tx] of this.#db.iterator({ gte: "t/", lt: "t0" })) {
       pending.push({ seq: Number(key.slice(2)), tx: checkTransaction(tx) });
@@ -242,7 +239,13 @@ export class LevelStore implements Store {
       if (typeof id !== "string" || typeof url !== "string") throw damaged("a peer record is malformed");
       return { id, url };
     });
-    return { nodeId, network, pending, peers, discardedStaged: await this.#discardStaged({ gte: "s/", lt: "s0" }) };
+    const migration =
+      format === 1
+        ? await migrateFormat1(this.#db, this.location, network.genesisHash)
+        : await finishMigration(this.#db, this.location);
+    if (!isTip(await this.#db.get("m/tip"))) throw damaged("its tip record is missing or malformed");
+    const discardedStaged = await this.#discardStaged({ gte: "s/", lt: "s0" });
+    return { nodeId, network, pending, peers, discardedStaged, ...(migration === undefined ? {} : { migration }) };
   }
 
   /**
