@@ -4,7 +4,15 @@ import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import { pino } from "pino";
 import t, { type Test } from "tap";
-import { type Block, blockHash, GENESIS, meetsDifficulty, powHeader, rewardFor } from "../src/chain/index.js";
+import {
+  type Block,
+  blockHash,
+  canonicalJson,
+  GENESIS,
+  meetsDifficulty,
+  powHeader,
+  rewardFor,
+} from "../src/chain/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { startNode } from "../src/server.js";
@@ -87,19 +95,29 @@ async function alterBlock(dir: string, height: number): Promise<void> {
 const serveStore = (dir: string) =>
   startNode({ port: 0, host: "127.0.0.1", threads: 1, difficulty: DIFFICULTY, dataDir: dir, logLevel: "silent" });
 
-t.test("GET /chain streams byte for byte JSON.stringify({chain, length}) of the stored blocks", async (t) => {
-  const { dir, blocks } = await minedStore(t, 300);
-  const running = await serveStore(dir);
-  t.teardown(() => running.close());
-  const whole = await fetch(`${running.url}/chain`);
-  t.equal(whole.status, 200);
-  t.match(whole.headers.get("content-type"), /^application\/json/);
-  t.equal(await whole.text(), JSON.stringify({ chain: blocks, length: 300 }), "the full chain, the default");
-  const page = await (await fetch(`${running.url}/chain?from=130&limit=140`)).text();
-  t.equal(page, JSON.stringify({ chain: blocks.slice(129, 269), length: 300 }), "a page spanning read batches");
-  const past = await (await fetch(`${running.url}/chain?from=301`)).text();
-  t.equal(past, JSON.stringify({ chain: [], length: 300 }), "a page past the tip is empty");
-});
+t.test(
+  "GET /chain streams the stored bytes: each block's canonical JSON, keys sorted as the walkthrough shows",
+  async (t) => {
+    const { dir, blocks } = await minedStore(t, 300);
+    const running = await serveStore(dir);
+    t.teardown(() => running.close());
+    const text = (chain: readonly Block[], length = 300) =>
+      `{"chain":[${chain.map((block) => canonicalJson(block)).join(",")}],"length":${length}}`;
+    const whole = await fetch(`${running.url}/chain`);
+    t.equal(whole.status, 200);
+    t.match(whole.headers.get("content-type"), /^application\/json/);
+    t.equal(await whole.text(), text(blocks), "the full chain, the default");
+    const page = await (await fetch(`${running.url}/chain?from=130&limit=140`)).text();
+    t.equal(page, text(blocks.slice(129, 269)), "a page spanning read batches");
+    const past = await (await fetch(`${running.url}/chain?from=301`)).text();
+    t.equal(past, text([]), "a page past the tip is empty");
+    const three = blocks.slice(1, 4).reduce((sum, block) => sum + Buffer.byteLength(canonicalJson(block)), 0);
+    const bounded = await (await fetch(`${running.url}/chain?from=2&max_bytes=${three}`)).text();
+    t.equal(bounded, text(blocks.slice(1, 4)), "max_bytes: the blocks that fit");
+    const one = await (await fetch(`${running.url}/chain?from=2&max_bytes=1`)).text();
+    t.equal(one, text(blocks.slice(1, 2)), "and one block at least");
+  },
+);
 
 t.test("a view is a snapshot: a block mined after it was taken does not show through it", async (t) => {
   const dir = tempDir(t);

@@ -5,11 +5,12 @@ import {
   blockHash,
   Chain,
   canonicalJson,
+  checkExtension,
   checkSegment,
   FutureBlockError,
-  forkPoint,
   GENESIS,
   InvalidChainError,
+  isReward,
   leadingZeroBits,
   MAX_FUTURE_SECONDS,
   medianTime,
@@ -24,7 +25,7 @@ import {
   type Transaction,
   validateChain,
 } from "../src/chain/index.js";
-import { pendingAfterReorg } from "../src/mempool/index.js";
+import { countConfirmed, pendingAfterReorg, transactionKey } from "../src/mempool/index.js";
 
 /*
  * Vectors computed independently of the code, with coreutils, while writing this test:
@@ -384,6 +385,31 @@ t.test("timestamps: later than the median of the 11 blocks before, at most 2 hou
     );
   });
 
+  t.test("checkExtension checks blocks extending a tip, page after page", async (t) => {
+    const chain = datedChain([g + 100, g + 200, g + 300, g + 400, g + 350]);
+    const tipOf = (height: number) => ({
+      height,
+      hash: blockHash(chain[height - 1] as Block),
+      recent: chain.slice(0, height).map((block) => block.timestamp),
+    });
+    const first = checkExtension(chain.slice(1, 3), tipOf(1), RULES, undefined);
+    t.same(first.hashes, chain.slice(1, 3).map(blockHash), "their hashes");
+    t.same(first.encoded, chain.slice(1, 3).map(canonicalJson), "their canonical JSON, which the hashes are of");
+    t.same(first.tip, tipOf(3), "and the tip the next page extends");
+    const second = checkExtension(chain.slice(3), first.tip, RULES, undefined);
+    t.same(second.tip, tipOf(6), "block 6 passes the median of the timestamps carried over");
+    t.throws(
+      () => checkExtension(chain.slice(3), tipOf(2), RULES, undefined),
+      /^block 4: index 4 does not follow 2$/,
+      "a page that skips a block",
+    );
+    t.throws(
+      () => checkExtension(chain.slice(2), { ...tipOf(2), hash: "0".repeat(64) }, RULES, undefined),
+      /^block 3: previous_hash \S+ is not the hash of block 2$/,
+      "a page that does not link to the tip",
+    );
+  });
+
   t.test("nextTimestamp: the clock, or just past the median when the clock is behind", async (t) => {
     t.equal(nextTimestamp([g, g + 10], g + 1000), g + 1000, "the clock when it is ahead");
     const behind = nextTimestamp([g, g + 10, g + 20], g - 86_400);
@@ -470,34 +496,43 @@ t.test("Chain", async (t) => {
     );
   });
 
-  t.test("replace reports the fork point and the added blocks", async (t) => {
+  t.test("adopt swaps in a chain from its fork point", async (t) => {
     const chain = new Chain(RULES);
     chain.append(B2);
     chain.append(B3);
     const rival = buildChain(4, OTHER_ID);
-    const reorg = chain.replace(rival, validateChain(rival, RULES));
-    t.equal(reorg.fork, 1, "they differ from block 2 (position 1) on");
-    t.same(reorg.added, rival.slice(1));
+    const hashes = validateChain(rival, RULES);
+    const recent = rival.map((block) => block.timestamp);
+    chain.adopt({ fork: 1, hashes: hashes.slice(1), tip: rival[3] as Block, recent });
     t.equal(chain.length, 4);
     t.equal(chain.tipHash, blockHash(rival[3] as Block));
     t.same(chain.tip, rival[3]);
     t.same(
       [1, 2, 3, 4].map((height) => chain.hashAt(height)),
-      rival.map(blockHash),
+      hashes,
+      "our genesis, then the adopted blocks",
     );
-    t.same(
-      chain.recentTimestamps,
-      rival.map((block) => block.timestamp),
-    );
+    t.same(chain.recentTimestamps, recent);
 
     const extension = new Chain(RULES);
     extension.append(B2);
-    const longer = CHAIN.slice(0, 4);
-    const grown = extension.replace(longer, validateChain(longer, RULES));
-    t.equal(grown.fork, 2, "an extension forks at our length");
-    t.same(grown.added, [B3, B4]);
+    extension.adopt({ fork: 2, hashes: [B3, B4].map(blockHash), tip: B4, recent: [B3.timestamp, B4.timestamp] });
+    t.same(
+      [1, 2, 3, 4].map((height) => extension.hashAt(height)),
+      CHAIN.slice(0, 4).map(blockHash),
+      "an extension keeps every block of ours",
+    );
+    t.same(extension.recentTimestamps, [B3.timestamp, B4.timestamp]);
   });
 });
+
+/** The pending transactions after dropping `dropped` for `added`, as the node reckons them. */
+function reconcile(dropped: readonly Block[], added: readonly Block[], pending: readonly Transaction[]): Transaction[] {
+  const orphaned = dropped.flatMap((block) => block.transactions).filter((tx) => !isReward(tx));
+  const confirmed = new Map<string, number>();
+  countConfirmed(added, new Set([...orphaned, ...pending].map(transactionKey)), confirmed);
+  return pendingAfterReorg(orphaned, pending, confirmed);
+}
 
 t.test("pendingAfterReorg", async (t) => {
   const X: Transaction = { sender: "xavier", recipient: "yves", amount: 1 };
@@ -514,7 +549,7 @@ t.test("pendingAfterReorg", async (t) => {
   const copy = (tx: Transaction): Transaction => ({ ...tx });
 
   t.test("orphaned transactions come back, rewards excluded", async (t) => {
-    const result = pendingAfterReorg([block(2, [X, Y]), block(3, [])], [block(2, [], OTHER_ID)], []);
+    const result = reconcile([block(2, [X, Y]), block(3, [])], [block(2, [], OTHER_ID)], []);
     t.same(result, [X, Y]);
     t.notOk(
       result.some((tx) => tx.sender === "0"),
@@ -523,51 +558,31 @@ t.test("pendingAfterReorg", async (t) => {
   });
 
   t.test("order: orphaned first, then pending", async (t) => {
-    t.same(pendingAfterReorg([block(2, [X]), block(3, [Y])], [block(2, []), block(3, []), block(4, [])], [Z, P]), [
-      X,
-      Y,
-      Z,
-      P,
-    ]);
+    t.same(reconcile([block(2, [X]), block(3, [Y])], [block(2, []), block(3, []), block(4, [])], [Z, P]), [X, Y, Z, P]);
   });
 
   t.test("those the new chain holds are removed, matched by content", async (t) => {
-    t.same(pendingAfterReorg([block(2, [X, Y])], [block(2, [copy(Y)], OTHER_ID)], [Z]), [X, Z]);
-    t.same(pendingAfterReorg([], [block(2, [copy(Z)])], [Z, P]), [P], "a pending one confirmed by the new chain");
-    t.same(pendingAfterReorg([], [block(2, [{ sender: "zoe", recipient: "xavier", amount: 3.0 }])], [Z]), []);
-    t.same(pendingAfterReorg([], [block(2, [{ ...Z, amount: 3.5 }])], [Z]), [Z], "another amount is another payment");
-    t.same(pendingAfterReorg([block(2, [X])], [block(2, [X]), block(3, [Y])], []), [], "confirmed elsewhere");
+    t.same(reconcile([block(2, [X, Y])], [block(2, [copy(Y)], OTHER_ID)], [Z]), [X, Z]);
+    t.same(reconcile([], [block(2, [copy(Z)])], [Z, P]), [P], "a pending one confirmed by the new chain");
+    t.same(reconcile([], [block(2, [{ sender: "zoe", recipient: "xavier", amount: 3.0 }])], [Z]), []);
+    t.same(reconcile([], [block(2, [{ ...Z, amount: 3.5 }])], [Z]), [Z], "another amount is another payment");
+    t.same(reconcile([block(2, [X])], [block(2, [X]), block(3, [Y])], []), [], "confirmed elsewhere");
   });
 
   t.test("as a multiset: two identical payments, one confirmed, one stays", async (t) => {
-    t.same(pendingAfterReorg([block(2, [P, P])], [block(2, [copy(P)], OTHER_ID)], []), [P]);
-    t.same(pendingAfterReorg([], [block(2, [copy(P)])], [P, P]), [P]);
-    t.same(
-      pendingAfterReorg([block(2, [P])], [block(2, [copy(P)])], [P]),
-      [P],
-      "orphaned P confirmed, pending P stays",
-    );
-    t.same(pendingAfterReorg([block(2, [P])], [block(2, [P, P, P])], [P]), [], "more confirmations than copies");
+    t.same(reconcile([block(2, [P, P])], [block(2, [copy(P)], OTHER_ID)], []), [P]);
+    t.same(reconcile([], [block(2, [copy(P)])], [P, P]), [P]);
+    t.same(reconcile([block(2, [P])], [block(2, [copy(P)])], [P]), [P], "orphaned P confirmed, pending P stays");
+    t.same(reconcile([block(2, [P])], [block(2, [P, P, P])], [P]), [], "more confirmations than copies");
   });
 
   t.test("rewards in the new chain confirm nothing", async (t) => {
     const lookalike = rewardFor(OTHER_ID);
-    t.same(pendingAfterReorg([], [block(2, [], OTHER_ID)], [X, lookalike]), [X, lookalike]);
-    t.same(pendingAfterReorg([block(2, [])], [block(2, [], OTHER_ID)], []), [], "the dropped reward does not return");
+    t.same(reconcile([], [block(2, [], OTHER_ID)], [X, lookalike]), [X, lookalike]);
+    t.same(reconcile([block(2, [])], [block(2, [], OTHER_ID)], []), [], "the dropped reward does not return");
   });
 
   t.test("no reorg: nothing changes", async (t) => {
-    t.same(pendingAfterReorg([], [], [X, Y]), [X, Y]);
+    t.same(reconcile([], [], [X, Y]), [X, Y]);
   });
-});
-
-t.test("forkPoint", async (t) => {
-  t.equal(forkPoint([], []), 0);
-  t.equal(forkPoint(["a"], []), 0);
-  t.equal(forkPoint(["a", "b", "c"], ["a", "b", "c"]), 3, "identical");
-  t.equal(forkPoint(["a", "b", "c"], ["a", "b"]), 2, "theirs is a prefix of ours");
-  t.equal(forkPoint(["a", "b"], ["a", "b", "c", "d"]), 2, "ours is a prefix of theirs");
-  t.equal(forkPoint(["a", "b", "c"], ["a", "x", "c"]), 1, "the first difference counts, not later equal ones");
-  t.equal(forkPoint(["a"], ["b"]), 0, "different genesis");
-  t.equal(forkPoint([GENESIS_HASH, blockHash(B2)], CHAIN.map(blockHash)), 2);
 });

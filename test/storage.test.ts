@@ -3,11 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
-import { type Block, blockHash, GENESIS, type Transaction } from "../src/chain/index.js";
+import { type Block, blockHash, canonicalJson, GENESIS, type HashList, type Transaction } from "../src/chain/index.js";
 import { createLogger } from "../src/log.js";
 import { MempoolFullError } from "../src/mempool/index.js";
 import { ToyNode } from "../src/node.js";
 import type { Peer } from "../src/peers/index.js";
+import type { BlockRef } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 import {
   type ChainView,
@@ -22,7 +23,9 @@ import {
   StoreFailedError,
   StoreUnavailableError,
 } from "../src/storage/index.js";
+import type { StagedBlock } from "../src/sync/index.js";
 import { chainProblem } from "./helpers/chain-check.js";
+import { NodeNetwork } from "./helpers/node-network.js";
 import { readChain } from "./helpers/read-chain.js";
 import { blockKeyAt, indexKey } from "./helpers/store-keys.js";
 
@@ -53,6 +56,46 @@ const fakeBlock = (index: number, tag: string, txs: Transaction[] = []): Block =
   proof: index * 1000,
   previous_hash: `${tag}-${index - 1}`,
 });
+
+/** `blocks` relinked to follow `after`, each naming the hash of the one before, as staged blocks do. */
+function linked(after: Block, blocks: readonly Block[]): Block[] {
+  let previous = blockHash(after);
+  return blocks.map((block) => {
+    const relinked = { ...block, previous_hash: previous };
+    previous = blockHash(relinked);
+    return relinked;
+  });
+}
+
+const stagedBlocks = (blocks: readonly Block[]): StagedBlock[] =>
+  blocks.map((block) => ({
+    height: block.index,
+    hash: blockHash(block),
+    previousHash: block.previous_hash,
+    bytes: canonicalJson(block),
+  }));
+
+/** Stages `blocks` (linked to `after`) and adopts them, as a resolve does. */
+async function stageAndAdopt(
+  store: Store,
+  after: Block,
+  blocks: readonly Block[],
+  removed: readonly number[],
+  pending: readonly PendingEntry[],
+): Promise<void> {
+  await store.stage(stagedBlocks(blocks));
+  await store.adoptStaged({ height: after.index, hash: blockHash(after) }, blocks.map(blockHash), removed, pending);
+}
+
+/** The keys of the store in `dir` that start with `prefix`; the store must be closed. */
+async function keysWith(dir: string, prefix: string): Promise<string[]> {
+  const db = new ClassicLevel<string, string>(dir);
+  try {
+    return await db.keys({ gte: prefix, lt: `${prefix.slice(0, -1)}0` }).all();
+  } finally {
+    await db.close();
+  }
+}
 
 const openNode = (dir: string, options: { difficulty?: number; maxPending?: number } = {}) =>
   ToyNode.open({
@@ -181,18 +224,19 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
         { seq: 4, tx: tx(4) },
       ],
       peers,
+      discardedStaged: 0,
     },
     "load() returns the appended blocks, the unconfirmed transactions and the peers",
   );
 
   // A replacement from position 1 (block 2 on): three new blocks, the mempool swapped whole.
-  const added = [fakeBlock(2, "new", [tx(3)]), fakeBlock(3, "new"), fakeBlock(4, "new")];
+  const added = linked(GENESIS, [fakeBlock(2, "new", [tx(3)]), fakeBlock(3, "new"), fakeBlock(4, "new")]);
   const pending = [
     { seq: 5, tx: tx(1) },
     { seq: 6, tx: tx(2) },
     { seq: 7, tx: tx(4) },
   ];
-  await reopened.replaceChain(added, [3, 4], pending);
+  await stageAndAdopt(reopened, GENESIS, added, [3, 4], pending);
   await reopened.close();
 
   const again = new LevelStore(dir);
@@ -200,26 +244,53 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
   await again.close();
   t.same(
     state,
-    { nodeId, network: NETWORK, blocks: [GENESIS, ...added], pending, peers },
-    "after replaceChain the adopted blocks and the new mempool come back, nothing of the old",
+    { nodeId, network: NETWORK, blocks: [GENESIS, ...added], pending, peers, discardedStaged: 0 },
+    "after adoptStaged the adopted blocks and the new mempool come back, nothing of the old",
   );
 });
 
-t.test("LevelStore: a replacement by a chain of the same length keeps no stale block", async (t) => {
-  // replaceChain writes m/tip: index entries past it (none here) must never be read back.
+t.test("LevelStore: adopting staged blocks keeps the common prefix, and their staging goes", async (t) => {
   const dir = tempDir(t);
   const store = new LevelStore(dir);
   t.equal(await store.load(), undefined);
   await store.create("a".repeat(32), NETWORK, GENESIS);
   for (let i = 2; i <= 5; i++) await store.appendBlock(fakeBlock(i, "old"), []);
-  const added = [fakeBlock(3, "new"), fakeBlock(4, "new"), fakeBlock(5, "new"), fakeBlock(6, "new")];
-  await store.replaceChain(added, [], []);
+  const added = linked(
+    fakeBlock(2, "old"),
+    [3, 4, 5, 6].map((index) => fakeBlock(index, "new")),
+  );
+  await stageAndAdopt(store, fakeBlock(2, "old"), added, [], []);
   await store.close();
   const reopened = new LevelStore(dir);
-  await reopened.load();
+  t.match(await reopened.load(), { discardedStaged: 0 }, "nothing staged is left to delete");
   const blocks = await readChain(reopened);
   await reopened.close();
   t.same(blocks, [GENESIS, fakeBlock(2, "old"), ...added], "the common prefix and the adopted blocks, in order");
+  t.same(await keysWith(dir, "s/"), [], "no staging entry is left");
+});
+
+t.test("LevelStore: blocks staged by a resolve that did not finish are deleted at the next start", async (t) => {
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  t.equal(await store.load(), undefined);
+  await store.create("a".repeat(32), NETWORK, GENESIS);
+  await store.appendBlock(fakeBlock(2, "ours"), []);
+  const theirs = linked(
+    GENESIS,
+    [2, 3, 4].map((index) => fakeBlock(index, "theirs")),
+  );
+  await store.stage(stagedBlocks(theirs));
+  const staged: Block[] = [];
+  for await (const batch of store.staged(2, 4)) staged.push(...batch);
+  t.same(staged, theirs, "staged blocks read back");
+  await store.close();
+  const blocksBefore = (await keysWith(dir, "b/")).length;
+  const reopened = new LevelStore(dir);
+  t.match(await reopened.load(), { discardedStaged: 3 });
+  t.same(await readChain(reopened), [GENESIS, fakeBlock(2, "ours")], "our chain is untouched");
+  await reopened.close();
+  t.same(await keysWith(dir, "s/"), [], "no staging entry is left");
+  t.equal((await keysWith(dir, "b/")).length, blocksBefore - 3, "and none of their blocks");
 });
 
 t.test("LevelStore: a second store on a directory in use is refused with a message naming it", async (t) => {
@@ -449,7 +520,7 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
 });
 
 t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
-  // A longer chain from an in-memory node of the same network, served through downloadChain.
+  // A longer chain from an in-memory node of the same network, served in process.
   const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
   t.teardown(() => other.close());
   await other.addTransaction(tx(1, "theirs"));
@@ -461,7 +532,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
     threads: 1,
     log,
     store: new LevelStore(dir),
-    downloadChain: async () => Buffer.from(JSON.stringify({ chain: await readChain(other), length: 5 })),
+    network: new NodeNetwork({ "127.0.0.1:5009": other }),
   });
   let closed = false;
   t.teardown(async () => {
@@ -576,8 +647,22 @@ class FailingStore implements Store {
     }
     return this.inner.appendBlock(block, confirmed);
   }
-  replaceChain(added: readonly Block[], removed: readonly number[], pending: readonly PendingEntry[]): Promise<void> {
-    return this.inner.replaceChain(added, removed, pending);
+  stage(blocks: readonly StagedBlock[]): Promise<void> {
+    return this.inner.stage(blocks);
+  }
+  discard(from: number, to: number): Promise<void> {
+    return this.inner.discard(from, to);
+  }
+  staged(from: number, to: number): AsyncIterable<Block[]> {
+    return this.inner.staged(from, to);
+  }
+  adoptStaged(
+    fork: BlockRef,
+    hashes: HashList,
+    removed: readonly number[],
+    pending: readonly PendingEntry[],
+  ): Promise<void> {
+    return this.inner.adoptStaged(fork, hashes, removed, pending);
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
     return this.inner.blocks(at);

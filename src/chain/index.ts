@@ -9,7 +9,6 @@ export {
   checkExtension,
   checkGenesis,
   checkSegment,
-  forkPoint,
   type HashList,
   isReward,
   rewardFor,

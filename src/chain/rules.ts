@@ -166,11 +166,3 @@ export interface HashList {
   readonly length: number;
   at(position: number): string | undefined;
 }
-
-/** The position of the first block where two chains (given by their block hashes) differ. */
-export function forkPoint(ours: HashList, theirs: HashList): number {
-  const shorter = Math.min(ours.length, theirs.length);
-  let i = 0;
-  while (i < shorter && ours.at(i) === theirs.at(i)) i++;
-  return i;
-}
