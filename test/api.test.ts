@@ -409,17 +409,27 @@ t.test("/nodes/resolve against peers that misbehave", async (t) => {
   };
   let wrong = 0;
   while (meetsDifficulty(powHeader(template3), wrong, DIFFICULTY)) wrong++;
-  const badProofChain = [GENESIS, b2, { ...template3, proof: wrong }];
-  const otherGenesis = [{ ...GENESIS, timestamp: 1 }, b2, { ...template3, proof: wrong }];
+  const bad3 = { ...template3, proof: wrong };
+  const PAGE = "GET /chain?from=2&limit=2&max_bytes=4194304";
+  /** A peer that claims a chain of 3 sharing our genesis, and answers its page with `page`. */
+  const syncing = (page: (res: ServerResponse) => void) =>
+    fakePeer(t, (req, res) => {
+      if (req.url === "/chain/tip") sendJson(res, JSON.stringify({ length: 3, hash: blockHash(bad3) }));
+      else if (req.url === "/chain/locate") sendJson(res, JSON.stringify({ height: 1, hash: GENESIS_HASH }));
+      else page(res);
+    });
 
   const peers = {
-    garbage: await fakePeer(t, (_req, res) => sendJson(res, "{this is not JSON")),
-    shape: await fakePeer(t, (_req, res) => sendJson(res, JSON.stringify({ chain: "three blocks", length: 3 }))),
-    miscounted: await fakePeer(t, (_req, res) => sendJson(res, JSON.stringify({ chain: [GENESIS], length: 3 }))),
-    badProof: await fakePeer(t, (_req, res) => sendJson(res, JSON.stringify({ chain: badProofChain, length: 3 }))),
-    genesis: await fakePeer(t, (_req, res) => sendJson(res, JSON.stringify({ chain: otherGenesis, length: 3 }))),
+    garbage: await syncing((res) => sendJson(res, "{this is not JSON")),
+    shape: await syncing((res) => sendJson(res, JSON.stringify({ chain: "two blocks", length: 3 }))),
+    badProof: await syncing((res) => sendJson(res, JSON.stringify({ chain: [b2, bad3], length: 3 }))),
+    gap: await syncing((res) => sendJson(res, JSON.stringify({ chain: [bad3], length: 3 }))),
+    genesis: await fakePeer(t, (req, res) => {
+      if (req.url === "/chain/tip") sendJson(res, JSON.stringify({ length: 3, hash: blockHash(bad3) }));
+      else sendJson(res, JSON.stringify({ message: "None of the locator's blocks is in this node's chain" }), 404);
+    }),
     redirect: await fakePeer(t, (_req, res) => {
-      res.writeHead(302, { location: `${honest.url}/chain` });
+      res.writeHead(302, { location: `${honest.url}/chain/tip` });
       res.end();
     }),
     missing: await fakePeer(t, (_req, res) => sendJson(res, JSON.stringify({ message: "no" }), 404)),
@@ -442,22 +452,26 @@ t.test("/nodes/resolve against peers that misbehave", async (t) => {
     Object.keys(peers).map((name, i) => [name, reply.body.peers[i] as PeerReport]),
   ) as Record<keyof typeof peers, PeerReport>;
 
-  t.match(report.garbage, { reached: true, verdict: "invalid", reason: /not JSON/ });
-  t.match(report.shape, { reached: true, verdict: "invalid", reason: /chain/ });
-  t.match(report.miscounted, { reached: true, verdict: "invalid", reason: /length 3 does not count its 1 blocks/ });
+  t.match(report.garbage, { reached: true, verdict: "invalid", reason: /^its page from block 2 is not JSON/ });
+  t.match(report.shape, { reached: true, verdict: "invalid", reason: /^its page from block 2: Invalid chain: chain/ });
   t.match(report.badProof, {
     reached: true,
     verdict: "invalid",
     reason: new RegExp(`^block 3: proof ${wrong} does not reach ${DIFFICULTY} leading zero bits`),
   });
-  t.match(report.genesis, { reached: true, verdict: "invalid", reason: /^block 1: the genesis block differs/ });
+  t.match(report.gap, { reached: true, verdict: "invalid", reason: "its page from block 2 starts at block 3" });
+  t.match(report.genesis, { reached: true, verdict: "invalid", reason: /^its chain shares no block with ours/ });
   t.match(report.redirect, { verdict: "unreachable", reason: /302/ });
   t.match(report.missing, { verdict: "unreachable", reason: /404/ });
   for (const [name, entry] of Object.entries(report)) {
     t.type(entry.reason, "string", `${name} has a reason`);
     t.notOk(entry.verdict === "adopted", `${name} is not adopted`);
   }
-  for (const [name, peer] of Object.entries(peers)) t.same(peer.paths, ["GET /chain"], `${name} was asked for /chain`);
+  for (const name of ["garbage", "shape", "badProof", "gap"] as const) {
+    t.same(peers[name].paths, ["GET /chain/tip", "POST /chain/locate", PAGE], `${name}: tip, locate, one page`);
+  }
+  t.same(peers.genesis.paths, ["GET /chain/tip", "POST /chain/locate"], "genesis: no page is asked for");
+  t.same(peers.redirect.paths, ["GET /chain/tip"], "the redirect is not followed");
 
   t.equal((await get<MineBody>(e, "/mine")).body.index, 3, "the node still mines on its own chain");
 });

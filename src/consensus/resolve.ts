@@ -69,7 +69,11 @@ export class ChainChoice {
 
   /** A peer whose tip or chain could not be had, or broke a rule. */
   failed(peer: Peer, error: unknown): void {
-    this.#known.set(peer.id, { kind: "failed", report: failureReport(peer, error) });
+    const known = this.#known.get(peer.id);
+    const report = failureReport(peer, error);
+    // The length its tip claimed, if it was learnt.
+    if (known?.kind === "tip") report.length = known.tip.length;
+    this.#known.set(peer.id, { kind: "failed", report });
   }
 
   tip(peer: Peer, tip: TipBody): void {
@@ -111,7 +115,8 @@ export class ChainChoice {
         outcomes.set(id, { report, health: "good" });
         continue;
       }
-      if (length > ours.length) {
+      // At least as long as the chain adopted instead: it was left unread because that one won.
+      if (length > ours.length || (won !== undefined && length === ours.length)) {
         Object.assign(report, {
           verdict: "not checked",
           reason: won ?? "the resolve's deadline passed before its chain was read",

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Block, hashOf } from "./chain-check.js";
+
+/** One step of the sync protocol a peer answers: its tip, the fork point, or a page of blocks. */
+export type SyncRequest = "tip" | "locate" | "page";
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export const sendJson = (res: ServerResponse, value: unknown, status = 200): void => {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+};
+
+async function bodyOf(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+/**
+ * A handler that serves `chain` as a node does, written from the protocol
+ * (GET /chain/tip, POST /chain/locate, GET /chain?from&limit&max_bytes) rather
+ * than with src/, so that tests can break any step of it: `override` answers a
+ * step instead when it returns true.
+ */
+export function servesChain(
+  chain: readonly Block[],
+  override: (step: SyncRequest, req: IncomingMessage, res: ServerResponse) => boolean = () => false,
+): Handler {
+  return (req, res) => {
+    const url = new URL(req.url ?? "/", "http://peer");
+    const step: SyncRequest | undefined =
+      url.pathname === "/chain/tip"
+        ? "tip"
+        : url.pathname === "/chain/locate"
+          ? "locate"
+          : url.pathname === "/chain"
+            ? "page"
+            : undefined;
+    if (step === undefined) return sendJson(res, { message: "no such endpoint" }, 404);
+    if (override(step, req, res)) return;
+    const tip = chain[chain.length - 1] as Block;
+    if (step === "tip") return sendJson(res, { length: chain.length, hash: hashOf(tip) });
+    if (step === "locate") {
+      void bodyOf(req).then((body) => {
+        const { locator } = body as { locator: { height: number; hash: string }[] };
+        const found = locator.find(({ height, hash }) => {
+          const block = chain[height - 1];
+          return block !== undefined && hashOf(block) === hash;
+        });
+        if (found) sendJson(res, found);
+        else sendJson(res, { message: "None of the locator's blocks is in this node's chain" }, 404);
+      });
+      return;
+    }
+    const from = Number(url.searchParams.get("from") ?? 1);
+    const limit = Number(url.searchParams.get("limit") ?? chain.length);
+    sendJson(res, { chain: chain.slice(from - 1, from - 1 + limit), length: chain.length });
+  };
+}
