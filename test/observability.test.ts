@@ -126,7 +126,7 @@ t.test("GET /metrics counts blocks, hashes, the chain, the mempool, peers' outco
   await request(`${url}/nodes/resolve`);
   const after = await (await fetch(`${url}/metrics`)).text();
   const series = after.split("\n").filter((line) => line.startsWith("toychain_resolve_peer_outcomes_total{"));
-  t.equal(series.length, 7, "one series per verdict, however many peers there are");
+  t.equal(series.length, 6, "one series per verdict, however many peers there are");
   t.notOk(
     series.some((line) => line.includes("peer=")),
     "no label per peer: /stats has each peer's health",
