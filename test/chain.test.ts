@@ -143,6 +143,29 @@ const B2 = CHAIN[1] as Block;
 const B3 = CHAIN[2] as Block;
 const B4 = CHAIN[3] as Block;
 
+t.test("canonical JSON writes numbers and strings as RFC 8785 does (its section 3.2.2 examples)", async (t) => {
+  const block = (amount: number, sender: string): Block => ({
+    index: 2,
+    timestamp: 1e21,
+    transactions: [{ sender, recipient: "r", amount }],
+    proof: 0,
+    previous_hash: "p",
+  });
+  const text = (amount: string, sender: string, timestamp = "1e+21") =>
+    `{"index":2,"previous_hash":"p","proof":0,"timestamp":${timestamp},"transactions":[{"amount":${amount},"recipient":"r","sender":${sender}}]}`;
+  t.equal(canonicalJson(block(1e-7, "a")), text("1e-7", '"a"'), "exponents as ECMAScript writes them");
+  t.equal(canonicalJson(block(333333333.3333333, "a")), text("333333333.3333333", '"a"'));
+  t.equal(canonicalJson(block(9007199254740991, "a")), text("9007199254740991", '"a"'));
+  t.equal(canonicalJson(block(0.000001, "a")), text("0.000001", '"a"'));
+  t.equal(canonicalJson({ ...block(1, "a"), timestamp: -0 }), text("1", '"a"', "0"), "-0 is 0");
+  t.equal(
+    canonicalJson(block(1, "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"/")),
+    text("1", String.raw`"€$\u000f\nA'B\"\\\\\"/"`),
+    "control characters as lowercase escapes, the rest as is",
+  );
+  t.equal(canonicalJson(block(1, "\u{1F600}é")), text("1", '"\u{1F600}é"'), "no escape beyond the BMP");
+});
+
 t.test("independent hash vectors", async (t) => {
   t.equal(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "FIPS 180-2 'abc'");
   t.equal(canonicalJson(GENESIS), GENESIS_JSON, "genesis canonical JSON: sorted keys, no whitespace");

