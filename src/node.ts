@@ -312,7 +312,9 @@ export class ToyNode {
           choice.failed(peer, error);
         }
       });
-      for (const { peer, tip } of choice.longerThan(this.chain.length)) {
+      const longer = choice.longerThan(this.chain.length);
+      if (longer.length > 0) this.#pages.warmUp();
+      for (const { peer, tip } of longer) {
         if (signal.aborted || tip.length <= this.chain.length) break;
         let staged: StagedChain;
         try {
@@ -371,6 +373,7 @@ export class ToyNode {
       checkPage: (task) => this.#pages.check(task),
       staging: this.#store,
       rules: this.chain.rules,
+      log: this.#log.child({ component: "sync" }),
     };
   }
 

@@ -72,7 +72,7 @@ const stagedBlocks = (blocks: readonly Block[]): StagedBlock[] =>
     height: block.index,
     hash: blockHash(block),
     previousHash: block.previous_hash,
-    bytes: canonicalJson(block),
+    bytes: Buffer.from(canonicalJson(block)),
   }));
 
 /** Stages `blocks` (linked to `after`) and adopts them, as a resolve does. */

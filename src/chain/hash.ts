@@ -1,7 +1,22 @@
 import { createHash } from "node:crypto";
 import type { Block, BlockTemplate, Transaction } from "./types.js";
 
-const canonicalTransaction = ({ amount, recipient, sender }: Transaction) => ({ amount, recipient, sender });
+/** A transaction's keys, sorted: as JSON.stringify's replacer, they pick and order every transaction's fields. */
+const TRANSACTION_KEYS = ["amount", "recipient", "sender"];
+
+/** The canonical JSON of a block's transactions. */
+const transactionsJson = (transactions: readonly Transaction[]): string =>
+  JSON.stringify(transactions, TRANSACTION_KEYS);
+
+/** The canonical JSON of a template up to its transactions, which follow, then "}". */
+function templateHead({ index, previous_hash, timestamp }: BlockTemplate): string {
+  return `{"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
+}
+
+/** The canonical JSON of a block up to its transactions, which follow, then "}". */
+function blockHead({ index, previous_hash, proof, timestamp }: Block): string {
+  return `{"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"proof":${JSON.stringify(proof)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
+}
 
 /**
  * RFC 8785 canonical JSON of a block or a template: sorted keys, no
@@ -12,11 +27,37 @@ const canonicalTransaction = ({ amount, recipient, sender }: Transaction) => ({ 
  * 3.2.2.2 and 3.2.2.3). A generic canonicalizer was six times slower.
  */
 export function canonicalJson(value: Block | BlockTemplate): string {
-  const transactions = value.transactions.map(canonicalTransaction);
-  const { index, previous_hash, timestamp } = value;
-  return "proof" in value
-    ? JSON.stringify({ index, previous_hash, proof: value.proof, timestamp, transactions })
-    : JSON.stringify({ index, previous_hash, timestamp, transactions });
+  const head = "proof" in value ? blockHead(value) : templateHead(value);
+  return `${head}${transactionsJson(value.transactions)}}`;
+}
+
+/**
+ * A block's canonical JSON in its parts, `head` + `transactions` + "}", with
+ * its hash and its H (see powHeader): the transactions, most of a block, are
+ * written once and hashed in place, never copied into a whole text.
+ */
+export interface EncodedBlock {
+  head: string;
+  transactions: string;
+  hash: string;
+  header: string;
+}
+
+const sha256Of = (parts: readonly string[]): string => {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part, "utf8");
+  return hash.digest("hex");
+};
+
+export function encodeBlock(block: Block): EncodedBlock {
+  const transactions = transactionsJson(block.transactions);
+  const head = blockHead(block);
+  return {
+    head,
+    transactions,
+    hash: sha256Of([head, transactions, "}"]),
+    header: sha256Of([templateHead(block), transactions, "}"]),
+  };
 }
 
 export function sha256Hex(data: string): string {
@@ -34,8 +75,7 @@ export function blockHash(block: Block): string {
  * them once and then spends one compression per nonce.
  */
 export function powHeader(block: BlockTemplate | Block): string {
-  const { index, timestamp, transactions, previous_hash } = block;
-  return sha256Hex(canonicalJson({ index, timestamp, transactions, previous_hash }));
+  return sha256Of([templateHead(block), transactionsJson(block.transactions), "}"]);
 }
 
 /** Leading zero bits of a hex digest. */

@@ -1,7 +1,16 @@
 export { type Adoption, Chain, type ChainState } from "./chain.js";
 export { FutureBlockError, InvalidChainError, NoCommonBlockError, StaleBlockError } from "./errors.js";
 export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
-export { blockHash, canonicalJson, leadingZeroBits, meetsDifficulty, powHeader, proofHash, sha256Hex } from "./hash.js";
+export {
+  blockHash,
+  canonicalJson,
+  type EncodedBlock,
+  leadingZeroBits,
+  meetsDifficulty,
+  powHeader,
+  proofHash,
+  sha256Hex,
+} from "./hash.js";
 export { HashIndex } from "./hash-index.js";
 export {
   type BlockContext,

@@ -1,6 +1,6 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
-import { blockHash, canonicalJson, meetsDifficulty, powHeader, sha256Hex } from "./hash.js";
+import { blockHash, type EncodedBlock, encodeBlock, meetsDifficulty, powHeader } from "./hash.js";
 import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules, Transaction } from "./types.js";
 
@@ -16,6 +16,8 @@ export interface BlockContext {
   recent: readonly number[];
   /** The receiving node's clock, in seconds since the epoch: given for a peer's blocks, not for ours. */
   now?: number | undefined;
+  /** The block's H (see powHeader), when it is already known. */
+  header?: string;
 }
 
 const NODE_ID = /^[0-9a-f]{32}$/;
@@ -47,7 +49,7 @@ export function checkBlock(
   if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
     throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);
   }
-  if (!meetsDifficulty(powHeader(block), block.proof, rules.difficulty)) {
+  if (!meetsDifficulty(context.header ?? powHeader(block), block.proof, rules.difficulty)) {
     throw new InvalidChainError(`proof ${block.proof} does not reach ${rules.difficulty} leading zero bits`, at);
   }
   checkReward(block);
@@ -133,32 +135,30 @@ export interface TipContext {
 
 /**
  * Checks that `blocks` extend the block `tip` describes, one after another,
- * against every rule; `now` refuses blocks dated too far ahead. Returns their
- * canonical JSON and hashes, and the context of the last one, for the run
- * that follows it.
+ * against every rule; `now` refuses blocks dated too far ahead. Returns each
+ * block's canonical JSON (in parts) and hash, and the context of the last
+ * one, for the run that follows it.
  */
 export function checkExtension(
   blocks: readonly Block[],
   tip: TipContext,
   rules: NetworkRules,
   now: number | undefined,
-): { encoded: string[]; hashes: string[]; tip: TipContext } {
-  const encoded: string[] = [];
-  const hashes: string[] = [];
+): { encoded: EncodedBlock[]; tip: TipContext } {
+  const encoded: EncodedBlock[] = [];
   const recent = tip.recent.slice(-MEDIAN_SPAN);
   let previous: Pick<Block, "index"> = { index: tip.height };
   let previousHash = tip.hash;
   for (const block of blocks) {
-    checkBlock(block, previous, previousHash, rules, { recent, now });
-    const text = canonicalJson(block);
-    previousHash = sha256Hex(text);
-    encoded.push(text);
-    hashes.push(previousHash);
+    const encoding = encodeBlock(block);
+    checkBlock(block, previous, previousHash, rules, { recent, now, header: encoding.header });
+    encoded.push(encoding);
+    previousHash = encoding.hash;
     previous = block;
     recent.push(block.timestamp);
     if (recent.length > MEDIAN_SPAN) recent.shift();
   }
-  return { encoded, hashes, tip: { height: previous.index, hash: previousHash, recent } };
+  return { encoded, tip: { height: previous.index, hash: previousHash, recent } };
 }
 
 /** Block hashes by position: an array, or a HashIndex. */

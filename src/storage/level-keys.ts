@@ -13,8 +13,10 @@ export interface StoredEntry {
   previous_hash: string;
 }
 
-export type Value = string | number | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
-export type Op = { type: "put"; key: string; value: Value; valueEncoding?: "utf8" } | { type: "del"; key: string };
+export type Value = string | number | Uint8Array | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
+export type Op =
+  | { type: "put"; key: string; value: Value; valueEncoding?: "utf8" | "view" }
+  | { type: "del"; key: string };
 export type Db = ClassicLevel<string, Value>;
 
 export const pad = (n: number): string => String(n).padStart(16, "0");

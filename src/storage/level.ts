@@ -346,7 +346,7 @@ export class LevelStore implements Store {
   async stage(blocks: readonly StagedBlock[]): Promise<void> {
     await this.#db.batch(
       blocks.flatMap(({ height, hash, previousHash, bytes }): Op[] => [
-        { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "utf8" },
+        { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "view" },
         { type: "put", key: stagedKey(height), value: { hash, previous_hash: previousHash } },
       ]),
     );

@@ -42,7 +42,9 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
-    for (const { height, hash, bytes } of blocks) this.#staged.set(height, { hash, block: decodeBlock(bytes) });
+    for (const { height, hash, bytes } of blocks) {
+      this.#staged.set(height, { hash, block: decodeBlock(Buffer.from(bytes).toString("utf8")) });
+    }
     return Promise.resolve();
   }
   discard(from: number, to: number): Promise<void> {

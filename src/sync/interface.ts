@@ -30,7 +30,12 @@ export interface PageTask {
 
 /** A page that passed every check: its blocks as canonical JSON, their hashes, and where it leaves the chain. */
 export interface CheckedPage {
-  encoded: string[];
+  /**
+   * Every block's canonical JSON as UTF-8, one after another in one buffer,
+   * which is moved back from the worker, not copied: block i ends at ends[i].
+   */
+  encoded: Uint8Array;
+  ends: number[];
   hashes: string[];
   /** Its last block, and the context the next page extends. */
   last: Block;
@@ -40,12 +45,12 @@ export interface CheckedPage {
 /** What a page came to; a broken rule comes back as data, since error classes do not cross threads. */
 export type PageOutcome = { valid: CheckedPage } | { invalid: string };
 
-/** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON. */
+/** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
 export interface StagedBlock {
   height: number;
   hash: string;
   previousHash: string;
-  bytes: string;
+  bytes: Uint8Array;
 }
 
 /** Where range sync keeps a peer's blocks until they are adopted or discarded: the store. */

@@ -16,6 +16,7 @@ export class PagePool {
     maxThreads: 1,
     idleTimeout: 30_000,
     execArgv: WORKER_EXEC_ARGV,
+    resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
   });
 
   /**
@@ -30,6 +31,12 @@ export class PagePool {
       { ...task, bytes: own },
       { transferList: [own.buffer as ArrayBuffer] },
     ) as Promise<PageOutcome>;
+  }
+
+  /** Starts the worker (its modules take a while to load) while the first page is still on its way. */
+  warmUp(): void {
+    // A worker that cannot start fails the first page check too, which reports it.
+    this.#piscina.run(null, { name: "warmUp" }).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -46,8 +46,21 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
     return { invalid: `its page from block ${from} starts at block ${(blocks[0] as Block).index}` };
   }
   try {
-    const { encoded, hashes, tip } = checkExtension(blocks, after, rules, now);
-    return { valid: { encoded, hashes, tip, last: blocks[blocks.length - 1] as Block } };
+    const { encoded: blocksJson, tip } = checkExtension(blocks, after, rules, now);
+    const ends: number[] = [];
+    let end = 0;
+    for (const { head, transactions } of blocksJson) {
+      ends.push((end += Buffer.byteLength(head) + Buffer.byteLength(transactions) + 1));
+    }
+    const encoded = Buffer.allocUnsafeSlow(end);
+    let at = 0;
+    for (const { head, transactions } of blocksJson) {
+      at += encoded.write(head, at);
+      at += encoded.write(transactions, at);
+      at += encoded.write("}", at);
+    }
+    const hashes = blocksJson.map((block) => block.hash);
+    return { valid: { encoded, ends, hashes, tip, last: blocks[blocks.length - 1] as Block } };
   } catch (error) {
     if (error instanceof InvalidChainError) return { invalid: error.message };
     throw error;

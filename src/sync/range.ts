@@ -1,4 +1,5 @@
 import { type Block, HashIndex, type NetworkRules, type TipContext } from "../chain/index.js";
+import type { Logger } from "../log.js";
 import { type Peer, PeerDataError } from "../peers/index.js";
 import { type BlockRef, MAX_PAGE, type TipBody } from "../schemas/index.js";
 import type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
@@ -17,6 +18,8 @@ export interface RangeSyncDeps {
   checkPage: (task: PageTask) => Promise<PageOutcome>;
   staging: Staging;
   rules: NetworkRules;
+  /** Told of every page, at debug level, and of the fork point. */
+  log: Logger;
 }
 
 /** A peer's chain after the last block it shares with ours: checked against every rule, and staged. */
@@ -44,7 +47,7 @@ export async function syncRange(
   peer: Peer,
   target: TipBody,
   ours: SyncBase,
-  { network, checkPage, staging, rules }: RangeSyncDeps,
+  { network, checkPage, staging, rules, log }: RangeSyncDeps,
   signal: AbortSignal,
 ): Promise<StagedChain> {
   const locator = buildLocator(ours.length, (height) => ours.hashAt(height));
@@ -54,6 +57,7 @@ export async function syncRange(
       `its fork point, block ${located.height} (${located.hash}), is not one of the blocks our locator named`,
     );
   }
+  log.info({ peer: peer.id, fork: located.height, tip: target.length }, "syncing the blocks after the fork point");
   let fork = located;
   let after: TipContext = { ...located, recent: await ours.timestampsUpTo(located.height) };
   const hashes = new HashIndex();
@@ -62,8 +66,12 @@ export async function syncRange(
     while (after.height < target.length) {
       const from = after.height + 1;
       const limit = Math.min(MAX_PAGE, target.length - after.height);
+      const asked = performance.now();
       const bytes = await network.page(peer, from, limit, signal);
+      const size = bytes.length;
+      const received = performance.now();
       const outcome = await checkPage({ bytes, from, limit, after, rules, now: Date.now() / 1000 });
+      const checked = performance.now();
       if ("invalid" in outcome) throw new PeerDataError(outcome.invalid);
       const page = outcome.valid;
       const fresh: StagedBlock[] = [];
@@ -75,10 +83,23 @@ export async function syncRange(
           return;
         }
         const previousHash = i === 0 ? after.hash : (page.hashes[i - 1] as string);
-        fresh.push({ height, hash, previousHash, bytes: page.encoded[i] as string });
+        const bytes = page.encoded.subarray(i === 0 ? 0 : page.ends[i - 1], page.ends[i]);
+        fresh.push({ height, hash, previousHash, bytes });
         hashes.push(hash);
       });
       if (fresh.length > 0) await staging.stage(fresh);
+      log.debug(
+        {
+          peer: peer.id,
+          from,
+          blocks: page.hashes.length,
+          bytes: size,
+          fetchMs: Math.round(received - asked),
+          checkMs: Math.round(checked - received),
+          stageMs: Math.round(performance.now() - checked),
+        },
+        "page read",
+      );
       signal.throwIfAborted();
       after = page.tip;
       tip = page.last;
