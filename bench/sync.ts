@@ -1,11 +1,13 @@
 /**
- * npm run bench:sync -- [--tx 300000,1500000] [--difficulty 8] [--concurrency 256]
- *                       [--json FILE] [--chart FILE.svg]
+ * npm run bench:sync -- [--tx 300000,1500000,5000000] [--fill direct|http] [--difficulty 8]
+ *                       [--concurrency 256] [--json FILE] [--chart FILE.svg]
  *
- * Issue 12's figures, through HTTP and processes only. For each N: a node A
- * on a fresh data dir is filled with N unique transactions (concurrent
- * keep-alive POST /transactions/new, GET /mine whenever a full block is
- * pending), then
+ * Issue 12's figures, through HTTP and processes. For each N: a node A on a
+ * fresh data dir is filled with N unique transactions mined into full
+ * blocks, either by a ToyNode in this process on A's data dir (--fill direct,
+ * the default: the same checks, writes and blocks, minutes faster) or over
+ * HTTP (--fill http: concurrent keep-alive POST /transactions/new, GET /mine
+ * whenever a full block is pending), then
  *   - A is stopped (SIGTERM) and started again on its data dir: the time from
  *     spawn to its first 200 on GET /, and its RSS then;
  *   - A serves its whole GET /chain, read as a stream: A's RSS growth meanwhile,
@@ -21,12 +23,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_BLOCK_TRANSACTIONS } from "../src/node.js";
+import { fillStore } from "./lib/fill.js";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
 import { type Result, syncChart } from "./lib/sync-chart.js";
 import { duration, table } from "./lib/table.js";
 
 const USAGE = `Usage: npm run bench:sync -- [options]
-  --tx <list>          transactions in A's chain, comma-separated (default 300000,1500000)
+  --tx <list>          transactions in A's chain, comma-separated (default 300000,1500000,5000000)
+  --fill <how>         direct (a node in this process writes A's store) or http (default direct)
   --difficulty <n>     the nodes' difficulty, low so mining is quick (default 8)
   --concurrency <n>    concurrent keep-alive connections posting transactions (default 256)
   --json <file>        write the machine, the options and every figure per N
@@ -35,6 +39,7 @@ const USAGE = `Usage: npm run bench:sync -- [options]
 
 interface Options {
   tx: number[];
+  fill: "direct" | "http";
   difficulty: number;
   concurrency: number;
   json?: string;
@@ -45,7 +50,8 @@ function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      tx: { type: "string", default: "300000,1500000" },
+      tx: { type: "string", default: "300000,1500000,5000000" },
+      fill: { type: "string", default: "direct" },
       difficulty: { type: "string", default: "8" },
       concurrency: { type: "string", default: "256" },
       json: { type: "string" },
@@ -62,8 +68,10 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} takes positive integers, not ${text}`);
     return n;
   };
+  if (values.fill !== "direct" && values.fill !== "http") throw new Error(`--fill takes direct or http, not ${values.fill}`);
   return {
     tx: values.tx.split(",").map((n) => whole("tx", n)),
+    fill: values.fill,
     difficulty: whole("difficulty", values.difficulty),
     concurrency: whole("concurrency", values.concurrency),
     json: values.json,
@@ -242,9 +250,15 @@ async function measure(n: number, options: Options): Promise<Result> {
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
   try {
-    a = await startToychain(flags, dataDir);
-    const filled = await fill(a.url, n, options.concurrency);
-    progress("");
+    let filled: { seconds: number; postSeconds?: number; refused?: number };
+    if (options.fill === "direct") {
+      filled = await fillStore(dataDir, n, options.difficulty);
+      a = await startToychain(flags, dataDir);
+    } else {
+      a = await startToychain(flags, dataDir);
+      filled = await fill(a.url, n, options.concurrency);
+      progress("");
+    }
     const stats = await json<Stats>(`${a.url}/stats`);
     if (stats.pending_transactions !== 0) throw new Error(`A still has ${stats.pending_transactions} pending`);
     const afterFill = memory(a.child.pid as number);
@@ -306,12 +320,7 @@ async function measure(n: number, options: Options): Promise<Result> {
       transactions: n,
       chainBytes: cold.bytes,
       blocks: stats.chain_length,
-      fill: {
-        seconds: filled.seconds,
-        postSeconds: filled.postSeconds,
-        perSecond: n / filled.seconds,
-        refused: filled.refused,
-      },
+      fill: { how: options.fill, ...filled, perSecond: n / filled.seconds },
       a: {
         rssAfterFillMiB: afterFill.rss,
         hwmAfterFillMiB: afterFill.hwm,
@@ -399,10 +408,12 @@ console.log(
 for (const r of results) {
   console.log(`\nN = ${r.transactions}:`);
   console.log(
-    `  fill: ${duration(r.fill.seconds)} (posting ${duration(r.fill.postSeconds)}, ${r.fill.refused} posts refused with 429 and retried)`,
+    r.fill.how === "http"
+      ? `  fill: over HTTP in ${duration(r.fill.seconds)} (posting ${duration(r.fill.postSeconds ?? 0)}, ${r.fill.refused ?? 0} posts refused with 429 and retried)`
+      : `  fill: by a node in the bench's process, in ${duration(r.fill.seconds)}`,
   );
   console.log(
-    `  A: RSS ${r.a.rssAfterFillMiB.toFixed(0)} MiB after filling (peak ${r.a.hwmAfterFillMiB.toFixed(0)}); stop ${r.a.stopSeconds.toFixed(2)} s; peak while restarting ${r.a.hwmAfterRestartMiB.toFixed(0)} MiB`,
+    `  A: RSS ${r.a.rssAfterFillMiB.toFixed(0)} MiB after ${r.fill.how === "http" ? "filling" : "starting on its filled store"} (peak ${r.a.hwmAfterFillMiB.toFixed(0)}); stop ${r.a.stopSeconds.toFixed(2)} s; peak while restarting ${r.a.hwmAfterRestartMiB.toFixed(0)} MiB`,
   );
   console.log(
     `  A serving GET /chain: RSS ${r.a.serving.beforeMiB.toFixed(0)} -> peak ${r.a.serving.peakMiB.toFixed(0)} (${r.a.serving.peakFrom}) -> ${r.a.serving.afterMiB.toFixed(0)} MiB after; cold ${r.a.chainDownload.coldSeconds.toFixed(2)} s, warm ${r.a.chainDownload.warmSeconds.toFixed(2)} s`,

@@ -152,6 +152,12 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "POST", "/nodes/register", 200, { nodes: [origin] });
   await answer(t, "GET", "/nodes/resolve", 200);
   await answer(t, "GET", "/stats", 200);
+  await answer(t, "GET", "/chain?from=2&max_bytes=1", 200);
+  await answer(t, "GET", "/chain/tip", 200);
+  const tip = (await (await fetch(`${origin}/chain/tip`)).json()) as { length: number; hash: string };
+  await answer(t, "POST", "/chain/locate", 200, { locator: [{ height: tip.length, hash: tip.hash }] });
+  await answer(t, "POST", "/chain/locate", 404, { locator: [{ height: 1, hash: "0".repeat(64) }] });
+  await answer(t, "POST", "/chain/locate", 400, { locator: [] });
   await answer(t, "GET", "/chain?limit=0", 400);
   await answer(t, "POST", "/transactions/new", 400, { sender: "Lea", recipient: "Mark", amount: -1 });
   await answer(t, "POST", "/transactions/new", 400, "{not json");

@@ -5,7 +5,8 @@ export interface Result {
   transactions: number;
   chainBytes: number;
   blocks: number;
-  fill: { seconds: number; postSeconds: number; perSecond: number; refused: number };
+  /** How A was filled: by a node in the bench's process, or over HTTP (then the posting time and 429s). */
+  fill: { how: "direct" | "http"; seconds: number; perSecond: number; postSeconds?: number; refused?: number };
   a: {
     rssAfterFillMiB: number;
     hwmAfterFillMiB: number;

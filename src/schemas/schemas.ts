@@ -214,12 +214,5 @@ export const locateSchema: JSONSchemaType<LocateBody> = {
         "Blocks of the asker's chain, from its tip back to its genesis, the first ten one apart and then twice as far each time",
     },
   },
-  examples: [
-    {
-      locator: [
-        { height: 3, hash: "5c3c7a4a9b08a8d3ed9cbd1fd5b0b0b8d9e0a0b6c3e2f1a4b5c6d7e8f9a0b1c2" },
-        { height: 1, hash: "022ec08cc0852b351781413c74a4f189e7910de1029d0ba33b04b178d9fe2b86" },
-      ],
-    },
-  ],
+  examples: [{ locator: [{ height: 1, hash: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7" }] }],
 };
