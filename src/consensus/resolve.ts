@@ -71,8 +71,8 @@ export class ChainChoice {
   failed(peer: Peer, error: unknown): void {
     const known = this.#known.get(peer.id);
     const report = failureReport(peer, error);
-    // The length its tip claimed, if it was learnt.
-    if (known?.kind === "tip") report.length = known.tip.length;
+    // Its tip was learnt: it was reached, and claimed this length.
+    if (known?.kind === "tip") Object.assign(report, { reached: true, length: known.tip.length });
     this.#known.set(peer.id, { kind: "failed", report });
   }
 
