@@ -12,6 +12,7 @@ import {
   type ChainBody,
   canonical,
   hashOf,
+  leadingZeroBits,
   proofBits,
   type RegisterBody,
   type ResolveBody,
@@ -140,16 +141,6 @@ const nextTimestamp = (): number => {
   clock += 0.25;
   return clock;
 };
-
-function leadingZeroBits(hex: string): number {
-  let bits = 0;
-  for (const char of hex) {
-    const nibble = Number.parseInt(char, 16);
-    if (nibble !== 0) return bits + Math.clz32(nibble) - 28;
-    bits += 4;
-  }
-  return bits;
-}
 
 /** Finds the smallest proof from 0 that reaches the difficulty (about 2^8 tries), hashing the block once. */
 function mined(block: Omit<Block, "proof">): Block {

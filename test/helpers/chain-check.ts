@@ -33,17 +33,21 @@ export const sha256 = (text: string): string => createHash("sha256").update(text
 
 export const hashOf = (block: Block): string => sha256(canonical(block));
 
-/** Leading zero bits of SHA-256(H + proof), H being the hash of the block without its proof. */
-export function proofBits(block: Block): number {
-  const { proof, ...rest } = block;
-  const digest = sha256(sha256(canonical(rest)) + String(proof));
+/** Leading zero bits of a hex digest. */
+export function leadingZeroBits(hex: string): number {
   let bits = 0;
-  for (const char of digest) {
+  for (const char of hex) {
     const nibble = Number.parseInt(char, 16);
     if (nibble !== 0) return bits + Math.clz32(nibble) - 28;
     bits += 4;
   }
   return bits;
+}
+
+/** Leading zero bits of SHA-256(H + proof), H being the hash of the block without its proof. */
+export function proofBits(block: Block): number {
+  const { proof, ...rest } = block;
+  return leadingZeroBits(sha256(sha256(canonical(rest)) + String(proof)));
 }
 
 /**
