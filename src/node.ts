@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { KernelName } from "../workers/kernel/index.js";
 import {
+  type Block,
   blockHash,
   Chain,
   GENESIS,
@@ -358,11 +359,13 @@ export class ToyNode {
       hashAt: (height) => chain.hashAt(height),
       timestampsUpTo: async (height) => {
         if (height === chain.length) return chain.recentTimestamps;
-        const at = [];
+        const timestamps: number[] = [];
+        // One block at a time: a block may be tens of MiB, of which only the timestamp is wanted.
         for (let h = Math.max(1, height - MEDIAN_SPAN + 1); h <= height; h++) {
-          at.push({ height: h, hash: chain.hashAt(h) as string });
+          const [block] = await this.#store.blocks([{ height: h, hash: chain.hashAt(h) as string }]);
+          timestamps.push((block as Block).timestamp);
         }
-        return (await this.#store.blocks(at)).map((block) => block.timestamp);
+        return timestamps;
       },
     };
   }

@@ -410,7 +410,7 @@ t.test("/nodes/resolve against peers that misbehave", async (t) => {
   let wrong = 0;
   while (meetsDifficulty(powHeader(template3), wrong, DIFFICULTY)) wrong++;
   const bad3 = { ...template3, proof: wrong };
-  const PAGE = "GET /chain?from=2&limit=2&max_bytes=4194304";
+  const PAGE = "GET /chain?from=2&limit=2&max_bytes=2097152";
   /** A peer that claims a chain of 3 sharing our genesis, and answers its page with `page`. */
   const syncing = (page: (res: ServerResponse) => void) =>
     fakePeer(t, (req, res) => {

@@ -48,10 +48,10 @@ const DIFFICULTY = 10;
 const FLAGS = ["--difficulty", String(DIFFICULTY), "--threads", "1"];
 const ROUNDS = Number(process.env.CRASH_RESOLVE_ROUNDS ?? 8);
 const SEED = Number(process.env.CRASH_RESOLVE_SEED ?? Math.floor(Math.random() * 2 ** 31));
-/** A's blocks after the fork, each a page of its own: more than half the 4 MiB a page holds. */
+/** A's blocks after the fork, each a page of its own: each larger than the 2 MiB of blocks a page is asked for. */
 const BIG_BLOCKS = Number(process.env.CRASH_RESOLVE_PAGES ?? 6);
 /** The bytes of a sync page (src/sync/page.ts: PAGE_BYTES), restated to check the chain spans enough pages. */
-const PAGE_BYTES = 4 * 1024 * 1024;
+const PAGE_BYTES = 2 * 1024 * 1024;
 /** Names of 256 (the most a name may have) three-byte characters: about 1.6 kB a transaction. */
 const NAME_LENGTH = 256;
 const TXS_PER_BIG_BLOCK = 1400;

@@ -41,7 +41,7 @@ const DEADLINE_BOUND_MS = RESOLVE_DEADLINE_MS + 3000;
 const MIB = 1024 * 1024;
 const HUGE_BYTES = 100 * MIB;
 /** What the node asks a page to hold at most (max_bytes), and what a page may hold besides its blocks. */
-const PAGE_BYTES = 4 * MIB;
+const PAGE_BYTES = 2 * MIB;
 const PAGE_FRAME_BYTES = 64 * 1024;
 /**
  * The read cap of a page, MAX_BLOCK_BYTES + 64 KiB, as the node's messages
@@ -976,7 +976,7 @@ const scenarios: Scenario[] = [
   },
   // ---- a page over its caps
   {
-    name: "a page of two blocks over 4 MiB + 64 KiB",
+    name: "a page of two blocks over 2 MiB + 64 KiB",
     peer: pagesBy(
       () => {
         const four = bigBlock(last(ours.chain), 2.5 * MIB);

@@ -4,7 +4,7 @@ import { checkChain, SchemaError } from "../schemas/validate.js";
 import type { PageOutcome, PageTask } from "./interface.js";
 
 /** Bytes of blocks a page is asked for, at most: a page of one larger block is allowed (see MAX_BLOCK_BYTES). */
-export const PAGE_BYTES = 4 * 1024 * 1024;
+export const PAGE_BYTES = 2 * 1024 * 1024;
 /** What a page holds besides its blocks: the frame, the commas, the length. */
 export const PAGE_FRAME_BYTES = 64 * 1024;
 
