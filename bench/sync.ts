@@ -68,7 +68,8 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--${name} takes positive integers, not ${text}`);
     return n;
   };
-  if (values.fill !== "direct" && values.fill !== "http") throw new Error(`--fill takes direct or http, not ${values.fill}`);
+  if (values.fill !== "direct" && values.fill !== "http")
+    throw new Error(`--fill takes direct or http, not ${values.fill}`);
   return {
     tx: values.tx.split(",").map((n) => whole("tx", n)),
     fill: values.fill,

@@ -20,7 +20,8 @@ export async function fillStore(dataDir: string, count: number, difficulty: numb
     for (let first = 0; first < count; first += DEFAULT_MAX_BLOCK_TRANSACTIONS) {
       const last = Math.min(count, first + DEFAULT_MAX_BLOCK_TRANSACTIONS);
       const adds = [];
-      for (let i = first; i < last; i++) adds.push(node.addTransaction({ sender: "Lea", recipient: "Mark", amount: i + 1 }));
+      for (let i = first; i < last; i++)
+        adds.push(node.addTransaction({ sender: "Lea", recipient: "Mark", amount: i + 1 }));
       await Promise.all(adds);
       await node.mine();
     }
