@@ -50,7 +50,8 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
     const ends: number[] = [];
     let end = 0;
     for (const { head, transactions } of blocksJson) {
-      ends.push((end += Buffer.byteLength(head) + Buffer.byteLength(transactions) + 1));
+      end += Buffer.byteLength(head) + Buffer.byteLength(transactions) + 1;
+      ends.push(end);
     }
     const encoded = Buffer.allocUnsafeSlow(end);
     let at = 0;
