@@ -228,11 +228,13 @@ export class ToyNode {
     const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernel);
+    // The workers start while the store is read and checked: both take a few hundred ms.
+    const warming = pool.warmUp();
     try {
-      const parts = await openState(store, rules, pool, options);
-      await pool.warmUp();
+      const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
       return new ToyNode(parts, options);
     } catch (error) {
+      await warming.catch(() => undefined);
       await pool.close();
       await store.close();
       throw error;

@@ -46,10 +46,10 @@ import { type NodeProcess, request, startNode } from "./helpers/node-process.js"
 
 const DIFFICULTY = 10;
 const FLAGS = ["--difficulty", String(DIFFICULTY), "--threads", "1"];
-const ROUNDS = Number(process.env.CRASH_RESOLVE_ROUNDS ?? 8);
+const ROUNDS = Number(process.env.CRASH_RESOLVE_ROUNDS ?? 6);
 const SEED = Number(process.env.CRASH_RESOLVE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** A's blocks after the fork, each a page of its own: each larger than the 2 MiB of blocks a page is asked for. */
-const BIG_BLOCKS = Number(process.env.CRASH_RESOLVE_PAGES ?? 6);
+const BIG_BLOCKS = Number(process.env.CRASH_RESOLVE_PAGES ?? 5);
 /** The bytes of a sync page (src/sync/page.ts: PAGE_BYTES), restated to check the chain spans enough pages. */
 const PAGE_BYTES = 2 * 1024 * 1024;
 /** Names of 256 (the most a name may have) three-byte characters: about 1.6 kB a transaction. */
@@ -69,7 +69,7 @@ const POSTERS = 32;
  * stop (SIGTERM) instead of a kill.
  */
 const KINDS = ["timed", "page", "switch", "answer", "late", "sigterm"] as const;
-const DEFAULT_PLANS = "timed,page,switch,answer";
+const DEFAULT_PLANS = "page,switch,timed,switch,answer,page";
 type Kind = (typeof KINDS)[number];
 const PLANS: Kind[] = (process.env.CRASH_RESOLVE_PLANS ?? DEFAULT_PLANS).split(",").map((kind) => {
   if (!(KINDS as readonly string[]).includes(kind))
@@ -590,8 +590,8 @@ t.test("kill -9 during an incremental resolve: the old chain or the new, never a
       .map(([where, n]) => `${n} ${where}`)
       .join(", "),
   );
-  // The default turn covers both sides of the switch: a "page" round comes second, an "answer" round fourth.
-  if (process.env.CRASH_RESOLVE_PLANS === undefined && ROUNDS >= 4) {
+  // The default turn covers both sides of the switch: "page" rounds come first and last, an "answer" round fifth.
+  if (process.env.CRASH_RESOLVE_PLANS === undefined && ROUNDS >= 5) {
     t.ok(landed["mid-sync"] > 0, "some kill landed mid-sync, with blocks staged");
     t.ok(landed["after the switch"] + landed["after the answer"] > 0, "some kill landed after the switch");
   }
