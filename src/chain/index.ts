@@ -4,7 +4,6 @@ export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDE
 export {
   blockHash,
   canonicalJson,
-  type EncodedBlock,
   leadingZeroBits,
   meetsDifficulty,
   powHeader,
