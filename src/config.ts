@@ -23,8 +23,12 @@ export interface Config {
   peerTimeoutMs: number;
   /** How long a resolve may take in all, in milliseconds. */
   resolveDeadlineMs: number;
-  /** When set, /mine, /nodes/register and /nodes/resolve need `Authorization: Bearer <token>`. */
+  /** When set, /mine, /nodes/register, /nodes/resolve and /nodes/announce need `Authorization: Bearer <token>`. */
   apiToken: string | undefined;
+  /** Announce our tip to peers when the chain grows, and sync from peers announcing a longer one. */
+  gossip: boolean;
+  /** The URL announcements carry (http(s)://host:port); undefined: from --host and the port listened on. */
+  publicUrl: string | undefined;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -99,10 +103,21 @@ export const FLAGS: readonly Flag[] = [
     help: `ms a resolve may take in all, however many pages it reads (default ${DEFAULT_RESOLVE_DEADLINE_MS})`,
   },
   {
+    name: "gossip",
+    type: "boolean",
+    help: "announce every new block to the peers, and sync from peers that announce a longer chain (default off)",
+  },
+  {
+    name: "public-url",
+    type: "string",
+    value: "<url>",
+    help: "http(s)://host:port where peers reach this node, sent in announcements (default http://<host>:<port>)",
+  },
+  {
     name: "api-token",
     type: "string",
     value: "<t>",
-    help: "16+ characters; require Authorization: Bearer <t> on /mine, /nodes/register, /nodes/resolve (set it in the environment: ps shows flags)",
+    help: "16+ characters; require Authorization: Bearer <t> on /mine, /nodes/register, /nodes/resolve, /nodes/announce (set it in the environment: ps shows flags)",
   },
   { name: "log-level", type: "string", value: "<l>", help: `${LOG_LEVELS.join(", ")} (default info)` },
 ];
@@ -198,6 +213,15 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       throw new UsageError(`${from("peers")}: ${(error as Error).message}`);
     }
   }
+  const givenUrl = found.get("public-url")?.value;
+  let publicUrl: string | undefined;
+  if (givenUrl !== undefined) {
+    try {
+      publicUrl = parsePeerAddress(givenUrl).url;
+    } catch (error) {
+      throw new UsageError(`${from("public-url")}: ${(error as Error).message}`);
+    }
+  }
   const checkBlocks = text("check-blocks", String(DEFAULT_CHECK_BLOCKS));
   const apiToken = found.get("api-token")?.value;
   if (apiToken !== undefined && !/^[\x21-\x7e]{16,1024}$/.test(apiToken)) {
@@ -217,6 +241,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     peerTimeoutMs: integer("peer-timeout", DEFAULT_PEER_TIMEOUT_MS, 100, 600_000),
     resolveDeadlineMs: integer("resolve-deadline", DEFAULT_RESOLVE_DEADLINE_MS, 100, 86_400_000),
     apiToken,
+    gossip: boolean("gossip"),
+    publicUrl,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

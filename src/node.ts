@@ -21,6 +21,7 @@ import {
   ResolveDeadlineError,
   ResolveStoppedError,
 } from "./consensus/index.js";
+import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { Logger } from "./log.js";
 import { countConfirmed, fitCapacity, Mempool, pendingAfterReorg, transactionKey } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -67,6 +68,12 @@ export interface NodeOptions {
   network?: SyncNetwork;
   /** How many of the last stored blocks start-up checks against every rule (default 6), or all. */
   checkBlocks?: CheckBlocks;
+  /** --gossip: announce our tip to peers when the chain grows, and sync from those announcing a longer one. */
+  gossip?: boolean;
+  /** How announcements are sent; over HTTP with got when absent. */
+  gossipNetwork?: GossipNetwork;
+  /** The API token, which our announcements carry (a private network shares it). */
+  apiToken?: string | undefined;
 }
 
 /** What a resolve came to; the chain it answers with is read from the store (see ToyNode.view). */
@@ -178,17 +185,20 @@ export class ToyNode {
   readonly pool: MinerPool;
   readonly miner: Miner;
   readonly metrics: NodeMetrics;
+  readonly gossip: Gossip;
   readonly #store: Store;
   #failure: StoreFailedError | undefined;
   readonly #failed: Promise<StoreFailedError>;
   #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
   readonly #network: SyncNetwork;
-  readonly #pages = new PagePool();
+  readonly #pages: PagePool;
   readonly #resolveDeadlineMs: number;
   /** Aborted by close(): abandons the downloads of a resolve in flight. */
   readonly #stopping = new AbortController();
   #resolving: Promise<Resolution> | undefined;
+  /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
+  #lane: Promise<unknown> = Promise.resolve();
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
@@ -197,13 +207,32 @@ export class ToyNode {
       this.#reportFailure = resolve;
     });
     this.#log = options.log;
-    this.#network = options.network ?? new PeerNetwork({ timeoutMs: options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS });
+    const timeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    this.#network = options.network ?? new PeerNetwork({ timeoutMs });
     this.#resolveDeadlineMs = options.resolveDeadlineMs ?? DEFAULT_RESOLVE_DEADLINE_MS;
+    // A gossiping node syncs at every block another node mines: its page worker stays up.
+    this.#pages = new PagePool({ keep: options.gossip ?? false });
+    this.gossip = new Gossip(
+      {
+        chain: this.chain,
+        register: (peer) => this.#registerAnnouncer(peer),
+        syncFrom: (peer, tip) => this.syncFrom(peer, tip),
+        tip: () => this.tip(),
+      },
+      {
+        enabled: options.gossip ?? false,
+        network: options.gossipNetwork ?? new PeerGossipNetwork({ timeoutMs, apiToken: options.apiToken }),
+        peers: this.peers,
+        signal: this.#stopping.signal,
+        log: this.#log.child({ component: "gossip" }),
+      },
+    );
     this.metrics = new NodeMetrics({
       chainHeight: () => this.chain.length,
       mempoolSize: () => this.mempool.size,
       peers: () => this.peers.ids.length,
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
+      gossip: () => this.gossip.counts,
     });
     this.miner = new Miner({
       chain: this.chain,
@@ -211,13 +240,15 @@ export class ToyNode {
       pool: this.pool,
       nodeId: this.id,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
-      persist: ({ block, confirmed }) =>
-        this.#durable(() =>
+      persist: async ({ block, confirmed }) => {
+        await this.#durable(() =>
           this.#store.appendBlock(
             block,
             confirmed.map((entry) => entry.seq),
           ),
-        ),
+        );
+        this.gossip.tipChanged();
+      },
       observe: (search, forged) => this.metrics.jobFinished(search, forged),
       log: this.#log.child({ component: "miner" }),
     });
@@ -280,7 +311,16 @@ export class ToyNode {
     const added = this.peers.register(addresses);
     await this.#durable(() => this.#store.addPeers(added));
     this.#log.info({ added: added.map((peer) => peer.id), peers: this.peers.ids }, "nodes registered");
+    this.gossip.registered(added);
     return added.length;
+  }
+
+  /** Registers an announcer we did not know, durably, as /nodes/register would. */
+  async #registerAnnouncer(peer: Peer): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const added = this.peers.register([peer.url]);
+    await this.#durable(() => this.#store.addPeers(added));
+    if (added.length > 0) this.#log.info({ added: peer.id, peers: this.peers.ids.length }, "announcer registered");
   }
 
   /**
@@ -289,10 +329,63 @@ export class ToyNode {
    * calls costs one round of fetches.
    */
   resolve(): Promise<Resolution> {
-    this.#resolving ??= this.#resolve().finally(() => {
+    this.#resolving ??= this.#exclusive(() => this.#resolve()).finally(() => {
       this.#resolving = undefined;
     });
     return this.#resolving;
+  }
+
+  /**
+   * Gossip: syncs from a peer that announced `tip`, when it is still longer
+   * than our chain by its turn (resolves and syncs run one at a time), and
+   * adopts its chain. A failure counts against the peer as a resolve's does.
+   */
+  syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
+    return this.#exclusive(() => this.#syncFrom(peer, tip));
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const turn = this.#lane.then(task);
+    this.#lane = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
+    if (this.#failure) throw this.#failure;
+    if (this.#stopping.signal.aborted) return "stopped";
+    const ours = this.chain.length;
+    if (tip.length <= ours) return "overtaken";
+    if (this.peers.backingOff(peer.id, Date.now())) return "backing off";
+    this.#log.info(
+      { peer: peer.id, tip: tip.length, length: ours },
+      "syncing from a peer that announced a longer chain",
+    );
+    const deadlineMs = this.#resolveDeadlineMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new ResolveDeadlineError(deadlineMs)), deadlineMs);
+    const signal = AbortSignal.any([this.#stopping.signal, deadline.signal]);
+    this.#pages.warmUp();
+    let staged: StagedChain;
+    try {
+      staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal);
+    } catch (error) {
+      if (this.#stopping.signal.aborted) return "stopped";
+      if (this.#failure) throw this.#failure;
+      const reason = error instanceof Error ? error.message : String(error);
+      const health = this.peers.failed(peer.id, reason, Date.now());
+      const retryAt = health.retryAt === undefined ? undefined : new Date(health.retryAt).toISOString();
+      this.#log.warn(
+        { peer: peer.id, tip: tip.length, reason, failures: health.failures, retryAt },
+        "announced chain not usable",
+      );
+      return "failed";
+    } finally {
+      clearTimeout(timer);
+    }
+    this.peers.succeeded(peer.id);
+    if (await this.#adopt(staged)) return "adopted";
+    await discardStaged(this.#store, staged.fork, staged.hashes.length);
+    return "not adopted";
   }
 
   async #resolve(): Promise<Resolution> {
@@ -412,6 +505,7 @@ export class ToyNode {
       this.chain.adopt({ fork: staged.fork.height, hashes: staged.hashes, tip: staged.tip, recent: staged.recent });
       this.miner.restart();
       await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
+      this.gossip.tipChanged(staged.peer.id);
       this.#log.info(
         {
           from: staged.peer.id,
@@ -521,6 +615,8 @@ export class ToyNode {
 
   async close(): Promise<void> {
     this.stop();
+    // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
+    await this.#lane;
     await Promise.all([this.pool.close(), this.#pages.close()]);
     await this.#store.close();
   }

@@ -26,12 +26,15 @@ type Defaulted =
   | "peers"
   | "peerTimeoutMs"
   | "resolveDeadlineMs"
-  | "apiToken";
+  | "apiToken"
+  | "gossip"
+  | "publicUrl";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
- * (5 s), resolveDeadlineMs (120 s), apiToken (none).
+ * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
+ * (http://host:port, the port listened on).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -73,6 +76,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   );
 }
 
+/** 0.0.0.0 and ::, every interface: no address a peer could reach the node at. */
+const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::" || host === "[::]";
+
 /** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
 function isLoopback(host: string): boolean {
   if (host === "localhost" || host === "::1") return true;
@@ -103,6 +109,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     checkBlocks: config.checkBlocks ?? DEFAULT_CHECK_BLOCKS,
     peerTimeoutMs: config.peerTimeoutMs,
     resolveDeadlineMs: config.resolveDeadlineMs,
+    gossip: config.gossip ?? false,
+    apiToken: config.apiToken,
     log,
   });
   if (config.peers?.length) await node.registerNodes(config.peers);
@@ -138,6 +146,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
     "node listening",
   );
+  if (node.gossip.enabled) {
+    const publicUrl = config.publicUrl ?? url;
+    node.gossip.start(publicUrl);
+    log.info({ publicUrl, peers: node.peers.ids.length }, "gossip on: announcing our tip to the peers");
+    if (config.publicUrl === undefined && isWildcard(config.host)) {
+      log.warn(
+        { publicUrl },
+        `gossip announces this node as ${publicUrl}, which peers cannot reach: give --public-url (TOYCHAIN_PUBLIC_URL)`,
+      );
+    }
+  }
   if (config.apiToken === undefined && !isLoopback(config.host)) {
     log.warn(
       { host: config.host },

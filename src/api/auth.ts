@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Middleware } from "koa";
 import { UnauthorizedError } from "./errors.js";
 
-/** The routes that make the node work for whoever calls them: mining, peers, consensus. */
-export const GUARDED_PATHS = ["/mine", "/nodes/register", "/nodes/resolve"] as const;
+/** The routes that make the node work for whoever calls them: mining, peers, consensus, gossip. */
+export const GUARDED_PATHS = ["/mine", "/nodes/register", "/nodes/resolve", "/nodes/announce"] as const;
 
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
 

@@ -4,6 +4,8 @@ import { extname } from "node:path";
 import type Router from "@koa/router";
 import { ASSETS_DIR, MissingAssetError, readAsset } from "../assets.js";
 import {
+  announcedSchema,
+  announceSchema,
   authoritativeSchema,
   blockRefSchema,
   blockSchema,
@@ -167,6 +169,8 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
       replaced: replacedSchema,
       authoritative: authoritativeSchema,
       stats: statsSchema,
+      announce: announceSchema,
+      announced: announcedSchema,
     },
     version,
     guarded,

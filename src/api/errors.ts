@@ -2,6 +2,7 @@ import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
 import { ResolveStoppedError } from "../consensus/index.js";
+import { InvalidAnnouncerError } from "../gossip/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
@@ -97,6 +98,9 @@ function toAnswer(error: unknown): Answer {
   if (error instanceof InvalidPeerAddressError) {
     const errors = [{ field: `nodes.${error.position}`, message: error.reason }];
     return { status: 400, body: { message: error.message, errors } };
+  }
+  if (error instanceof InvalidAnnouncerError) {
+    return { status: 400, body: { message: error.message, errors: [{ field: "url", message: error.reason }] } };
   }
   if (error instanceof UnauthorizedError) {
     const challenge = error.problem === "missing" ? "" : ', error="invalid_token"';

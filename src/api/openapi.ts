@@ -27,6 +27,8 @@ export interface ApiSchemas {
   replaced: JsonSchema;
   authoritative: JsonSchema;
   stats: JsonSchema;
+  announce: JsonSchema;
+  announced: JsonSchema;
 }
 
 /** A type, not an interface, so that it is also a JsonSchema. */
@@ -375,6 +377,21 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
           ]),
           405: errorRef("MethodNotAllowed"),
           503: errorRef("ServiceUnavailable"),
+        },
+      },
+    },
+    "/nodes/announce": {
+      post: {
+        tags: ["nodes"],
+        operationId: "announce",
+        summary: "Announce a tip (gossip)",
+        description:
+          "What a node started with --gossip tells its peers when its chain grows. A tip this node holds, or no longer than its chain, is dropped (and a shorter one is answered with an announcement of this node's tip); a longer one is synced from the announcer in the background, at most one sync per announcer in flight and one waiting. The url is read as /nodes/register reads an address, and an announcer this node did not know is registered. Without --gossip, every announcement is answered `ignored`.",
+        requestBody: jsonBody(s.announce),
+        responses: {
+          202: jsonAnswer("Queued, ignored, or dropped, and why", [s.announced]),
+          ...bodyErrors,
+          409: errorRef("Conflict"),
         },
       },
     },

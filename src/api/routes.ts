@@ -1,8 +1,10 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type { ToyNode } from "../node.js";
+import type { PeerHealth } from "../peers/index.js";
 import {
   type Check,
+  checkAnnounce,
   checkChainQuery,
   checkExactNumbers,
   checkLocate,
@@ -19,6 +21,16 @@ function body<T>(ctx: Context, check: Check<T>): T {
   const text = ctx.request.rawBody;
   if (text) checkExactNumbers(text, check.what);
   return check(ctx.request.body);
+}
+
+/** A peer's failure record as /stats shows it. */
+function healthOf(node: string, health: PeerHealth) {
+  return {
+    node,
+    failures: health.failures,
+    last_error: health.lastError ?? null,
+    retry_at: health.retryAt === undefined ? null : new Date(health.retryAt).toISOString(),
+  };
 }
 
 /**
@@ -39,8 +51,8 @@ export function allowedMethods(router: Router, path: string): string[] {
 }
 
 /**
- * Every endpoint of the walkthrough, plus /transactions/pending, /stats and
- * /metrics. With an API token, the routes that make the node work (mining,
+ * Every endpoint of the walkthrough, plus /transactions/pending, /stats,
+ * /metrics, the chain's sync endpoints and /nodes/announce (gossip). With an API token, the routes that make the node work (mining,
  * peers, consensus) need it; reading and posting transactions stay open.
  */
 export function routes(node: ToyNode, apiToken?: string): Router {
@@ -126,8 +138,15 @@ export function routes(node: ToyNode, apiToken?: string): Router {
     );
   });
 
+  router.post("/nodes/announce", async (ctx) => {
+    ctx.body = await node.gossip.receive(body(ctx, checkAnnounce));
+    ctx.status = 202;
+  });
+
   router.get("/stats", (ctx) => {
     const { job, recent } = node.miner;
+    const now = Date.now();
+    const gossip = node.gossip.stats(now);
     const finished = recent.reduce((sum, j) => ({ hashes: sum.hashes + j.hashes, seconds: sum.seconds + j.seconds }), {
       hashes: 0,
       seconds: 0,
@@ -140,12 +159,7 @@ export function routes(node: ToyNode, apiToken?: string): Router {
       kernel: node.pool.kernel,
       pending_transactions: node.mempool.size,
       peers: node.peers.ids,
-      peer_health: node.peers.health(Date.now()).map(({ peer, health }) => ({
-        node: peer.id,
-        failures: health.failures,
-        last_error: health.lastError ?? null,
-        retry_at: health.retryAt === undefined ? null : new Date(health.retryAt).toISOString(),
-      })),
+      peer_health: node.peers.health(now).map(({ peer, health }) => healthOf(peer.id, health)),
       job: job
         ? { index: job.index, hashes: job.control.hashes, elapsed_seconds: (performance.now() - job.startedAt) / 1000 }
         : null,
@@ -158,6 +172,19 @@ export function routes(node: ToyNode, apiToken?: string): Router {
         hashes_per_second: j.hashesPerSecond,
         winner: j.winner,
       })),
+      gossip: {
+        enabled: gossip.enabled,
+        public_url: gossip.publicUrl ?? null,
+        announcements_sent: gossip.counts.sent,
+        announcements_failed: gossip.counts.failed,
+        announcements_skipped: gossip.counts.skipped,
+        announcements_received: gossip.counts.received,
+        announcements_dropped: Object.values(gossip.counts.dropped).reduce((sum, n) => sum + n, 0),
+        syncs: Object.values(gossip.counts.syncs).reduce((sum, n) => sum + n, 0),
+        syncs_adopted: gossip.counts.syncs.adopted,
+        syncs_failed: gossip.counts.syncs.failed,
+        failing_peers: gossip.failing.map(({ id, health }) => healthOf(id, health)),
+      },
     };
   });
 

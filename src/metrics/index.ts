@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
+import { DROP_REASONS, type GossipCounts, SYNC_OUTCOMES } from "../gossip/index.js";
 import type { SearchResult } from "../mining/index.js";
 
 /** What the metrics read from the node at each scrape. */
@@ -9,6 +10,8 @@ export interface NodeGauges {
   peers(): number;
   /** Peers skipped for now after failing repeatedly. */
   peersBackingOff(): number;
+  /** Gossip's counters, which /stats shows too. */
+  gossip(): GossipCounts;
 }
 
 /** The node's Prometheus metrics (GET /metrics), with Node's process metrics. */
@@ -76,12 +79,66 @@ export class NodeMetrics {
       help: "Pending transactions evicted because a replaced chain brought back more than --max-pending",
       registers,
     });
+    this.#gossipCounters(gauges);
     this.#http = new Histogram({
       name: "toychain_http_request_duration_seconds",
       help: "HTTP request latency by route",
       labelNames: ["method", "route", "status"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
+    });
+  }
+
+  /** Counters read from gossip's own at each scrape, so that /metrics and /stats agree. */
+  #gossipCounters(gauges: NodeGauges): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: (counts: GossipCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read(gauges.gossip()));
+        },
+      });
+    counter("toychain_gossip_announcements_sent_total", "Announcements of our tip that a peer took", (c) => c.sent);
+    counter(
+      "toychain_gossip_announcements_failed_total",
+      "Announcements of our tip that failed: the peer unreachable, too slow, or answering another status",
+      (c) => c.failed,
+    );
+    counter(
+      "toychain_gossip_announcements_skipped_total",
+      "Announcements of our tip not sent: the peer backing off after failing repeatedly",
+      (c) => c.skipped,
+    );
+    counter(
+      "toychain_gossip_announcements_received_total",
+      "Announcements received from peers (answered 202)",
+      (c) => c.received,
+    );
+    new Counter({
+      name: "toychain_gossip_announcements_dropped_total",
+      help: `Announcements received that led to no sync, by reason: ${DROP_REASONS.join(", ")}`,
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        const { dropped } = gauges.gossip();
+        this.reset();
+        for (const reason of DROP_REASONS) this.inc({ reason }, dropped[reason]);
+      },
+    });
+    new Counter({
+      name: "toychain_gossip_syncs_total",
+      help: `Syncs from peers that announced a longer chain, by outcome: ${SYNC_OUTCOMES.join(", ")}`,
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        const { syncs } = gauges.gossip();
+        this.reset();
+        for (const outcome of SYNC_OUTCOMES) this.inc({ outcome }, syncs[outcome]);
+      },
     });
   }
 

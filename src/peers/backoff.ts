@@ -32,3 +32,40 @@ export function failed(health: PeerHealth | undefined, reason: string, now: numb
 export function isBackingOff(health: PeerHealth | undefined, now: number): health is PeerHealth & { retryAt: number } {
   return health?.retryAt !== undefined && now < health.retryAt;
 }
+
+/** Failure records by peer id: one for resolves, one for announcements (see PeerSet). */
+export class HealthRecords {
+  readonly #records = new Map<string, PeerHealth>();
+
+  get(id: string): PeerHealth | undefined {
+    return this.#records.get(id);
+  }
+
+  /** The peer's record when it is being skipped at `now`. */
+  backingOff(id: string, now: number): (PeerHealth & { retryAt: number }) | undefined {
+    const health = this.#records.get(id);
+    return isBackingOff(health, now) ? health : undefined;
+  }
+
+  failed(id: string, reason: string, now: number): PeerHealth {
+    const health = failed(this.#records.get(id), reason, now);
+    this.#records.set(id, health);
+    return health;
+  }
+
+  succeeded(id: string): void {
+    this.#records.delete(id);
+  }
+
+  /** The peers with a failure on record, for /stats: `retryAt` only while one is skipped. */
+  failing(now: number): { id: string; health: PeerHealth }[] {
+    return [...this.#records].map(([id, record]) => ({ id, health: shown(record, now) }));
+  }
+}
+
+/** A record as /stats shows it at `now`: `retryAt` only while the peer is skipped. */
+export function shown(record: PeerHealth, now: number): PeerHealth {
+  if (isBackingOff(record, now)) return record;
+  const { retryAt: _passed, ...health } = record;
+  return health;
+}

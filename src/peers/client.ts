@@ -15,6 +15,10 @@ export interface PeerRequest {
   /** A JSON body to POST; a GET without it. */
   json?: unknown;
   maxBytes: number;
+  /** The status of a good answer (default 200); any other is a PeerStatusError. */
+  status?: number;
+  /** Headers sent besides Accept and Accept-Encoding, such as Authorization. */
+  headers?: Record<string, string>;
 }
 
 export const DEFAULT_PEER_TIMEOUT_MS = 5000;
@@ -25,13 +29,18 @@ function size(bytes: number): string {
 }
 
 /** Why an answer's status line and headers rule it out, before its body is read. */
-function refusal(what: string, statusCode: number, headers: IncomingHttpHeaders, maxBytes: number): Error | undefined {
+function refusal(
+  what: string,
+  statusCode: number,
+  headers: IncomingHttpHeaders,
+  { maxBytes, status = 200 }: PeerRequest,
+): Error | undefined {
   if (statusCode >= 300 && statusCode < 400) {
     return new PeerUnreachableError(
       `it answered HTTP ${statusCode} to ${headers.location ?? "nowhere"} for ${what}; redirects are not followed`,
     );
   }
-  if (statusCode !== 200) return new PeerStatusError(`it answered HTTP ${statusCode} to ${what}`, statusCode);
+  if (statusCode !== status) return new PeerStatusError(`it answered HTTP ${statusCode} to ${what}`, statusCode);
   const encoding = headers["content-encoding"];
   if (encoding !== undefined && encoding !== "identity") {
     return new PeerDataError(`it sent a ${encoding} body to ${what}, which was not asked for`);
@@ -54,10 +63,11 @@ function refusal(what: string, statusCode: number, headers: IncomingHttpHeaders,
  */
 export async function requestPeer(
   peer: Peer,
-  { path, json, maxBytes }: PeerRequest,
+  request: PeerRequest,
   { timeoutMs }: PeerClientOptions,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
+  const { path, json, maxBytes } = request;
   const what = `${json === undefined ? "GET" : "POST"} ${path.split("?")[0]}`;
   const connectMs = Math.min(CONNECT_TIMEOUT_MS, timeoutMs);
   const stream = got.stream(`${peer.url}${path}`, {
@@ -68,12 +78,12 @@ export async function requestPeer(
     retry: { limit: 0 },
     decompress: false,
     timeout: { connect: connectMs, request: timeoutMs },
-    headers: { accept: "application/json", "accept-encoding": "identity" },
+    headers: { ...request.headers, accept: "application/json", "accept-encoding": "identity" },
     signal,
   });
   let refused: Error | undefined;
   stream.once("response", ({ statusCode, headers }: { statusCode: number; headers: IncomingHttpHeaders }) => {
-    refused = refusal(what, statusCode, headers, maxBytes);
+    refused = refusal(what, statusCode, headers, request);
     if (refused) stream.destroy();
   });
   const chunks: Buffer[] = [];

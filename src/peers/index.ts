@@ -1,5 +1,5 @@
 export { type Peer, parsePeerAddress } from "./address.js";
-export { FAILURES_BEFORE_BACKOFF, type PeerHealth } from "./backoff.js";
+export { FAILURES_BEFORE_BACKOFF, HealthRecords, type PeerHealth } from "./backoff.js";
 export { DEFAULT_PEER_TIMEOUT_MS, type PeerClientOptions, type PeerRequest, requestPeer } from "./client.js";
 export {
   InvalidPeerAddressError,

@@ -1,13 +1,21 @@
 import { type Peer, parsePeerAddress } from "./address.js";
-import { failed, isBackingOff, type PeerHealth } from "./backoff.js";
+import { HealthRecords, type PeerHealth, shown } from "./backoff.js";
 import { TooManyPeersError } from "./errors.js";
 
 export const MAX_PEERS = 1000;
 
-/** The nodes this node resolves against, in registration order, with how each has been answering. */
+/**
+ * The nodes this node resolves against and announces to, in registration
+ * order, with how each has been answering: its resolves and syncs (the
+ * record that skips it in both), and apart from them its announcements, so
+ * that a peer that takes announcements but serves a bad chain is still
+ * skipped by resolves.
+ */
 export class PeerSet {
   readonly #peers: Map<string, Peer>;
-  readonly #health = new Map<string, PeerHealth>();
+  readonly #health = new HealthRecords();
+  /** How each peer has been taking our announcements (gossip). */
+  readonly announcing = new HealthRecords();
 
   constructor(peers: readonly Peer[] = []) {
     this.#peers = new Map(peers.map((peer) => [peer.id, peer]));
@@ -22,7 +30,10 @@ export class PeerSet {
     const parsed = addresses.map((address, i) => parsePeerAddress(address, i));
     const fresh = new Map(parsed.filter((peer) => !this.#peers.has(peer.id)).map((peer) => [peer.id, peer]));
     if (this.#peers.size + fresh.size > MAX_PEERS) throw new TooManyPeersError(this.#peers.size, fresh.size, MAX_PEERS);
-    for (const peer of parsed) this.#health.delete(peer.id);
+    for (const peer of parsed) {
+      this.#health.succeeded(peer.id);
+      this.announcing.succeeded(peer.id);
+    }
     for (const peer of fresh.values()) this.#peers.set(peer.id, peer);
     return [...fresh.values()];
   }
@@ -35,29 +46,25 @@ export class PeerSet {
     return [...this.#peers.values()];
   }
 
-  /** The peer's record when it is being skipped at `now`. */
+  get(id: string): Peer | undefined {
+    return this.#peers.get(id);
+  }
+
+  /** The peer's record when resolves and syncs skip it at `now`. */
   backingOff(id: string, now: number): (PeerHealth & { retryAt: number }) | undefined {
-    const health = this.#health.get(id);
-    return isBackingOff(health, now) ? health : undefined;
+    return this.#health.backingOff(id, now);
   }
 
   failed(id: string, reason: string, now: number): PeerHealth {
-    const health = failed(this.#health.get(id), reason, now);
-    this.#health.set(id, health);
-    return health;
+    return this.#health.failed(id, reason, now);
   }
 
   succeeded(id: string): void {
-    this.#health.delete(id);
+    this.#health.succeeded(id);
   }
 
   /** Every peer with its record at `now`, for /stats: `retryAt` only while it is skipped. */
   health(now: number): { peer: Peer; health: PeerHealth }[] {
-    return this.list().map((peer) => {
-      const record = this.#health.get(peer.id) ?? { failures: 0 };
-      if (isBackingOff(record, now)) return { peer, health: record };
-      const { retryAt: _passed, ...health } = record;
-      return { peer, health };
-    });
+    return this.list().map((peer) => ({ peer, health: shown(this.#health.get(peer.id) ?? { failures: 0 }, now) }));
   }
 }

@@ -2,6 +2,7 @@ export * from "./responses.js";
 export * from "./schemas.js";
 export {
   type Check,
+  checkAnnounce,
   checkBlockRef,
   checkBlockShape,
   checkChain,

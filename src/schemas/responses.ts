@@ -2,6 +2,7 @@ import type { JSONSchemaType, SchemaObject } from "ajv";
 import type { ErrorBody } from "../api/errors.js";
 import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
+import { ANNOUNCE_OUTCOMES, type AnnounceAnswer } from "../gossip/interface.js";
 import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
 import { blockSchema, transactionSchema } from "./schemas.js";
 
@@ -127,6 +128,44 @@ export const registeredSchema: JSONSchemaType<RegisteredBody> = {
   examples: [{ message: "1 new nodes have been successfully added", total_nodes: ["127.0.0.1:5001"] }],
 };
 
+export const announcedSchema: JSONSchemaType<AnnounceAnswer> = {
+  $id: "Announced",
+  type: "object",
+  required: ["outcome", "message"],
+  additionalProperties: false,
+  properties: {
+    outcome: {
+      type: "string",
+      enum: [...ANNOUNCE_OUTCOMES],
+      description:
+        "queued: a sync from the announcer will run; ignored: gossip is off here; otherwise why it was dropped: known (this node holds that block), not longer (this node's chain is at least as long), backing off (the announcer failed repeatedly), duplicate (a sync to that tip is on its way)",
+    },
+    message: { type: "string" },
+  },
+  examples: [
+    { outcome: "queued", message: "Announcement queued: syncing from 127.0.0.1:5001, whose chain has 3 blocks" },
+  ],
+};
+
+/** A peer's failure record as /stats shows it. */
+const peerHealthSchema = (what: string) => ({
+  type: "object",
+  required: ["node", "failures", "last_error", "retry_at"],
+  additionalProperties: false,
+  properties: {
+    node: { type: "string" },
+    failures: { type: "integer", minimum: 0, description: `${what} failed in a row` },
+    last_error: { type: "string", nullable: true },
+    retry_at: {
+      type: "string",
+      nullable: true,
+      description: "While the peer is skipped after repeated failures: when it will be asked again",
+    },
+  },
+});
+
+const count = (description: string) => ({ type: "integer", minimum: 0, description }) as const;
+
 const peerReportSchema: JSONSchemaType<PeerReport> = {
   $id: "PeerReport",
   type: "object",
@@ -202,6 +241,7 @@ export const statsSchema: SchemaObject = {
     "job",
     "hashes_per_second",
     "recent_jobs",
+    "gossip",
   ],
   additionalProperties: false,
   properties: {
@@ -214,22 +254,8 @@ export const statsSchema: SchemaObject = {
     peers: { type: "array", items: { type: "string" } },
     peer_health: {
       type: "array",
-      description: "How each peer has been answering resolves",
-      items: {
-        type: "object",
-        required: ["node", "failures", "last_error", "retry_at"],
-        additionalProperties: false,
-        properties: {
-          node: { type: "string" },
-          failures: { type: "integer", minimum: 0, description: "Resolves failed in a row" },
-          last_error: { type: "string", nullable: true },
-          retry_at: {
-            type: "string",
-            nullable: true,
-            description: "While the peer is skipped after repeated failures: when it will be asked again",
-          },
-        },
-      },
+      description: "How each peer has been answering resolves and syncs",
+      items: peerHealthSchema("Resolves and syncs"),
     },
     job: {
       type: "object",
@@ -257,6 +283,43 @@ export const statsSchema: SchemaObject = {
           seconds: { type: "number" },
           hashes_per_second: { type: "number" },
           winner: { type: "integer", nullable: true, description: "The worker thread that found the proof" },
+        },
+      },
+    },
+    gossip: {
+      type: "object",
+      description: "Announcements of new tips to and from peers (--gossip), counted since the start",
+      required: [
+        "enabled",
+        "public_url",
+        "announcements_sent",
+        "announcements_failed",
+        "announcements_skipped",
+        "announcements_received",
+        "announcements_dropped",
+        "syncs",
+        "syncs_adopted",
+        "syncs_failed",
+        "failing_peers",
+      ],
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean" },
+        public_url: { type: "string", nullable: true, description: "The URL our announcements carry (--public-url)" },
+        announcements_sent: count("Announcements of our tip that a peer took"),
+        announcements_failed: count("Announcements of our tip that failed (unreachable, too slow, another status)"),
+        announcements_skipped: count("Announcements not sent: the peer backing off after failing repeatedly"),
+        announcements_received: count("Announcements received from peers"),
+        announcements_dropped: count(
+          "Announcements received that led to no sync: their tip known or not longer than ours, the announcer backing off, or superseded by a newer one",
+        ),
+        syncs: count("Syncs from announcers that read their chain"),
+        syncs_adopted: count("Syncs whose chain was adopted"),
+        syncs_failed: count("Syncs whose chain could not be had or broke a rule"),
+        failing_peers: {
+          type: "array",
+          description: "The peers whose announcements have been failing",
+          items: peerHealthSchema("Announcements"),
         },
       },
     },

@@ -177,6 +177,39 @@ export const tipSchema: JSONSchemaType<TipBody> = {
   },
 };
 
+/** What a gossiping node tells its peers when its chain grows: its tip, and where its blocks can be read. */
+export interface AnnounceBody {
+  length: number;
+  hash: string;
+  url: string;
+}
+
+export const announceSchema: JSONSchemaType<AnnounceBody> = {
+  $id: "Announce",
+  type: "object",
+  required: ["length", "hash", "url"],
+  additionalProperties: false,
+  properties: {
+    length: height("Blocks in the announcer's chain, the genesis included: its tip's index"),
+    hash: hash("The hash of the announcer's tip"),
+    url: {
+      type: "string",
+      minLength: 1,
+      maxLength: 2048,
+      format: WELL_FORMED,
+      description:
+        "Where the announcer's API answers (its --public-url): http://host:port or https://host:port, read with the rules of /nodes/register",
+    },
+  },
+  examples: [
+    {
+      length: 3,
+      hash: "5e5e00d2a0c1f13d8ba2b1a7f0c6f1e0b54a3c1e0f2d3c4b5a69788796a5b4c3",
+      url: "http://127.0.0.1:5001",
+    },
+  ],
+};
+
 /** A block named by its height and hash. */
 export interface BlockRef {
   height: number;

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from "ajv";
 import { isLosslessNumber, isSafeNumber, parse } from "lossless-json";
 import {
+  announceSchema,
   blockRefSchema,
   blockSchema,
   chainQuerySchema,
@@ -86,6 +87,7 @@ export const checkChainQuery = checker(chainQuerySchema, "query", queryAjv);
 export const checkLocate = checker(locateSchema, "block locator");
 export const checkTip = checker(tipSchema, "tip");
 export const checkBlockRef = checker(blockRefSchema, "block");
+export const checkAnnounce = checker(announceSchema, "announcement");
 
 /** Every number of a parsed lossless-json tree that a double would change, with its field path. */
 function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {

@@ -5,19 +5,25 @@ import type { PageOutcome, PageTask } from "./interface.js";
 const WORKER = new URL("../../workers/page.js", import.meta.url).href;
 
 /**
- * One worker thread, started on demand and stopped when idle, that checks
- * the pages of peers' chains one at a time: the API keeps answering while a
- * page is parsed and its proofs are checked.
+ * One worker thread, started on demand and stopped when idle (or kept, for a
+ * node that syncs at every block), that checks the pages of peers' chains
+ * one at a time: the API keeps answering while a page is parsed and its
+ * proofs are checked.
  */
 export class PagePool {
-  readonly #piscina = new Piscina({
-    filename: WORKER,
-    minThreads: 0,
-    maxThreads: 1,
-    idleTimeout: 30_000,
-    execArgv: WORKER_EXEC_ARGV,
-    resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
-  });
+  readonly #piscina: Piscina;
+
+  /** `keep`: the thread starts at once and is never stopped, since starting one takes a while. */
+  constructor({ keep = false }: { keep?: boolean } = {}) {
+    this.#piscina = new Piscina({
+      filename: WORKER,
+      minThreads: keep ? 1 : 0,
+      maxThreads: 1,
+      idleTimeout: 30_000,
+      execArgv: WORKER_EXEC_ARGV,
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
+    });
+  }
 
   /**
    * The page's buffer is moved to the worker, not copied (`bytes` is empty
