@@ -25,6 +25,11 @@ const GUARDED: Guarded[] = [
   { method: "GET", path: "/mine" },
   { method: "POST", path: "/nodes/register", body: { nodes: ["127.0.0.1:1"] } },
   { method: "GET", path: "/nodes/resolve" },
+  {
+    method: "POST",
+    path: "/nodes/announce",
+    body: { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" },
+  },
 ];
 
 interface Message {
@@ -83,6 +88,12 @@ t.test("with the token, the guarded routes work; the scheme is case-insensitive"
   t.equal(resolved.status, 200);
   t.equal(resolved.body.message, "Our chain is authoritative");
   t.match(resolved.body.peers, [{ verdict: "unreachable" }]);
+  const announced = await request<Message & { outcome: string }>(`${node.url}/nodes/announce`, {
+    body: { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" },
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  t.equal(announced.status, 202);
+  t.equal(announced.body.outcome, "ignored", "this node gossips not: the announcement is ignored");
 });
 
 t.test("reading and posting transactions stay open", async (t) => {

@@ -105,6 +105,23 @@ t.test("--api-token and --peer-timeout", async (t) => {
   }
 });
 
+t.test("--gossip and --public-url", async (t) => {
+  t.equal(parseConfig([]).gossip, false, "gossip is off by default: the walkthrough keeps the seed's messages");
+  t.equal(parseConfig([]).publicUrl, undefined, "no public URL: it comes from --host and the port");
+  t.equal(parseConfig(["--gossip"]).gossip, true);
+  t.equal(parseConfig([], { TOYCHAIN_GOSSIP: "true" }).gossip, true, "read from the environment");
+  t.equal(parseConfig([], { TOYCHAIN_GOSSIP: "0" }).gossip, false);
+  t.equal(parseConfig(["--public-url", "http://node1:5000"]).publicUrl, "http://node1:5000");
+  t.equal(parseConfig(["--public-url", "node1:05000"]).publicUrl, "http://node1:5000", "written as a peer would be");
+  t.equal(parseConfig(["--public-url", "https://Example.org:443/"]).publicUrl, "https://example.org:443");
+  t.equal(parseConfig([], { TOYCHAIN_PUBLIC_URL: "http://node2:5000" }).publicUrl, "http://node2:5000");
+  expectUsageError(t, ["--public-url", "ftp://node1:5000"], "--public-url", "only http and https");
+  expectUsageError(t, ["--public-url", "http://node1"], "--public-url", "the port is missing");
+  expectUsageError(t, ["--public-url", "http://node1:5000/api"], "--public-url", "without a path");
+  expectUsageError(t, ["--gossip=yes"], "--gossip");
+  t.throws(() => parseConfig([], { TOYCHAIN_GOSSIP: "on" }), /TOYCHAIN_GOSSIP must be true or false/);
+});
+
 t.test("a flag without its value throws naming the flag", async (t) => {
   expectUsageError(t, ["--port"], "--port");
   expectUsageError(t, ["--difficulty"], "--difficulty");
@@ -121,7 +138,18 @@ t.test("unknown flags and arguments throw naming them", async (t) => {
 
 t.test("usage() mentions every flag", async (t) => {
   const text = usage();
-  for (const flag of ["--port", "--host", "--threads", "--difficulty", "--kernel", "--log-level", "--help", "-h"]) {
+  for (const flag of [
+    "--port",
+    "--host",
+    "--threads",
+    "--difficulty",
+    "--kernel",
+    "--gossip",
+    "--public-url",
+    "--log-level",
+    "--help",
+    "-h",
+  ]) {
     t.match(text, flag, `mentions ${flag}`);
   }
   t.match(text, /5000/, "the default port");

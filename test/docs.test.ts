@@ -5,7 +5,7 @@ import { type BrowserContext, chromium, type Locator, type Page } from "playwrig
 import t, { type Test } from "tap";
 import type { JsonSchema, Method, OpenApiDocument, Operation, Reference, ResponseObject } from "../src/api/openapi.js";
 import { routes } from "../src/api/routes.js";
-import { chainQuerySchema, registerNodesSchema, transactionSchema } from "../src/schemas/index.js";
+import { announceSchema, chainQuerySchema, registerNodesSchema, transactionSchema } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 
 /**
@@ -80,12 +80,15 @@ t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
   );
   t.strictSame(documented, routerRoutes(), "every route of the router, with its methods, and nothing else");
   for (const [path, method, operation] of operationsOf()) {
-    t.ok(operation.responses["200"], `${method.toUpperCase()} ${path} documents its 200 answer`);
+    // An announcement is taken (202) for a sync that runs after the answer.
+    const success = path === "/nodes/announce" ? "202" : "200";
+    t.ok(operation.responses[success], `${method.toUpperCase()} ${path} documents its ${success} answer`);
   }
 
   for (const [path, schema] of [
     ["/transactions/new", transactionSchema],
     ["/nodes/register", registerNodesSchema],
+    ["/nodes/announce", announceSchema],
   ] as const) {
     const documentedSchema = requestSchema(path, "post");
     t.strictSame(documentedSchema.properties, schema.properties, `POST ${path}: the ajv schema's properties`);
@@ -120,11 +123,12 @@ t.test("the node's answers match the schemas the document gives them", async (t)
     status: number,
     body?: unknown,
     type = JSON_TYPE,
+    at = origin,
   ): Promise<void> {
     const init: RequestInit = { method };
     if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
     if (body !== undefined) init.headers = { "content-type": type };
-    const res = await fetch(`${origin}${path}`, init);
+    const res = await fetch(`${at}${path}`, init);
     const route = path.split("?")[0] ?? path;
     t.equal(res.status, status, `${method} ${path} answers ${status}`);
     const documented = document.paths[route]?.[method.toLowerCase() as Method]?.responses[String(status)];
@@ -158,6 +162,24 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "POST", "/chain/locate", 200, { locator: [{ height: tip.length, hash: tip.hash }] });
   await answer(t, "POST", "/chain/locate", 404, { locator: [{ height: 1, hash: "0".repeat(64) }] });
   await answer(t, "POST", "/chain/locate", 400, { locator: [] });
+  await answer(t, "POST", "/nodes/announce", 202, { length: tip.length, hash: tip.hash, url: origin });
+  await answer(t, "POST", "/nodes/announce", 400, { length: tip.length, hash: tip.hash, url: "ftp://127.0.0.1:1" });
+  await answer(t, "POST", "/nodes/announce", 400, { length: 0, hash: tip.hash, url: origin });
+
+  // A gossiping node's answers: an announcement dropped and one queued, and its /stats.
+  const gossiping = await startNode({
+    port: 0,
+    host: "127.0.0.1",
+    threads: 1,
+    difficulty: 8,
+    logLevel: "silent",
+    gossip: true,
+  });
+  t.teardown(() => gossiping.close());
+  const genesis = { length: 1, hash: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7" };
+  await answer(t, "POST", "/nodes/announce", 202, { ...genesis, url: origin }, JSON_TYPE, gossiping.url);
+  await answer(t, "POST", "/nodes/announce", 202, { ...tip, url: origin }, JSON_TYPE, gossiping.url);
+  await answer(t, "GET", "/stats", 200, undefined, JSON_TYPE, gossiping.url);
   await answer(t, "GET", "/chain?limit=0", 400);
   await answer(t, "POST", "/transactions/new", 400, { sender: "Lea", recipient: "Mark", amount: -1 });
   await answer(t, "POST", "/transactions/new", 400, "{not json");

@@ -104,6 +104,8 @@ t.test("GET /metrics counts blocks, hashes, the chain, the mempool, peers' outco
   await request(`${url}/transactions/new`, { body: { sender: "Lea", recipient: "Mark", amount: 10 } });
   await request(`${url}/nodes/register`, { body: { nodes: ["127.0.0.1:1"] } });
   await request(`${url}/nodes/resolve`);
+  const announce = { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" };
+  await request(`${url}/nodes/announce`, { body: announce });
   const response = await fetch(`${url}/metrics`);
   t.match(response.headers.get("content-type"), /^text\/plain/);
   const text = await response.text();
@@ -120,6 +122,12 @@ t.test("GET /metrics counts blocks, hashes, the chain, the mempool, peers' outco
   t.equal(value('toychain_resolve_peer_outcomes_total{verdict="unreachable"}'), 1);
   t.equal(value('toychain_http_request_duration_seconds_count{method="GET",route="/mine",status="200"}'), 2);
   t.match(text, /toychain_process_resident_memory_bytes/, "with the process metrics");
+  t.equal(value("toychain_gossip_announcements_received_total"), 1, "the announcement is counted");
+  t.equal(value('toychain_gossip_announcements_dropped_total{reason="gossip off"}'), 1, "and dropped: gossip is off");
+  t.equal(value("toychain_gossip_announcements_sent_total"), 0);
+  t.equal(value('toychain_gossip_syncs_total{outcome="adopted"}'), 0);
+  const dropped = text.split("\n").filter((line) => line.startsWith("toychain_gossip_announcements_dropped_total{"));
+  t.equal(dropped.length, 7, "one series per reason");
 
   const many = Array.from({ length: 20 }, (_, i) => `127.0.0.1:${2 + i}`);
   await request(`${url}/nodes/register`, { body: { nodes: many } });
