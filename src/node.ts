@@ -214,6 +214,7 @@ export class ToyNode {
     this.#pages = new PagePool({ keep: options.gossip ?? false });
     this.gossip = new Gossip(
       {
+        id: this.id,
         chain: this.chain,
         register: (peer) => this.#registerAnnouncer(peer),
         syncFrom: (peer, tip) => this.syncFrom(peer, tip),
@@ -263,7 +264,10 @@ export class ToyNode {
     const warming = pool.warmUp();
     try {
       const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
-      return new ToyNode(parts, options);
+      const node = new ToyNode(parts, options);
+      // A gossiping node syncs at the first block another node mines: its page worker is up before it listens.
+      if (options.gossip) await node.#pages.warmUp();
+      return node;
     } catch (error) {
       await warming.catch(() => undefined);
       await pool.close();
@@ -311,7 +315,6 @@ export class ToyNode {
     const added = this.peers.register(addresses);
     await this.#durable(() => this.#store.addPeers(added));
     this.#log.info({ added: added.map((peer) => peer.id), peers: this.peers.ids }, "nodes registered");
-    this.gossip.registered(added);
     return added.length;
   }
 
@@ -364,10 +367,11 @@ export class ToyNode {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new ResolveDeadlineError(deadlineMs)), deadlineMs);
     const signal = AbortSignal.any([this.#stopping.signal, deadline.signal]);
-    this.#pages.warmUp();
+    void this.#pages.warmUp();
     let staged: StagedChain;
     try {
-      staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal);
+      // An announced chain most likely extends ours, by the block just mined.
+      staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal, { fromTip: true });
     } catch (error) {
       if (this.#stopping.signal.aborted) return "stopped";
       if (this.#failure) throw this.#failure;
@@ -409,7 +413,7 @@ export class ToyNode {
         }
       });
       const longer = choice.longerThan(this.chain.length);
-      if (longer.length > 0) this.#pages.warmUp();
+      if (longer.length > 0) void this.#pages.warmUp();
       for (const { peer, tip } of longer) {
         if (signal.aborted || tip.length <= this.chain.length) break;
         let staged: StagedChain;

@@ -66,6 +66,10 @@ class HeldNetwork implements GossipNetwork {
     });
   }
 
+  greeting(): Promise<string> {
+    return Promise.resolve("toychain node 0123456789abcdef0123456789abcdef: try every endpoint at /docs or /redoc");
+  }
+
   /** Answers the oldest announcement waiting: taken, or failed. */
   async answer(ok = true): Promise<void> {
     const next = this.waiting.shift();
@@ -216,6 +220,7 @@ function host(length: number) {
     },
   };
   const gossipHost: GossipHost = {
+    id: "0123456789abcdef0123456789abcdef",
     chain,
     register: async (p) => {
       peers.register([p.url]);
@@ -339,18 +344,13 @@ t.test("receive clears the record of announcements to a peer: it is up", async (
   t.equal(peers.announcing.get("127.0.0.1:7701"), undefined);
 });
 
-t.test("tipChanged tells every peer but the one the chain came from; registered tells the new ones", async (t) => {
+t.test("tipChanged tells every peer but the one the chain came from", async (t) => {
   const { gossip: g, peers, network } = gossip(true, 4);
   peers.register(["127.0.0.1:7801", "127.0.0.1:7802", "127.0.0.1:7803"]);
   g.tipChanged("127.0.0.1:7802");
   await tick();
   t.same(network.sent.sort(), ["127.0.0.1:7801 4", "127.0.0.1:7803 4"]);
   while (network.waiting.length > 0) await network.answer();
-  peers.register(["127.0.0.1:7804"]);
-  g.registered([peer(7804)]);
-  await tick();
-  t.same(network.sent.slice(2), ["127.0.0.1:7804 4"]);
-  await network.answer();
   await g.settled();
-  t.match(g.counts, { sent: 3 });
+  t.match(g.counts, { sent: 2 });
 });

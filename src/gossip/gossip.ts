@@ -103,6 +103,33 @@ export class Gossip {
       },
     });
     this.#announceTip(peers.list());
+    void this.#checkPublicUrl(publicUrl);
+  }
+
+  /**
+   * Asks our public URL who it is, as a peer told to sync from it would: a
+   * URL that does not reach this node is logged, since peers would fail. (It
+   * also makes the node's first request through got, which is slow, before a
+   * block waits for it.)
+   */
+  async #checkPublicUrl(publicUrl: string): Promise<void> {
+    const { network, signal, log } = this.#options;
+    try {
+      const greeting = await network.greeting(announcerOf(publicUrl), signal);
+      if (greeting.includes(this.#host.id)) log.info({ publicUrl }, "our public URL reaches this node");
+      else {
+        log.warn(
+          { publicUrl, greeting },
+          `our public URL ${publicUrl} reaches another node: peers would sync from it, not from this one; check --public-url`,
+        );
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      log.warn(
+        { publicUrl, reason: error instanceof Error ? error.message : String(error) },
+        `our public URL ${publicUrl} does not reach this node, so peers will fail to sync from it; check --public-url`,
+      );
+    }
   }
 
   /** The URL announcements carry, once started. */
@@ -113,11 +140,6 @@ export class Gossip {
   /** Our chain grew (a block mined, or a chain adopted from `from`): every other peer is told. */
   tipChanged(from?: string): void {
     this.#announceTip(this.#options.peers.list().filter((peer) => peer.id !== from));
-  }
-
-  /** Peers just registered are told our tip. */
-  registered(peers: readonly Peer[]): void {
-    this.#announceTip(peers);
   }
 
   /** Resolves once every announcement asked for so far has been sent or has failed. */

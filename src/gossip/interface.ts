@@ -8,6 +8,8 @@ import type { AnnounceBody, TipBody } from "../schemas/index.js";
 export interface GossipNetwork {
   /** Resolves once the peer has taken the announcement (HTTP 202). */
   announce(peer: Peer, announcement: AnnounceBody, signal: AbortSignal): Promise<void>;
+  /** The message of the node's GET /, which names its node id. */
+  greeting(peer: Peer, signal: AbortSignal): Promise<string>;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface AnnounceAnswer {
 
 /** What gossip asks of the node it runs in. */
 export interface GossipHost {
+  /** Our node id, which our GET / names. */
+  readonly id: string;
   /** Our chain in memory: its length, its tip's hash and every block's. */
   readonly chain: { readonly length: number; readonly tipHash: string; hashAt(height: number): string | undefined };
   /** Registers an announcer we did not know, durably; TooManyPeersError at the cap. */

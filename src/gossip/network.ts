@@ -1,4 +1,4 @@
-import { type Peer, type PeerClientOptions, requestPeer } from "../peers/index.js";
+import { type Peer, type PeerClientOptions, PeerDataError, requestPeer } from "../peers/index.js";
 import type { AnnounceBody } from "../schemas/index.js";
 import type { GossipNetwork } from "./interface.js";
 
@@ -25,5 +25,17 @@ export class PeerGossipNetwork implements GossipNetwork {
       this.options,
       signal,
     );
+  }
+
+  async greeting(peer: Peer, signal: AbortSignal): Promise<string> {
+    const bytes = await requestPeer(peer, { path: "/", maxBytes: ANSWER_BYTES }, this.options, signal);
+    let message: unknown;
+    try {
+      ({ message } = JSON.parse(Buffer.from(bytes).toString("utf8")) as { message?: unknown });
+    } catch (error) {
+      throw new PeerDataError(`its greeting is not JSON: ${(error as Error).message}`);
+    }
+    if (typeof message !== "string") throw new PeerDataError("its greeting has no message");
+    return message;
   }
 }

@@ -3,4 +3,11 @@ export { buildLocator, locatorHeights } from "./locator.js";
 export { PeerNetwork } from "./network.js";
 export { checkPage, PAGE_BYTES } from "./page.js";
 export { PagePool } from "./page-pool.js";
-export { discardStaged, type RangeSyncDeps, type StagedChain, type SyncBase, syncRange } from "./range.js";
+export {
+  discardStaged,
+  type RangeSyncDeps,
+  type RangeSyncOptions,
+  type StagedChain,
+  type SyncBase,
+  syncRange,
+} from "./range.js";

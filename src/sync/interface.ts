@@ -42,8 +42,12 @@ export interface CheckedPage {
   tip: TipContext;
 }
 
-/** What a page came to; a broken rule comes back as data, since error classes do not cross threads. */
-export type PageOutcome = { valid: CheckedPage } | { invalid: string };
+/**
+ * What a page came to; a broken rule comes back as data, since error classes
+ * do not cross threads. `unlinked`: the page is well formed but its first
+ * block does not follow the block it was to extend.
+ */
+export type PageOutcome = { valid: CheckedPage } | { invalid: string; unlinked?: true };
 
 /** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
 export interface StagedBlock {

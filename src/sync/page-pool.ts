@@ -39,10 +39,13 @@ export class PagePool {
     ) as Promise<PageOutcome>;
   }
 
-  /** Starts the worker (its modules take a while to load) while the first page is still on its way. */
-  warmUp(): void {
+  /** Starts the worker (its modules take a while to load) while the first page is still on its way; resolves once it has. */
+  warmUp(): Promise<void> {
     // A worker that cannot start fails the first page check too, which reports it.
-    this.#piscina.run(null, { name: "warmUp" }).catch(() => undefined);
+    return this.#piscina.run(null, { name: "warmUp" }).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {

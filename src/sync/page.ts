@@ -63,7 +63,9 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
     const hashes = blocksJson.map((block) => block.hash);
     return { valid: { encoded, ends, hashes, tip, last: blocks[blocks.length - 1] as Block } };
   } catch (error) {
-    if (error instanceof InvalidChainError) return { invalid: error.message };
-    throw error;
+    if (!(error instanceof InvalidChainError)) throw error;
+    return (blocks[0] as Block).previous_hash === after.hash
+      ? { invalid: error.message }
+      : { invalid: error.message, unlinked: true };
   }
 }

@@ -35,21 +35,17 @@ export interface StagedChain {
   length: number;
 }
 
-/**
- * Range sync from one peer whose tip is `target`: finds the fork point with a
- * block locator, then reads the blocks after it in pages, checks each page
- * (shape and every rule, each block extending the one before) as it arrives
- * and stages it, up to the announced tip, whose hash must match. A page that
- * breaks a rule ends it: a bad peer costs the pages read until then, and the
- * blocks staged from it are discarded.
- */
-export async function syncRange(
-  peer: Peer,
-  target: TipBody,
-  ours: SyncBase,
-  { network, checkPage, staging, rules, log }: RangeSyncDeps,
-  signal: AbortSignal,
-): Promise<StagedChain> {
+export interface RangeSyncOptions {
+  /**
+   * The peer's chain most likely extends ours (it announced a tip one block
+   * past ours, say): read on from our tip first, and look for the fork point
+   * only if the first page does not follow it. Saves a request per block.
+   */
+  fromTip?: boolean;
+}
+
+/** The fork point with `peer`, found with a block locator of our chain. */
+async function locate(peer: Peer, ours: SyncBase, network: SyncNetwork, signal: AbortSignal): Promise<BlockRef> {
   const locator = buildLocator(ours.length, (height) => ours.hashAt(height));
   const located = await network.locate(peer, locator, signal);
   if (!locator.some((entry) => entry.height === located.height && entry.hash === located.hash)) {
@@ -57,7 +53,35 @@ export async function syncRange(
       `its fork point, block ${located.height} (${located.hash}), is not one of the blocks our locator named`,
     );
   }
-  log.info({ peer: peer.id, fork: located.height, tip: target.length }, "syncing the blocks after the fork point");
+  return located;
+}
+
+/**
+ * Range sync from one peer whose tip is `target`: finds the fork point with a
+ * block locator, then reads the blocks after it in pages, checks each page
+ * (shape and every rule, each block extending the one before) as it arrives
+ * and stages it, up to the announced tip, whose hash must match. A page that
+ * breaks a rule ends it: a bad peer costs the pages read until then, and the
+ * blocks staged from it are discarded. With `fromTip`, the first page is read
+ * from our tip, and the fork point looked for only if that page does not
+ * follow our tip (one page more).
+ */
+export async function syncRange(
+  peer: Peer,
+  target: TipBody,
+  ours: SyncBase,
+  { network, checkPage, staging, rules, log }: RangeSyncDeps,
+  signal: AbortSignal,
+  { fromTip = false }: RangeSyncOptions = {},
+): Promise<StagedChain> {
+  let guessed = fromTip && target.length > ours.length;
+  const located = guessed
+    ? { height: ours.length, hash: ours.hashAt(ours.length) as string }
+    : await locate(peer, ours, network, signal);
+  log.info(
+    { peer: peer.id, fork: located.height, tip: target.length, ...(guessed ? { fromTip: true } : {}) },
+    "syncing the blocks after the fork point",
+  );
   let fork = located;
   let after: TipContext = { ...located, recent: await ours.timestampsUpTo(located.height) };
   const hashes = new HashIndex();
@@ -72,7 +96,16 @@ export async function syncRange(
       const received = performance.now();
       const outcome = await checkPage({ bytes, from, limit, after, rules, now: Date.now() / 1000 });
       const checked = performance.now();
+      if ("invalid" in outcome && guessed && outcome.unlinked) {
+        // Its chain forks from ours below our tip: find where, and read on from there.
+        guessed = false;
+        fork = await locate(peer, ours, network, signal);
+        log.info({ peer: peer.id, fork: fork.height, tip: target.length }, "syncing the blocks after the fork point");
+        after = { ...fork, recent: await ours.timestampsUpTo(fork.height) };
+        continue;
+      }
       if ("invalid" in outcome) throw new PeerDataError(outcome.invalid);
+      guessed = false;
       const page = outcome.valid;
       const fresh: StagedBlock[] = [];
       page.hashes.forEach((hash, i) => {
