@@ -10,6 +10,7 @@ import {
   type SyncResult,
 } from "../src/gossip/index.js";
 import { createLogger } from "../src/log.js";
+import { ToyNode } from "../src/node.js";
 import { FIRST_BACKOFF_MS } from "../src/peers/backoff.js";
 import {
   FAILURES_BEFORE_BACKOFF,
@@ -21,12 +22,15 @@ import {
   TooManyPeersError,
 } from "../src/peers/index.js";
 import type { AnnounceBody, TipBody } from "../src/schemas/index.js";
+import { NodeNetwork } from "./helpers/node-network.js";
+import { readChain } from "./helpers/read-chain.js";
 
 /**
- * Gossip's decisions without HTTP or a node: what an announced tip is to us,
- * how syncs from announcers coalesce, how announcements are sent (at most
- * 8 at once, one per peer, the newest next, a failing peer backing off), and
- * what the node answers an announcement.
+ * Gossip's decisions without HTTP: what an announced tip is to us, how syncs
+ * from announcers coalesce, how announcements are sent (at most 8 at once,
+ * one per peer, the newest next, a failing peer backing off), what the node
+ * answers an announcement; then ToyNode.syncFrom in process: what it reads,
+ * and that it never runs beside a resolve.
  */
 
 const log = createLogger("silent");
@@ -353,4 +357,56 @@ t.test("tipChanged tells every peer but the one the chain came from", async (t) 
   while (network.waiting.length > 0) await network.answer();
   await g.settled();
   t.match(g.counts, { sent: 2 });
+});
+
+t.test("syncFrom reads on from our tip; a chain forking below it costs one page more, then the locate", async (t) => {
+  const other = await ToyNode.open({ difficulty: 4, threads: 1, log });
+  t.teardown(() => other.close());
+  for (let i = 0; i < 3; i++) await other.mine();
+  const network = new NodeNetwork({ "127.0.0.1:7901": other });
+  const node = await ToyNode.open({ difficulty: 4, threads: 1, log, network, gossip: true });
+  t.teardown(() => node.close());
+  const announcer = peer(7901);
+  t.equal(await node.syncFrom(announcer, await other.tip()), "adopted");
+  t.same(network.calls, ["page from 2 127.0.0.1:7901"], "no locate: the page from our tip followed it");
+  t.same(await readChain(node), await readChain(other));
+
+  await node.mine();
+  await other.mine();
+  await other.mine();
+  t.equal(await node.syncFrom(announcer, await other.tip()), "adopted", "its longer fork is adopted");
+  t.same(
+    network.calls.slice(1),
+    ["page from 6 127.0.0.1:7901", "locate 127.0.0.1:7901", "page from 5 127.0.0.1:7901"],
+    "its block 6 does not follow our 5: the locator finds block 4, and blocks 5 and 6 are read",
+  );
+  t.same(await readChain(node), await readChain(other));
+  t.equal(await node.syncFrom(announcer, await other.tip()), "overtaken", "a tip we hold costs no request");
+  t.equal(network.calls.length, 4);
+});
+
+t.test("a resolve and a sync from an announcer never run at once", async (t) => {
+  const other = await ToyNode.open({ difficulty: 4, threads: 1, log });
+  t.teardown(() => other.close());
+  await other.mine();
+  const release = deferred();
+  class Held extends NodeNetwork {
+    override async tip(p: Peer): Promise<TipBody> {
+      const answer = super.tip(p);
+      await release.promise;
+      return answer;
+    }
+  }
+  const network = new Held({ "127.0.0.1:7902": other });
+  const node = await ToyNode.open({ difficulty: 4, threads: 1, log, network, gossip: true });
+  t.teardown(() => node.close());
+  await node.registerNodes(["127.0.0.1:7902"]);
+  const resolving = node.resolve();
+  const syncing = node.syncFrom(peer(7902), await other.tip());
+  await tick();
+  t.same(network.calls, ["tip 127.0.0.1:7902"], "the sync waits while the resolve asks for the tip");
+  release.resolve();
+  t.ok((await resolving).replaced, "the resolve adopts the chain");
+  t.equal(await syncing, "overtaken", "and the sync, whose turn comes after, has nothing left to read");
+  t.same(network.calls, ["tip 127.0.0.1:7902", "locate 127.0.0.1:7902", "page from 2 127.0.0.1:7902"]);
 });
