@@ -394,6 +394,8 @@ export class ToyNode {
 
   async #resolve(): Promise<Resolution> {
     if (this.#failure) throw this.#failure;
+    // Its turn may come after the node began stopping (see #exclusive).
+    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
     const peers = this.peers.list();
     const started = Date.now();
     const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
