@@ -16,8 +16,16 @@ export interface ServerProcess {
 const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 const BARE = fileURLToPath(new URL("./bare-server.js", import.meta.url));
 
-/** Starts `node script args` and waits for the first stdout line that `urlOf` recognises. */
-async function startServer(script: string, args: string[], urlOf: (line: string) => string | undefined) {
+/**
+ * Starts `node script args` and waits for the first stdout line that `urlOf`
+ * recognises; every later line goes to `onLine`, or is drained unread.
+ */
+async function startServer(
+  script: string,
+  args: string[],
+  urlOf: (line: string) => string | undefined,
+  onLine?: (line: string) => void,
+) {
   const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const stdout = child.stdout as NodeJS.ReadableStream;
   const lines = createInterface({ input: stdout });
@@ -28,8 +36,13 @@ async function startServer(script: string, args: string[], urlOf: (line: string)
       if (found) resolve(found);
     });
   });
-  lines.close();
-  stdout.resume();
+  if (onLine === undefined) {
+    lines.close();
+    stdout.resume();
+  } else {
+    lines.removeAllListeners("line");
+    lines.on("line", onLine);
+  }
   return {
     url,
     child,
@@ -44,15 +57,24 @@ async function startServer(script: string, args: string[], urlOf: (line: string)
 /**
  * A toychain node on a free port (unless the flags give one) with its store
  * in `dataDir`, or in a fresh temporary directory removed when it stops
- * (durable writes, as in production); once it listens, its log lines are
- * drained unread.
+ * (durable writes, as in production); once it listens, its log lines go to
+ * `onLog`, parsed, or are drained unread.
  */
-export async function startToychain(flags: string[], dataDir?: string): Promise<ServerProcess> {
+export async function startToychain(
+  flags: string[],
+  dataDir?: string,
+  onLog?: (entry: Record<string, unknown>) => void,
+): Promise<ServerProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "toychain-bench-"));
-  const node = await startServer(CLI, ["--port", "0", "--data-dir", dir, ...flags], (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    return entry.msg === "node listening" ? entry.url : undefined;
-  });
+  const node = await startServer(
+    CLI,
+    ["--port", "0", "--data-dir", dir, ...flags],
+    (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      return entry.msg === "node listening" ? entry.url : undefined;
+    },
+    onLog && ((line) => onLog(JSON.parse(line) as Record<string, unknown>)),
+  );
   return {
     ...node,
     async stop() {
