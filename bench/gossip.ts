@@ -69,6 +69,8 @@ interface Result {
   blocks: number;
   medianMs: number;
   maxMs: number;
+  /** Each block's, in the order mined: the first one also pays for the nodes' cold start. */
+  latenciesMs: number[];
   requestsPerBlock: number;
   byRoute: Record<string, number>;
   cpuMsPerBlock: number;
@@ -213,6 +215,7 @@ async function measure(size: number, topology: Topology): Promise<Result> {
       blocks,
       medianMs: median(sorted),
       maxMs: sorted[sorted.length - 1] as number,
+      latenciesMs: latencies,
       requestsPerBlock: Object.values(byRoute).reduce((sum, n) => sum + n, 0),
       byRoute,
       cpuMsPerBlock: (cpu * 1000) / blocks,

@@ -52,8 +52,9 @@ export function allowedMethods(router: Router, path: string): string[] {
 
 /**
  * Every endpoint of the walkthrough, plus /transactions/pending, /stats,
- * /metrics, the chain's sync endpoints and /nodes/announce (gossip). With an API token, the routes that make the node work (mining,
- * peers, consensus) need it; reading and posting transactions stay open.
+ * /metrics, the chain's sync endpoints and /nodes/announce (gossip). With an
+ * API token, the routes that make the node work (mining, peers, consensus,
+ * gossip) need it; reading and posting transactions stay open.
  */
 export function routes(node: ToyNode, apiToken?: string): Router {
   const router = new Router();

@@ -72,8 +72,8 @@ export class Gossip {
   #publicUrl: string | undefined;
   /**
    * The tip of ours each peer was last told because it announced a shorter
-   * one: it is told each tip once so, however often it announces, and our
-   * announcements to it grow with our chain, not with its requests.
+   * one. It is told each of our tips so at most once, however often it
+   * announces: what we send it grows with our chain, not with its requests.
    */
   readonly #toldBack = new Map<string, string>();
 
