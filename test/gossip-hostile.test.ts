@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import fc from "fast-check";
 import t, { type Test } from "tap";
+import { parsePeerAddress } from "../src/peers/index.js";
 import { type Block, hashOf, proofBits } from "./helpers/chain-check.js";
 import {
   type Announced,
@@ -255,6 +257,58 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
     }
     t.equal((await peersOf(node)).length, hostiles.length + 1, "each is a peer: registered when it announced");
   });
+});
+
+t.test("any announcement body: 202 or 400 with a message, never a 5xx; a refused one registers nothing", async (t) => {
+  const node = await startNode(["--gossip", ...FLAGS], { t });
+  // The one address the node may take: a server of the test's, which refuses everything.
+  const sink = await hostile(t, (_req, res) => sendJson(res, { message: "no" }, 404));
+  const sinkPort = Number(new URL(sink.url).port);
+  const text = fc.string({ maxLength: 80, unit: "binary" });
+  const url = fc.oneof(
+    text,
+    fc.webUrl({ withQueryParameters: true, withFragments: true }),
+    fc
+      .tuple(fc.constantFrom("http://", "https://", "ftp://", ""), fc.domain(), fc.nat(70_000))
+      .map(([scheme, host, port]) => `${scheme}${host}:${port}`),
+    fc
+      .tuple(fc.constantFrom("http://", "https://", ""), fc.constantFrom(sinkPort, 0, 70_000, 99_999))
+      .map(([scheme, port]) => `${scheme}127.0.0.1:${port}`),
+  );
+  const announcement = fc.record(
+    {
+      length: fc.oneof(fc.integer(), fc.double(), text, fc.constant(null)),
+      hash: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), text),
+      url,
+    },
+    { requiredKeys: [] },
+  );
+  // An address the node would take must be the sink's: the test reaches nothing else, not even a DNS server.
+  const foreign = (value: unknown): boolean => {
+    const given = (value as { url?: unknown } | null)?.url;
+    if (typeof given !== "string") return false;
+    try {
+      return parsePeerAddress(given).id !== `127.0.0.1:${sinkPort}`;
+    } catch {
+      return false;
+    }
+  };
+  const body = fc.oneof(announcement, fc.jsonValue({ maxDepth: 2 })).filter((value) => !foreign(value));
+  await fc.assert(
+    fc.asyncProperty(body, async (value) => {
+      const before = (await peersOf(node)).length;
+      const answer = await announce(node, value);
+      if (![202, 400].includes(answer.status) || typeof answer.body.message !== "string") {
+        throw new Error(`answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      if (answer.status === 400 && (await peersOf(node)).length !== before) {
+        throw new Error(`a refused announcement registered a peer: ${JSON.stringify(value)}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  t.equal((await request(`${node.url}/chain/tip`)).status, 200, "the node still answers");
+  t.equal((await tipOf(node)).length, 1, "and its chain is its genesis");
 });
 
 t.test("without --gossip, announcements are answered 202 'ignored' and change nothing", async (t) => {
