@@ -45,7 +45,7 @@ export interface Teardown {
 }
 
 export interface StartOptions {
-  /** How long to wait for "node listening" (default 15 s). */
+  /** How long to wait for "node listening" (default 30 s: two test files share the two cores, and a loaded machine starts a node slowly). */
   timeoutMs?: number;
   /** Registers stop() on this test's teardown, so the node stops even when the test fails. */
   t?: Teardown;
@@ -94,7 +94,7 @@ export async function runCli(
  * does not listen within the timeout.
  */
 export async function startNode(extraFlags: readonly string[] = [], options: StartOptions = {}): Promise<NodeProcess> {
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const flags = extraFlags.includes("--data-dir") ? extraFlags : ["--in-memory", ...extraFlags];
   const child = spawn(process.execPath, [CLI, "--port", "0", ...flags], { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
