@@ -123,7 +123,7 @@ const options = parseOptions(process.argv.slice(2));
 const kernel = resolveKernel(options.kernel);
 const cpu = cpus()[0]?.model ?? "unknown CPU";
 console.log(`machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
-console.log(`kernel: ${kernel.name}${kernel.fallback ? ` (${kernel.fallback})` : ""}`);
+console.log(`kernel: ${kernel.candidates[0]}${kernel.fallback ? ` (${kernel.fallback})` : ""}`);
 
 interface Row {
   threads: number;
@@ -137,7 +137,7 @@ interface Row {
 const rows: Row[] = [];
 const ceilingTool = buildCeiling();
 for (const threads of options.threads) {
-  const pool = new MinerPool(threads, kernel.name);
+  const pool = new MinerPool(threads, kernel.candidates[0]);
   const label = `${threads} thread${threads > 1 ? "s" : ""}`;
   await sustained(pool, Math.min(1, options.seconds), `${label} warm-up`);
   const run = await sustained(pool, options.seconds, label);
@@ -209,6 +209,9 @@ if (options.json) {
 }
 if (options.chart) {
   const points = rows.map((r) => ({ threads: r.threads, mhps: r.hashesPerSecond / 1e6 }));
-  writeFileSync(options.chart, scalingChart(points, `toychain ${kernel.name} kernel: MH/s by threads (${cpu})`));
+  writeFileSync(
+    options.chart,
+    scalingChart(points, `toychain ${kernel.candidates[0]} kernel: MH/s by threads (${cpu})`),
+  );
   console.log(`wrote ${options.chart}`);
 }
