@@ -27,9 +27,24 @@ export function buildCeiling(tool: CeilingTool): { binary: string } | { missing:
   }
 }
 
+/**
+ * Runs a tool at the mining threads' priority (SCHED_IDLE, through util-linux's
+ * chrt when it is there), so that on a machine that other work shares, the
+ * tools and the pool lose the CPU alike; on an idle machine it changes nothing.
+ */
+function runTool(binary: string, threads: number, seconds: number): string {
+  const args = [String(threads), String(seconds)];
+  try {
+    return execFileSync("chrt", ["--idle", "0", binary, ...args], { encoding: "utf8" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return execFileSync(binary, args, { encoding: "utf8" });
+  }
+}
+
 /** sha256-limit's total rate, in compressions per second, at `threads` threads. */
 export function measureCeiling(binary: string, threads: number, seconds: number): number {
-  const output = execFileSync(binary, [String(threads), String(seconds)], { encoding: "utf8" });
+  const output = runTool(binary, threads, seconds);
   const match = /total \d+ threads: ([\d.]+) M/.exec(output);
   if (!match) throw new Error(`unexpected sha256-limit output: ${output}`);
   return Number(match[1]) * 1e6;
@@ -41,7 +56,7 @@ export function measureLanes(
   threads: number,
   seconds: number,
 ): { rates: Record<string, number>; best: { name: string; rate: number } } {
-  const output = execFileSync(binary, [String(threads), String(seconds)], { encoding: "utf8" });
+  const output = runTool(binary, threads, seconds);
   const rates: Record<string, number> = {};
   for (const [, name, rate] of output.matchAll(/^(\S+) \d+ threads: ([\d.]+) M/gm)) {
     rates[name as string] = Number(rate) * 1e6;
