@@ -5,7 +5,12 @@
       "sources": ["workers/kernel/native/addon.c", "workers/kernel/native/reference.c", "workers/kernel/native/cpu.c"],
       "cflags": ["-O3"],
       "defines": ["NAPI_VERSION=8"],
-      "dependencies": ["kernel_shani", "kernel_shani_vl", "kernel_avx2", "kernel_avx512"]
+      "conditions": [
+        ["target_arch=='x64'", {
+          "defines": ["TOYCHAIN_X86_KERNELS"],
+          "dependencies": ["kernel_shani", "kernel_shani_vl", "kernel_avx2", "kernel_avx512"]
+        }]
+      ]
     },
     {
       "target_name": "kernel_shani",

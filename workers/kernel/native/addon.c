@@ -33,13 +33,20 @@ struct variant {
 static int always(void) { return 1; }
 static int shani_vl(void) { return tk_cpu_has_shani() && tk_cpu_has_avx512vl(); }
 
+/* binding.gyp builds the per-ISA kernels for x86-64 only; elsewhere they are listed, never supported. */
+#ifdef TOYCHAIN_X86_KERNELS
+#define X86(fn) fn
+#else
+#define X86(fn) NULL
+#endif
+
 static struct variant VARIANTS[] = {
     {"openssl", NULL, always, "", NULL},
-    {"shani", tk_segment_shani, tk_cpu_has_shani, "SHA-NI and SSE4.1", NULL},
-    {"shani-vl", tk_segment_shani_vl, shani_vl, "SHA-NI and AVX-512VL", NULL},
-    {"avx2", tk_segment_avx2_8, tk_cpu_has_avx2, "AVX2", NULL},
-    {"avx2-16", tk_segment_avx2_16, tk_cpu_has_avx2, "AVX2", NULL},
-    {"avx512", tk_segment_avx512_16, tk_cpu_has_avx512f, "AVX-512F", NULL},
+    {"shani", X86(tk_segment_shani), tk_cpu_has_shani, "SHA-NI and SSE4.1", NULL},
+    {"shani-vl", X86(tk_segment_shani_vl), shani_vl, "SHA-NI and AVX-512VL", NULL},
+    {"avx2", X86(tk_segment_avx2_8), tk_cpu_has_avx2, "AVX2", NULL},
+    {"avx2-16", X86(tk_segment_avx2_16), tk_cpu_has_avx2, "AVX2", NULL},
+    {"avx512", X86(tk_segment_avx512_16), tk_cpu_has_avx512f, "AVX-512F", NULL},
 };
 #define VARIANT_COUNT (sizeof VARIANTS / sizeof *VARIANTS)
 
