@@ -1,7 +1,7 @@
 /*
- * The native kernels' N-API face. Loading the addon checks every variant
- * that this CPU supports against OpenSSL; one that fails is refused, with
- * the reason, in variants().
+ * The native kernels' N-API face. Loading the addon (the first time in a
+ * process) checks every variant that this CPU supports against OpenSSL; one
+ * that fails is refused, with the reason, in variants().
  *
  *   variants() -> [{ name, usable, reason? }]
  *   search(header: Buffer(64), difficulty, start, count, variant) -> first proof or -1
@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +95,9 @@ static const char *self_check(const struct variant *v) {
   }
   return NULL;
 }
+
+/* Once per process: every worker thread that loads the addon shares the table and the verdicts. */
+static pthread_once_t checked = PTHREAD_ONCE_INIT;
 
 static void check_variants(void) {
   tk_init_tables();
@@ -248,7 +252,7 @@ static napi_value Idle(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  check_variants();
+  pthread_once(&checked, check_variants);
   static const struct { const char *name; napi_callback fn; } FUNCTIONS[] = {
       {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++) {
