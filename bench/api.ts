@@ -3,13 +3,16 @@
  *
  * Latency and throughput of GET /chain and POST /transactions/new on a real
  * node process, idle and while every core mines, with autocannon; and, side by
- * side, a bare node:http server that parses the same JSON.
+ * side, a bare node:http server that parses the same JSON. While every core
+ * mines, GET /chain is also loaded with Debian's wrk (`wrk -t2 -c50 -d5s`),
+ * a client in C that takes less of the CPU the node needs than autocannon.
  */
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { type ServerProcess, startBareServer, startToychain } from "./lib/processes.js";
 import { table } from "./lib/table.js";
+import { runWrk, type WrkResult } from "./lib/wrk.js";
 
 const { values } = parseArgs({
   options: {
@@ -32,11 +35,30 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const TX = JSON.stringify({ sender: "Lea", recipient: "Mark", amount: 10 });
 
+/** The figures of one scenario, from autocannon or wrk; latencies in ms. */
+interface Figures {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+}
+
 interface Scenario {
   name: string;
   server: string;
-  result: autocannon.Result;
+  result: Figures;
 }
+
+const fromAutocannon = (result: autocannon.Result): Figures => ({
+  requestsPerSecond: result.requests.average,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  max: result.latency.max,
+  non2xx: result.non2xx,
+  errors: result.errors,
+});
 
 async function load(url: string, method: "GET" | "POST", body?: string): Promise<autocannon.Result> {
   return autocannon({
@@ -66,7 +88,7 @@ process.stderr.write(`machine: ${cpus()[0]?.model}, ${availableParallelism()} co
 const scenarios: Scenario[] = [];
 const run = async (name: string, server: string, work: () => Promise<autocannon.Result>) => {
   process.stderr.write(`${name} on ${server} (${seconds} s, ${connections} connections)...\n`);
-  scenarios.push({ name, server, result: await work() });
+  scenarios.push({ name, server, result: fromAutocannon(await work()) });
 };
 
 const bare = await startBareServer();
@@ -84,6 +106,10 @@ const busy = await startToychain(["--difficulty", values.difficulty, "--max-pend
 for (let i = 0; i < Number(values.blocks); i++) await fetch(`${busy.url}/mine`);
 const stopMining = keepMining(busy);
 await run("GET /chain", "toychain, mining", () => load(`${busy.url}/chain`, "GET"));
+process.stderr.write("GET /chain on toychain, mining, with wrk -t2 -c50 -d5s...\n");
+const wrk: WrkResult | { missing: string } = await runWrk(`${busy.url}/chain`, 2, 50, 5);
+if ("missing" in wrk) process.stderr.write(`wrk not run: ${wrk.missing}\n`);
+else scenarios.push({ name: "GET /chain", server: "toychain, mining (wrk -t2 -c50 -d5s)", result: wrk });
 await run("POST /transactions/new", "toychain, mining", () => load(`${busy.url}/transactions/new`, "POST", TX));
 await stopMining();
 
@@ -93,18 +119,18 @@ console.log(
     scenarios.map(({ name, server, result }) => [
       name,
       server,
-      result.requests.average.toFixed(0),
-      String(result.latency.p50),
-      String(result.latency.p99),
-      String(result.latency.max),
+      result.requestsPerSecond.toFixed(0),
+      String(Number(result.p50.toFixed(2))),
+      String(Number(result.p99.toFixed(2))),
+      String(Number(result.max.toFixed(2))),
       String(result.non2xx),
       String(result.errors),
     ]),
   ),
 );
-const bareRate = scenarios[0]?.result.requests.average ?? 0;
+const bareRate = scenarios[0]?.result.requestsPerSecond ?? 0;
 for (const s of scenarios.slice(1).filter((s) => s.name.startsWith("POST"))) {
   console.log(
-    `${s.server}: POST /transactions/new at ${((s.result.requests.average / bareRate) * 100).toFixed(0)}% of bare node:http`,
+    `${s.server}: POST /transactions/new at ${((s.result.requestsPerSecond / bareRate) * 100).toFixed(0)}% of bare node:http`,
   );
 }

@@ -1,30 +1,33 @@
 /**
- * npm run bench -- --threads 1,2,4 --seconds 5 [--difficulty 24] [--kernel auto]
+ * npm run bench -- --threads 1,2 --seconds 3 [--difficulty 24] [--kernel all]
  *                  [--json FILE] [--chart FILE.svg]
  *
- * Mines through the real pool (Piscina workers, shared-memory job control) at
- * each thread count and prints MH/s, speedup, efficiency, the expected time
- * per block at the difficulty, and the stop latency (from a worker's find to
+ * Mines through the real pool (Piscina workers, shared-memory job control)
+ * with every kernel this machine runs (or the one asked for), at each thread
+ * count, and prints MH/s, the speedup over one thread, the expected time per
+ * block at the difficulty, and the stop latency (from a worker's find to
  * every worker idle) over many short jobs. In the same run it measures a
- * plain crypto.hash loop and, where a C compiler is present, the machine's
- * ceiling (../shared/bench/sha256-limit.c), and compares.
+ * plain crypto.hash loop and, where a C compiler and OpenSSL's headers are
+ * present, the machine's limits: ../shared/bench/sha256-lanes.c (several
+ * nonces in flight: its best kernel is the physical limit) and
+ * ../shared/bench/sha256-limit.c (OpenSSL, one stream), and compares.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { sha256Hex } from "../src/chain/index.js";
 import { JobControl, MinerPool } from "../src/mining/index.js";
-import { KERNEL_CHOICES, type KernelChoice, resolveKernel } from "../workers/kernel/index.js";
+import { KERNEL_CHOICES, type KernelChoice, type KernelName, resolveKernel } from "../workers/kernel/index.js";
 import { cryptoHashLoopRate } from "./lib/baseline.js";
-import { buildCeiling, measureCeiling } from "./lib/ceiling.js";
+import { buildCeiling, measureCeiling, measureLanes } from "./lib/ceiling.js";
 import { scalingChart } from "./lib/svg.js";
 import { duration, table } from "./lib/table.js";
 
 const USAGE = `Usage: npm run bench -- [options]
   --threads <list>     thread counts, comma-separated (default 1..${availableParallelism()})
-  --seconds <n>        mining time per thread count (default 5)
+  --seconds <n>        mining time per kernel and thread count (default 3)
   --difficulty <n>     for the expected time per block (default 24)
-  --kernel <k>         ${KERNEL_CHOICES.join(", ")} (default auto)
+  --kernel <k>         all (every kernel this machine runs), ${KERNEL_CHOICES.join(", ")} (default all)
   --stop-jobs <n>      short jobs per thread count for the stop latency (default 40)
   --json <file>        write [{threads, hashes, seconds, hashesPerSecond}]
   --chart <file.svg>   write an SVG chart of MH/s against threads
@@ -34,7 +37,7 @@ interface Options {
   threads: number[];
   seconds: number;
   difficulty: number;
-  kernel: KernelChoice;
+  kernel: KernelChoice | "all";
   stopJobs: number;
   json?: string;
   chart?: string;
@@ -45,9 +48,9 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       threads: { type: "string" },
-      seconds: { type: "string", default: "5" },
+      seconds: { type: "string", default: "3" },
       difficulty: { type: "string", default: "24" },
-      kernel: { type: "string", default: "auto" },
+      kernel: { type: "string", default: "all" },
       "stop-jobs": { type: "string", default: "40" },
       json: { type: "string" },
       chart: { type: "string" },
@@ -66,8 +69,10 @@ function parseOptions(argv: string[]): Options {
   const defaultThreads = Array.from({ length: availableParallelism() }, (_, i) => String(i + 1)).join(",");
   const threads = (values.threads ?? defaultThreads).split(",").map((t) => positive("threads", t));
   if (threads.some((t) => !Number.isInteger(t))) throw new Error("--threads takes whole numbers");
-  const kernel = values.kernel as KernelChoice;
-  if (!KERNEL_CHOICES.includes(kernel)) throw new Error(`--kernel must be one of ${KERNEL_CHOICES.join(", ")}`);
+  const kernel = values.kernel as KernelChoice | "all";
+  if (kernel !== "all" && !KERNEL_CHOICES.includes(kernel)) {
+    throw new Error(`--kernel must be all or one of ${KERNEL_CHOICES.join(", ")}`);
+  }
   return {
     threads,
     seconds: positive("seconds", values.seconds),
@@ -120,85 +125,110 @@ const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
 const options = parseOptions(process.argv.slice(2));
-const kernel = resolveKernel(options.kernel);
+const kernels: KernelName[] =
+  options.kernel === "all"
+    ? [...resolveKernel("auto").candidates.filter((name) => name !== "portable"), "portable"]
+    : resolveKernel(options.kernel).candidates;
 const cpu = cpus()[0]?.model ?? "unknown CPU";
 console.log(`machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
-console.log(`kernel: ${kernel.name}${kernel.fallback ? ` (${kernel.fallback})` : ""}`);
+console.log(`kernels: ${kernels.join(", ")}`);
 
 interface Row {
+  kernel: KernelName;
   threads: number;
   hashes: number;
   seconds: number;
   hashesPerSecond: number;
   stopMedianMs: number;
   stopMaxMs: number;
-  ceiling?: number;
 }
 const rows: Row[] = [];
-const ceilingTool = buildCeiling();
-for (const threads of options.threads) {
-  const pool = new MinerPool(threads, kernel.name);
-  const label = `${threads} thread${threads > 1 ? "s" : ""}`;
-  await sustained(pool, Math.min(1, options.seconds), `${label} warm-up`);
-  const run = await sustained(pool, options.seconds, label);
-  const rate = run.hashes / run.seconds;
-  const latencies = await stopLatencies(pool, rate, options.stopJobs, label);
-  await pool.close();
-  let ceiling: number | undefined;
-  if ("binary" in ceilingTool) {
-    progress(`${label}: sha256-limit`);
-    ceiling = measureCeiling(ceilingTool.binary, threads, Math.min(3, options.seconds));
+for (const kernel of kernels) {
+  for (const threads of options.threads) {
+    const pool = new MinerPool(threads, kernel);
+    const label = `${kernel}, ${threads} thread${threads > 1 ? "s" : ""}`;
+    await sustained(pool, Math.min(1, options.seconds), `${label} warm-up`);
+    const run = await sustained(pool, options.seconds, label);
+    const rate = run.hashes / run.seconds;
+    const latencies = threads > 1 ? await stopLatencies(pool, rate, options.stopJobs, label) : [];
+    await pool.close();
+    rows.push({
+      kernel,
+      threads,
+      hashes: run.hashes,
+      seconds: run.seconds,
+      hashesPerSecond: rate,
+      stopMedianMs: quantile(latencies, 0.5),
+      stopMaxMs: latencies[latencies.length - 1] ?? 0,
+    });
   }
-  rows.push({
-    threads,
-    hashes: run.hashes,
-    seconds: run.seconds,
-    hashesPerSecond: rate,
-    stopMedianMs: quantile(latencies, 0.5),
-    stopMaxMs: latencies[latencies.length - 1] ?? 0,
-    ceiling,
-  });
+}
+
+/** The limits at each thread count, measured after the kernels in the same run. */
+const limitTool = buildCeiling("sha256-limit");
+const lanesTool = buildCeiling("sha256-lanes");
+const limits = new Map<number, number>();
+const lanes = new Map<number, { name: string; rate: number }>();
+const toolSeconds = Math.min(1, options.seconds);
+for (const threads of options.threads) {
+  if ("binary" in limitTool) {
+    progress(`sha256-limit, ${threads} threads`);
+    limits.set(threads, measureCeiling(limitTool.binary, threads, toolSeconds));
+  }
+  if ("binary" in lanesTool) {
+    progress(`sha256-lanes, ${threads} threads`);
+    lanes.set(threads, measureLanes(lanesTool.binary, threads, toolSeconds).best);
+  }
 }
 progress("crypto.hash loop (1 thread, main thread)");
 const baseline = cryptoHashLoopRate(header(0), Math.min(3, options.seconds)).rate;
 progress("");
 if (process.stderr.isTTY) process.stderr.write("\r\x1b[2K");
 
-const one = rows.find((r) => r.threads === 1) ?? (rows[0] as Row);
-const perThread = one.hashesPerSecond / one.threads;
 const mhps = (rate: number) => (rate / 1e6).toFixed(2);
+const share = (rate: number, of: number | undefined) => (of === undefined ? "-" : `${(rate / of).toFixed(2)}x`);
 console.log(
   `\n${table(
     [
+      "kernel",
       "threads",
       "MH/s",
       "speedup",
-      "efficiency",
       `per block @${options.difficulty}`,
-      "stop median",
-      "stop max",
-      "ceiling MH/s",
-      "of ceiling",
+      "stop median / max",
+      "of sha256-lanes best",
+      "of sha256-limit",
     ],
-    rows.map((r) => [
-      String(r.threads),
-      mhps(r.hashesPerSecond),
-      `${(r.hashesPerSecond / perThread).toFixed(2)}x`,
-      `${((r.hashesPerSecond / (perThread * r.threads)) * 100).toFixed(0)}%`,
-      duration(2 ** options.difficulty / r.hashesPerSecond),
-      r.threads === 1 ? "-" : `${r.stopMedianMs.toFixed(3)} ms`,
-      r.threads === 1 ? "-" : `${r.stopMaxMs.toFixed(3)} ms`,
-      r.ceiling === undefined ? "-" : mhps(r.ceiling),
-      r.ceiling === undefined ? "-" : `${((r.hashesPerSecond / r.ceiling) * 100).toFixed(0)}%`,
-    ]),
+    rows.map((r) => {
+      const one = rows.find((o) => o.kernel === r.kernel && o.threads === 1);
+      const best = lanes.get(r.threads);
+      return [
+        r.kernel,
+        String(r.threads),
+        mhps(r.hashesPerSecond),
+        one ? `${(r.hashesPerSecond / one.hashesPerSecond).toFixed(2)}x` : "-",
+        duration(2 ** options.difficulty / r.hashesPerSecond),
+        r.threads === 1 ? "-" : `${r.stopMedianMs.toFixed(3)} / ${r.stopMaxMs.toFixed(3)} ms`,
+        best ? `${share(r.hashesPerSecond, best.rate)} (${best.name} ${mhps(best.rate)})` : "-",
+        share(r.hashesPerSecond, limits.get(r.threads)),
+      ];
+    }),
   )}`,
 );
-console.log(
-  `\ncrypto.hash loop, 1 thread: ${mhps(baseline)} MH/s; our 1-thread rate is ${(perThread / baseline).toFixed(1)}x that`,
-);
-if ("missing" in ceilingTool) console.log(`sha256-limit not measured: ${ceilingTool.missing}`);
+for (const [threads, limit] of limits) console.log(`sha256-limit, ${threads} threads: ${mhps(limit)} M/s`);
+for (const [threads, best] of lanes)
+  console.log(`sha256-lanes best, ${threads} threads: ${best.name}, ${mhps(best.rate)} M/s`);
+const fastest = rows.filter((r) => r.threads === 1).sort((a, b) => b.hashesPerSecond - a.hashesPerSecond)[0];
+if (fastest) {
+  console.log(
+    `\ncrypto.hash loop, 1 thread: ${mhps(baseline)} MH/s; ${fastest.kernel}'s 1-thread rate is ${(fastest.hashesPerSecond / baseline).toFixed(1)}x that`,
+  );
+}
+if ("missing" in limitTool) console.log(`sha256-limit not measured: ${limitTool.missing}`);
+if ("missing" in lanesTool) console.log(`sha256-lanes not measured: ${lanesTool.missing}`);
 if (options.json) {
-  const entries = rows.map(({ threads, hashes, seconds, hashesPerSecond }) => ({
+  const entries = rows.map(({ kernel, threads, hashes, seconds, hashesPerSecond }) => ({
+    kernel,
     threads,
     hashes,
     seconds,
@@ -207,8 +237,10 @@ if (options.json) {
   writeFileSync(options.json, `${JSON.stringify(entries, null, 2)}\n`);
   console.log(`wrote ${options.json}`);
 }
-if (options.chart) {
-  const points = rows.map((r) => ({ threads: r.threads, mhps: r.hashesPerSecond / 1e6 }));
-  writeFileSync(options.chart, scalingChart(points, `toychain ${kernel.name} kernel: MH/s by threads (${cpu})`));
+if (options.chart && fastest) {
+  const points = rows
+    .filter((r) => r.kernel === fastest.kernel)
+    .map((r) => ({ threads: r.threads, mhps: r.hashesPerSecond / 1e6 }));
+  writeFileSync(options.chart, scalingChart(points, `toychain ${fastest.kernel} kernel: MH/s by threads (${cpu})`));
   console.log(`wrote ${options.chart}`);
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { KERNEL_CHOICES, type KernelChoice } from "../workers/kernel/index.js";
+import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
@@ -68,7 +68,9 @@ export const FLAGS: readonly Flag[] = [
     name: "kernel",
     type: "string",
     value: "<k>",
-    help: "proof-of-work kernel: auto (native when it loads), native or portable (default auto)",
+    help:
+      "proof-of-work kernel: auto (the fastest here, by a calibration at start), native (the fastest native one), " +
+      `portable, or a native variant: ${NATIVE_VARIANTS.join(", ")} (default auto)`,
   },
   {
     name: "data-dir",

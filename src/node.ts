@@ -54,8 +54,8 @@ export interface NodeOptions {
   difficulty: number;
   threads: number;
   log: Logger;
-  /** The proof-of-work kernel; the best that loads when absent. */
-  kernel?: KernelName;
+  /** The proof-of-work kernels to choose from by calibration (one when forced); the best that load when absent. */
+  kernels?: readonly KernelName[];
   /** Where the node keeps its state; in memory when absent. */
   store?: Store;
   maxPending?: number;
@@ -259,9 +259,21 @@ export class ToyNode {
   static async open(options: NodeOptions): Promise<ToyNode> {
     const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
     const store = options.store ?? new MemoryStore();
-    const pool = new MinerPool(options.threads, options.kernel);
-    // The workers start while the store is read and checked: both take a few hundred ms.
-    const warming = pool.warmUp();
+    const pool = new MinerPool(options.threads, options.kernels);
+    // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
+    const warming = pool.warmUp().then(({ calibration, priority }) => {
+      const rates = Object.fromEntries(
+        calibration.rates.map((rate) => [rate.name, Number((rate.hashesPerSecond / 1e6).toFixed(2))]),
+      );
+      const mhps = rates[calibration.kernel];
+      const lowered = "lowered" in priority ? priority.lowered : undefined;
+      options.log.info(
+        { kernel: calibration.kernel, mhps, rates, priority: lowered },
+        `mining with the ${calibration.kernel} kernel`,
+      );
+      if ("failed" in priority)
+        options.log.warn({ reason: priority.failed }, "the mining threads could not be set to the lowest priority");
+    });
     try {
       const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
       const node = new ToyNode(parts, options);

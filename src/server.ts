@@ -90,7 +90,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
   const kernel = resolveKernel(config.kernel ?? "auto");
   if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");
-  if (kernel.portableMissing) log.warn(`${kernel.portableMissing}; mining with the native kernel`);
+  if (kernel.portableMissing) log.warn(`${kernel.portableMissing}; mining with a native kernel`);
+  for (const refused of kernel.refused) log.warn(`native kernel refused: ${refused}`);
   const docsAssets = loadDocsAssets();
   if (docsAssets.missing.length > 0) {
     log.warn(
@@ -103,7 +104,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const node = await ToyNode.open({
     difficulty: config.difficulty,
     threads: config.threads,
-    kernel: kernel.name,
+    kernels: kernel.candidates,
     store,
     maxPending: config.maxPending,
     checkBlocks: config.checkBlocks ?? DEFAULT_CHECK_BLOCKS,
@@ -136,7 +137,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       url,
       nodeId: node.id,
       threads: config.threads,
-      kernel: kernel.name,
+      kernel: node.pool.kernel,
       difficulty: config.difficulty,
       store: store.location,
       length: node.chain.length,

@@ -1,7 +1,14 @@
 import t from "tap";
 import { GENESIS, leadingZeroBits, meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
-import type { Kernel } from "../workers/kernel/index.js";
-import { loadNativeAddon, nativeKernel } from "../workers/kernel/native.js";
+import {
+  createKernel,
+  type Kernel,
+  type KernelName,
+  NATIVE_VARIANTS,
+  type NativeVariant,
+  resolveKernel,
+} from "../workers/kernel/index.js";
+import { loadNativeAddon, nativeKernel, nativeVariants } from "../workers/kernel/native.js";
 import { portableKernel } from "../workers/kernel/portable.js";
 
 /** The walkthrough block's H (see chain.test.ts): its smallest proof of 8+ bits is 106, with exactly 16 bits. */
@@ -165,7 +172,7 @@ t.test("the portable kernel refuses what the proof rule excludes", async (t) => 
   t.throws(() => kernel.search(0.5, 10), RangeError, "a fractional nonce");
 });
 
-/** Why the native kernel cannot be tested here, if it cannot. */
+/** Why the native kernels cannot be tested here, if they cannot. */
 function nativeUnavailable(): string | false {
   try {
     loadNativeAddon();
@@ -175,20 +182,83 @@ function nativeUnavailable(): string | false {
   }
 }
 
-t.test("the native kernel, when built, finds the same proofs", { skip: nativeUnavailable() }, async (t) => {
+/** The native variants that this CPU runs and that passed their self-check (none without the addon). */
+function usableVariants(): NativeVariant[] {
+  if (nativeUnavailable()) return [];
+  return nativeVariants()
+    .filter((variant) => variant.usable)
+    .map((variant) => variant.name as NativeVariant);
+}
+
+/**
+ * 16-digit starts (the pool's layout) just below a carry: into the digits of
+ * W2 (10^4), W1 (10^8) and W0 (10^12), and the last nonce.
+ */
+const FAST_STARTS = [10 ** 15, 10 ** 15 + 9_990, 10 ** 15 + 99_999_990, 1_999_999_999_999_000, 4_444_444_449_999_990];
+
+t.test("every kernel this CPU runs finds every proof the reference finds, 16-digit carries included", async (t) => {
+  const variants: KernelName[] = [...usableVariants(), "portable"];
+  t.ok(nativeUnavailable() || variants.includes("openssl"), `usable: ${variants.join(", ")}`);
   for (const header of HEADERS) {
-    for (const start of [...STARTS, NEAR_MAX]) {
-      const span = Math.min(3000, MAX - start + 1);
-      for (const difficulty of [1, 3, 6, 8]) {
-        const kernel = nativeKernel(header, difficulty);
-        t.equal(kernel.name, "native");
-        t.same(
-          kernelProofs(kernel, start, span),
-          referenceProofs(header, difficulty, start, span),
-          `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`,
-        );
+    for (const start of [...STARTS, ...FAST_STARTS, NEAR_MAX]) {
+      const span = Math.min(2001, MAX - start + 1);
+      // Each nonce hashed once by the reference; a difficulty's proofs are the nonces with enough zero bits.
+      const bits = Array.from({ length: span }, (_, i) => leadingZeroBits(sha256Hex(header + String(start + i))));
+      for (const difficulty of [2, 5, 8]) {
+        const expected = bits.flatMap((zeros, i) => (zeros >= difficulty ? [start + i] : []));
+        for (const variant of variants) {
+          const kernel = createKernel(variant, header, difficulty);
+          const label = `${variant}: H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`;
+          if (!t.same(kernelProofs(kernel, start, span), expected, label)) return;
+        }
       }
     }
   }
-  t.equal(nativeKernel(VECTOR_H, 16).search(0, 1000), 106, "the vector proof");
+  for (const variant of variants) {
+    t.equal(createKernel(variant, VECTOR_H, 16).search(0, 1000), 106, `${variant}: the vector proof`);
+    for (const { nonce, bits } of DEEP_PROOFS) {
+      t.equal(createKernel(variant, VECTOR_H, bits).search(nonce - 100, 200), nonce, `${variant}: ${nonce}`);
+      t.equal(createKernel(variant, VECTOR_H, bits + 1).search(nonce - 100, 200), -1);
+    }
+  }
 });
+
+t.test(
+  "each native variant's first proof at difficulties 9 to 13 equals the reference's",
+  { skip: nativeUnavailable() },
+  async (t) => {
+    const variants = usableVariants();
+    for (const header of HEADERS) {
+      for (const start of FAST_STARTS) {
+        for (let difficulty = 9; difficulty <= 13; difficulty += 2) {
+          const expected = referenceFirst(header, difficulty, start, 1 << 15);
+          for (const variant of variants) {
+            t.equal(
+              nativeKernel(variant, header, difficulty).search(start, 1 << 15),
+              expected,
+              `${variant}: H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`,
+            );
+          }
+        }
+      }
+    }
+  },
+);
+
+t.test(
+  "the variants a CPU lacks say so; the auto choice calibrates only usable ones",
+  { skip: nativeUnavailable() },
+  async (t) => {
+    const statuses = nativeVariants();
+    t.same(
+      statuses.map((status) => status.name),
+      [...NATIVE_VARIANTS],
+    );
+    for (const status of statuses) {
+      if (!status.usable) t.match(status.reason, /^this CPU lacks |^it failed its self-check/, status.name);
+    }
+    const { candidates } = resolveKernel("auto");
+    t.same([...candidates].sort(), usableVariants().sort());
+    t.same(resolveKernel("openssl").candidates, ["openssl"]);
+  },
+);

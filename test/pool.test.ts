@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import t from "tap";
 import { meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
-import { CANCELLED, CHUNK_SIZE, FOUND, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
+import { CANCELLED, CHUNK_SIZE, FIRST_NONCE, FOUND, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
 import { MinerPool } from "../src/mining/index.js";
+import { KERNEL_NAMES, resolveKernel } from "../workers/kernel/index.js";
 
 const THREADS = 2;
 
@@ -20,22 +21,23 @@ t.test("JobControl", async (t) => {
     const starts = Array.from({ length: 6 }, () => control.claimChunk());
     t.same(
       starts,
-      starts.map((_, i) => i * CHUNK_SIZE),
-      "consecutive chunks from 0",
+      starts.map((_, i) => FIRST_NONCE + i * CHUNK_SIZE),
+      "consecutive chunks from 10^15, the first 16-digit nonce",
     );
     // A second view of the same memory (as a worker has) continues the same counter.
     const view = new JobControl(control.buffer);
-    t.equal(view.claimChunk(), 6 * CHUNK_SIZE);
-    t.equal(control.claimChunk(), 7 * CHUNK_SIZE);
+    t.equal(view.claimChunk(), FIRST_NONCE + 6 * CHUNK_SIZE);
+    t.equal(control.claimChunk(), FIRST_NONCE + 7 * CHUNK_SIZE);
+    t.equal(String(FIRST_NONCE).length, 16);
     t.ok(CHUNK_SIZE > 0 && Number.isInteger(CHUNK_SIZE));
   });
 
   t.test("claimChunk returns -1 once the nonce space is spent", async (t) => {
     const control = new JobControl();
-    const lastChunk = BigInt(Math.floor(MAX_NONCE / CHUNK_SIZE));
+    const lastChunk = BigInt(Math.floor((MAX_NONCE - FIRST_NONCE) / CHUNK_SIZE));
     Atomics.store(new BigInt64Array(control.buffer, 8, 1), 0, lastChunk);
     const start = control.claimChunk();
-    t.equal(start, Number(lastChunk) * CHUNK_SIZE, "the last chunk still starts within 2^53-1");
+    t.equal(start, FIRST_NONCE + Number(lastChunk) * CHUNK_SIZE, "the last chunk still starts within 2^53-1");
     t.ok(start <= MAX_NONCE && start + CHUNK_SIZE > MAX_NONCE);
     t.equal(control.claimChunk(), -1);
     t.equal(control.claimChunk(), -1);
@@ -87,7 +89,10 @@ t.test("MinerPool (portable kernel)", async (t) => {
       t.ok((result.winner as number) >= 0 && (result.winner as number) < THREADS, "one of the workers won");
       t.equal(result.kernel, "portable");
       t.equal(control.state, FOUND);
-      t.ok(nonce < Number(chunksClaimed(control)) * CHUNK_SIZE, "the proof lies in a claimed chunk");
+      t.ok(
+        nonce >= FIRST_NONCE && nonce < FIRST_NONCE + Number(chunksClaimed(control)) * CHUNK_SIZE,
+        "the proof lies in a claimed chunk",
+      );
       t.ok(result.hashes > 0, "hashes are counted");
       t.ok(result.seconds > 0);
       t.ok(result.stopLatencyMs >= 0);
@@ -137,8 +142,15 @@ t.test("MinerPool (portable kernel)", async (t) => {
 t.test("MinerPool with the default kernel", async (t) => {
   const pool = new MinerPool(THREADS);
   t.teardown(() => pool.close());
-  t.ok(["native", "portable"].includes(pool.kernel));
-  await pool.search(header("warm-up"), 1, new JobControl());
+  const { calibration, priority } = await pool.warmUp();
+  const candidates = resolveKernel("auto").candidates;
+  t.same(calibration.rates.map((rate) => rate.name).sort(), [...candidates].sort(), "every candidate was measured");
+  t.ok(calibration.rates.every((rate) => rate.hashesPerSecond > 0));
+  const best = Math.max(...calibration.rates.map((rate) => rate.hashesPerSecond));
+  t.equal(calibration.rates.find((rate) => rate.name === calibration.kernel)?.hashesPerSecond, best, "the fastest");
+  t.equal(pool.kernel, calibration.kernel);
+  t.ok(KERNEL_NAMES.includes(pool.kernel));
+  t.ok("lowered" in priority || "failed" in priority);
   const h = header("default kernel");
   const control = new JobControl();
   const result = await pool.search(h, 16, control);

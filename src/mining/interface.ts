@@ -1,18 +1,27 @@
-import type { KernelName } from "../../workers/kernel/index.js";
+import type { KernelCalibration, KernelName, ThreadPriority } from "../../workers/kernel/index.js";
 import type { Block, NetworkRules } from "../chain/index.js";
 
 /** What every worker of a pool knows from its start. */
 export interface MinerWorkerData {
-  kernel: KernelName;
-  /** The portable kernel's WebAssembly, as the main thread read it, when that is the kernel. */
+  /** The portable kernel's WebAssembly, as the main thread read it, when it is a candidate. */
   portableModule?: Uint8Array;
 }
+
+/** The pool's first task, on one worker: measure each candidate kernel and pick the fastest. */
+export interface CalibrateTask {
+  candidates: KernelName[];
+  /** The calibration's whole budget, in ms, shared by the candidates. */
+  ms: number;
+}
+
+export type CalibrateOutcome = KernelCalibration;
 
 /** What the pool hands each worker for one job. */
 export interface SearchTask {
   /** H: the 64 hex characters of the block's hash without its proof. */
   header: string;
   difficulty: number;
+  kernel: KernelName;
   /** The job's JobControl memory. */
   control: SharedArrayBuffer;
   worker: number;
@@ -25,6 +34,8 @@ export interface SearchOutcome {
   nonce: number | null;
   /** When it stopped: ms since the epoch, sub-millisecond, comparable across threads. */
   stoppedAt: number;
+  /** How this worker's thread yields: "SCHED_IDLE" or "nice 19", or why neither could be set. */
+  priority: ThreadPriority;
 }
 
 /** A finished job, summed over its workers. */

@@ -1,11 +1,18 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
-import { type KernelName, resolveKernel } from "../../workers/kernel/index.js";
+import {
+  type KernelCalibration,
+  type KernelName,
+  resolveKernel,
+  type ThreadPriority,
+} from "../../workers/kernel/index.js";
 import { readPortableModule } from "../../workers/kernel/portable.js";
 import { type Block, checkSegment, InvalidChainError, MEDIAN_SPAN, type NetworkRules } from "../chain/index.js";
 import { JobControl } from "./control.js";
 import type {
+  CalibrateOutcome,
+  CalibrateTask,
   MinerWorkerData,
   SearchOutcome,
   SearchResult,
@@ -22,22 +29,44 @@ export const PARALLEL_VALIDATION_MIN = 2048;
 
 export const defaultThreads = (): number => availableParallelism();
 
+/** The calibration's budget: it runs on one worker while the store opens, and start-up waits for it. */
+export const CALIBRATION_MS = 40;
+
+/** What warmUp found: the kernel chosen and the rates, and how the mining threads yield. */
+export interface WarmUp {
+  calibration: KernelCalibration;
+  priority: ThreadPriority;
+}
+
 /**
- * A warm Piscina pool of `threads` workers. Each job runs one task per worker;
- * the tasks share a JobControl, so they split the nonce space and stop together.
- * With the portable kernel, the workers get its module's bytes from this
- * thread, which read them once: a worker started later (Piscina replaces one
- * that dies) needs nothing from the disk.
+ * A warm Piscina pool of `threads` mining workers. Each job runs one task per
+ * worker; the tasks share a JobControl, so they split the nonce space and stop
+ * together. The pool mines with the fastest of its candidate kernels, which
+ * warmUp measures. With the portable kernel among them, the workers get its
+ * module's bytes from this thread, which read them once: a worker started
+ * later (Piscina replaces one that dies) needs nothing from the disk.
+ *
+ * The mining threads run at the lowest priority, so long segments are checked
+ * on a second pool, started when one comes and stopped when idle.
  */
 export class MinerPool {
   readonly #piscina: Piscina;
+  readonly #validators: Piscina;
+  readonly #candidates: readonly KernelName[];
+  #kernel: KernelName;
+  #priority: ThreadPriority | undefined;
 
   constructor(
     readonly threads: number,
-    readonly kernel: KernelName = resolveKernel("auto").name,
+    kernels: KernelName | readonly KernelName[] = resolveKernel("auto").candidates,
   ) {
-    const workerData: MinerWorkerData =
-      kernel === "portable" ? { kernel, portableModule: readPortableModule() } : { kernel };
+    this.#candidates = typeof kernels === "string" ? [kernels] : kernels;
+    const first = this.#candidates[0];
+    if (first === undefined) throw new RangeError("MinerPool: no kernel to mine with");
+    this.#kernel = first;
+    const workerData: MinerWorkerData = this.#candidates.includes("portable")
+      ? { portableModule: readPortableModule() }
+      : {};
     this.#piscina = new Piscina({
       filename: WORKER,
       workerData,
@@ -47,6 +76,19 @@ export class MinerPool {
       concurrentTasksPerWorker: 1,
       execArgv: WORKER_EXEC_ARGV,
     });
+    this.#validators = new Piscina({
+      filename: VALIDATOR,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: 10_000,
+      concurrentTasksPerWorker: 1,
+      execArgv: WORKER_EXEC_ARGV,
+    });
+  }
+
+  /** The kernel the pool mines with: its first candidate until warmUp has calibrated them. */
+  get kernel(): KernelName {
+    return this.#kernel;
   }
 
   /** Searches a proof for `header`; resolves once every worker has stopped. */
@@ -54,25 +96,40 @@ export class MinerPool {
     const started = performance.now();
     const outcomes = (await Promise.all(
       Array.from({ length: this.threads }, (_, worker) =>
-        this.#piscina.run({ header, difficulty, control: control.buffer, worker } satisfies SearchTask),
+        this.#piscina.run({
+          header,
+          difficulty,
+          kernel: this.#kernel,
+          control: control.buffer,
+          worker,
+        } satisfies SearchTask),
       ),
     )) as SearchOutcome[];
+    this.#priority ??= outcomes.find((o) => "failed" in o.priority)?.priority ?? outcomes[0]?.priority;
     const seconds = (performance.now() - started) / 1000;
     const winner = outcomes.find((o) => o.nonce !== null);
     const lastStop = Math.max(...outcomes.map((o) => o.stoppedAt));
     return {
       nonce: winner?.nonce ?? null,
       winner: winner?.worker ?? null,
-      kernel: this.kernel,
+      kernel: this.#kernel,
       hashes: control.hashes,
       seconds,
       stopLatencyMs: winner ? Math.max(0, lastStop - winner.stoppedAt) : 0,
     };
   }
 
-  /** Starts every worker and loads its kernel, so the first real job is not slowed by it. */
-  async warmUp(): Promise<void> {
-    await this.search("0".repeat(64), 1, new JobControl());
+  /**
+   * Calibrates the candidate kernels on one worker (CALIBRATION_MS in all)
+   * and mines with the fastest; then starts every worker on a job of one
+   * nonce, so the first real job is not slowed by loading the kernel.
+   */
+  async warmUp(): Promise<WarmUp> {
+    const task: CalibrateTask = { candidates: [...this.#candidates], ms: CALIBRATION_MS };
+    const calibration = (await this.#piscina.run(task, { name: "calibrate" })) as CalibrateOutcome;
+    this.#kernel = calibration.kernel;
+    await this.search("0".repeat(64), 0, new JobControl());
+    return { calibration, priority: this.#priority ?? { failed: "no mining thread has searched" } };
   }
 
   /**
@@ -90,9 +147,7 @@ export class MinerPool {
       const part = times.slice(Math.max(0, offset + start - (MEDIAN_SPAN - 1)), offset + start);
       return { blocks: blocks.slice(start, start + size + 1), before: part, rules };
     });
-    const outcomes = (await Promise.all(
-      tasks.map((task) => this.#piscina.run(task, { filename: VALIDATOR })),
-    )) as SegmentOutcome[];
+    const outcomes = (await Promise.all(tasks.map((task) => this.#validators.run(task)))) as SegmentOutcome[];
     const hashes: string[] = [];
     for (const outcome of outcomes) {
       if ("reason" in outcome) throw new InvalidChainError(outcome.reason, outcome.blockIndex);
@@ -102,6 +157,6 @@ export class MinerPool {
   }
 
   async close(): Promise<void> {
-    await this.#piscina.close({ force: true });
+    await Promise.all([this.#piscina.close({ force: true }), this.#validators.close({ force: true })]);
   }
 }

@@ -1,4 +1,5 @@
 import type { JSONSchemaType, SchemaObject } from "ajv";
+import { NATIVE_VARIANTS } from "../../workers/kernel/interface.js";
 import type { ErrorBody } from "../api/errors.js";
 import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
@@ -249,7 +250,12 @@ export const statsSchema: SchemaObject = {
     chain_length: { type: "integer", minimum: 1 },
     difficulty: { type: "integer", minimum: 1, description: "Leading zero bits of a valid proof hash" },
     threads: { type: "integer", minimum: 1 },
-    kernel: { type: "string", enum: ["native", "portable"] },
+    kernel: {
+      type: "string",
+      enum: [...NATIVE_VARIANTS, "portable"],
+      description:
+        "The proof-of-work kernel the miners use: a native variant (chosen by calibration at start) or portable",
+    },
     pending_transactions: { type: "integer", minimum: 0 },
     peers: { type: "array", items: { type: "string" } },
     peer_health: {

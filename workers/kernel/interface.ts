@@ -10,4 +10,28 @@ export interface Kernel {
   search(start: number, count: number): number;
 }
 
-export type KernelName = "native" | "portable";
+/**
+ * The native addon's variants, in its order (workers/kernel/native/addon.c):
+ * OpenSSL's SHA256_Transform (the reference), SHA-NI with interleaved streams
+ * (shani-vl: built for AVX-512VL's 32 registers), and SHA-256 in vector lanes
+ * (8 in AVX2, 16 as two AVX2 registers, 16 in AVX-512).
+ */
+export const NATIVE_VARIANTS = ["openssl", "shani", "shani-vl", "avx2", "avx2-16", "avx512"] as const;
+export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
+
+export type KernelName = NativeVariant | "portable";
+
+/** A kernel's rate as a short calibration measured it on this machine. */
+export interface KernelRate {
+  name: KernelName;
+  hashesPerSecond: number;
+}
+
+/** The pool's choice after calibrating: the kernel it mines with and every candidate's rate. */
+export interface KernelCalibration {
+  kernel: KernelName;
+  rates: KernelRate[];
+}
+
+/** How a mining thread yields: "SCHED_IDLE" or "nice 19", or why its priority could not be lowered. */
+export type ThreadPriority = { lowered: string } | { failed: string };

@@ -1,9 +1,20 @@
 import { createRequire } from "node:module";
-import type { Kernel } from "./interface.js";
+import { type Kernel, NATIVE_VARIANTS, type NativeVariant } from "./interface.js";
 
-/** The addon's one function, from workers/kernel/native/search.c. */
+/** One of the addon's variants, as it reports it after its self-check against OpenSSL. */
+export interface NativeVariantStatus {
+  name: string;
+  usable: boolean;
+  /** Why it cannot run here: the CPU lacks its instructions, or it failed its self-check. */
+  reason?: string;
+}
+
+/** What workers/kernel/native/addon.c exports. */
 interface NativeAddon {
-  search(header: Buffer, difficulty: number, start: number, count: number): number;
+  variants(): NativeVariantStatus[];
+  search(header: Buffer, difficulty: number, start: number, count: number, variant: number): number;
+  calibrate(variant: number, ms: number): number;
+  idle(): string;
 }
 
 /** Where node-gyp puts the addon, from dist/workers/kernel/. */
@@ -13,17 +24,41 @@ let addon: NativeAddon | undefined;
 
 /** Loads the addon once; throws with the reason when it was not built or does not load. */
 export function loadNativeAddon(): NativeAddon {
-  addon ??= createRequire(import.meta.url)(ADDON.pathname) as NativeAddon;
+  if (addon) return addon;
+  const loaded = createRequire(import.meta.url)(ADDON.pathname) as NativeAddon;
+  const names = loaded.variants().map((variant) => variant.name);
+  if (names.join() !== NATIVE_VARIANTS.join()) {
+    throw new Error(`the addon's variants (${names.join(", ")}) are not ${NATIVE_VARIANTS.join(", ")}: rebuild it`);
+  }
+  addon = loaded;
   return addon;
 }
 
-/** The native kernel: OpenSSL's SHA256_Transform from a midstate, in C. */
-export function nativeKernel(header: string, difficulty: number): Kernel {
+/** Every native variant, usable or not (with the reason). */
+export function nativeVariants(): NativeVariantStatus[] {
+  return loadNativeAddon().variants();
+}
+
+const index = (variant: NativeVariant): number => NATIVE_VARIANTS.indexOf(variant);
+
+/** A native kernel variant, which must be usable here (see nativeVariants). */
+export function nativeKernel(variant: NativeVariant, header: string, difficulty: number): Kernel {
   const { search } = loadNativeAddon();
   const bytes = Buffer.from(header, "latin1");
+  const at = index(variant);
   return {
-    name: "native",
+    name: variant,
     batch: 8192,
-    search: (start, count) => search(bytes, difficulty, start, count),
+    search: (start, count) => search(bytes, difficulty, start, count, at),
   };
+}
+
+/** The variant's rate on this thread over about `ms` milliseconds, in nonces per second. */
+export function calibrateNative(variant: NativeVariant, ms: number): number {
+  return loadNativeAddon().calibrate(index(variant), ms);
+}
+
+/** Puts the calling thread at the lowest priority: "SCHED_IDLE" or "nice 19"; throws with why neither works. */
+export function lowerThreadPriority(): string {
+  return loadNativeAddon().idle();
 }

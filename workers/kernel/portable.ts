@@ -1,6 +1,8 @@
 /**
  * The portable kernel: SHA-256(H || decimal(nonce)) in WebAssembly SIMD, four
- * nonces per pass, for where the native addon cannot be built or loaded. The
+ * nonces per pass, for where the native addon cannot be built or loaded.
+ * 16-digit nonces (from 10^15, where the pool searches) take the module's
+ * fast path, which does the nonce-independent work once per 10^4 nonces. The
  * module is generated and assembled at build time (workers/kernel/wasm/) into
  * dist/assets/portable.wasm. The main thread reads it once, at start, and the
  * pool hands the bytes to its workers, so no worker reads the disk.
@@ -14,6 +16,7 @@ interface SearchModule {
   header: { value: number };
   init(difficulty: number): void;
   search(start: number, count: number): number;
+  searchFast(start: number, count: number): number;
 }
 
 /** The part of the WebAssembly global that this file uses: @types/node does not declare it. */
@@ -27,6 +30,8 @@ const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssembl
 export const PORTABLE_MODULE = new URL("portable.wasm", ASSETS_DIR);
 const HEADER_LENGTH = 64;
 const NONCE_LIMIT = 2 ** 53;
+/** The first 16-digit nonce: the module's fast path covers 10^15 to 2^53-1. */
+const FAST_FIRST = 10 ** 15;
 
 /** This thread's copy of the module's bytes: read from the disk once, or given by the thread that did. */
 let bytes: Uint8Array | undefined;
@@ -69,7 +74,10 @@ export function portableKernel(header: string, difficulty: number): Kernel {
         wasm.init(difficulty);
         owner = kernel;
       }
-      return wasm.search(start, count);
+      if (start >= FAST_FIRST) return wasm.searchFast(start, count);
+      const slow = Math.min(count, FAST_FIRST - start);
+      const found = wasm.search(start, slow);
+      return found >= 0 || slow === count ? found : wasm.searchFast(FAST_FIRST, count - slow);
     },
   };
   return kernel;

@@ -7,7 +7,14 @@
  * - `memory`, whose bytes at `header` hold H (64 ASCII bytes, one block);
  * - `init(difficulty)`: compresses H into the midstate; call it after writing H;
  * - `search(start, count)`: the first nonce in [start, start + count) whose
- *   SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1.
+ *   SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1;
+ * - `searchFast(start, count)`: the same for 16-digit nonces only (10^15 to
+ *   2^53-1, the pool's layout), with the nonce-independent work done once per
+ *   10^4 nonces, as the native kernels do (workers/kernel/native/kernel.h):
+ *   the words W0-W2 (the first 12 digits) are then constant, W3 (the last 4)
+ *   comes from a table, W4-W15 never change; rounds 0-2 and the W3-free half
+ *   of round 3 are computed per segment, and so are the schedule's constant
+ *   terms, pre-added to K.
  *
  * Each pass builds the second block of nonces n, n+1, n+2 and n+3: their
  * decimal digits (at most 16, then the 0x80 pad byte) are words 0 to 4, words
@@ -41,6 +48,13 @@ const DIGEST = 256; // 8 vectors: the digests of the last pass, when one may be 
 const ONES = 384; // 16 vectors: ONES + 16 * i has a 1 in byte i, to add to the digits' byte i
 const ROUND_CONSTANTS = 640; // 64 vectors of K
 const INITIAL = ROUND_CONSTANTS + 64 * 16; // 8 vectors of the initial state
+const SEGMENT_STATE = 2048; // 8 vectors: a..h after rounds 0-2 of the segment's block
+const SEGMENT_T1 = SEGMENT_STATE + 8 * 16; // round 3's t1 without W3
+const SEGMENT_A = SEGMENT_T1 + 16; // round 3's S0(a) + Maj(a, b, c)
+const SEGMENT_KW = SEGMENT_A + 16; // 64 vectors: K[i] plus the constant terms of W[i]
+const SEGMENT_CONST = SEGMENT_KW + 64 * 16; // 64 vectors: the constant terms of a changing W[i]
+const W3_TABLE = SEGMENT_CONST + 64 * 16; // u32 per last-four-digits value 0-9999 (+ 4 padding): W3, big-endian ASCII
+const SEGMENT = 10_000;
 
 const ZERO = 48; // '0'
 const NINE = 57; // '9'
@@ -133,6 +147,195 @@ function compression(block: (Expr | null)[], input: State): Compression {
     bc = ab;
   }
   return { locals, code, out: [a, b, c, d, e, f, g, h] };
+}
+
+/** Whether a schedule word of the 16-digit block is zero, the same for every nonce of a segment, or changing. */
+type Kind = "zero" | "constant" | "changing";
+const KINDS: Kind[] = Array.from({ length: 16 }, (_, i) =>
+  i === 3 ? "changing" : [0, 1, 2, 4, 15].includes(i) ? "constant" : "zero",
+);
+/** The terms of schedule word i >= 16: sigma1(W[i-2]), W[i-7], sigma0(W[i-15]), W[i-16]. */
+const TERMS = (i: number) =>
+  [
+    { from: i - 2, f: smallSigma1 },
+    { from: i - 7, f: (x: Expr) => x },
+    { from: i - 15, f: smallSigma0 },
+    { from: i - 16, f: (x: Expr) => x },
+  ] as const;
+for (let i = 16; i < 64; i++) {
+  const kinds = TERMS(i).map((term) => KINDS[term.from]);
+  KINDS.push(kinds.includes("changing") ? "changing" : kinds.includes("constant") ? "constant" : "zero");
+}
+
+function w3Table(): string {
+  const bytes = Buffer.alloc((SEGMENT + 4) * 4);
+  for (let v = 0; v < SEGMENT + 4; v++) {
+    const digits = String(v % SEGMENT).padStart(4, "0");
+    bytes.writeUInt32LE(Buffer.from(digits, "latin1").readUInt32BE(0), v * 4);
+  }
+  return dataString(bytes);
+}
+
+/**
+ * segment(): the per-segment work, from the digits at DIGITS (the
+ * segment's first nonce, 16 digits): rounds 0-2, half of round 3, and for
+ * each word i from 4 on, K[i] plus its constant part (SEGMENT_KW) and, for a
+ * changing word, its constant terms alone (SEGMENT_CONST). All in splats.
+ */
+function segmentFunction(): string {
+  const locals: string[] = [];
+  const code: string[] = [];
+  const set = (name: string, value: Expr): Expr => {
+    locals.push(`(local $${name} v128)`);
+    code.push(`(local.set $${name} ${value})`);
+    return get(name);
+  };
+  const bswap = "3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12";
+  const digitWord = (i: number) =>
+    `(i8x16.shuffle ${bswap} (v128.load32_splat offset=${DIGITS + i * 4} (i32.const 0)) (v128.const i64x2 0 0))`;
+  const splat = (x: number): Expr => `(i32x4.splat (i32.const ${x | 0}))`;
+  const w: (Expr | null)[] = [];
+  for (let i = 0; i < 16; i++) {
+    if (i < 3) w.push(set(`w${i}`, digitWord(i)));
+    else if (i === 4) w.push(splat(0x80000000));
+    else if (i === 15) w.push(splat((64 + 16) * 8));
+    else w.push(null);
+  }
+  /** The sum of a word's constant terms, or null when it has none. */
+  const constantTerms = (i: number): Expr | null => {
+    const terms = TERMS(i)
+      .filter((term) => KINDS[term.from] === "constant")
+      .map((term) => term.f(w[term.from] as Expr));
+    const [first, ...rest] = terms;
+    return first === undefined ? null : add(first, ...rest);
+  };
+  for (let i = 16; i < 64; i++) {
+    if (KINDS[i] === "constant") w.push(set(`w${i}`, constantTerms(i) as Expr));
+    else w.push(null);
+  }
+  let [a, b, c, d, e, f, g, h] = stateWords.map((i) => set(`in${i}`, load(MIDSTATE + i * 16))) as State;
+  for (let i = 0; i < 3; i++) {
+    const t1 = set(`t${i}`, add(h, bigSigma1(e), choose(e, f, g), load(ROUND_CONSTANTS + i * 16), w[i] as Expr));
+    const majority = xor(and(a, b), and(c, xor(a, b)));
+    const nextA = set(`a${i}`, add(t1, bigSigma0(a), majority));
+    const nextE = set(`e${i}`, add(d, t1));
+    [a, b, c, d, e, f, g, h] = [nextA, a, b, c, nextE, e, f, g];
+  }
+  const stores = [a, b, c, d, e, f, g, h].map(
+    (x, i) => `(v128.store offset=${SEGMENT_STATE + i * 16} (i32.const 0) ${x})`,
+  );
+  stores.push(
+    `(v128.store offset=${SEGMENT_T1} (i32.const 0) ${add(h, bigSigma1(e), choose(e, f, g), load(ROUND_CONSTANTS + 3 * 16))})`,
+    `(v128.store offset=${SEGMENT_A} (i32.const 0) ${add(bigSigma0(a), xor(and(a, b), and(c, xor(a, b))))})`,
+  );
+  for (let i = 4; i < 64; i++) {
+    const k = load(ROUND_CONSTANTS + i * 16);
+    const word = KINDS[i] === "changing" ? null : w[i];
+    stores.push(`(v128.store offset=${SEGMENT_KW + i * 16} (i32.const 0) ${word ? add(k, word) : k})`);
+    const terms = KINDS[i] === "changing" && i >= 16 ? constantTerms(i) : null;
+    if (terms) stores.push(`(v128.store offset=${SEGMENT_CONST + i * 16} (i32.const 0) ${terms})`);
+  }
+  return `(func $segment
+    ${locals.join(" ")}
+    ${code.join("\n    ")}
+    ${stores.join("\n    ")})`;
+}
+
+/**
+ * The rounds 3-63 of the 16-digit block for the four nonces whose W3 is in
+ * local $w3, after segment(): only the changing words are computed per pass.
+ */
+function fastCompression(): Compression {
+  const locals: string[] = [];
+  const code: string[] = [];
+  const set = (name: string, value: Expr): Expr => {
+    locals.push(`(local $${name} v128)`);
+    code.push(`(local.set $${name} ${value})`);
+    return get(name);
+  };
+  const w: (Expr | null)[] = Array(64).fill(null);
+  w[3] = get("w3");
+  const s = (i: number) => load(SEGMENT_STATE + i * 16);
+  const t1 = set("t3", add(load(SEGMENT_T1), get("w3")));
+  let [a, b, c, d, e, f, g, h] = [
+    set("a3", add(t1, load(SEGMENT_A))),
+    s(0),
+    s(1),
+    s(2),
+    set("e3", add(s(3), t1)),
+    s(4),
+    s(5),
+    s(6),
+  ] as State;
+  let bc = set("bc", xor(b, c));
+  for (let i = 4; i < 64; i++) {
+    let kw = load(SEGMENT_KW + i * 16);
+    if (KINDS[i] === "changing") {
+      const terms = TERMS(i)
+        .filter((term) => KINDS[term.from] === "changing")
+        .map((term) => term.f(w[term.from] as Expr));
+      const hasConstant = TERMS(i).some((term) => KINDS[term.from] === "constant");
+      if (hasConstant) terms.push(load(SEGMENT_CONST + i * 16));
+      const [first, ...rest] = terms;
+      w[i] = set(`w${i}`, add(first as Expr, ...rest));
+      kw = add(kw, w[i] as Expr);
+    }
+    const t = set(`t${i}`, add(h, bigSigma1(e), choose(e, f, g), kw));
+    const ab = set(`ab${i}`, xor(a, b));
+    const majority = xor(b, and(ab, bc));
+    const nextA = set(`a${i}`, add(t, bigSigma0(a), majority));
+    const nextE = set(`e${i}`, add(d, t));
+    [a, b, c, d, e, f, g, h] = [nextA, a, b, c, nextE, e, f, g];
+    bc = ab;
+  }
+  return { locals, code, out: [a, b, c, d, e, f, g, h] };
+}
+
+/**
+ * searchFast(start, count): 16-digit nonces only. Each segment (one W0-W2
+ * prefix, at most 10^4 nonces) runs segment() once, then passes of four
+ * nonces that load their W3 from the table.
+ */
+function fastSearchFunction(): string {
+  const { locals, code, out } = fastCompression();
+  return `(func (export "searchFast") (param $start f64) (param $count f64) (result f64)
+    (local $nonce i64) (local $left i64) (local $run i64) (local $lane i32) (local $mask v128) (local $at i32)
+    (local $w3 v128)
+    ${locals.join(" ")}
+    (local.set $nonce (i64.trunc_f64_u (local.get $start)))
+    (local.set $left (i64.trunc_f64_u (local.get $count)))
+    (local.set $mask (i32x4.splat (global.get $mask)))
+    (block $done
+      (loop $segments
+        (br_if $done (i64.eqz (local.get $left)))
+        (drop (call $writeDigits (local.get $nonce)))
+        (call $segment)
+        (local.set $at (i32.wrap_i64 (i64.rem_u (local.get $nonce) (i64.const ${SEGMENT}))))
+        (local.set $run (i64.sub (i64.const ${SEGMENT}) (i64.extend_i32_u (local.get $at))))
+        (if (i64.lt_u (local.get $left) (local.get $run)) (then (local.set $run (local.get $left))))
+        (local.set $left (i64.sub (local.get $left) (local.get $run)))
+        (loop $pass
+          (local.set $w3 (v128.load offset=${W3_TABLE} (i32.shl (local.get $at) (i32.const 2))))
+          ${code.join("\n          ")}
+          (if (v128.any_true (i32x4.eq (v128.and ${add(out[0], load(MIDSTATE))} (local.get $mask)) (v128.const i64x2 0 0)))
+            (then
+              ${out.map((x, i) => `(v128.store offset=${DIGEST + i * 16} (i32.const 0) (i32x4.add ${x} ${load(MIDSTATE + i * 16)}))`).join("\n              ")}
+              (local.set $lane (i32.const 0))
+              (loop $lanes
+                (if (i64.gt_u (local.get $run) (i64.extend_i32_u (local.get $lane)))
+                  (then
+                    (if (call $meets (local.get $lane))
+                      (then (return (f64.convert_i64_u (i64.add (local.get $nonce) (i64.extend_i32_u (local.get $lane)))))))))
+                (br_if $lanes (i32.lt_u (local.tee $lane (i32.add (local.get $lane) (i32.const 1))) (i32.const 4))))))
+          (local.set $at (i32.add (local.get $at) (i32.const 4)))
+          (if (i64.gt_u (local.get $run) (i64.const 4))
+            (then
+              (local.set $nonce (i64.add (local.get $nonce) (i64.const 4)))
+              (local.set $run (i64.sub (local.get $run) (i64.const 4)))
+              (br $pass))))
+        (local.set $nonce (i64.add (local.get $nonce) (local.get $run)))
+        (br $segments)))
+    (f64.const -1))`;
 }
 
 const lanes = [0, 1, 2, 3];
@@ -299,7 +502,10 @@ export function searchModuleText(): string {
   (data (i32.const ${ONES}) "${ones()}")
   (data (i32.const ${ROUND_CONSTANTS}) "${splats(K)}")
   (data (i32.const ${INITIAL}) "${splats(INITIAL_STATE)}")
+  (data (i32.const ${W3_TABLE}) "${w3Table()}")
   ${HELPERS}
+  ${segmentFunction()}
+  ${fastSearchFunction()}
   ${initFunction()}
   ${searchFunction()})
 `;
