@@ -64,6 +64,8 @@ export type PeerEventVerdict = PeerVerdict | "failed";
 export interface PeerEvent {
   source: "resolve" | "sync";
   node: string;
+  /** Whether it answered (a resolve's report says). */
+  reached?: boolean;
   verdict: PeerEventVerdict;
   length?: number;
   reason?: string;

@@ -95,6 +95,7 @@ export const peerEventSchema: JSONSchemaType<PeerEvent> = {
   properties: {
     source: { type: "string", enum: ["resolve", "sync"] },
     node: { type: "string" },
+    reached: { type: "boolean", nullable: true, description: "Whether it answered (a resolve's report says)" },
     verdict: { type: "string", enum: [...PEER_VERDICTS, "failed"] },
     length: { type: "integer", nullable: true, description: "The length its tip claimed" },
     reason: { type: "string", nullable: true },
