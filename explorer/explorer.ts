@@ -43,6 +43,7 @@ interface Stats {
   peers: string[];
   peer_health: PeerHealth[];
   hashes_per_second: number;
+  recent_jobs: { hashes_per_second: number; finished_at: string }[];
 }
 
 interface FieldError {
@@ -339,7 +340,10 @@ function txRow(tx: Transaction): HTMLTableRowElement {
 
 async function loadPending(): Promise<void> {
   const pending = await api<{ transactions: Transaction[]; length: number }>("/transactions/pending");
-  element("pending").replaceChildren(...pending.transactions.slice(-50).reverse().map(txRow));
+  const rows = pending.transactions.slice(-50).reverse().map(txRow);
+  element("pending").replaceChildren(
+    ...(rows.length > 0 ? rows : [emptyRow(3, "None: the next block holds only its reward")]),
+  );
   element("pending-count").textContent = String(pending.length);
 }
 
@@ -375,8 +379,20 @@ function emptyRow(columns: number, text: string): HTMLTableRowElement {
   return tr;
 }
 
-async function loadStats(): Promise<void> {
-  showNode(await api<Stats>("/stats"));
+async function loadStats(): Promise<Stats> {
+  const stats = await api<Stats>("/stats");
+  showNode(stats);
+  return stats;
+}
+
+/** The hash-rate chart from the node's recent jobs: their averages, when each ended. */
+async function loadJobs(): Promise<void> {
+  const { recent_jobs: jobs } = await loadStats();
+  rateChart.reset(
+    jobs.map((job) => Date.parse(job.finished_at) / 1000),
+    jobs.map(() => null),
+    jobs.map((job) => job.hashes_per_second / 1e6),
+  );
 }
 
 /** Shows an action's answer, or the API's message when it failed. */
@@ -504,7 +520,7 @@ function listen(): void {
 }
 
 async function refresh(): Promise<void> {
-  await Promise.all([loadStats(), loadRecent(), loadPending()]);
+  await Promise.all([loadJobs(), loadRecent(), loadPending()]);
 }
 
 /** The token field shows when the node has one: its OpenAPI document then names the bearer scheme. */

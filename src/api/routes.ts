@@ -190,6 +190,7 @@ export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOpti
         seconds: j.seconds,
         hashes_per_second: j.hashesPerSecond,
         winner: j.winner,
+        finished_at: new Date(j.finishedAt).toISOString(),
       })),
       gossip: {
         enabled: gossip.enabled,

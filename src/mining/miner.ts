@@ -21,6 +21,8 @@ export interface JobStats {
   seconds: number;
   hashesPerSecond: number;
   winner: number | null;
+  /** When it ended, in ms since the epoch. */
+  finishedAt: number;
 }
 
 export interface MinerDeps {
@@ -122,6 +124,7 @@ export class Miner {
       seconds: search.seconds,
       hashesPerSecond,
       winner: search.winner,
+      finishedAt: Date.now(),
     });
     if (this.#recent.length > RECENT_JOBS) this.#recent.shift();
     this.#deps.observe(search, forged, index);
