@@ -71,6 +71,12 @@ export class EventStreams {
    */
   open(ctx: Context): void {
     if (this.#bus.closed) throw new EventStreamsClosedError();
+    // HEAD gets the stream's headers, and no stream to hold a place.
+    if (ctx.method === "HEAD") {
+      ctx.status = 200;
+      ctx.type = "text/event-stream";
+      return;
+    }
     if (this.#streams.size >= MAX_STREAMS) throw new TooManyStreamsError(MAX_STREAMS);
     const after = lastEventId(ctx.get("last-event-id"));
     ctx.status = 200;
@@ -100,7 +106,12 @@ export class EventStreams {
     this.#streams.delete(res);
     this.#dropped.inc();
     this.#log.warn(
-      { buffered: res.writableLength, limit: STREAM_BUFFER_BYTES, streams: this.#streams.size },
+      {
+        client: `${res.socket?.remoteAddress}:${res.socket?.remotePort}`,
+        buffered: res.writableLength,
+        limit: STREAM_BUFFER_BYTES,
+        streams: this.#streams.size,
+      },
       "an event stream's client fell behind: its stream is closed",
     );
     res.destroy();
