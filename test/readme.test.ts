@@ -201,89 +201,86 @@ t.teardown(() => {
 });
 cloneWorkingTree(clone);
 
-t.test(
-  "the README's commands, in a fresh clone: both nodes serve every file of /docs, /redoc and the explorer",
-  async (t) => {
-    t.equal(firstCommand, "npm ci && npm start", "the README opens with npm ci && npm start");
-    t.equal(npxCommand, `npx toychain --port ${npxPort}`, "and starts another node with npx toychain --port");
+t.test("the README's commands, in a fresh clone: both nodes serve every file of their pages", async (t) => {
+  t.equal(firstCommand, "npm ci && npm start", "the README opens with npm ci && npm start");
+  t.equal(npxCommand, `npx toychain --port ${npxPort}`, "and starts another node with npx toychain --port");
 
-    const firstPort = await freePort();
-    const first = run(clone, "sh", ["-c", firstCommand], terminalEnv({ TOYCHAIN_PORT: String(firstPort) }), 400_000);
-    t.teardown(() => first.stop());
-    const firstUrl = await first.listening;
-    t.equal(firstUrl, `http://127.0.0.1:${firstPort}`, `${firstCommand}: a node listens`);
+  const firstPort = await freePort();
+  const first = run(clone, "sh", ["-c", firstCommand], terminalEnv({ TOYCHAIN_PORT: String(firstPort) }), 400_000);
+  t.teardown(() => first.stop());
+  const firstUrl = await first.listening;
+  t.equal(firstUrl, `http://127.0.0.1:${firstPort}`, `${firstCommand}: a node listens`);
 
-    const secondPort = await freePort();
-    const command = npxCommand.replace(new RegExp(`${npxPort}$`), String(secondPort));
-    const second = run(clone, "sh", ["-c", command], terminalEnv(), 200_000);
-    t.teardown(() => second.stop());
-    const secondUrl = await second.listening;
-    t.equal(secondUrl, `http://127.0.0.1:${secondPort}`, `${command}: a second node listens`);
+  const secondPort = await freePort();
+  const command = npxCommand.replace(new RegExp(`${npxPort}$`), String(secondPort));
+  const second = run(clone, "sh", ["-c", command], terminalEnv(), 200_000);
+  t.teardown(() => second.stop());
+  const secondUrl = await second.listening;
+  t.equal(secondUrl, `http://127.0.0.1:${secondPort}`, `${command}: a second node listens`);
 
-    for (const url of [firstUrl, secondUrl]) {
-      for (const [path, accept] of [
-        ["/docs", "*/*"],
-        ["/redoc", "*/*"],
-        ["/", "text/html"],
-      ]) {
-        // The explorer's links to the other pages and its data: icon aside, its own files.
-        const assets = (await pageAssets(t, `${url}${path}`, accept)).filter(
-          (asset) => path !== "/" || asset.startsWith(`${url}/explorer/`),
-        );
-        t.ok(assets.length >= 3, `${path} loads its scripts, styles and icons`, { assets });
-        for (const asset of assets) {
-          t.ok(asset.startsWith(`${url}/`), `${asset} is the node's own`);
-          const answer = await fetch(asset);
-          const body = await answer.arrayBuffer();
-          t.equal(answer.status, 200, `${asset} answers 200`);
-          t.ok(body.byteLength > 0, `${asset} is not empty`);
-        }
+  for (const url of [firstUrl, secondUrl]) {
+    for (const [path, accept] of [
+      ["/docs", "*/*"],
+      ["/redoc", "*/*"],
+      ["/", "text/html"],
+    ]) {
+      // The explorer's links to the other pages and its data: icon aside, its own files.
+      const assets = (await pageAssets(t, `${url}${path}`, accept)).filter(
+        (asset) => path !== "/" || asset.startsWith(`${url}/explorer/`),
+      );
+      t.ok(assets.length >= 3, `${path} loads its scripts, styles and icons`, { assets });
+      for (const asset of assets) {
+        t.ok(asset.startsWith(`${url}/`), `${asset} is the node's own`);
+        const answer = await fetch(asset);
+        const body = await answer.arrayBuffer();
+        t.equal(answer.status, 200, `${asset} answers 200`);
+        t.ok(body.byteLength > 0, `${asset} is not empty`);
       }
     }
-    const errors = [first, second].flatMap((node) => node.logs.filter((line) => line.level >= 50));
-    t.strictSame(errors, [], "neither node logged an error");
+  }
+  const errors = [first, second].flatMap((node) => node.logs.filter((line) => line.level >= 50));
+  t.strictSame(errors, [], "neither node logged an error");
 
-    await t.test(
-      "Swagger UI renders in chromium on both nodes",
-      { skip: existsSync(CHROMIUM) ? false : NO_CHROMIUM },
-      async (t) => {
-        const profile = mkdtempSync(join(tmpdir(), "toychain-readme-chromium-"));
-        t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-        const context = await chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        });
-        t.teardown(() => context.close());
-        const failed: string[] = [];
-        context.on("response", (response) => {
-          if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
-        });
-        context.on("requestfailed", (request) => failed.push(`${request.failure()?.errorText} ${request.url()}`));
-        for (const url of [firstUrl, secondUrl]) {
-          const operations = Object.values(
-            ((await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, object> }).paths,
-          ).flatMap((item) => Object.keys(item)).length;
-          const page = await context.newPage();
-          page.setDefaultTimeout(20_000);
-          await page.goto(`${url}/docs`);
-          await page.locator('.opblock-summary-path[data-path="/chain"]').waitFor({ state: "visible" });
-          t.equal(await page.locator(".opblock").count(), operations, `${url}/docs lists every operation`);
-          await page.close();
-        }
-        t.strictSame(failed, [], "nothing failed to load");
-      },
-    );
-  },
-);
+  await t.test(
+    "Swagger UI renders in chromium on both nodes",
+    { skip: existsSync(CHROMIUM) ? false : NO_CHROMIUM },
+    async (t) => {
+      const profile = mkdtempSync(join(tmpdir(), "toychain-readme-chromium-"));
+      t.teardown(() => rmSync(profile, { recursive: true, force: true }));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      t.teardown(() => context.close());
+      const failed: string[] = [];
+      context.on("response", (response) => {
+        if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+      });
+      context.on("requestfailed", (request) => failed.push(`${request.failure()?.errorText} ${request.url()}`));
+      for (const url of [firstUrl, secondUrl]) {
+        const operations = Object.values(
+          ((await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, object> }).paths,
+        ).flatMap((item) => Object.keys(item)).length;
+        const page = await context.newPage();
+        page.setDefaultTimeout(20_000);
+        await page.goto(`${url}/docs`);
+        await page.locator('.opblock-summary-path[data-path="/chain"]').waitFor({ state: "visible" });
+        t.equal(await page.locator(".opblock").count(), operations, `${url}/docs lists every operation`);
+        await page.close();
+      }
+      t.strictSame(failed, [], "nothing failed to load");
+    },
+  );
+});
 
 t.test("a node whose generated files are missing says so at start, and answers 503 for them", async (t) => {
   // Where the README says the build puts them.
