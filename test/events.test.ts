@@ -146,7 +146,7 @@ t.teardown(() => stream.close());
 
 t.test("every kind of event, each with the documented shape", async (t) => {
   const opening = await stream.next((m) => m.retry !== undefined, "retry field");
-  t.equal(opening.retry, "2000", "the stream opens with retry: 2000, for EventSource's reconnects");
+  t.equal(opening.retry, "1000", "the stream opens with retry: 1000, for EventSource's reconnects");
 
   const checked = async (kind: EventKind, match?: (data: Record<string, unknown>) => boolean) => {
     const message = await stream.event(kind, match);

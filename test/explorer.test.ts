@@ -1,4 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import t from "tap";
 import { request, startNode } from "./helpers/node-process.js";
@@ -18,7 +20,11 @@ const NO_CHROMIUM =
 /** The issue's bound: a block mined elsewhere shows on the page within 2 s, with no reload. */
 const LIVE_MS = 2000;
 
-const node = await startNode(["--threads", "2", "--difficulty", "12"], { t });
+const FLAGS = ["--threads", "2", "--difficulty", "12"];
+// On disk, so that the last subtest can restart the node on the same chain.
+const dataDir = mkdtempSync(join(tmpdir(), "toychain-explorer-"));
+t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+const node = await startNode([...FLAGS, "--data-dir", dataDir], { t });
 const origin = node.url;
 
 /** A page of the explorer, with its script errors, console errors and failed loads kept. */
@@ -171,16 +177,28 @@ t.test("the explorer in a real browser", { skip: existsSync(CHROMIUM) ? false : 
   });
 
   await t.test("readable on a phone", async (t) => {
-    const phone = await guarded({ viewport: { width: 390, height: 844 }, isMobile: true });
-    t.teardown(() => phone.close());
-    const { page: small, problems: smallProblems } = await openExplorer(phone);
-    await small.locator("#node-id", { hasText: node.nodeId }).waitFor();
-    const overflow = Number(await small.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
-    t.ok(overflow <= 0, `nothing wider than the screen (${overflow} px over)`);
-    t.strictSame(smallProblems, [], "no error");
+    await page.setViewportSize({ width: 390, height: 844 });
+    t.teardown(() => page.setViewportSize({ width: 1280, height: 1100 }));
+    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+    t.ok(overflow <= 0, `at 390 px, nothing wider than the screen (${overflow} px over)`);
+    const width = Number(await page.evaluate('document.querySelector("#rate-chart canvas").clientWidth'));
+    t.ok(width <= 390, `the charts shrink to fit (${width} px)`);
   });
 
   t.strictSame(problems, [], "no script error, no console error, nothing failed to load");
+
+  await t.test("after the node restarts, the page reconnects and catches up", async (t) => {
+    await node.stop();
+    await page.locator("#live", { hasText: "reconnecting" }).waitFor();
+    const again = await startNode([...FLAGS, "--data-dir", dataDir, "--port", String(node.port)], { t });
+    const mined = await request<{ index: number }>(`${origin}/mine`);
+    t.equal(again.nodeId, node.nodeId, "the same node, on the same port");
+    // EventSource retries after the stream's retry: 1000; the page then reads its state again.
+    await page.locator("#live", { hasText: "live" }).waitFor();
+    await row(page, mined.body.index).waitFor();
+    t.pass(`block ${mined.body.index}, mined after the restart, shows with no reload`);
+  });
+
   const outside = requests.filter((url) => new URL(url).hostname !== "127.0.0.1" && !url.startsWith("data:"));
   t.strictSame(outside, [], "every request went to 127.0.0.1");
   t.ok(requests.includes(`${origin}/explorer/uPlot.iife.min.js`), "uPlot came from the node");

@@ -21,7 +21,7 @@ export const STREAM_BUFFER_BYTES = 64 * 1024;
 /** A comment this often keeps proxies from closing a quiet stream. */
 export const HEARTBEAT_MS = 15_000;
 /** How long EventSource waits before it reconnects (the stream's `retry:`). */
-export const RETRY_MS = 2000;
+export const RETRY_MS = 1000;
 
 const frame = (event: NodeEvent): string =>
   `id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(event.data)}\n\n`;
