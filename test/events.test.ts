@@ -4,6 +4,7 @@ import { connect, type Socket } from "node:net";
 import { Ajv, type ValidateFunction } from "ajv";
 import autocannon from "autocannon";
 import t from "tap";
+import { RETRY_MS, STREAM_BUFFER_BYTES } from "../src/api/events.js";
 import { EVENT_KINDS, type EventKind } from "../src/events/index.js";
 import { eventSchemas } from "../src/schemas/index.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
@@ -146,7 +147,7 @@ t.teardown(() => stream.close());
 
 t.test("every kind of event, each with the documented shape", async (t) => {
   const opening = await stream.next((m) => m.retry !== undefined, "retry field");
-  t.equal(opening.retry, "1000", "the stream opens with retry: 1000, for EventSource's reconnects");
+  t.equal(opening.retry, String(RETRY_MS), `the stream opens with retry: ${RETRY_MS}, for EventSource's reconnects`);
 
   const checked = async (kind: EventKind, match?: (data: Record<string, unknown>) => boolean) => {
     const message = await stream.event(kind, match);
@@ -285,7 +286,7 @@ t.test("a client that never reads is dropped, and the others still served", asyn
   }
   t.equal(dropped, 1, `the stalled client was dropped (after ${sent} transactions), and no other`);
   const line = await node.waitForLog((l) => l.msg === "an event stream's client fell behind: its stream is closed");
-  t.equal(line.limit, 64 * 1024, "and logged, with the bound");
+  t.equal(line.limit, STREAM_BUFFER_BYTES, "and logged, with the bound");
 
   // The client that reads is still served: it gets the next event.
   await request(`${node.url}/transactions/new`, { body: { sender: "Lea", recipient: "Mark", amount: 0.5 } });

@@ -7,7 +7,8 @@ import { EventStreamsClosedError, TooManyStreamsError } from "./errors.js";
 
 /**
  * GET /events: the node's event bus as Server-Sent Events. Each event is
- * framed once and written to every stream. A stream's queue is what its
+ * framed once; the events of one turn of the event loop (a burst of
+ * transactions) go to every stream in one write. A stream's queue is what its
  * socket has not taken yet (the response's buffered bytes): a client that
  * falls STREAM_BUFFER_BYTES behind is dropped, its stream closed, counted and
  * logged, so that a slow or vanished client never holds the node's memory.
@@ -15,11 +16,11 @@ import { EventStreamsClosedError, TooManyStreamsError } from "./errors.js";
  */
 
 /** The streams open at once, at most: what they cost is bounded whatever the clients do. */
-export const MAX_STREAMS = 1000;
+const MAX_STREAMS = 1000;
 /** The bytes a stream may have waiting for its socket before its client is dropped. */
 export const STREAM_BUFFER_BYTES = 64 * 1024;
 /** A comment this often keeps proxies from closing a quiet stream. */
-export const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_MS = 15_000;
 /** How long EventSource waits before it reconnects (the stream's `retry:`). */
 export const RETRY_MS = 1000;
 
@@ -38,6 +39,11 @@ export class EventStreams {
   readonly #log: Logger;
   readonly #dropped: Counter;
   readonly #heartbeat: NodeJS.Timeout;
+  /** The frames of this turn's events, written to every stream at the next (see #flush). */
+  #batch: string[] = [];
+  #batchId = 0;
+  /** The id of the last event written to the streams, or passed with none open. */
+  #written = 0;
 
   constructor(bus: EventBus, log: Logger, registry: Registry) {
     this.#bus = bus;
@@ -57,11 +63,11 @@ export class EventStreams {
       registers: [registry],
     });
     this.#heartbeat = setInterval(() => this.#broadcast(": heartbeat\n\n"), HEARTBEAT_MS).unref();
-    bus.subscribe({ event: (event) => this.#broadcast(frame(event)), end: () => this.close() });
-  }
-
-  get size(): number {
-    return this.#streams.size;
+    bus.subscribe({
+      // With no stream open, an event costs nothing here: a node that nobody watches posts no slower.
+      event: (event) => this.#queue(event),
+      end: () => this.close(),
+    });
   }
 
   /**
@@ -90,9 +96,28 @@ export class EventStreams {
     });
     this.#streams.add(res);
     res.once("close", () => this.#streams.delete(res));
-    const replay = after === undefined ? [] : this.#bus.since(after);
+    // Those of this turn come with the batch.
+    const replay = after === undefined ? [] : this.#bus.since(after).filter((event) => event.id <= this.#written);
     this.#write(res, `retry: ${RETRY_MS}\n: toychain events, from event ${this.#bus.lastId + 1}\n\n`);
     for (const event of replay) this.#write(res, frame(event));
+  }
+
+  #queue(event: NodeEvent): void {
+    if (this.#streams.size === 0 && this.#batch.length === 0) {
+      this.#written = event.id;
+      return;
+    }
+    if (this.#batch.length === 0) setImmediate(() => this.#flush());
+    this.#batch.push(frame(event));
+    this.#batchId = event.id;
+  }
+
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    const text = this.#batch.join("");
+    this.#batch = [];
+    this.#written = this.#batchId;
+    this.#broadcast(text);
   }
 
   #broadcast(text: string): void {
@@ -120,6 +145,7 @@ export class EventStreams {
   /** Ends every stream (the node is stopping): each client sees its stream end. */
   close(): void {
     clearInterval(this.#heartbeat);
+    this.#flush();
     for (const res of this.#streams) res.end();
     this.#streams.clear();
   }

@@ -1,7 +1,7 @@
 import type { EventKind, EventListener, NodeEvent, NodeEvents } from "./interface.js";
 
 /** Events kept for a listener that comes back (mining progress aside, which is stale at once). */
-export const REPLAYED_EVENTS = 64;
+const REPLAYED_EVENTS = 64;
 
 /**
  * The node's typed event bus: the domain emits, listeners (the API's event

@@ -1,4 +1,4 @@
-export { EventBus, REPLAYED_EVENTS } from "./bus.js";
+export { EventBus } from "./bus.js";
 export {
   type BlockEvent,
   type ChainEvent,

@@ -7,6 +7,5 @@ export {
   type MinedBlock,
   Miner,
   type MinerDeps,
-  PROGRESS_INTERVAL_MS,
 } from "./miner.js";
 export { defaultThreads, MinerPool, PARALLEL_VALIDATION_MIN } from "./pool.js";

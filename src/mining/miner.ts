@@ -42,7 +42,7 @@ export interface MinerDeps {
 
 const RECENT_JOBS = 20;
 /** How often a running job reports its progress: a few times a second. */
-export const PROGRESS_INTERVAL_MS = 250;
+const PROGRESS_INTERVAL_MS = 250;
 
 /** A running job's progress so far. */
 export interface JobProgress {
