@@ -520,10 +520,10 @@ function listen(): void {
 }
 
 async function refresh(): Promise<void> {
-  await Promise.all([loadJobs(), loadRecent(), loadPending()]);
+  await Promise.all([loadJobs(), loadRecent(), loadPending(), showTokenField()]);
 }
 
-/** The token field shows when the node has one: its OpenAPI document then names the bearer scheme. */
+/** The token field shows when the node has one (read again after a reconnect): its OpenAPI document then names the bearer scheme. */
 async function showTokenField(): Promise<void> {
   const openapi = await api<{ components: { securitySchemes?: object } }>("/openapi.json");
   element("token-field").hidden = openapi.components.securitySchemes === undefined;
@@ -555,7 +555,6 @@ function start(): void {
   });
   listen();
   void refresh();
-  void showTokenField();
 }
 
 // uPlot's script is deferred, as this module is: both have run by DOMContentLoaded.

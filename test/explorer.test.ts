@@ -187,17 +187,38 @@ t.test("the explorer in a real browser", { skip: existsSync(CHROMIUM) ? false : 
 
   t.strictSame(problems, [], "no script error, no console error, nothing failed to load");
 
-  await t.test("after the node restarts, the page reconnects and catches up", async (t) => {
-    await node.stop();
-    await page.locator("#live", { hasText: "reconnecting" }).waitFor();
-    const again = await startNode([...FLAGS, "--data-dir", dataDir, "--port", String(node.port)], { t });
-    const mined = await request<{ index: number }>(`${origin}/mine`);
-    t.equal(again.nodeId, node.nodeId, "the same node, on the same port");
-    // EventSource retries after the stream's retry: 1000; the page then reads its state again.
-    await page.locator("#live", { hasText: "live" }).waitFor();
-    await row(page, mined.body.index).waitFor();
-    t.pass(`block ${mined.body.index}, mined after the restart, shows with no reload`);
-  });
+  await t.test(
+    "after the node restarts with an API token, the page reconnects, catches up, and asks for it",
+    async (t) => {
+      await node.stop();
+      await page.locator("#live", { hasText: "reconnecting" }).waitFor();
+      const token = "explorer-test-token-0123456789";
+      const again = await startNode(
+        [...FLAGS, "--data-dir", dataDir, "--port", String(node.port), "--api-token", token],
+        {
+          t,
+        },
+      );
+      const mined = await request<{ index: number }>(`${origin}/mine`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      t.equal(again.nodeId, node.nodeId, "the same node, on the same port");
+      // EventSource retries after the stream's retry: 1000; the page then reads its state again.
+      await page.locator("#live", { hasText: "live" }).waitFor();
+      await row(page, mined.body.index).waitFor();
+      t.pass(`block ${mined.body.index}, mined after the restart, shows with no reload`);
+
+      await page.getByLabel("API token").waitFor();
+      await page.getByRole("button", { name: "Mine" }).click();
+      await page.locator("#action-answer.failed", { hasText: "needs this node's API token" }).waitFor();
+      t.pass("Mine without the token shows the node's 401 message");
+      await page.getByLabel("API token").fill(token);
+      await page.getByRole("button", { name: "Mine" }).click();
+      await page.locator("#action-answer", { hasText: `block ${mined.body.index + 1}` }).waitFor();
+      await row(page, mined.body.index + 1).waitFor();
+      t.pass("with it, Mine forges the next block, which appears");
+    },
+  );
 
   const outside = requests.filter((url) => new URL(url).hostname !== "127.0.0.1" && !url.startsWith("data:"));
   t.strictSame(outside, [], "every request went to 127.0.0.1");
