@@ -12,9 +12,10 @@ FROM node:20-bookworm AS build
 WORKDIR /app
 # Build the addon against this Node's own headers, with no download.
 ENV npm_config_nodedir=/usr/local
-COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json binding.gyp tsconfig.json tsconfig.build.json tsconfig.explorer.json ./
 COPY src ./src
 COPY workers ./workers
+COPY explorer ./explorer
 RUN npm ci && npm prune --omit=dev
 
 # Runtime: the built node, its production dependencies, a non-root user.
@@ -28,7 +29,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workers ./dist/workers
-# The docs pages' files and the portable kernel's WebAssembly (npm run build), then node-gyp's native kernel.
+# The docs' and the explorer's files and the portable kernel's WebAssembly (npm run build), then node-gyp's native kernel.
 COPY --from=build /app/dist/assets ./dist/assets
 COPY --from=build /app/build ./build
 RUN mkdir -p /data && chown node:node /data

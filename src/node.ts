@@ -21,6 +21,7 @@ import {
   ResolveDeadlineError,
   ResolveStoppedError,
 } from "./consensus/index.js";
+import { type BlockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { Logger } from "./log.js";
 import { countConfirmed, fitCapacity, Mempool, pendingAfterReorg, transactionKey } from "./mempool/index.js";
@@ -75,6 +76,21 @@ export interface NodeOptions {
   /** The API token, which our announcements carry (a private network shares it). */
   apiToken?: string | undefined;
 }
+
+/** A block as the event bus tells it. */
+function blockEvent(block: Block, hash: string, origin: BlockEvent["origin"]): BlockEvent {
+  const reward = block.transactions.at(-1);
+  return {
+    index: block.index,
+    hash,
+    timestamp: block.timestamp,
+    transactions: block.transactions.length,
+    miner: reward !== undefined && isReward(reward) ? reward.recipient : null,
+    origin,
+  };
+}
+
+const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
 
 /** What a resolve came to; the chain it answers with is read from the store (see ToyNode.view). */
 export interface Resolution {
@@ -186,6 +202,8 @@ export class ToyNode {
   readonly miner: Miner;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
+  /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
+  readonly events = new EventBus();
   readonly #store: Store;
   #failure: StoreFailedError | undefined;
   readonly #failed: Promise<StoreFailedError>;
@@ -242,6 +260,7 @@ export class ToyNode {
       nodeId: this.id,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
       persist: async ({ block, confirmed }) => {
+        const hash = this.chain.hashAt(block.index) as string;
         await this.#durable(() =>
           this.#store.appendBlock(
             block,
@@ -249,8 +268,20 @@ export class ToyNode {
           ),
         );
         this.gossip.tipChanged();
+        this.events.emit("block", blockEvent(block, hash, "mined"));
       },
-      observe: (search, forged) => this.metrics.jobFinished(search, forged),
+      observe: (search, forged, index) => {
+        this.metrics.jobFinished(search, forged);
+        const { hashes, seconds } = search;
+        this.events.emit("job", { index, forged, hashes, seconds, hashes_per_second: perSecond(hashes, seconds) });
+      },
+      progress: ({ index, hashes, seconds }) =>
+        this.events.emit("mining", {
+          index,
+          hashes,
+          elapsed_seconds: seconds,
+          hashes_per_second: perSecond(hashes, seconds),
+        }),
       log: this.#log.child({ component: "miner" }),
     });
   }
@@ -313,6 +344,7 @@ export class ToyNode {
     const index = this.miner.indexFor(this.mempool.size - 1);
     await this.#durable(() => this.#store.addTransaction(entry));
     this.#log.debug({ tx, index, pending: this.mempool.size }, "transaction added");
+    this.events.emit("transaction", { transaction: tx, index, pending: this.mempool.size });
     return index;
   }
 
@@ -394,12 +426,24 @@ export class ToyNode {
         { peer: peer.id, tip: tip.length, reason, failures: health.failures, retryAt },
         "announced chain not usable",
       );
+      this.events.emit("peer", {
+        source: "sync",
+        node: peer.id,
+        verdict: "failed",
+        length: tip.length,
+        reason,
+        failures: health.failures,
+        ...(retryAt === undefined ? {} : { retry_at: retryAt }),
+      });
       return "failed";
     } finally {
       clearTimeout(timer);
     }
     this.peers.succeeded(peer.id);
-    if (await this.#adopt(staged)) return "adopted";
+    if (await this.#adopt(staged)) {
+      this.events.emit("peer", { source: "sync", node: peer.id, verdict: "adopted", length: staged.length });
+      return "adopted";
+    }
     await discardStaged(this.#store, staged.fork, staged.hashes.length);
     return "not adopted";
   }
@@ -460,6 +504,7 @@ export class ToyNode {
     for (const peer of report) {
       if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
       if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
+      this.events.emit("peer", { source: "resolve", ...peer });
     }
     return { replaced: adopted !== undefined, peers: report };
   }
@@ -521,9 +566,19 @@ export class ToyNode {
       const kept = [...pendingAfterReorg(orphaned, pending, confirmed), ...arrived];
       const { removed, added, evicted } = this.mempool.replaceAll(kept);
       this.chain.adopt({ fork: staged.fork.height, hashes: staged.hashes, tip: staged.tip, recent: staged.recent });
+      // Read before the write: a block mined on the new tip meanwhile has its own event.
+      const adoptedHash = this.chain.tipHash;
       this.miner.restart();
       await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
       this.gossip.tipChanged(staged.peer.id);
+      this.events.emit("chain", {
+        length: staged.length,
+        hash: adoptedHash,
+        fork: staged.fork.height,
+        dropped: length - staged.fork.height,
+        from: staged.peer.id,
+      });
+      this.events.emit("block", blockEvent(staged.tip, adoptedHash, "adopted"));
       this.#log.info(
         {
           from: staged.peer.id,
@@ -629,6 +684,7 @@ export class ToyNode {
   stop(): void {
     this.#stopping.abort();
     this.miner.stop();
+    this.events.close();
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { type AddressInfo, isIPv4, Server as NetServer } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
-import { createApp, InFlight, loadDocsAssets } from "./api/index.js";
+import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { ToyNode } from "./node.js";
@@ -100,6 +100,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         "Until the node restarts after the build, the pages that need them answer 503",
     );
   }
+  const explorerAssets = loadExplorerAssets();
+  if (explorerAssets.missing.length > 0) {
+    log.warn(
+      { missing: explorerAssets.missing.map((error) => error.path) },
+      `the explorer page is not built: ${explorerAssets.missing.map((error) => error.message).join("; ")}. ` +
+        "Until the node restarts after the build, GET / answers browsers 503",
+    );
+  }
   const store = config.dataDir === undefined ? new MemoryStore() : new LevelStore(resolve(config.dataDir));
   const node = await ToyNode.open({
     difficulty: config.difficulty,
@@ -118,7 +126,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const server = createServer(
     // A client that trickles its request (slowloris) is cut off with a 408.
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
-    createApp(node, log.child({ component: "api" }), { apiToken: config.apiToken, docsAssets }).callback(),
+    createApp(node, log.child({ component: "api" }), {
+      apiToken: config.apiToken,
+      docsAssets,
+      explorerAssets,
+    }).callback(),
   );
   server.on("clientError", answerClientError);
   const inFlight = new InFlight(server);

@@ -2,10 +2,20 @@ import { existsSync } from "node:fs";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { Registry } from "prom-client";
 import t, { type Test } from "tap";
+import { EventStreams } from "../src/api/events.js";
+import { loadExplorerAssets } from "../src/api/explorer.js";
 import type { JsonSchema, Method, OpenApiDocument, Operation, Reference, ResponseObject } from "../src/api/openapi.js";
 import { routes } from "../src/api/routes.js";
-import { announceSchema, chainQuerySchema, registerNodesSchema, transactionSchema } from "../src/schemas/index.js";
+import { EVENT_KINDS, EventBus } from "../src/events/index.js";
+import {
+  announceSchema,
+  chainQuerySchema,
+  eventSchemas,
+  registerNodesSchema,
+  transactionSchema,
+} from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 
 /**
@@ -30,7 +40,8 @@ const document = (await (await fetch(`${origin}/openapi.json`)).json()) as OpenA
 /** The API's routes as routes() builds them (app.ts mounts the docs' own beside them): path → methods, HEAD aside. */
 function routerRoutes(): Map<string, Method[]> {
   const found = new Map<string, Method[]>();
-  for (const layer of routes(running.node).stack) {
+  const streams = new EventStreams(new EventBus(), running.log, new Registry());
+  for (const layer of routes(running.node, { streams, explorer: loadExplorerAssets() }).stack) {
     const path = String(layer.path);
     const methods = layer.methods.filter((m) => m !== "HEAD").map((m) => m.toLowerCase() as Method);
     found.set(path, [...(found.get(path) ?? []), ...methods].sort());
@@ -103,6 +114,28 @@ t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
     [{ sender: "Lea", recipient: "Mark", amount: 10 }, { nodes: ["http://127.0.0.1:5001"] }],
     "the walkthrough's requests are the examples",
   );
+  const home = document.paths["/"]?.get?.responses["200"] as ResponseObject | undefined;
+  t.strictSame(
+    Object.keys(home?.content ?? {}),
+    [JSON_TYPE, "text/html"],
+    "GET /: the JSON greeting and the explorer page",
+  );
+  const stream = document.paths["/events"]?.get?.responses["200"] as ResponseObject | undefined;
+  const messages = (stream?.content?.["text/event-stream"]?.schema.oneOf ?? []) as JsonSchema[];
+  t.strictSame(
+    messages.map((message) => (message.properties as Record<string, JsonSchema>).event),
+    EVENT_KINDS.map((kind) => ({ const: kind })),
+    "GET /events: a text/event-stream of every kind of event",
+  );
+  for (const kind of EVENT_KINDS) {
+    const id = String(eventSchemas[kind].$id);
+    const documentedEvent = document.components.schemas[id];
+    t.strictSame(
+      documentedEvent?.required,
+      eventSchemas[kind].required,
+      `the ${kind} event's data is the ajv schema ${id}`,
+    );
+  }
   const parameters = document.paths["/chain"]?.get?.parameters ?? [];
   t.strictSame(
     parameters.map((p) => [p.name, p.in, p.required]),

@@ -174,8 +174,8 @@ function run(cwd: string, file: string, args: readonly string[], env: NodeJS.Pro
 }
 
 /** The same-origin files a page loads: every src and href of its HTML. */
-async function pageAssets(t: Test, url: string): Promise<string[]> {
-  const page = await fetch(url);
+async function pageAssets(t: Test, url: string, accept = "*/*"): Promise<string[]> {
+  const page = await fetch(url, { headers: { accept } });
   t.equal(page.status, 200, `${url} answers 200`);
   const html = await page.text();
   return [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map(([, ref]) => new URL(ref ?? "", url).href);
@@ -201,7 +201,7 @@ t.teardown(() => {
 });
 cloneWorkingTree(clone);
 
-t.test("the README's commands, in a fresh clone: both nodes serve every file of /docs and /redoc", async (t) => {
+t.test("the README's commands, in a fresh clone: both nodes serve every file of their pages", async (t) => {
   t.equal(firstCommand, "npm ci && npm start", "the README opens with npm ci && npm start");
   t.equal(npxCommand, `npx toychain --port ${npxPort}`, "and starts another node with npx toychain --port");
 
@@ -219,8 +219,15 @@ t.test("the README's commands, in a fresh clone: both nodes serve every file of 
   t.equal(secondUrl, `http://127.0.0.1:${secondPort}`, `${command}: a second node listens`);
 
   for (const url of [firstUrl, secondUrl]) {
-    for (const path of ["/docs", "/redoc"]) {
-      const assets = await pageAssets(t, `${url}${path}`);
+    for (const [path, accept] of [
+      ["/docs", "*/*"],
+      ["/redoc", "*/*"],
+      ["/", "text/html"],
+    ]) {
+      // The explorer's links to the other pages and its data: icon aside, its own files.
+      const assets = (await pageAssets(t, `${url}${path}`, accept)).filter(
+        (asset) => path !== "/" || asset.startsWith(`${url}/explorer/`),
+      );
       t.ok(assets.length >= 3, `${path} loads its scripts, styles and icons`, { assets });
       for (const asset of assets) {
         t.ok(asset.startsWith(`${url}/`), `${asset} is the node's own`);

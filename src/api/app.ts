@@ -7,6 +7,8 @@ import type { ToyNode } from "../node.js";
 import { GUARDED_PATHS } from "./auth.js";
 import { type DocsAssets, mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
+import { EventStreams } from "./events.js";
+import { type ExplorerAssets, mountExplorer } from "./explorer.js";
 import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
@@ -55,11 +57,16 @@ export interface AppOptions {
   apiToken?: string | undefined;
   /** The documentation pages' files, read at start (loadDocsAssets). */
   docsAssets: DocsAssets;
+  /** The explorer page's files, read at start (loadExplorerAssets). */
+  explorerAssets: ExplorerAssets;
 }
 
-export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets }: AppOptions): Koa {
-  const router = routes(node, apiToken);
+export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets, explorerAssets }: AppOptions): Koa {
+  // The streams end when the node stops (its event bus closes), so that no stream holds the shutdown.
+  const streams = new EventStreams(node.events, log.child({ component: "events" }), node.metrics.registry);
+  const router = routes(node, { apiToken, streams, explorer: explorerAssets });
   mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS, docsAssets);
+  mountExplorer(router, explorerAssets);
   const app = new Koa();
   // What Koa meets after an answer has begun (a stream cut short) is logged here, not on stderr.
   app.on("error", (error: NodeJS.ErrnoException, ctx?: { method: string; path: string }) => {

@@ -60,6 +60,33 @@ export class UnauthorizedError extends Error {
   }
 }
 
+/** GET /events while MAX_STREAMS streams are open. */
+export class TooManyStreamsError extends Error {
+  override readonly name = "TooManyStreamsError";
+  constructor(readonly limit: number) {
+    super(`The node already serves ${limit} event streams, as many as it keeps open; retry later`);
+  }
+}
+
+/** GET /events once the node has begun stopping. */
+export class EventStreamsClosedError extends Error {
+  override readonly name = "EventStreamsClosedError";
+  constructor() {
+    super("The node is shutting down; it opens no event stream");
+  }
+}
+
+/** The explorer page's files were not built, or were deleted before the node started. */
+export class ExplorerNotBuiltError extends Error {
+  override readonly name = "ExplorerNotBuiltError";
+  constructor(readonly missing: readonly string[]) {
+    super(
+      `The explorer page is not built: ${missing.join(", ")} ${missing.length === 1 ? "was" : "were"} missing ` +
+        `when this node started (its log names the path). Run "${BUILD_COMMAND}", then restart the node.`,
+    );
+  }
+}
+
 export interface ErrorBody {
   message: string;
   errors?: FieldError[];
@@ -116,7 +143,10 @@ function toAnswer(error: unknown): Answer {
     error instanceof MinerStoppedError ||
     error instanceof ResolveStoppedError ||
     error instanceof StoreFailedError ||
-    error instanceof DocsNotBuiltError
+    error instanceof DocsNotBuiltError ||
+    error instanceof ExplorerNotBuiltError ||
+    error instanceof TooManyStreamsError ||
+    error instanceof EventStreamsClosedError
   ) {
     return { status: 503, body: { message: error.message } };
   }

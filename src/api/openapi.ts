@@ -29,6 +29,8 @@ export interface ApiSchemas {
   stats: JsonSchema;
   announce: JsonSchema;
   announced: JsonSchema;
+  /** The data schema of each kind of event of GET /events, by its name in the stream. */
+  events: Readonly<Record<string, JsonSchema>>;
 }
 
 /** A type, not an interface, so that it is also a JsonSchema. */
@@ -220,6 +222,29 @@ function jsonAnswer(description: string, schemas: JsonSchema[], example?: unknow
   return { description, content: { "application/json": { schema, ...(example === undefined ? {} : { example }) } } };
 }
 
+/**
+ * GET /events' answer: a text/event-stream whose every message is shown as
+ * an object of its fields: `event` names its kind, `id` numbers it, and
+ * `data` is one line of JSON of that kind's schema.
+ */
+function eventStreamAnswer(events: Readonly<Record<string, JsonSchema>>): ResponseObject {
+  const messages = Object.entries(events).map(([kind, schema]) => ({
+    type: "object",
+    title: kind,
+    required: ["id", "event", "data"],
+    properties: {
+      id: { type: "string", pattern: "^[0-9]+$", description: "Increasing from 1 since the node started" },
+      event: { const: kind },
+      data: refTo(idOrThrow(schema)),
+    },
+  }));
+  return {
+    description:
+      "Server-Sent Events, one message per event as it happens (each shown here as an object of its fields, `data` being one line of JSON), after a `retry:` field; a comment every 15 s keeps the stream open",
+    content: { "text/event-stream": { schema: { oneOf: messages } } },
+  };
+}
+
 const errorRef = (name: string): Reference => ({ $ref: `#/components/responses/${name}` });
 
 /** The error answers, each with the error body and an example; operations refer to them by name. */
@@ -251,9 +276,12 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     NoCommonBlock: answer("None of the locator's blocks is in this node's chain: another network", {
       message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
     }),
-    ServiceUnavailable: answer("The node is shutting down", {
-      message: "The node is shutting down; no block was forged",
-    }),
+    ServiceUnavailable: answer(
+      "The node is shutting down, or cannot serve this now (the explorer page not built, as many event streams open as it keeps)",
+      {
+        message: "The node is shutting down; no block was forged",
+      },
+    ),
   };
 }
 
@@ -270,8 +298,18 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         tags: ["node"],
         operationId: "home",
         summary: "Greeting",
-        description: "Names the node and points to these pages.",
-        responses: { 200: jsonAnswer("The node's greeting", [s.message]) },
+        description:
+          "Names the node and points to these pages; a client whose Accept prefers text/html (a browser) gets the explorer page instead, a live view of the node. The answer varies with Accept.",
+        responses: {
+          200: {
+            description: "The node's greeting, or the explorer page",
+            content: {
+              ...jsonAnswer("", [s.message]).content,
+              "text/html": { schema: { type: "string", description: "The explorer page" } },
+            },
+          },
+          503: errorRef("ServiceUnavailable"),
+        },
       },
     },
     "/transactions/new": {
@@ -404,6 +442,16 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         responses: { 200: jsonAnswer("The node's statistics", [s.stats]) },
       },
     },
+    "/events": {
+      get: {
+        tags: ["node"],
+        operationId: "events",
+        summary: "Stream the node's events",
+        description:
+          "What the node does, as it happens: a block appended (mined here or adopted), a chain replaced, a transaction added, mining progress four times a second, a job ended, a peer's verdict. A client that sends Last-Event-ID (EventSource does when it reconnects) first gets the events it missed, of the last 64 (mining progress aside). A client that falls 64 KiB behind is dropped and its stream closed; the node keeps at most 1000 streams.",
+        responses: { 200: eventStreamAnswer(s.events), 503: errorRef("ServiceUnavailable") },
+      },
+    },
     "/metrics": {
       get: {
         tags: ["node"],
@@ -445,7 +493,8 @@ const TOKEN_SCHEME = "apiToken";
  * need the node's API token, when it has one.
  */
 export function openApiDocument(schemas: ApiSchemas, version: string, guarded: readonly string[]): OpenApiDocument {
-  const components = collectById(Object.values(schemas));
+  const { events, ...rest } = schemas;
+  const components = collectById([...Object.values(rest), ...Object.values(events)]);
   return {
     openapi: "3.1.0",
     info: {

@@ -14,6 +14,8 @@ import {
 import { GUARDED_PATHS, requireToken } from "./auth.js";
 import { chainBody } from "./chain-body.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
+import type { EventStreams } from "./events.js";
+import { type ExplorerAssets, explorerPage } from "./explorer.js";
 
 /** The JSON body of a request, checked against its schema, with every number exactly as written. */
 function body<T>(ctx: Context, check: Check<T>): T {
@@ -50,13 +52,23 @@ export function allowedMethods(router: Router, path: string): string[] {
   return [...methods];
 }
 
+export interface RouteOptions {
+  /** See requireToken. */
+  apiToken?: string | undefined;
+  /** What answers GET /events. */
+  streams: EventStreams;
+  /** The page a browser gets at GET /. */
+  explorer: ExplorerAssets;
+}
+
 /**
  * Every endpoint of the walkthrough, plus /transactions/pending, /stats,
- * /metrics, the chain's sync endpoints and /nodes/announce (gossip). With an
- * API token, the routes that make the node work (mining, peers, consensus,
- * gossip) need it; reading and posting transactions stay open.
+ * /metrics, the chain's sync endpoints, /nodes/announce (gossip) and the
+ * event stream. With an API token, the routes that make the node work
+ * (mining, peers, consensus, gossip) need it; reading and posting
+ * transactions stay open. GET / answers a browser with the explorer page.
  */
-export function routes(node: ToyNode, apiToken?: string): Router {
+export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOptions): Router {
   const router = new Router();
   router.use([...GUARDED_PATHS], requireToken(apiToken));
   const getOnly = (ctx: Context): void => {
@@ -64,6 +76,12 @@ export function routes(node: ToyNode, apiToken?: string): Router {
   };
 
   router.get("/", (ctx) => {
+    ctx.vary("Accept");
+    // JSON unless the client prefers HTML: curl's */*, or no Accept at all, get the walkthrough's message.
+    if (ctx.accepts("json", "html") === "html") {
+      explorerPage(ctx, explorer);
+      return;
+    }
     ctx.body = { message: `toychain node ${node.id}: try every endpoint at /docs or /redoc` };
   });
 
@@ -172,6 +190,7 @@ export function routes(node: ToyNode, apiToken?: string): Router {
         seconds: j.seconds,
         hashes_per_second: j.hashesPerSecond,
         winner: j.winner,
+        finished_at: new Date(j.finishedAt).toISOString(),
       })),
       gossip: {
         enabled: gossip.enabled,
@@ -187,6 +206,10 @@ export function routes(node: ToyNode, apiToken?: string): Router {
         failing_peers: gossip.failing.map(({ id, health }) => healthOf(id, health)),
       },
     };
+  });
+
+  router.get("/events", (ctx) => {
+    streams.open(ctx);
   });
 
   router.get("/metrics", async (ctx) => {

@@ -1,5 +1,11 @@
 export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
 export { MinerStoppedError } from "./errors.js";
 export type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
-export { type JobStats, type MinedBlock, Miner, type MinerDeps } from "./miner.js";
+export {
+  type JobProgress,
+  type JobStats,
+  type MinedBlock,
+  Miner,
+  type MinerDeps,
+} from "./miner.js";
 export { defaultThreads, MinerPool, PARALLEL_VALIDATION_MIN } from "./pool.js";

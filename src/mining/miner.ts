@@ -21,6 +21,8 @@ export interface JobStats {
   seconds: number;
   hashesPerSecond: number;
   winner: number | null;
+  /** When it ended, in ms since the epoch. */
+  finishedAt: number;
 }
 
 export interface MinerDeps {
@@ -32,11 +34,22 @@ export interface MinerDeps {
   /** Makes a forged block durable; the request is answered after it. */
   persist: (mined: MinedBlock) => Promise<void>;
   /** Told of every finished job, forged or restarted. */
-  observe: (search: SearchResult, forged: boolean) => void;
+  observe: (search: SearchResult, forged: boolean, index: number) => void;
+  /** Told of the running job's progress every PROGRESS_INTERVAL_MS. */
+  progress?: (progress: JobProgress) => void;
   log: Logger;
 }
 
 const RECENT_JOBS = 20;
+/** How often a running job reports its progress: a few times a second. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/** A running job's progress so far. */
+export interface JobProgress {
+  index: number;
+  hashes: number;
+  seconds: number;
+}
 
 /** The job running now: what it mines, and the memory that stops it. */
 interface RunningJob {
@@ -111,9 +124,10 @@ export class Miner {
       seconds: search.seconds,
       hashesPerSecond,
       winner: search.winner,
+      finishedAt: Date.now(),
     });
     if (this.#recent.length > RECENT_JOBS) this.#recent.shift();
-    this.#deps.observe(search, forged);
+    this.#deps.observe(search, forged, index);
   }
 
   async #mineOnTip(): Promise<MinedBlock> {
@@ -127,10 +141,19 @@ export class Miner {
       const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000);
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
       const control = new JobControl();
-      this.#job = { index, transactions: included.length, control, startedAt: performance.now() };
+      const startedAt = performance.now();
+      this.#job = { index, transactions: included.length, control, startedAt };
       const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash });
+      const { progress } = this.#deps;
+      const ticker =
+        progress &&
+        setInterval(
+          () => progress({ index, hashes: control.hashes, seconds: (performance.now() - startedAt) / 1000 }),
+          PROGRESS_INTERVAL_MS,
+        );
       const search = await pool.search(header, difficulty, control).finally(() => {
         this.#job = undefined;
+        clearInterval(ticker);
       });
       if (search.nonce === null || chain.tipHash !== parentHash) {
         if (this.#stopped) throw new MinerStoppedError();

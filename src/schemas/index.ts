@@ -1,3 +1,4 @@
+export * from "./events.js";
 export * from "./responses.js";
 export * from "./schemas.js";
 export {

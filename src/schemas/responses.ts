@@ -280,7 +280,7 @@ export const statsSchema: SchemaObject = {
       type: "array",
       items: {
         type: "object",
-        required: ["index", "forged", "hashes", "seconds", "hashes_per_second", "winner"],
+        required: ["index", "forged", "hashes", "seconds", "hashes_per_second", "winner", "finished_at"],
         additionalProperties: false,
         properties: {
           index: { type: "integer" },
@@ -289,6 +289,7 @@ export const statsSchema: SchemaObject = {
           seconds: { type: "number" },
           hashes_per_second: { type: "number" },
           winner: { type: "integer", nullable: true, description: "The worker thread that found the proof" },
+          finished_at: { type: "string", description: "When the job ended (ISO 8601)" },
         },
       },
     },
