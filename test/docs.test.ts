@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { Registry } from "prom-client";
 import t, { type Test } from "tap";
 import { EventStreams } from "../src/api/events.js";
@@ -17,6 +16,7 @@ import {
   transactionSchema,
 } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
+import { chromiumSkip, launchChromium } from "./helpers/browser.js";
 
 /**
  * The documentation pages: /openapi.json against the router and the ajv
@@ -26,10 +26,6 @@ import { startNode } from "../src/server.js";
  * "Execute".
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-const NO_CHROMIUM =
-  `${CHROMIUM} is missing: the browser checks need Debian's chromium ` +
-  "(apt-get install -y chromium, as .ci/run does); playwright-core never downloads a browser";
 const JSON_TYPE = "application/json";
 
 const running = await startNode({ port: 0, host: "127.0.0.1", threads: 2, difficulty: 8, logLevel: "silent" });
@@ -264,75 +260,60 @@ async function tryItOut(block: Locator): Promise<{ status: string; body: string 
   };
 }
 
-t.test(
-  "Swagger UI and ReDoc in a real browser, with no internet",
-  { skip: existsSync(CHROMIUM) ? false : NO_CHROMIUM },
-  async (t) => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-background-networking",
-        "--disable-gpu",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
-    t.teardown(() => browser.close());
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-    const requests: string[] = [];
-    context.on("request", (request) => requests.push(request.url()));
-    // The node's own origin (blob: URLs made by its pages included) or inline data; nothing else.
-    const local = (url: URL) => url.protocol === "data:" || url.origin === origin;
-    await context.route(
-      (url) => !local(url),
-      (route) => route.abort("internetdisconnected"),
+t.test("Swagger UI and ReDoc in a real browser, with no internet", { skip: chromiumSkip }, async (t) => {
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const requests: string[] = [];
+  context.on("request", (request) => requests.push(request.url()));
+  // The node's own origin (blob: URLs made by its pages included) or inline data; nothing else.
+  const local = (url: URL) => url.protocol === "data:" || url.origin === origin;
+  await context.route(
+    (url) => !local(url),
+    (route) => route.abort("internetdisconnected"),
+  );
+
+  await t.test("/docs: Try it out on GET /chain and POST /transactions/new", async (t) => {
+    const { page, problems } = await openPage(context, "/docs");
+    const chain = operationBlock(page, "get", "/chain");
+    const shown = await tryItOut(chain);
+    t.equal(shown.status, "200", "GET /chain answered 200");
+    t.match(shown.body, /"previous_hash": "1"/, "the response shows the genesis block");
+    t.match(shown.body, /"length": \d+/, "and the chain's length");
+    const answer = JSON.parse(shown.body) as { chain: unknown[]; length: number };
+    t.equal(answer.chain.length, answer.length, "the whole chain");
+    if (process.env.DOCS_SCREENSHOT) {
+      await chain.evaluate((element) => element.scrollIntoView());
+      await page.screenshot({ path: process.env.DOCS_SCREENSHOT });
+    }
+
+    const transaction = operationBlock(page, "post", "/transactions/new");
+    const posted = await tryItOut(transaction);
+    t.equal(posted.status, "200", "the walkthrough's prefilled transaction is accepted");
+    t.match(
+      posted.body,
+      /Transaction added to the list of current transactions and will be mined into the block at index \d+/,
     );
+    t.strictSame(problems, [], "no script error, nothing failed to load");
+  });
 
-    await t.test("/docs: Try it out on GET /chain and POST /transactions/new", async (t) => {
-      const { page, problems } = await openPage(context, "/docs");
-      const chain = operationBlock(page, "get", "/chain");
-      const shown = await tryItOut(chain);
-      t.equal(shown.status, "200", "GET /chain answered 200");
-      t.match(shown.body, /"previous_hash": "1"/, "the response shows the genesis block");
-      t.match(shown.body, /"length": \d+/, "and the chain's length");
-      const answer = JSON.parse(shown.body) as { chain: unknown[]; length: number };
-      t.equal(answer.chain.length, answer.length, "the whole chain");
-      if (process.env.DOCS_SCREENSHOT) {
-        await chain.evaluate((element) => element.scrollIntoView());
-        await page.screenshot({ path: process.env.DOCS_SCREENSHOT });
-      }
-
-      const transaction = operationBlock(page, "post", "/transactions/new");
-      const posted = await tryItOut(transaction);
-      t.equal(posted.status, "200", "the walkthrough's prefilled transaction is accepted");
-      t.match(
-        posted.body,
-        /Transaction added to the list of current transactions and will be mined into the block at index \d+/,
+  await t.test("/redoc renders every operation", async (t) => {
+    const { page, problems } = await openPage(context, "/redoc");
+    for (const [path, method, operation] of operationsOf()) {
+      const section = page.locator(`[data-section-id="tag/${operation.tags[0]}/operation/${operation.operationId}"]`);
+      const endpoint = section.locator("button", { has: page.locator(`.http-verb.${method}`) });
+      await endpoint.waitFor();
+      t.equal(
+        await endpoint.textContent(),
+        `${method}${path}`,
+        `${operation.summary}: ${method.toUpperCase()} ${path}`,
       );
-      t.strictSame(problems, [], "no script error, nothing failed to load");
-    });
+    }
+    t.strictSame(problems, [], "no script error, nothing failed to load");
+  });
 
-    await t.test("/redoc renders every operation", async (t) => {
-      const { page, problems } = await openPage(context, "/redoc");
-      for (const [path, method, operation] of operationsOf()) {
-        const section = page.locator(`[data-section-id="tag/${operation.tags[0]}/operation/${operation.operationId}"]`);
-        const endpoint = section.locator("button", { has: page.locator(`.http-verb.${method}`) });
-        await endpoint.waitFor();
-        t.equal(
-          await endpoint.textContent(),
-          `${method}${path}`,
-          `${operation.summary}: ${method.toUpperCase()} ${path}`,
-        );
-      }
-      t.strictSame(problems, [], "no script error, nothing failed to load");
-    });
-
-    const outside = requests.filter((url) => !local(new URL(url)));
-    t.strictSame(outside, [], "the browser asked for nothing but the node's own pages and files");
-    t.ok(requests.includes(`${origin}/docs/assets/swagger-ui-bundle.js`), "Swagger UI came from the node");
-    t.ok(requests.includes(`${origin}/docs/assets/redoc.standalone.js`), "ReDoc came from the node");
-  },
-);
+  const outside = requests.filter((url) => !local(new URL(url)));
+  t.strictSame(outside, [], "the browser asked for nothing but the node's own pages and files");
+  t.ok(requests.includes(`${origin}/docs/assets/swagger-ui-bundle.js`), "Swagger UI came from the node");
+  t.ok(requests.includes(`${origin}/docs/assets/redoc.standalone.js`), "ReDoc came from the node");
+});
