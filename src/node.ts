@@ -28,7 +28,7 @@ import { countConfirmed, fitCapacity, Mempool, pendingAfterReorg, transactionKey
 import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
-import type { BlockRef, TipBody } from "./schemas/index.js";
+import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
 import {
   type ChainView,
   type CheckBlocks,
@@ -308,8 +308,12 @@ export class ToyNode {
     try {
       const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
       const node = new ToyNode(parts, options);
-      // A gossiping node syncs at the first block another node mines: its page worker is up before it listens.
-      if (options.gossip) await node.#pages.warmUp();
+      // A gossiping node syncs at the first block another node mines: its page worker is up, and the
+      // announcement's schema compiled, before it listens.
+      if (options.gossip) {
+        checkAnnounce.prepare();
+        await node.#pages.warmUp();
+      }
       return node;
     } catch (error) {
       await warming.catch(() => undefined);

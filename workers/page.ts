@@ -1,4 +1,5 @@
 import { move, transferableSymbol, valueSymbol } from "piscina";
+import { checkChain } from "../src/schemas/validate.js";
 import type { PageOutcome, PageTask } from "../src/sync/interface.js";
 import { checkPage } from "../src/sync/page.js";
 
@@ -13,5 +14,7 @@ export default function page(task: PageTask): PageOutcome | ReturnType<typeof mo
   return move({ [transferableSymbol]: [outcome.valid.encoded.buffer], [valueSymbol]: outcome });
 }
 
-/** Does nothing: running it starts the worker and loads the modules above, before the first page comes. */
-export function warmUp(): void {}
+/** Starts the worker, loads the modules above and compiles the chain's schema, before the first page comes. */
+export function warmUp(): void {
+  checkChain.prepare();
+}

@@ -66,17 +66,23 @@ export interface Check<T> {
   (value: unknown): T;
   /** What it checks, for messages: "transaction", "node list"... */
   readonly what: string;
+  /** Compiles the schema now, so that the first value checked does not wait for it. */
+  prepare(): void;
 }
 
 /** Compiled on first use: compiling every schema at import cost each process (and worker) about 0.2 s at start. */
 function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv): Check<T> {
   let validate: ValidateFunction<T> | undefined;
-  const check = (value: unknown): T => {
+  const prepare = (): ValidateFunction<T> => {
     validate ??= compiler.compile(schema);
-    if (validate(value)) return value;
-    throw new SchemaError(what, (validate.errors ?? []).map(toFieldError));
+    return validate;
   };
-  return Object.assign(check, { what });
+  const check = (value: unknown): T => {
+    const compiled = prepare();
+    if (compiled(value)) return value;
+    throw new SchemaError(what, (compiled.errors ?? []).map(toFieldError));
+  };
+  return Object.assign(check, { what, prepare });
 }
 
 export const checkTransaction = checker(transactionSchema, "transaction");
