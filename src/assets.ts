@@ -6,9 +6,10 @@ import { fileURLToPath } from "node:url";
  * pages' scripts and styles (npm run build:docs) and the portable kernel's
  * WebAssembly (npm run build:wasm). They live in dist/assets/, beside tsc's
  * output, which only ever overwrites files, and away from build/, which is
- * node-gyp's: `node-gyp rebuild`, the package's install script, deletes it
- * whole, and npm runs that script again whenever npx links the project (its
- * first `npx toychain` in a folder), under any node running from there.
+ * node-gyp's: `node-gyp rebuild` deletes it whole. (The package's install
+ * script, which npm runs again whenever npx links the project, under any
+ * node running from there, is `node-gyp configure build`, which deletes
+ * nothing.)
  * A node reads the files it needs once, at start.
  */
 

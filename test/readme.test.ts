@@ -12,7 +12,7 @@ import t, { type Test } from "tap";
  * clone, `npm ci && npm start` in one terminal, then `npx toychain --port N`
  * in a second. npx reaches the project through a link to the folder, and npm
  * runs the package's prepare and install scripts again on the way (install
- * is node-gyp rebuild), under the first node's feet. Then every file that
+ * is node-gyp configure build), under the first node's feet. Then every file that
  * /docs and /redoc load must answer 200 on both nodes, and Swagger UI must
  * render in chromium. Last, a node whose generated files are missing must say
  * so at start and answer 503 for them, never 500.
