@@ -35,15 +35,8 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const TX = JSON.stringify({ sender: "Lea", recipient: "Mark", amount: 10 });
 
-/** The figures of one scenario, from autocannon or wrk; latencies in ms. */
-interface Figures {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  max: number;
-  non2xx: number;
-  errors: number;
-}
+/** The figures of one scenario, from autocannon or wrk (whose own report has the same fields); latencies in ms. */
+type Figures = WrkResult;
 
 interface Scenario {
   name: string;

@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
+import { random } from "./lib/random.js";
 import { table } from "./lib/table.js";
 
 const { values } = parseArgs({
@@ -74,18 +75,6 @@ interface Result {
   requestsPerBlock: number;
   byRoute: Record<string, number>;
   cpuMsPerBlock: number;
-}
-
-/** A seeded PRNG (mulberry32): the same miners in every run. */
-function random(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * n);
-  };
 }
 
 async function startGossipNode(): Promise<GossipNode> {

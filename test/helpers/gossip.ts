@@ -3,6 +3,8 @@ import { type NodeProcess, request } from "./node-process.js";
 
 /** Helpers for networks of gossiping node processes. */
 
+export { random } from "../../bench/lib/random.js";
+
 export interface Tip {
   length: number;
   hash: string;
@@ -106,18 +108,6 @@ export const reach = (tip: Tip) => ({
 const at = (tip: Tip, each: Tip): boolean => each.length === tip.length && each.hash === tip.hash;
 
 export const allSame = (tips: Tip[]): boolean => tips.every((each) => each.hash === tips[0]?.hash);
-
-/** A small seeded PRNG (mulberry32), so that a failing run can be repeated with its seed. */
-export function random(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 /** The key a transaction is matched by. */
 export const txKey = (tx: Tx): string => `${tx.sender}|${tx.recipient}|${tx.amount}`;
