@@ -217,10 +217,14 @@ export class ToyNode {
   #resolving: Promise<Resolution> | undefined;
   /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
   #lane: Promise<unknown> = Promise.resolve();
+  /** The durable chain's tip: what a view of the store shows. */
+  #durableTip: TipBody;
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
     this.#store = parts.store;
+    // The chain was just read from the store, or is a new store's genesis.
+    this.#durableTip = { length: this.chain.length, hash: this.chain.tipHash };
     this.#failed = new Promise((resolve) => {
       this.#reportFailure = resolve;
     });
@@ -236,7 +240,7 @@ export class ToyNode {
         chain: this.chain,
         register: (peer) => this.#registerAnnouncer(peer),
         syncFrom: (peer, tip) => this.syncFrom(peer, tip),
-        tip: () => this.tip(),
+        durableTip: () => this.durableTip,
       },
       {
         enabled: options.gossip ?? false,
@@ -267,6 +271,7 @@ export class ToyNode {
             confirmed.map((entry) => entry.seq),
           ),
         );
+        this.#tipIsDurable(block.index, hash);
         this.gossip.tipChanged();
         this.events.emit("block", blockEvent(block, hash, "mined"));
       },
@@ -574,6 +579,7 @@ export class ToyNode {
       const adoptedHash = this.chain.tipHash;
       this.miner.restart();
       await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
+      this.#tipIsDurable(staged.length, adoptedHash);
       this.gossip.tipChanged(staged.peer.id);
       this.events.emit("chain", {
         length: staged.length,
@@ -628,11 +634,23 @@ export class ToyNode {
     return { orphaned, beyond };
   }
 
-  /** The durable chain's tip. */
-  async tip(): Promise<TipBody> {
-    const view = await this.#store.view();
-    await view.close();
-    return { length: view.length, hash: view.tipHash };
+  /**
+   * The durable chain's tip, known without reading the store: what a view
+   * taken now shows, or (for an instant after a write is on disk, before its
+   * caller resumes) the tip before it.
+   */
+  get durableTip(): TipBody {
+    return { ...this.#durableTip };
+  }
+
+  /**
+   * Moves the durable tip forward to `length`, `hash`, once a write or a
+   * view has shown it. Every tip change makes the chain longer, so the
+   * longest tip seen is the newest: writes that resolve out of turn cannot
+   * take it back.
+   */
+  #tipIsDurable(length: number, hash: string): void {
+    if (length > this.#durableTip.length) this.#durableTip = { length, hash };
   }
 
   /** The first block of a peer's locator that our durable chain holds: the fork point it syncs from. */
@@ -649,8 +667,11 @@ export class ToyNode {
   }
 
   /** A consistent view of the durable chain, for reading blocks (GET /chain); close it when done. */
-  view(): Promise<ChainView> {
-    return this.#store.view();
+  async view(): Promise<ChainView> {
+    const view = await this.#store.view();
+    // A write is readable once on disk, maybe before its caller has resumed: the view knows first.
+    this.#tipIsDurable(view.length, view.tipHash);
+    return view;
   }
 
   /** The report of a peer not asked this time, because it is backing off after repeated failures. */

@@ -130,7 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       apiToken: config.apiToken,
       docsAssets,
       explorerAssets,
-    }).callback(),
+    }),
   );
   server.on("clientError", answerClientError);
   const inFlight = new InFlight(server);

@@ -3,6 +3,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { Registry } from "prom-client";
 import t, { type Test } from "tap";
+import { ChainAnswers } from "../src/api/chain-body.js";
 import { EventStreams } from "../src/api/events.js";
 import { loadExplorerAssets } from "../src/api/explorer.js";
 import type { JsonSchema, Method, OpenApiDocument, Operation, Reference, ResponseObject } from "../src/api/openapi.js";
@@ -37,7 +38,11 @@ const document = (await (await fetch(`${origin}/openapi.json`)).json()) as OpenA
 function routerRoutes(): Map<string, Method[]> {
   const found = new Map<string, Method[]>();
   const streams = new EventStreams(new EventBus(), running.log, new Registry());
-  for (const layer of routes(running.node, { streams, explorer: loadExplorerAssets() }).stack) {
+  for (const layer of routes(running.node, {
+    answers: new ChainAnswers(running.node),
+    streams,
+    explorer: loadExplorerAssets(),
+  }).stack) {
     const path = String(layer.path);
     const methods = layer.methods.filter((m) => m !== "HEAD").map((m) => m.toLowerCase() as Method);
     found.set(path, [...(found.get(path) ?? []), ...methods].sort());

@@ -235,7 +235,7 @@ function host(length: number) {
       syncs.push({ peer: p, tip: tipped, done });
       return done.promise;
     },
-    tip: async () => ({ length: chain.length, hash: chain.tipHash }),
+    durableTip: () => ({ length: chain.length, hash: chain.tipHash }),
   };
   return { gossipHost, chain, peers, syncs, registered };
 }
@@ -367,21 +367,21 @@ t.test("syncFrom reads on from our tip; a chain forking below it costs one page 
   const node = await ToyNode.open({ difficulty: 4, threads: 1, log, network, gossip: true });
   t.teardown(() => node.close());
   const announcer = peer(7901);
-  t.equal(await node.syncFrom(announcer, await other.tip()), "adopted");
+  t.equal(await node.syncFrom(announcer, other.durableTip), "adopted");
   t.same(network.calls, ["page from 2 127.0.0.1:7901"], "no locate: the page from our tip followed it");
   t.same(await readChain(node), await readChain(other));
 
   await node.mine();
   await other.mine();
   await other.mine();
-  t.equal(await node.syncFrom(announcer, await other.tip()), "adopted", "its longer fork is adopted");
+  t.equal(await node.syncFrom(announcer, other.durableTip), "adopted", "its longer fork is adopted");
   t.same(
     network.calls.slice(1),
     ["page from 6 127.0.0.1:7901", "locate 127.0.0.1:7901", "page from 5 127.0.0.1:7901"],
     "its block 6 does not follow our 5: the locator finds block 4, and blocks 5 and 6 are read",
   );
   t.same(await readChain(node), await readChain(other));
-  t.equal(await node.syncFrom(announcer, await other.tip()), "overtaken", "a tip we hold costs no request");
+  t.equal(await node.syncFrom(announcer, other.durableTip), "overtaken", "a tip we hold costs no request");
   t.equal(network.calls.length, 4);
 });
 
@@ -402,7 +402,7 @@ t.test("a resolve and a sync from an announcer never run at once", async (t) => 
   t.teardown(() => node.close());
   await node.registerNodes(["127.0.0.1:7902"]);
   const resolving = node.resolve();
-  const syncing = node.syncFrom(peer(7902), await other.tip());
+  const syncing = node.syncFrom(peer(7902), other.durableTip);
   await tick();
   t.same(network.calls, ["tip 127.0.0.1:7902"], "the sync waits while the resolve asks for the tip");
   release.resolve();

@@ -1,14 +1,17 @@
+import type { RequestListener } from "node:http";
 import type Router from "@koa/router";
 import Koa, { type Middleware } from "koa";
 import bodyParser from "koa-bodyparser";
 import type { Logger } from "../log.js";
-import type { NodeMetrics } from "../metrics/index.js";
 import type { ToyNode } from "../node.js";
+import { accessLog, requestRecorder } from "./access-log.js";
 import { GUARDED_PATHS } from "./auth.js";
+import { ChainAnswers } from "./chain-body.js";
 import { type DocsAssets, mountDocs } from "./docs.js";
 import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./errors.js";
 import { EventStreams } from "./events.js";
 import { type ExplorerAssets, mountExplorer } from "./explorer.js";
+import { fastLane } from "./fast-lane.js";
 import { allowedMethods, routes } from "./routes.js";
 
 const BODY_LIMIT = "1mb";
@@ -20,23 +23,6 @@ const CLIENT_GONE = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
   "ERR_STREAM_DESTROYED",
 ]);
-
-/**
- * Measures every request and logs it once answered: failures at info (client
- * errors), warn (503: the node is stopping) or error level, successes at debug, since the events they cause
- * (block forged, chain replaced, nodes registered) have their own info lines.
- */
-function accessLog(log: Logger, metrics: NodeMetrics): Middleware {
-  return async (ctx, next) => {
-    const started = performance.now();
-    await next();
-    const ms = performance.now() - started;
-    metrics.request(ctx.method, ctx._matchedRoute?.toString() ?? "unmatched", ctx.status, ms / 1000);
-    const level = ctx.status === 503 ? "warn" : ctx.status >= 500 ? "error" : ctx.status >= 400 ? "info" : "debug";
-    if (!log.isLevelEnabled(level)) return;
-    log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Number(ms.toFixed(2)) }, "request");
-  };
-}
 
 /** Runs when no route answered: 404 for an unknown path, 405 (with Allow) for a wrong method. */
 function unmatched(router: Router): Middleware {
@@ -61,10 +47,17 @@ export interface AppOptions {
   explorerAssets: ExplorerAssets;
 }
 
-export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets, explorerAssets }: AppOptions): Koa {
+/** The node's HTTP API: GET /chain from memory when it can (fast-lane.ts), else Koa. */
+export function createApp(
+  node: ToyNode,
+  log: Logger,
+  { apiToken, docsAssets, explorerAssets }: AppOptions,
+): RequestListener {
   // The streams end when the node stops (its event bus closes), so that no stream holds the shutdown.
   const streams = new EventStreams(node.events, log.child({ component: "events" }), node.metrics.registry);
-  const router = routes(node, { apiToken, streams, explorer: explorerAssets });
+  const answers = new ChainAnswers(node);
+  const record = requestRecorder(log, node.metrics);
+  const router = routes(node, { apiToken, answers, streams, explorer: explorerAssets });
   mountDocs(router, apiToken === undefined ? [] : GUARDED_PATHS, docsAssets);
   mountExplorer(router, explorerAssets);
   const app = new Koa();
@@ -75,10 +68,10 @@ export function createApp(node: ToyNode, log: Logger, { apiToken, docsAssets, ex
       log.debug({ ...where, code: error.code }, "the client left before the answer ended");
     else log.error({ ...where, err: error }, "the answer failed after it began");
   });
-  app.use(accessLog(log, node.metrics));
+  app.use(accessLog(record));
   app.use(errorHandler(log));
   app.use(bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, strict: true }));
   app.use(router.routes());
   app.use(unmatched(router));
-  return app;
+  return fastLane(answers, record, app.callback());
 }

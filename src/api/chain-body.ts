@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import type { TipBody } from "../schemas/index.js";
 import type { ChainView } from "../storage/index.js";
 
 /** The part of an answer around its blocks: `head` + the blocks, comma-separated + `tail`. */
@@ -7,34 +8,20 @@ export interface Frame {
   tail: string;
 }
 
-/** Which blocks an answer holds: from `from` to `to` (heights), and at most `maxBytes` of them, but one at least. */
-export interface BlockRange {
+/**
+ * Which blocks an answer holds: from height `from`, at most `limit` of them
+ * (else to the tip), and at most `maxBytes` of them, but one at least.
+ */
+export interface BlockQuery {
   from: number;
-  to: number;
+  limit?: number | undefined;
   maxBytes?: number | undefined;
 }
 
-const COMMA = Buffer.from(",");
-
-async function* chunks(view: ChainView, { from, to, maxBytes }: BlockRange, frame: Frame): AsyncGenerator<Buffer> {
-  try {
-    const parts: Buffer[] = [Buffer.from(frame.head)];
-    let sent = 0;
-    read: for await (const batch of view.encoded(from, to)) {
-      for (const block of batch) {
-        if (maxBytes !== undefined && sent > 0 && sent + block.length > maxBytes) break read;
-        if (sent > 0) parts.push(COMMA);
-        parts.push(block);
-        sent += block.length;
-      }
-      yield Buffer.concat(parts);
-      parts.length = 0;
-    }
-    parts.push(Buffer.from(frame.tail));
-    yield Buffer.concat(parts);
-  } finally {
-    await view.close();
-  }
+/** What answers are read from: the durable chain, its tip known without reading it. */
+export interface ChainSource {
+  readonly durableTip: TipBody;
+  view(): Promise<ChainView>;
 }
 
 /**
@@ -44,29 +31,143 @@ async function* chunks(view: ChainView, { from, to, maxBytes }: BlockRange, fram
  */
 export const WHOLE_ANSWER_BYTES = 256 * 1024;
 
-/**
- * A JSON answer holding the view's blocks in `range`: the stored bytes
- * themselves, so nothing is parsed or serialized again. Batches are read
- * until the answer is complete or passes WHOLE_ANSWER_BYTES; a complete one
- * is one Buffer, a longer one is streamed from the store batch by batch as
- * the client takes them, so memory stays bounded whatever the chain's
- * length. What is read before the answer starts makes damage found there an
- * error answer; damage found later cuts the answer short (its status is
- * sent), and is logged. Closes the view.
- */
-export async function chainBody(view: ChainView, range: BlockRange, frame: Frame): Promise<Buffer | Readable> {
-  const parts = chunks(view, range, frame);
+const COMMA = Buffer.from(",");
+
+/** The blocks from `from` to `to`, comma-separated, a read batch at a time, `maxBytes` of them at most; closes the view. */
+async function* blockBytes(view: ChainView, from: number, to: number, maxBytes?: number): AsyncGenerator<Buffer> {
+  try {
+    let sent = 0;
+    for await (const batch of view.encoded(from, to)) {
+      const parts: Buffer[] = [];
+      for (const block of batch) {
+        if (maxBytes !== undefined && sent > 0 && sent + block.length > maxBytes) {
+          yield Buffer.concat(parts);
+          return;
+        }
+        if (sent > 0) parts.push(COMMA);
+        parts.push(block);
+        sent += block.length;
+      }
+      yield Buffer.concat(parts);
+    }
+  } finally {
+    await view.close();
+  }
+}
+
+const framed = (blocks: Buffer, { head, tail }: Frame): Buffer =>
+  Buffer.concat([Buffer.from(head), blocks, Buffer.from(tail)]);
+
+/** GET /chain's frame: `{"chain":[...],"length":N}`, the walkthrough's shape. */
+export const chainFrame = (length: number): Frame => ({ head: '{"chain":[', tail: `],"length":${length}}` });
+
+/** The blocks a view of `query` holds, framed: one Buffer up to WHOLE_ANSWER_BYTES, else a stream. Closes the view. */
+async function rangeBody(view: ChainView, { from, limit, maxBytes }: BlockQuery, frame: Frame) {
+  const to = limit === undefined ? view.length : Math.min(view.length, from + limit - 1);
+  const parts = blockBytes(view, from, to, maxBytes);
   const read: Buffer[] = [];
   let bytes = 0;
   while (bytes <= WHOLE_ANSWER_BYTES) {
     const next = await parts.next();
-    if (next.done) return Buffer.concat(read);
+    if (next.done) return framed(Buffer.concat(read), frame);
     read.push(next.value);
     bytes += next.value.length;
   }
   async function* all(): AsyncGenerator<Buffer> {
+    yield Buffer.from(frame.head);
     yield* read;
     yield* parts;
+    yield Buffer.from(frame.tail);
   }
   return Readable.from(all(), { objectMode: false, highWaterMark: 1 });
+}
+
+/** The chain's blocks, comma-separated, as a view of `length` blocks had them. */
+interface WholeChain {
+  length: number;
+  blocks: Buffer;
+}
+
+/**
+ * JSON answers holding the durable chain's blocks (GET /chain,
+ * /nodes/resolve): the stored bytes themselves, so nothing is parsed or
+ * serialized again.
+ *
+ * Blocks are read until the answer is complete or passes
+ * WHOLE_ANSWER_BYTES; a complete one is one Buffer, a longer one is
+ * streamed from the store batch by batch as the client takes them, so
+ * memory stays bounded whatever the chain's length. What is read before the
+ * answer starts makes damage found there an error answer; damage found
+ * later cuts the answer short (its status is sent), and is logged.
+ *
+ * The whole chain, while it is that short, is read once per tip: the last
+ * one read is kept, and the clients that ask while it is read wait for that
+ * read rather than each starting one (a block makes every client miss at
+ * once). A client gets a chain at least as long as the durable tip when it
+ * asked: chains only grow (a replacement is longer), so one of that length
+ * or more is the durable chain of that moment or later, and no client is
+ * shown a chain older than one shown before it asked.
+ */
+export class ChainAnswers {
+  readonly #source: ChainSource;
+  /** The last whole chain read. */
+  #kept: WholeChain | undefined;
+  /** The read of the whole chain in flight; it comes to undefined when the chain is too long to keep. */
+  #reading: Promise<WholeChain | undefined> | undefined;
+  /** The length at which the whole chain passed WHOLE_ANSWER_BYTES: from there on it is streamed. */
+  #tooLongAt = Number.POSITIVE_INFINITY;
+
+  constructor(source: ChainSource) {
+    this.#source = source;
+  }
+
+  /** The blocks `query` names, framed by `frame` (given the chain's length). */
+  async answer(query: BlockQuery, frame: (length: number) => Frame): Promise<Buffer | Readable> {
+    const whole = query.from === 1 && query.limit === undefined && query.maxBytes === undefined;
+    if (whole && this.#source.durableTip.length < this.#tooLongAt) {
+      const chain = await this.#wholeChain();
+      if (chain !== undefined) return framed(chain.blocks, frame(chain.length));
+    }
+    const view = await this.#source.view();
+    return rangeBody(view, query, frame(view.length));
+  }
+
+  /** The whole chain's answer framed by `frame`, when the chain kept is the durable tip's: nothing is read. */
+  kept(frame: (length: number) => Frame): Buffer | undefined {
+    const kept = this.#kept;
+    if (kept === undefined || kept.length < this.#source.durableTip.length) return undefined;
+    return framed(kept.blocks, frame(kept.length));
+  }
+
+  /** The whole chain, at least as long as the durable tip now; undefined when it is too long to keep. */
+  async #wholeChain(): Promise<WholeChain | undefined> {
+    const { length } = this.#source.durableTip;
+    for (;;) {
+      if (this.#kept !== undefined && this.#kept.length >= length) return this.#kept;
+      this.#reading ??= this.#readWhole().finally(() => {
+        this.#reading = undefined;
+      });
+      const read = await this.#reading;
+      // A read that began before the tip we must show is older than it: read again.
+      if (read === undefined || read.length >= length) return read;
+    }
+  }
+
+  async #readWhole(): Promise<WholeChain | undefined> {
+    const view = await this.#source.view();
+    const { length } = view;
+    const read: Buffer[] = [];
+    let bytes = 0;
+    for await (const part of blockBytes(view, 1, length)) {
+      read.push(part);
+      bytes += part.length;
+      if (bytes > WHOLE_ANSWER_BYTES) {
+        this.#tooLongAt = Math.min(this.#tooLongAt, length);
+        return undefined;
+      }
+    }
+    const chain = { length, blocks: Buffer.concat(read) };
+    if (length >= (this.#kept?.length ?? 0)) this.#kept = chain;
+    return chain;
+  }
 }

@@ -12,7 +12,7 @@ import {
   checkTransaction,
 } from "../schemas/index.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
-import { chainBody } from "./chain-body.js";
+import { type ChainAnswers, chainFrame } from "./chain-body.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 import type { EventStreams } from "./events.js";
 import { type ExplorerAssets, explorerPage } from "./explorer.js";
@@ -55,6 +55,8 @@ export function allowedMethods(router: Router, path: string): string[] {
 export interface RouteOptions {
   /** See requireToken. */
   apiToken?: string | undefined;
+  /** What answers GET /chain and /nodes/resolve. */
+  answers: ChainAnswers;
   /** What answers GET /events. */
   streams: EventStreams;
   /** The page a browser gets at GET /. */
@@ -68,7 +70,7 @@ export interface RouteOptions {
  * (mining, peers, consensus, gossip) need it; reading and posting
  * transactions stay open. GET / answers a browser with the explorer page.
  */
-export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOptions): Router {
+export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: RouteOptions): Router {
   const router = new Router();
   router.use([...GUARDED_PATHS], requireToken(apiToken));
   const getOnly = (ctx: Context): void => {
@@ -110,7 +112,7 @@ export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOpti
   });
 
   router.get("/chain/tip", async (ctx) => {
-    ctx.body = await node.tip();
+    ctx.body = node.durableTip;
   });
 
   router.post("/chain/locate", async (ctx) => {
@@ -125,13 +127,7 @@ export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOpti
       ctx.status = 200;
       return;
     }
-    const view = await node.view();
-    const to = limit === undefined ? view.length : Math.min(view.length, from + limit - 1);
-    ctx.body = await chainBody(
-      view,
-      { from, to, maxBytes },
-      { head: '{"chain":[', tail: `],"length":${view.length}}` },
-    );
+    ctx.body = await answers.answer({ from, limit, maxBytes }, chainFrame);
   });
 
   router.post("/nodes/register", async (ctx) => {
@@ -145,16 +141,11 @@ export function routes(node: ToyNode, { apiToken, streams, explorer }: RouteOpti
     const [message, field] = replaced
       ? ["Our chain was replaced", "new_chain"]
       : ["Our chain is authoritative", "chain"];
-    const view = await node.view();
     ctx.type = "application/json";
-    ctx.body = await chainBody(
-      view,
-      { from: 1, to: view.length },
-      {
-        head: `{"message":${JSON.stringify(message)},"${field}":[`,
-        tail: `],"peers":${JSON.stringify(peers)}}`,
-      },
-    );
+    ctx.body = await answers.answer({ from: 1 }, () => ({
+      head: `{"message":${JSON.stringify(message)},"${field}":[`,
+      tail: `],"peers":${JSON.stringify(peers)}}`,
+    }));
   });
 
   router.post("/nodes/announce", async (ctx) => {

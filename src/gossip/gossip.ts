@@ -236,14 +236,9 @@ export class Gossip {
     return { outcome, message };
   }
 
-  /** Announces the durable tip to these peers, once it is read. */
+  /** Announces the durable tip to these peers. */
   #announceTip(peers: readonly Peer[]): void {
-    const announcer = this.#announcer;
-    if (announcer === undefined || peers.length === 0) return;
-    this.#host.tip().then(
-      (tip) => announcer.announce(peers, tip),
-      (error: unknown) => this.#options.log.debug({ err: error }, "the tip could not be read to announce it"),
-    );
+    if (peers.length > 0) this.#announcer?.announce(peers, this.#host.durableTip());
   }
 
   /** One queued sync, through the host; never rejects. */

@@ -61,7 +61,7 @@ export interface GossipHost {
   /** Syncs from a peer that announced `tip`, in turn with resolves. */
   syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult>;
   /** The durable chain's tip: what peers will find when they read it. */
-  tip(): Promise<TipBody>;
+  durableTip(): TipBody;
 }
 
 /** The counters /stats and /metrics show. */

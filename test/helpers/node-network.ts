@@ -19,8 +19,8 @@ export class NodeNetwork implements SyncNetwork {
     return node;
   }
 
-  tip(peer: Peer): Promise<TipBody> {
-    return this.#node(peer, "tip").tip();
+  async tip(peer: Peer): Promise<TipBody> {
+    return this.#node(peer, "tip").durableTip;
   }
 
   locate(peer: Peer, locator: readonly BlockRef[]): Promise<BlockRef> {
