@@ -217,14 +217,14 @@ export class ToyNode {
   #resolving: Promise<Resolution> | undefined;
   /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
   #lane: Promise<unknown> = Promise.resolve();
-  /** The durable chain's tip: what a view of the store shows. */
-  #durableTip: TipBody;
+  /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
+  #durableTip: TipBody & { block: Block | undefined };
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
     this.#store = parts.store;
     // The chain was just read from the store, or is a new store's genesis.
-    this.#durableTip = { length: this.chain.length, hash: this.chain.tipHash };
+    this.#durableTip = { length: this.chain.length, hash: this.chain.tipHash, block: this.chain.tip };
     this.#failed = new Promise((resolve) => {
       this.#reportFailure = resolve;
     });
@@ -271,7 +271,7 @@ export class ToyNode {
             confirmed.map((entry) => entry.seq),
           ),
         );
-        this.#tipIsDurable(block.index, hash);
+        this.#tipIsDurable(block.index, hash, block);
         this.gossip.tipChanged();
         this.events.emit("block", blockEvent(block, hash, "mined"));
       },
@@ -579,7 +579,7 @@ export class ToyNode {
       const adoptedHash = this.chain.tipHash;
       this.miner.restart();
       await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
-      this.#tipIsDurable(staged.length, adoptedHash);
+      this.#tipIsDurable(staged.length, adoptedHash, staged.tip);
       this.gossip.tipChanged(staged.peer.id);
       this.events.emit("chain", {
         length: staged.length,
@@ -640,7 +640,12 @@ export class ToyNode {
    * caller resumes) the tip before it.
    */
   get durableTip(): TipBody {
-    return { ...this.#durableTip };
+    return { length: this.#durableTip.length, hash: this.#durableTip.hash };
+  }
+
+  /** The durable tip's block, or undefined for the instant described at durableTip (a view saw it first). */
+  get durableTipBlock(): Block | undefined {
+    return this.#durableTip.block;
   }
 
   /**
@@ -649,8 +654,8 @@ export class ToyNode {
    * longest tip seen is the newest: writes that resolve out of turn cannot
    * take it back.
    */
-  #tipIsDurable(length: number, hash: string): void {
-    if (length > this.#durableTip.length) this.#durableTip = { length, hash };
+  #tipIsDurable(length: number, hash: string, block?: Block): void {
+    if (length > this.#durableTip.length) this.#durableTip = { length, hash, block };
   }
 
   /** The first block of a peer's locator that our durable chain holds: the fork point it syncs from. */
@@ -670,7 +675,8 @@ export class ToyNode {
   async view(): Promise<ChainView> {
     const view = await this.#store.view();
     // A write is readable once on disk, maybe before its caller has resumed: the view knows first.
-    this.#tipIsDurable(view.length, view.tipHash);
+    const { chain } = this;
+    this.#tipIsDurable(view.length, view.tipHash, chain.tipHash === view.tipHash ? chain.tip : undefined);
     return view;
   }
 

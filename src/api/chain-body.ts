@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { type Block, canonicalJson, sha256Hex } from "../chain/index.js";
 import type { TipBody } from "../schemas/index.js";
 import type { ChainView } from "../storage/index.js";
 
@@ -18,9 +19,10 @@ export interface BlockQuery {
   maxBytes?: number | undefined;
 }
 
-/** What answers are read from: the durable chain, its tip known without reading it. */
+/** What answers are read from: the durable chain, its tip (and mostly the tip's block) known without reading it. */
 export interface ChainSource {
   readonly durableTip: TipBody;
+  readonly durableTipBlock: Block | undefined;
   view(): Promise<ChainView>;
 }
 
@@ -82,9 +84,10 @@ async function rangeBody(view: ChainView, { from, limit, maxBytes }: BlockQuery,
   return Readable.from(all(), { objectMode: false, highWaterMark: 1 });
 }
 
-/** The chain's blocks, comma-separated, as a view of `length` blocks had them. */
+/** The chain's blocks, comma-separated, `length` of them up to the one whose hash is `hash`. */
 interface WholeChain {
   length: number;
+  hash: string;
   blocks: Buffer;
 }
 
@@ -100,13 +103,16 @@ interface WholeChain {
  * answer starts makes damage found there an error answer; damage found
  * later cuts the answer short (its status is sent), and is logged.
  *
- * The whole chain, while it is that short, is read once per tip: the last
- * one read is kept, and the clients that ask while it is read wait for that
- * read rather than each starting one (a block makes every client miss at
- * once). A client gets a chain at least as long as the durable tip when it
- * asked: chains only grow (a replacement is longer), so one of that length
- * or more is the durable chain of that moment or later, and no client is
- * shown a chain older than one shown before it asked.
+ * The whole chain, while it is that short, is kept: a block on its tip is
+ * added to it in memory (the tip's block is the source's, its bytes checked
+ * against the tip's hash), and it is read from the store only when that
+ * cannot be (a chain replaced, the first answer). The clients that ask
+ * while it is read wait for that read rather than each starting one (a new
+ * tip makes every client miss at once). A client gets a chain at least as
+ * long as the durable tip when it asked: chains only grow (a replacement is
+ * longer), so one of that length or more is the durable chain of that
+ * moment or later, and no client is shown a chain older than one shown
+ * before it asked.
  */
 export class ChainAnswers {
   readonly #source: ChainSource;
@@ -132,18 +138,37 @@ export class ChainAnswers {
     return rangeBody(view, query, frame(view.length));
   }
 
-  /** The whole chain's answer framed by `frame`, when the chain kept is the durable tip's: nothing is read. */
+  /** The whole chain's answer framed by `frame`, when the chain kept is (or grows by a block into) the durable tip's: nothing is read. */
   kept(frame: (length: number) => Frame): Buffer | undefined {
+    const kept = this.#current();
+    return kept && framed(kept.blocks, frame(kept.length));
+  }
+
+  /** The chain kept, if it is the durable tip's, once the tip's block is added to it when it is the next. */
+  #current(): WholeChain | undefined {
     const kept = this.#kept;
-    if (kept === undefined || kept.length < this.#source.durableTip.length) return undefined;
-    return framed(kept.blocks, frame(kept.length));
+    const tip = this.#source.durableTip;
+    if (kept === undefined || kept.length >= tip.length) return kept;
+    const block = this.#source.durableTipBlock;
+    if (tip.length !== kept.length + 1 || block?.previous_hash !== kept.hash) return undefined;
+    const bytes = canonicalJson(block);
+    if (sha256Hex(bytes) !== tip.hash) return undefined;
+    const blocks = Buffer.concat([kept.blocks, COMMA, Buffer.from(bytes)]);
+    if (blocks.length > WHOLE_ANSWER_BYTES) {
+      this.#tooLongAt = tip.length;
+      this.#kept = undefined;
+      return undefined;
+    }
+    this.#kept = { length: tip.length, hash: tip.hash, blocks };
+    return this.#kept;
   }
 
   /** The whole chain, at least as long as the durable tip now; undefined when it is too long to keep. */
   async #wholeChain(): Promise<WholeChain | undefined> {
     const { length } = this.#source.durableTip;
     for (;;) {
-      if (this.#kept !== undefined && this.#kept.length >= length) return this.#kept;
+      const current = this.#current();
+      if (current !== undefined && current.length >= length) return current;
       this.#reading ??= this.#readWhole().finally(() => {
         this.#reading = undefined;
       });
@@ -155,7 +180,7 @@ export class ChainAnswers {
 
   async #readWhole(): Promise<WholeChain | undefined> {
     const view = await this.#source.view();
-    const { length } = view;
+    const { length, tipHash: hash } = view;
     const read: Buffer[] = [];
     let bytes = 0;
     for await (const part of blockBytes(view, 1, length)) {
@@ -166,7 +191,7 @@ export class ChainAnswers {
         return undefined;
       }
     }
-    const chain = { length, blocks: Buffer.concat(read) };
+    const chain = { length, hash, blocks: Buffer.concat(read) };
     if (length >= (this.#kept?.length ?? 0)) this.#kept = chain;
     return chain;
   }
