@@ -15,7 +15,7 @@
     {
       "target_name": "kernel_shani",
       "type": "static_library",
-      "sources": ["workers/kernel/native/shani.c"],
+      "sources": ["workers/kernel/native/shani.c", "workers/kernel/native/shani4.c"],
       "cflags": ["-O3", "-fPIC", "-msse4.1", "-msha"]
     },
     {

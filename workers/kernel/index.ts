@@ -27,7 +27,7 @@ export interface ResolvedKernel {
 }
 
 /** Without a calibration, the likely fastest first: the vector kernels the CPU has, the reference last. */
-const PREFERENCE: readonly NativeVariant[] = ["shani-vl", "shani", "avx512", "avx2-16", "avx2", "openssl"];
+const PREFERENCE: readonly NativeVariant[] = ["shani-vl", "shani", "shani-4", "avx512", "avx2-16", "avx2", "openssl"];
 
 /** Why the portable kernel cannot run (its module, read here once, is missing), or undefined when it can. */
 function portableProblem(): string | undefined {

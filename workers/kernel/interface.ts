@@ -13,10 +13,11 @@ export interface Kernel {
 /**
  * The native addon's variants, in its order (workers/kernel/native/addon.c):
  * OpenSSL's SHA256_Transform (the reference), SHA-NI with interleaved streams
- * (shani-vl: built for AVX-512VL's 32 registers), and SHA-256 in vector lanes
+ * (2 or 4 in 16 registers; shani-vl, 5, built for AVX-512VL's 32 registers:
+ * the calibration at start picks the number), and SHA-256 in vector lanes
  * (8 in AVX2, 16 as two AVX2 registers, 16 in AVX-512).
  */
-export const NATIVE_VARIANTS = ["openssl", "shani", "shani-vl", "avx2", "avx2-16", "avx512"] as const;
+export const NATIVE_VARIANTS = ["openssl", "shani", "shani-4", "shani-vl", "avx2", "avx2-16", "avx512"] as const;
 export type NativeVariant = (typeof NATIVE_VARIANTS)[number];
 
 export type KernelName = NativeVariant | "portable";

@@ -44,6 +44,7 @@ static int shani_vl(void) { return tk_cpu_has_shani() && tk_cpu_has_avx512vl(); 
 static struct variant VARIANTS[] = {
     {"openssl", NULL, always, "", NULL},
     {"shani", X86(tk_segment_shani), tk_cpu_has_shani, "SHA-NI and SSE4.1", NULL},
+    {"shani-4", X86(tk_segment_shani_4), tk_cpu_has_shani, "SHA-NI and SSE4.1", NULL},
     {"shani-vl", X86(tk_segment_shani_vl), shani_vl, "SHA-NI and AVX-512VL", NULL},
     {"avx2", X86(tk_segment_avx2_8), tk_cpu_has_avx2, "AVX2", NULL},
     {"avx2-16", X86(tk_segment_avx2_16), tk_cpu_has_avx2, "AVX2", NULL},

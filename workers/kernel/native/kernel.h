@@ -68,6 +68,7 @@ int64_t tk_segment_avx2_8(const struct tk_job *, const struct tk_segment *, uint
 int64_t tk_segment_avx2_16(const struct tk_job *, const struct tk_segment *, uint64_t, uint32_t);
 int64_t tk_segment_avx512_16(const struct tk_job *, const struct tk_segment *, uint64_t, uint32_t);
 int64_t tk_segment_shani(const struct tk_job *, const struct tk_segment *, uint64_t, uint32_t);
+int64_t tk_segment_shani_4(const struct tk_job *, const struct tk_segment *, uint64_t, uint32_t);
 int64_t tk_segment_shani_vl(const struct tk_job *, const struct tk_segment *, uint64_t, uint32_t);
 
 /* cpu.c: what this CPU and OS can run. */

@@ -1,10 +1,10 @@
 /*
  * The SHA-NI kernel: SHANI_K nonces in flight, their compressions
  * interleaved so the SHA unit always has an independent round to start (one
- * stream waits on each sha256rnds2's latency). Included by shani.c (SSE4.1 +
- * SHA, 16 xmm registers) and shani_vl.c (the same with AVX-512VL, 32 xmm
- * registers, so more streams stay in registers); the including file defines
- * SHANI_K and SHANI_FN.
+ * stream waits on each sha256rnds2's latency). Included by shani.c and
+ * shani4.c (SSE4.1 + SHA, 16 xmm registers: 2 and 4 streams) and shani_vl.c
+ * (5 streams with AVX-512VL, 32 xmm registers, so more streams stay in
+ * registers); the including file defines SHANI_K and SHANI_FN.
  *
  * Per segment, rounds 0-1 are done once (struct tk_segment's state2), words
  * 4-15 are pre-added to K, and the two msg1 terms that only involve words

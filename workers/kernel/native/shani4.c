@@ -1,0 +1,4 @@
+/* The SHA-NI kernel with 4 streams for CPUs without AVX-512VL: 16 xmm registers, compiled with -msse4.1 -msha. */
+#define SHANI_K 4
+#define SHANI_FN tk_segment_shani_4
+#include "shani.h"
