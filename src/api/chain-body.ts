@@ -116,7 +116,7 @@ interface WholeChain {
  */
 export class ChainAnswers {
   readonly #source: ChainSource;
-  /** The last whole chain read. */
+  /** The whole chain as last read, or grown since by the blocks on its tip. */
   #kept: WholeChain | undefined;
   /** The read of the whole chain in flight; it comes to undefined when the chain is too long to keep. */
   #reading: Promise<WholeChain | undefined> | undefined;
