@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, sep } from "node:path";
@@ -210,6 +210,9 @@ t.test("the README's commands, in a fresh clone: both nodes serve every file of 
   t.teardown(() => first.stop());
   const firstUrl = await first.listening;
   t.equal(firstUrl, `http://127.0.0.1:${firstPort}`, `${firstCommand}: a node listens`);
+  // npx sets the bin's mode when it links the clone, but not when it finds the link of an
+  // earlier clone at the same path in its cache: then only the build's mode counts.
+  t.ok(statSync(join(clone, "dist/src/cli.js")).mode & 0o111, "the build leaves the bin executable");
 
   const secondPort = await freePort();
   const command = npxCommand.replace(new RegExp(`${npxPort}$`), String(secondPort));
