@@ -83,7 +83,7 @@ const chainOf = async (answers: ChainAnswers) =>
 t.test("the whole chain is read once, then grows by the blocks on its tip", async (t) => {
   const chain = await source(3);
   const answers = new ChainAnswers(chain);
-  t.equal(answers.kept(chainFrame), undefined, "nothing is kept before a read");
+  t.equal(answers.chainAnswer(), undefined, "nothing is kept before a read");
   const first = await chainOf(answers);
   t.same(
     first.chain.map((block) => block.index),
@@ -92,16 +92,16 @@ t.test("the whole chain is read once, then grows by the blocks on its tip", asyn
   t.equal(first.length, 3);
   t.same(await chainOf(answers), first, "the same answer");
   t.equal(chain.views, 1, "one view for both");
-  t.same(JSON.parse(String(answers.kept(chainFrame))), first, "kept, as GET /chain frames it");
+  t.same(JSON.parse(String(answers.chainAnswer())), first, "kept, as GET /chain frames it");
 
   await chain.append();
-  const grown = String(answers.kept(chainFrame));
+  const grown = String(answers.chainAnswer());
   t.equal((JSON.parse(grown) as { length: number }).length, 4, "block 4, added in memory");
   t.equal(chain.views, 1, "nothing read");
   t.equal(await text(await new ChainAnswers(chain).answer({ from: 1 }, chainFrame)), grown, "the bytes the store has");
 
   await chain.append(false);
-  t.equal(answers.kept(chainFrame), undefined, "a tip whose block the source lacks: the chain kept is no longer its");
+  t.equal(answers.chainAnswer(), undefined, "a tip whose block the source lacks: the chain kept is no longer its");
   t.equal((await chainOf(answers)).length, 5, "read again");
   t.equal(chain.views, 3);
 });
@@ -171,16 +171,16 @@ t.test("a chain longer than WHOLE_ANSWER_BYTES is streamed, never kept", async (
   const answers = new ChainAnswers(chain);
   t.ok((await answers.answer({ from: 1 }, chainFrame)) instanceof Buffer, "short enough: one buffer");
   await chain.append();
-  answers.kept(chainFrame);
+  answers.chainAnswer();
   await chain.append();
-  t.equal(answers.kept(chainFrame), undefined, "the blocks added took it past the bound");
+  t.equal(answers.chainAnswer(), undefined, "the blocks added took it past the bound");
   for (let round = 0; round < 2; round++) {
     const body = await answers.answer({ from: 1 }, chainFrame);
     t.ok(body instanceof Readable, "streamed");
     const parsed = JSON.parse(await text(body)) as { chain: Block[]; length: number };
     t.equal(parsed.chain.length, blocks + 2);
     t.equal(parsed.length, blocks + 2);
-    t.equal(answers.kept(chainFrame), undefined, "not kept");
+    t.equal(answers.chainAnswer(), undefined, "not kept");
   }
   t.equal(chain.views, 3, "the first read, then a stream per answer");
 });

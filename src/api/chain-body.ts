@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
-import { type Block, canonicalJson, sha256Hex } from "../chain/index.js";
+import type { Block } from "../chain/index.js";
 import type { TipBody } from "../schemas/index.js";
-import type { ChainView } from "../storage/index.js";
+import { type ChainView, encodeBlock } from "../storage/index.js";
 
 /** The part of an answer around its blocks: `head` + the blocks, comma-separated + `tail`. */
 export interface Frame {
@@ -89,6 +89,8 @@ interface WholeChain {
   length: number;
   hash: string;
   blocks: Buffer;
+  /** GET /chain's answer holding them, framed once (by chainAnswer), then sent as it is. */
+  chainAnswer?: Buffer;
 }
 
 /**
@@ -138,10 +140,11 @@ export class ChainAnswers {
     return rangeBody(view, query, frame(view.length));
   }
 
-  /** The whole chain's answer framed by `frame`, when the chain kept is (or grows by a block into) the durable tip's: nothing is read. */
-  kept(frame: (length: number) => Frame): Buffer | undefined {
+  /** GET /chain's answer, when the chain kept is (or grows by a block into) the durable tip's: nothing is read. */
+  chainAnswer(): Buffer | undefined {
     const kept = this.#current();
-    return kept && framed(kept.blocks, frame(kept.length));
+    if (kept !== undefined) kept.chainAnswer ??= framed(kept.blocks, chainFrame(kept.length));
+    return kept?.chainAnswer;
   }
 
   /** The chain kept, if it is the durable tip's, once the tip's block is added to it when it is the next. */
@@ -151,8 +154,8 @@ export class ChainAnswers {
     if (kept === undefined || kept.length >= tip.length) return kept;
     const block = this.#source.durableTipBlock;
     if (tip.length !== kept.length + 1 || block?.previous_hash !== kept.hash) return undefined;
-    const bytes = canonicalJson(block);
-    if (sha256Hex(bytes) !== tip.hash) return undefined;
+    const { hash, bytes } = encodeBlock(block);
+    if (hash !== tip.hash) return undefined;
     const blocks = Buffer.concat([kept.blocks, COMMA, Buffer.from(bytes)]);
     if (blocks.length > WHOLE_ANSWER_BYTES) {
       this.#tooLongAt = tip.length;

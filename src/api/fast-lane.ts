@@ -1,6 +1,6 @@
 import type { RequestListener } from "node:http";
 import type { RecordRequest } from "./access-log.js";
-import { type ChainAnswers, chainFrame } from "./chain-body.js";
+import type { ChainAnswers } from "./chain-body.js";
 
 /** What Koa sends with GET /chain's answer (its `ctx.type = "application/json"`), so that both lanes answer alike. */
 const CHAIN_TYPE = "application/json; charset=utf-8";
@@ -22,7 +22,7 @@ const CHAIN_TYPE = "application/json; charset=utf-8";
 export function fastLane(answers: ChainAnswers, record: RecordRequest, next: RequestListener): RequestListener {
   return (req, res) => {
     const started = performance.now();
-    const body = req.method === "GET" && req.url === "/chain" ? answers.kept(chainFrame) : undefined;
+    const body = req.method === "GET" && req.url === "/chain" ? answers.chainAnswer() : undefined;
     if (body === undefined) {
       next(req, res);
       return;

@@ -1,3 +1,4 @@
+export { encodeBlock } from "./block-codec.js";
 export {
   DamagedBlockError,
   DamagedStoreError,
