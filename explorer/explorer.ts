@@ -466,22 +466,44 @@ async function postTransaction(form: HTMLFormElement): Promise<void> {
   }
 }
 
-/** The live stream: every event updates the page at once; a reconnect reads everything again. */
+/** The first wait before the page opens a stream the browser gave up on, doubled at each failure up to REOPEN_MAX_MS. */
+const REOPEN_MS = 1000;
+const REOPEN_MAX_MS = 10_000;
+
+/**
+ * The live stream: every event updates the page at once; a reconnect reads
+ * everything again. EventSource retries a lost connection by itself, but gives
+ * up for good on an answer that is not a stream (a stopping node's 503, a
+ * proxy's 502 while the node is down): the page then opens another.
+ */
 function listen(): void {
   const live = element("live");
-  const source = new EventSource("/events");
   let lost = false;
-  source.addEventListener("open", () => {
-    live.textContent = "live";
-    live.classList.add("on");
-    if (lost) void refresh();
-    lost = false;
-  });
-  source.addEventListener("error", () => {
-    live.textContent = "reconnecting…";
-    live.classList.remove("on");
-    lost = true;
-  });
+  let wait = REOPEN_MS;
+  const open = (): void => {
+    const source = new EventSource("/events");
+    source.addEventListener("open", () => {
+      live.textContent = "live";
+      live.classList.add("on");
+      if (lost) void refresh();
+      lost = false;
+      wait = REOPEN_MS;
+    });
+    source.addEventListener("error", () => {
+      live.textContent = "reconnecting…";
+      live.classList.remove("on");
+      lost = true;
+      if (source.readyState !== EventSource.CLOSED) return;
+      setTimeout(open, wait);
+      wait = Math.min(2 * wait, REOPEN_MAX_MS);
+    });
+    follow(source);
+  };
+  open();
+}
+
+/** What each event of the stream changes on the page. */
+function follow(source: EventSource): void {
   const on = <T>(kind: string, handle: (data: T) => void) =>
     source.addEventListener(kind, (message) => handle(JSON.parse((message as MessageEvent<string>).data) as T));
 

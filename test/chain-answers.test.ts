@@ -61,7 +61,7 @@ async function source(length: number, sender = "Lea") {
     },
     /** Views opened from now on wait until `release` is called. */
     hold(): () => void {
-      let release = () => undefined as void;
+      let release: () => void = () => undefined;
       held = new Promise((resolve) => {
         release = resolve;
       });

@@ -178,6 +178,29 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
     t.strictSame(second.problems, [], "the second tab: no error");
   });
 
+  await t.test("a stream answered with an error (a stopping node's 503, a proxy's 502) is opened again", async (t) => {
+    const third = await context.newPage();
+    third.setDefaultTimeout(15_000);
+    t.teardown(() => third.close());
+    // EventSource gives up for good on an answer that is not a stream; only the page's own retry brings it back.
+    let refused = 0;
+    await third.route(
+      `${origin}/events`,
+      (route) => {
+        refused++;
+        return route.fulfill({ status: refused === 1 ? 503 : 502, contentType: "application/json", body: "{}" });
+      },
+      { times: 2 },
+    );
+    await third.goto(`${origin}/`);
+    await third.locator("#live", { hasText: "reconnecting" }).waitFor();
+    await third.locator("#live", { hasText: "live" }).waitFor();
+    t.equal(refused, 2, "two streams refused, then the third opened");
+    const mined = await request<{ index: number }>(`${origin}/mine`);
+    await row(third, mined.body.index).waitFor({ timeout: LIVE_MS });
+    t.pass("and the page follows the node again");
+  });
+
   await t.test("readable on a phone", async (t) => {
     await page.setViewportSize({ width: 390, height: 844 });
     t.teardown(() => page.setViewportSize({ width: 1280, height: 1100 }));
