@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
+import { random } from "../bench/lib/random.js";
 import {
   type Block,
   type ChainBody,
@@ -81,18 +82,8 @@ type Kill =
   | { kind: "page"; page: number; ms: number; signal?: "SIGTERM" }
   | { kind: "answer" | "none" };
 
-/** mulberry32: a run's kill moments are repeatable from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+/** A run's kill moments are repeatable from its seed: `pick(n)` is in 0..n-1. */
+const pick = random(SEED);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function ok<T>(url: string, body?: unknown): Promise<T> {
@@ -546,19 +537,19 @@ t.test("kill -9 during an incremental resolve: the old chain or the new, never a
     const kind = PLANS[(round - 1) % PLANS.length] as Kind;
     const plan: Kill =
       kind === "timed"
-        ? { kind, ms: Math.floor(random() * resolveMs) }
+        ? { kind, ms: pick(resolveMs) }
         : kind === "page" || kind === "sigterm"
           ? {
               kind: "page",
               // From page 2 on: page 1 at least is staged by then.
-              page: 2 + Math.floor(random() * (pages - 1)),
-              ms: Math.floor(random() * pageMs),
+              page: 2 + pick(pages - 1),
+              ms: pick(pageMs),
               ...(kind === "sigterm" ? { signal: "SIGTERM" as const } : {}),
             }
           : kind === "late"
-            ? { kind: "page", page: pages, ms: Math.floor(random() * lateMs) }
+            ? { kind: "page", page: pages, ms: pick(lateMs) }
             : kind === "switch"
-              ? { kind, ms: Math.floor(random() * 8) }
+              ? { kind, ms: pick(8) }
               : { kind };
     const r = await runRound(round, plan);
     const where = r.answered

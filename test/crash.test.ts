@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import t, { type Test } from "tap";
+import { random } from "../bench/lib/random.js";
 import {
   type Block,
   type ChainBody,
@@ -50,19 +51,9 @@ const FLAGS = ["--difficulty", String(DIFFICULTY), "--threads", "2"];
 const TRIGGERS = ["tx", "mine", "resolve", "timer", "sigterm"] as const;
 type Trigger = (typeof TRIGGERS)[number];
 
-/** mulberry32: the kill moments of a run are repeatable from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
-const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+/** A run's kill moments are repeatable from its seed: `pick(n)` is in 0..n-1. */
+const pick = random(SEED);
+const between = (min: number, max: number) => min + pick(max - min + 1);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Reply<T> {
@@ -259,7 +250,7 @@ t.test("kill -9 at random moments loses nothing acknowledged", async (t) => {
       mine: between(1, 3),
       // 0: on the answer (always the first time, so that a replacement is acknowledged in every run);
       // otherwise that many ms after the request, while the replacement may be committing.
-      resolve: round <= TRIGGERS.length || random() < 0.5 ? 0 : between(1, 25),
+      resolve: round <= TRIGGERS.length || pick(2) === 0 ? 0 : between(1, 25),
     }[trigger];
     const resolveAfterMs = trigger === "resolve" ? between(0, 300) : between(0, 600);
     const current = node;
