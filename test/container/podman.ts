@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,15 +75,35 @@ export async function must(command: string, args: readonly string[], options: Ru
 
 export const podman = (args: readonly string[], options?: RunOptions): Promise<string> => must("podman", args, options);
 
+/** A tool the container test needs, as test/container/tools.tsv lists it (.ci/run installs from the same list). */
+interface Tool {
+  tool: string;
+  debianPackage: string;
+}
+
+function neededTools(): Tool[] {
+  return readFileSync(join(ROOT, "test/container/tools.tsv"), "utf8")
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [tool = "", debianPackage = ""] = line.split("\t");
+      return { tool, debianPackage };
+    });
+}
+
+const present = ({ tool }: Tool): boolean =>
+  tool.startsWith("/")
+    ? spawnSync("test", ["-x", tool]).status === 0
+    : spawnSync("sh", ["-c", `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`]).status === 0;
+
 /** Why the container test cannot run on this machine, or undefined when it can. */
 export function unavailable(): string | undefined {
   if (process.platform !== "linux") return `podman containers need Linux, not ${process.platform}`;
   if (process.getuid?.() !== 0) return "it runs as root (debootstrap makes the base image; rootful podman networks)";
-  const missing = ["podman", "runc", "podman-compose", "debootstrap"].filter(
-    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
-  );
+  const missing = neededTools().filter((tool) => !present(tool));
   if (missing.length > 0) {
-    return `${missing.join(", ")} not installed (apt-get install -y podman runc podman-compose debootstrap, as .ci/run does)`;
+    const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(" ");
+    return `${missing.map((tool) => tool.tool).join(", ")} not installed (apt-get install -y ${packages}, as .ci/run does)`;
   }
   return undefined;
 }
