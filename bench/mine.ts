@@ -3,7 +3,8 @@
  *                  [--json FILE] [--chart FILE.svg]
  *
  * Mines through the real pool (Piscina workers, shared-memory job control)
- * with every kernel this machine runs (or the one asked for), at each thread
+ * with every kernel this machine runs (or the one asked for: auto and native
+ * are the kernel a node would choose, by the same calibration), at each thread
  * count, and prints MH/s, the speedup over one thread, the expected time per
  * block at the difficulty, and the stop latency (from a worker's find to
  * every worker idle) over many short jobs. In the same run it measures a
@@ -16,8 +17,14 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { sha256Hex } from "../src/chain/index.js";
-import { JobControl, MinerPool } from "../src/mining/index.js";
-import { KERNEL_CHOICES, type KernelChoice, type KernelName, resolveKernel } from "../workers/kernel/index.js";
+import { CALIBRATION_MS, JobControl, MinerPool } from "../src/mining/index.js";
+import {
+  KERNEL_CHOICES,
+  type KernelCalibration,
+  type KernelChoice,
+  type KernelName,
+  resolveKernel,
+} from "../workers/kernel/index.js";
 import { cryptoHashLoopRate } from "./lib/baseline.js";
 import { buildCeiling, measureCeiling, measureLanes } from "./lib/ceiling.js";
 import { scalingChart } from "./lib/svg.js";
@@ -27,9 +34,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --threads <list>     thread counts, comma-separated (default 1..${availableParallelism()})
   --seconds <n>        mining time per kernel and thread count (default 3)
   --difficulty <n>     for the expected time per block (default 24)
-  --kernel <k>         all (every kernel this machine runs), ${KERNEL_CHOICES.join(", ")} (default all)
+  --kernel <k>         all (every kernel this machine runs, the node's choice marked *),
+                       auto or native (the kernel a node started with that --kernel mines with),
+                       or one of ${KERNEL_CHOICES.filter((k) => k !== "auto" && k !== "native").join(", ")} (default all)
   --stop-jobs <n>      short jobs per thread count for the stop latency (default 40)
-  --json <file>        write [{threads, hashes, seconds, hashesPerSecond}]
+  --json <file>        write [{kernel, nodeChoice, threads, hashes, seconds, hashesPerSecond}]
   --chart <file.svg>   write an SVG chart of MH/s against threads
   -h, --help`;
 
@@ -124,13 +133,31 @@ async function stopLatencies(pool: MinerPool, rate: number, jobs: number, label:
 const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
+/** The kernel a node started with `--kernel choice` mines with: the pool's own calibration at start. */
+async function nodeChoice(choice: "auto" | "native"): Promise<KernelCalibration> {
+  const pool = new MinerPool(1, resolveKernel(choice).candidates);
+  const { calibration } = await pool.warmUp();
+  await pool.close();
+  return calibration;
+}
+
 const options = parseOptions(process.argv.slice(2));
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+console.log(`machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
+const calibrated = options.kernel === "all" || options.kernel === "auto" || options.kernel === "native";
+const calibration = calibrated ? await nodeChoice(options.kernel === "native" ? "native" : "auto") : undefined;
+if (calibration) {
+  const rates = calibration.rates.map((rate) => `${rate.name} ${(rate.hashesPerSecond / 1e6).toFixed(1)}`).join(", ");
+  console.log(
+    `a node's calibration chooses ${calibration.kernel} (MH/s on one thread over ${CALIBRATION_MS} ms in all: ${rates})`,
+  );
+}
 const kernels: KernelName[] =
   options.kernel === "all"
     ? [...resolveKernel("auto").candidates.filter((name) => name !== "portable"), "portable"]
-    : resolveKernel(options.kernel).candidates;
-const cpu = cpus()[0]?.model ?? "unknown CPU";
-console.log(`machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}`);
+    : calibration
+      ? [calibration.kernel]
+      : resolveKernel(options.kernel).candidates;
 console.log(`kernels: ${kernels.join(", ")}`);
 
 interface Row {
@@ -203,7 +230,7 @@ console.log(
       const one = rows.find((o) => o.kernel === r.kernel && o.threads === 1);
       const best = lanes.get(r.threads);
       return [
-        r.kernel,
+        options.kernel === "all" && r.kernel === calibration?.kernel ? `${r.kernel} *` : r.kernel,
         String(r.threads),
         mhps(r.hashesPerSecond),
         one ? `${(r.hashesPerSecond / one.hashesPerSecond).toFixed(2)}x` : "-",
@@ -215,6 +242,7 @@ console.log(
     }),
   )}`,
 );
+if (options.kernel === "all" && calibration) console.log(`* the kernel a node chooses here: ${calibration.kernel}`);
 for (const [threads, limit] of limits) console.log(`sha256-limit, ${threads} threads: ${mhps(limit)} M/s`);
 for (const [threads, best] of lanes)
   console.log(`sha256-lanes best, ${threads} threads: ${best.name}, ${mhps(best.rate)} M/s`);
@@ -229,6 +257,7 @@ if ("missing" in lanesTool) console.log(`sha256-lanes not measured: ${lanesTool.
 if (options.json) {
   const entries = rows.map(({ kernel, threads, hashes, seconds, hashesPerSecond }) => ({
     kernel,
+    nodeChoice: kernel === calibration?.kernel,
     threads,
     hashes,
     seconds,

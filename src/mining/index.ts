@@ -8,4 +8,4 @@ export {
   Miner,
   type MinerDeps,
 } from "./miner.js";
-export { defaultThreads, MinerPool, PARALLEL_VALIDATION_MIN } from "./pool.js";
+export { CALIBRATION_MS, defaultThreads, MinerPool, PARALLEL_VALIDATION_MIN } from "./pool.js";
