@@ -11,6 +11,21 @@ export class InvalidChainError extends Error {
 }
 
 /**
+ * Compact bits that state no usable target: negative, overflowing 256 bits, or
+ * zero. Bitcoin's CheckProofOfWork refuses the same three.
+ */
+export class InvalidBitsError extends InvalidChainError {
+  override readonly name = "InvalidBitsError";
+  constructor(
+    readonly bits: number,
+    why: string,
+    blockIndex?: number,
+  ) {
+    super(`bits 0x${bits.toString(16).padStart(8, "0")} state no target: ${why}`, blockIndex);
+  }
+}
+
+/**
  * A block dated more than 2 hours ahead of our clock. It is refused now, but
  * it is not invalid for ever: the same block is accepted once our clock has
  * caught up (or the peer's has been set right and its chain re-mined).

@@ -1,5 +1,21 @@
+export {
+  type AsertAnchor,
+  type AsertParams,
+  type AsertParent,
+  calculateAsert,
+  FUTURE_LIMIT_DIVISOR,
+  genesisAnchor,
+  nextBits,
+  retargetFutureLimit,
+} from "./asert.js";
 export { type Adoption, Chain, type ChainState } from "./chain.js";
-export { FutureBlockError, InvalidChainError, NoCommonBlockError, StaleBlockError } from "./errors.js";
+export {
+  FutureBlockError,
+  InvalidBitsError,
+  InvalidChainError,
+  NoCommonBlockError,
+  StaleBlockError,
+} from "./errors.js";
 export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export {
   blockHash,
@@ -24,5 +40,17 @@ export {
   type TipContext,
   validateChain,
 } from "./rules.js";
+export {
+  type DecodedBits,
+  decodeBits,
+  encodeBits,
+  HASH_SPACE,
+  hashValue,
+  MAX_TARGET,
+  meetsTarget,
+  targetForLeadingZeroBits,
+  targetFromBits,
+} from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
+export { blockWork, chainWork, compareWork, formatWork, outworks } from "./work.js";
