@@ -20,8 +20,8 @@ import {
 
 const VECTORS = fileURLToPath(new URL("../../test/vectors/asert/", import.meta.url));
 
-/** Bitcoin Cash mainnet: 600 s blocks, a 2-day half-life, the limit 0x1d00ffff. */
-const BCH: AsertParams = { spacing: 600n, halfLife: 172_800n, powLimit: targetFromBits(0x1d00ffff) };
+/** Bitcoin Cash mainnet: 600 s blocks, a 2-day half-life, the limit 2^224 - 1 (BCHN's powLimit, 0x1d00ffff compact). */
+const BCH: AsertParams = { spacing: 600n, halfLife: 172_800n, powLimit: (1n << 224n) - 1n };
 
 interface Run {
   name: string;
@@ -69,6 +69,10 @@ const runs = readdirSync(VECTORS)
   .filter((f) => /^run\d\d$/.test(f))
   .sort()
   .map(readRun);
+
+t.test("Bitcoin Cash's limit is 0x1d00ffff in compact form", async (t) => {
+  t.equal(encodeBits(BCH.powLimit), 0x1d00ffff);
+});
 
 t.test("the twelve runs are all there, each with every line its header announces", async (t) => {
   t.same(

@@ -19,6 +19,7 @@ import {
   outworks,
   proofHash,
   targetForLeadingZeroBits,
+  targetForWork,
   targetFromBits,
 } from "../src/chain/index.js";
 
@@ -200,4 +201,20 @@ t.test("a longer chain with less work loses to a shorter one with more; on a tie
   t.ok(outworks(theirs + 1n, ours));
   t.equal(chainWork([]), 0n);
   t.same([5n, 1n, 3n].sort(compareWork), [1n, 3n, 5n]);
+});
+
+t.test("targetForWork is the easiest target with at least that work", async (t) => {
+  const draw = random(7);
+  for (let i = 0; i < 500; i++) {
+    const work = BigInt(1 + draw(2 ** 31)) * BigInt(1 + draw(2 ** 31)) ** BigInt(1 + draw(7));
+    if (work > HASH_SPACE) continue;
+    const target = targetForWork(work);
+    t.ok(blockWork(target) >= work, `${work}: enough work`);
+    if (target < MAX_TARGET) t.ok(blockWork(target + 1n) < work, `${work}: the next target is short of it`);
+  }
+  t.equal(targetForWork(1n), MAX_TARGET);
+  t.equal(targetForWork(HASH_SPACE), 0n);
+  t.equal(targetForWork(1_500_000_000n), HASH_SPACE / 1_500_000_000n - 1n);
+  t.throws(() => targetForWork(0n), RangeError);
+  t.throws(() => targetForWork(HASH_SPACE + 1n), RangeError);
 });

@@ -53,4 +53,4 @@ export {
 } from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
-export { blockWork, chainWork, compareWork, formatWork, outworks } from "./work.js";
+export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";

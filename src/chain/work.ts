@@ -16,6 +16,16 @@ export function blockWork(target: bigint): bigint {
   return HASH_SPACE / (target + 1n);
 }
 
+/**
+ * The easiest target whose blockWork is at least `work`: floor(2^256 / work)
+ * - 1. A chain calibrated for a hash rate R and a spacing S starts from
+ * targetForWork(R * S): one block about every S seconds.
+ */
+export function targetForWork(work: bigint): bigint {
+  if (work < 1n || work > HASH_SPACE) throw new RangeError(`work is 1 to 2^256 hashes, not ${work}`);
+  return HASH_SPACE / work - 1n;
+}
+
 /** A chain's work: the sum of its blocks' work, from their targets. */
 export function chainWork(targets: Iterable<bigint>): bigint {
   let work = 0n;
