@@ -17,7 +17,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { sha256Hex } from "../src/chain/index.js";
-import { CALIBRATION_MS, JobControl, MinerPool } from "../src/mining/index.js";
+import { CALIBRATION_MS, type HashRate, JobControl, MinerPool, measureHashRate } from "../src/mining/index.js";
 import {
   KERNEL_CHOICES,
   type KernelCalibration,
@@ -104,18 +104,18 @@ function header(seed: number): string {
 }
 
 /** Mines at a difficulty never reached for `seconds`, then cancels: the sustained rate. */
-async function sustained(pool: MinerPool, seconds: number, label: string) {
+async function sustained(pool: MinerPool, seconds: number, label: string): Promise<HashRate> {
   const control = new JobControl();
   const started = performance.now();
   const ticker = setInterval(() => {
     const elapsed = (performance.now() - started) / 1000;
     progress(`${label}: ${elapsed.toFixed(1)}/${seconds} s, ${(control.hashes / elapsed / 1e6).toFixed(2)} MH/s`);
   }, 250);
-  const timer = setTimeout(() => control.cancel(), seconds * 1000);
-  const result = await pool.search(header(0), 256, control);
-  clearInterval(ticker);
-  clearTimeout(timer);
-  return result;
+  try {
+    return await measureHashRate(pool, seconds, control);
+  } finally {
+    clearInterval(ticker);
+  }
 }
 
 /** Many short jobs: how long after a find every worker has stopped. */
@@ -176,7 +176,7 @@ for (const kernel of kernels) {
     const label = `${kernel}, ${threads} thread${threads > 1 ? "s" : ""}`;
     await sustained(pool, Math.min(1, options.seconds), `${label} warm-up`);
     const run = await sustained(pool, options.seconds, label);
-    const rate = run.hashes / run.seconds;
+    const rate = run.hashesPerSecond;
     const latencies = threads > 1 ? await stopLatencies(pool, rate, options.stopJobs, label) : [];
     await pool.close();
     rows.push({

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { KernelUnavailableError } from "../workers/kernel/index.js";
+import { ChainUsageError, runChainCommand } from "./cli/chain.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
 import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailableError } from "./storage/index.js";
@@ -7,6 +8,20 @@ import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailabl
 function fail(message: string, code: number): never {
   process.stderr.write(`toychain: ${message}\n`);
   process.exit(code);
+}
+
+if (process.argv[2] === "chain") {
+  try {
+    await runChainCommand(
+      process.argv.slice(3),
+      (text) => process.stdout.write(text),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+    process.exit(0);
+  } catch (error) {
+    if (error instanceof ChainUsageError) fail(`${error.message}\nRun "toychain chain --help" to see the commands.`, 2);
+    throw error;
+  }
 }
 
 let config: ReturnType<typeof parseConfig>;

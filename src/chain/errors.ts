@@ -59,3 +59,14 @@ export class NoCommonBlockError extends Error {
     super(`None of the locator's ${entries} blocks is in this node's chain: it starts from another genesis block`);
   }
 }
+
+/** A chain spec whose parameters do not make a chain, or whose genesis does not commit to them. */
+export class ChainSpecError extends Error {
+  override readonly name = "ChainSpecError";
+  constructor(
+    readonly chain: string,
+    readonly reason: string,
+  ) {
+    super(`the chain spec ${JSON.stringify(chain)} is not valid: ${reason}`);
+  }
+}

@@ -8,14 +8,17 @@ const TRANSACTION_KEYS = ["amount", "recipient", "sender"];
 const transactionsJson = (transactions: readonly Transaction[]): string =>
   JSON.stringify(transactions, TRANSACTION_KEYS);
 
+/** A retargeting chain's blocks state their bits, the first key in sorted order; the walkthrough's have none. */
+const bitsField = (bits: string | undefined): string => (bits === undefined ? "" : `"bits":${JSON.stringify(bits)},`);
+
 /** The canonical JSON of a template up to its transactions, which follow, then "}". */
-function templateHead({ index, previous_hash, timestamp }: BlockTemplate): string {
-  return `{"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
+function templateHead({ bits, index, previous_hash, timestamp }: BlockTemplate): string {
+  return `{${bitsField(bits)}"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
 }
 
 /** The canonical JSON of a block up to its transactions, which follow, then "}". */
-function blockHead({ index, previous_hash, proof, timestamp }: Block): string {
-  return `{"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"proof":${JSON.stringify(proof)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
+function blockHead({ bits, index, previous_hash, proof, timestamp }: Block): string {
+  return `{${bitsField(bits)}"index":${JSON.stringify(index)},"previous_hash":${JSON.stringify(previous_hash)},"proof":${JSON.stringify(proof)},"timestamp":${JSON.stringify(timestamp)},"transactions":`;
 }
 
 /**

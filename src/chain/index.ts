@@ -10,6 +10,7 @@ export {
 } from "./asert.js";
 export { type Adoption, Chain, type ChainState } from "./chain.js";
 export {
+  ChainSpecError,
   FutureBlockError,
   InvalidBitsError,
   InvalidChainError,
@@ -40,6 +41,25 @@ export {
   type TipContext,
   validateChain,
 } from "./rules.js";
+export {
+  bitsAfter,
+  bitsHex,
+  type ChainParams,
+  type ChainSpec,
+  type ChainSpecFile,
+  DEFAULT_HALF_LIFE_SPACINGS,
+  DEFAULT_POW_LIMIT_BITS,
+  initialTarget,
+  type NewChainOptions,
+  newChainSpec,
+  type PowRule,
+  paramsHash,
+  SPEC_FORMAT,
+  specFromFile,
+  type TimestampRules,
+  targetAfter,
+  walkthroughSpec,
+} from "./spec.js";
 export {
   type DecodedBits,
   decodeBits,

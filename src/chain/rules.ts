@@ -45,6 +45,9 @@ export function checkBlock(
   if (block.previous_hash !== previousHash) {
     throw new InvalidChainError(`previous_hash ${block.previous_hash} is not the hash of block ${previous.index}`, at);
   }
+  if (block.bits !== undefined) {
+    throw new InvalidChainError(`bits ${block.bits}: this chain's blocks state no target, its difficulty is fixed`, at);
+  }
   checkTimestamp(block, context.recent, context.now);
   if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
     throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);

@@ -12,6 +12,8 @@ export interface Block {
   transactions: Transaction[];
   proof: number;
   previous_hash: string;
+  /** The target the proof reaches, as compact bits in 8 hex digits: on a retargeting chain, every block states it. */
+  bits?: string;
 }
 
 /** What the proof of work covers: the whole block but its proof. */

@@ -1,5 +1,6 @@
 export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
 export { MinerStoppedError } from "./errors.js";
+export { type HashRate, measureHashRate } from "./hashrate.js";
 export type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
 export {
   type JobProgress,

@@ -8,6 +8,7 @@ export {
   checkBlockShape,
   checkChain,
   checkChainQuery,
+  checkChainSpecFile,
   checkExactNumbers,
   checkLocate,
   checkRegisterNodes,

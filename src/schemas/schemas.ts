@@ -1,5 +1,6 @@
 import type { JSONSchemaType } from "ajv";
 import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
+import { type ChainSpecFile, SPEC_FORMAT } from "../chain/spec.js";
 import type { Block, Transaction } from "../chain/types.js";
 
 /**
@@ -73,6 +74,13 @@ export const registerNodesSchema: JSONSchemaType<RegisterNodesBody> = {
   examples: [{ nodes: ["http://127.0.0.1:5001"] }],
 };
 
+/**
+ * An optional field's schema as JSONSchemaType types it: it wants `nullable`
+ * on optional fields, which would let a null through where the field must be
+ * absent or a value (see chainQuerySchema).
+ */
+const optional = <T extends object>(schema: T) => schema as T & { nullable: true };
+
 export const blockSchema: JSONSchemaType<Block> = {
   $id: "Block",
   type: "object",
@@ -89,6 +97,12 @@ export const blockSchema: JSONSchemaType<Block> = {
     },
     proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     previous_hash: { type: "string", maxLength: 64, format: WELL_FORMED },
+    bits: optional({
+      type: "string",
+      pattern: "^[0-9a-f]{8}$",
+      description:
+        "The target the proof reaches, as compact bits (Bitcoin's nBits) in 8 hex digits: every block of a retargeting chain states it, the walkthrough chain's blocks never do",
+    }),
   },
 };
 
@@ -248,4 +262,52 @@ export const locateSchema: JSONSchemaType<LocateBody> = {
     },
   },
   examples: [{ locator: [{ height: 1, hash: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7" }] }],
+};
+
+/** A chain's name: lowercase letters, digits and dashes, as a file name or a URL keeps it. */
+export const CHAIN_NAME_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$";
+
+const seconds = (what: string, maximum: number) =>
+  ({ type: "integer", minimum: 1, maximum, description: `${what}, in whole seconds` }) as const;
+const compactBits = (what: string) =>
+  ({ type: "string", pattern: "^[0-9a-f]{8}$", description: `${what}, as compact bits in 8 hex digits` }) as const;
+
+/** A chain spec file, as `toychain chain new` writes it and `--chain FILE` reads it. */
+export const chainSpecSchema: JSONSchemaType<ChainSpecFile> = {
+  $id: "ChainSpec",
+  type: "object",
+  required: ["format", "name", "blockTime", "halfLife", "powLimit", "reward", "timestamps", "genesis"],
+  additionalProperties: false,
+  properties: {
+    format: { type: "string", const: SPEC_FORMAT, description: "The spec file's format" },
+    name: {
+      type: "string",
+      pattern: CHAIN_NAME_PATTERN,
+      description: "The chain's name: lowercase letters, digits and dashes",
+    },
+    blockTime: seconds("The target spacing between blocks", 86_400),
+    halfLife: seconds("The time behind (ahead of) schedule that doubles (halves) the target", 100_000_000),
+    powLimit: compactBits("The easiest target a block may state"),
+    reward: {
+      type: "integer",
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "Coins a block's reward creates",
+    },
+    timestamps: {
+      type: "object",
+      required: ["medianOf", "maxFutureSeconds", "wholeSeconds"],
+      additionalProperties: false,
+      properties: {
+        medianOf: {
+          type: "integer",
+          const: 11,
+          description: "A block is later than the median of this many before it",
+        },
+        maxFutureSeconds: seconds("How far ahead of a receiving node's clock a block may be dated", 7_200),
+        wholeSeconds: { type: "boolean", const: true, description: "Timestamps are whole seconds" },
+      },
+    },
+    genesis: { $ref: "Block" },
+  },
 };

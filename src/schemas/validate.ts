@@ -6,6 +6,7 @@ import {
   blockSchema,
   chainQuerySchema,
   chainSchema,
+  chainSpecSchema,
   locateSchema,
   registerNodesSchema,
   tipSchema,
@@ -94,6 +95,7 @@ export const checkLocate = checker(locateSchema, "block locator");
 export const checkTip = checker(tipSchema, "tip");
 export const checkBlockRef = checker(blockRefSchema, "block");
 export const checkAnnounce = checker(announceSchema, "announcement");
+export const checkChainSpecFile = checker(chainSpecSchema, "chain spec");
 
 /** Every number of a parsed lossless-json tree that a double would change, with its field path. */
 function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {

@@ -29,5 +29,6 @@ export function decodeBlock(bytes: string): Block {
     transactions: stored.transactions.map(({ sender, recipient, amount }) => ({ sender, recipient, amount })),
     proof: stored.proof,
     previous_hash: stored.previous_hash,
+    ...(stored.bits === undefined ? {} : { bits: stored.bits }),
   };
 }

@@ -1,0 +1,221 @@
+import { type AsertAnchor, type AsertParams, genesisAnchor, nextBits, retargetFutureLimit } from "./asert.js";
+import { ChainSpecError } from "./errors.js";
+import { GENESIS, REWARD_AMOUNT } from "./genesis.js";
+import { blockHash, sha256Hex } from "./hash.js";
+import { encodeBits, HASH_SPACE, targetForLeadingZeroBits, targetFromBits } from "./target.js";
+import { MAX_FUTURE_SECONDS } from "./time.js";
+import type { Block } from "./types.js";
+
+/**
+ * A chain spec: everything the nodes of one network must share. Two kinds:
+ *
+ * - fixed: the walkthrough's chain, the seed's genesis and a target of d
+ *   leading zero bits that never changes (`--difficulty`);
+ * - asert: a chain of its own, made by `toychain chain new`, whose genesis
+ *   states the initial target and whose every block states the target that
+ *   aserti3-2d computes from the genesis (the anchor) and the block's parent.
+ *
+ * An asert chain's genesis commits to every parameter: its previous_hash is
+ * the SHA-256 of the parameters' canonical JSON, so the genesis hash, the
+ * chain's id, changes with any of them.
+ */
+
+/** The spec file's format, which a file names so that a later one can be told apart. */
+export const SPEC_FORMAT = "toychain-chain/1";
+
+/** The easiest target an asert chain allows: compact 0x1f00ffff, about 2^240 (2^16 hashes a block). */
+export const DEFAULT_POW_LIMIT_BITS = 0x1f00ffff;
+/** The half-life, in spacings, when `chain new` is not given one: 10 minutes for 10-second blocks. */
+export const DEFAULT_HALF_LIFE_SPACINGS = 60;
+
+/** What a spec file holds besides its genesis: the parameters the genesis commits to. */
+export interface ChainParams {
+  format: typeof SPEC_FORMAT;
+  name: string;
+  /** The target spacing between blocks, in whole seconds. */
+  blockTime: number;
+  /** The seconds behind (ahead of) schedule that double (halve) the target. */
+  halfLife: number;
+  /** The easiest target, as compact bits in 8 hex digits. */
+  powLimit: string;
+  /** Coins the block's reward creates. */
+  reward: number;
+  timestamps: TimestampRules;
+}
+
+/** The timestamp rules of an asert chain. */
+export interface TimestampRules {
+  /** A block is later than the median of this many blocks before it: always 11, Bitcoin's rule. */
+  medianOf: number;
+  /** How far ahead of a receiving node's clock a block may be dated. */
+  maxFutureSeconds: number;
+  /** Timestamps are whole seconds, as ASERT reads them. */
+  wholeSeconds: boolean;
+}
+
+/** A spec file: its parameters and the genesis that commits to them. */
+export interface ChainSpecFile extends ChainParams {
+  genesis: Block;
+}
+
+/** How the target of each block is set. */
+export type PowRule =
+  | { kind: "fixed"; difficulty: number; target: bigint }
+  | { kind: "asert"; params: AsertParams; anchor: AsertAnchor };
+
+/** A chain's rules as the node applies them. */
+export interface ChainSpec {
+  name: string;
+  /** The genesis hash, which names the chain. */
+  id: string;
+  genesis: Block;
+  pow: PowRule;
+  reward: number;
+  /** How far ahead of the receiving node's clock a peer's block may be dated. */
+  maxFutureSeconds: number;
+  /** Timestamps must be whole seconds. */
+  wholeSeconds: boolean;
+  /** The spec file it came from, for a chain that has one. */
+  file?: ChainSpecFile;
+}
+
+/** The walkthrough's chain: the seed's genesis at a fixed difficulty. */
+export function walkthroughSpec(difficulty: number): ChainSpec {
+  return {
+    name: "walkthrough",
+    id: blockHash(GENESIS),
+    genesis: GENESIS,
+    pow: { kind: "fixed", difficulty, target: targetForLeadingZeroBits(difficulty) },
+    reward: REWARD_AMOUNT,
+    maxFutureSeconds: MAX_FUTURE_SECONDS,
+    wholeSeconds: false,
+  };
+}
+
+/** RFC 8785 JSON of the parameters: sorted keys; their values are integers, booleans and well-formed strings. */
+function canonicalParams(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalParams(item)}`).join(",")}}`;
+}
+
+/** The previous_hash an asert chain's genesis must name: the hash of its parameters. */
+export function paramsHash(file: ChainParams): string {
+  const { format, name, blockTime, halfLife, powLimit, reward, timestamps } = file;
+  return sha256Hex(canonicalParams({ format, name, blockTime, halfLife, powLimit, reward, timestamps }));
+}
+
+export const bitsHex = (bits: number): string => bits.toString(16).padStart(8, "0");
+
+/** What `chain new` is given. */
+export interface NewChainOptions {
+  name: string;
+  blockTime: number;
+  halfLife?: number;
+  /** The hash rate the initial target is set for: one block every blockTime seconds at this rate. */
+  hashesPerSecond: number;
+  /** Seconds since the epoch: the genesis' date. */
+  now: number;
+}
+
+/**
+ * The initial target: one block every `blockTime` seconds at `hashesPerSecond`
+ * (2^256 / (rate x time) - 1), within 1..powLimit. Not consensus: the rate is
+ * a measurement; once written into the genesis, the target is.
+ */
+export function initialTarget(hashesPerSecond: number, blockTime: number, powLimit: bigint): bigint {
+  const hashes = BigInt(Math.max(1, Math.round(hashesPerSecond * blockTime)));
+  const target = HASH_SPACE / hashes - 1n;
+  return target < 1n ? 1n : target > powLimit ? powLimit : target;
+}
+
+/** A new asert chain's spec file, with its genesis dated `now`. */
+export function newChainSpec(options: NewChainOptions): ChainSpecFile {
+  const halfLife = options.halfLife ?? options.blockTime * DEFAULT_HALF_LIFE_SPACINGS;
+  const params: ChainParams = {
+    format: SPEC_FORMAT,
+    name: options.name,
+    blockTime: options.blockTime,
+    halfLife,
+    powLimit: bitsHex(DEFAULT_POW_LIMIT_BITS),
+    reward: REWARD_AMOUNT,
+    timestamps: {
+      medianOf: 11,
+      maxFutureSeconds: Number(retargetFutureLimit(BigInt(halfLife))),
+      wholeSeconds: true,
+    },
+  };
+  const target = initialTarget(options.hashesPerSecond, options.blockTime, targetFromBits(DEFAULT_POW_LIMIT_BITS));
+  const genesis: Block = {
+    index: 1,
+    timestamp: Math.floor(options.now),
+    transactions: [],
+    proof: 0,
+    previous_hash: paramsHash(params),
+    bits: bitsHex(encodeBits(target)),
+  };
+  return { ...params, genesis };
+}
+
+/**
+ * The rules of a spec file whose shape the schema has checked: its genesis
+ * must commit to its parameters, and its numbers must make a chain.
+ */
+export function specFromFile(file: ChainSpecFile): ChainSpec {
+  const fail = (why: string): never => {
+    throw new ChainSpecError(file.name, why);
+  };
+  const { genesis, timestamps } = file;
+  if (genesis.index !== 1 || genesis.transactions.length > 0 || genesis.bits === undefined) {
+    fail("its genesis must be block 1, with no transactions, stating its bits");
+  }
+  if (genesis.previous_hash !== paramsHash(file)) {
+    fail(
+      `its genesis names previous_hash ${genesis.previous_hash}, not ${paramsHash(file)}, the hash of its parameters`,
+    );
+  }
+  if (timestamps.medianOf !== 11 || !timestamps.wholeSeconds) {
+    fail("its timestamps must be whole seconds, later than the median of the 11 blocks before");
+  }
+  if (timestamps.maxFutureSeconds > retargetFutureLimit(BigInt(file.halfLife))) {
+    fail(
+      `timestamps.maxFutureSeconds ${timestamps.maxFutureSeconds} is past a 24th of the half-life (${retargetFutureLimit(BigInt(file.halfLife))})`,
+    );
+  }
+  if (!Number.isInteger(genesis.timestamp)) fail(`its genesis timestamp ${genesis.timestamp} is not whole seconds`);
+  const decode = (what: string, bits: string): bigint => {
+    try {
+      return targetFromBits(Number.parseInt(bits, 16));
+    } catch (error) {
+      return fail(`its ${what}: ${(error as Error).message}`);
+    }
+  };
+  const powLimit = decode("powLimit", file.powLimit);
+  const target = decode("genesis bits", String(genesis.bits));
+  if (target > powLimit) fail(`its genesis bits ${genesis.bits} are easier than its powLimit ${file.powLimit}`);
+  return {
+    name: file.name,
+    id: blockHash(genesis),
+    genesis,
+    pow: {
+      kind: "asert",
+      params: { spacing: BigInt(file.blockTime), halfLife: BigInt(file.halfLife), powLimit },
+      anchor: genesisAnchor({ height: BigInt(genesis.index), time: BigInt(genesis.timestamp), target }),
+    },
+    reward: file.reward,
+    maxFutureSeconds: timestamps.maxFutureSeconds,
+    wholeSeconds: true,
+    file,
+  };
+}
+
+/** The target the block after `parent` must reach. */
+export function targetAfter(spec: ChainSpec, parent: Pick<Block, "index" | "timestamp">): bigint {
+  return spec.pow.kind === "fixed" ? spec.pow.target : targetFromBits(bitsAfter(spec, parent));
+}
+
+/** The compact bits the block after `parent` must state on an asert chain. */
+export function bitsAfter(spec: ChainSpec, parent: Pick<Block, "index" | "timestamp">): number {
+  if (spec.pow.kind !== "asert") throw new RangeError(`the ${spec.name} chain's blocks state no bits`);
+  return nextBits(spec.pow.params, spec.pow.anchor, { height: BigInt(parent.index), time: BigInt(parent.timestamp) });
+}

@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import {
+  blockHash,
+  blockWork,
+  type ChainSpecFile,
+  GENESIS,
+  initialTarget,
+  newChainSpec,
+  nextBits,
+  paramsHash,
+  targetAfter,
+  targetFromBits,
+  walkthroughSpec,
+} from "../src/chain/index.js";
+import { ChainSpecLoadError, loadChainSpec, parseChainSpec } from "../src/specs/index.js";
+import { runCli } from "./helpers/node-process.js";
+
+/** Chain specs: what `chain new` writes, what a node accepts, and the command as a user runs it. */
+
+const NOW = 1_800_000_000.75;
+const made = (): ChainSpecFile =>
+  newChainSpec({ name: "testnet", blockTime: 10, halfLife: 600, hashesPerSecond: 1e8, now: NOW });
+const parse = (file: unknown) => parseChainSpec(JSON.stringify(file), "test spec");
+
+t.test("a new spec: its genesis commits to every parameter, and its id is the genesis hash", async (t) => {
+  const file = made();
+  const spec = parse(file);
+  t.equal(spec.name, "testnet");
+  t.equal(spec.id, blockHash(file.genesis), "the id is the genesis hash");
+  t.equal(file.genesis.previous_hash, paramsHash(file), "the genesis names the parameters' hash");
+  t.equal(file.genesis.timestamp, 1_800_000_000, "dated now, in whole seconds");
+  t.same(file.genesis.transactions, []);
+  t.equal(file.timestamps.maxFutureSeconds, 25, "a 24th of the half-life");
+  t.equal(spec.pow.kind, "asert");
+
+  for (const [field, value] of [
+    ["blockTime", 11],
+    ["halfLife", 1200],
+    ["powLimit", "1e00ffff"],
+    ["reward", 2],
+    ["name", "othernet"],
+  ] as const) {
+    const changed = { ...file, [field]: value };
+    t.throws(
+      () => parse(changed),
+      { name: "ChainSpecLoadError", message: /its genesis names previous_hash .*, the hash of its parameters/ },
+      `a spec whose ${field} changed after its genesis was made is refused`,
+    );
+  }
+  const otherTime = { ...file, timestamps: { ...file.timestamps, maxFutureSeconds: 20 } };
+  t.throws(() => parse(otherTime), /the hash of its parameters/, "so is one whose future limit changed");
+  t.not(parse(made()).id, parse({ ...made(), genesis: { ...made().genesis, timestamp: 1 } }).id);
+});
+
+t.test("the initial target: one block every blockTime at the given hash rate, within the pow limit", async (t) => {
+  const limit = targetFromBits(0x1f00ffff);
+  const target = initialTarget(1e8, 10, limit);
+  t.equal(blockWork(target), 1_000_000_000n, "1e8 H/s for 10 s: 10^9 hashes a block");
+  t.equal(initialTarget(1, 1, limit), limit, "a hash rate too small for the limit gets the limit");
+  t.equal(targetFromBits(Number.parseInt(made().genesis.bits ?? "", 16)) <= target, true, "bits round down");
+});
+
+t.test("the next target comes from aserti3-2d with the genesis as anchor", async (t) => {
+  const spec = parse(made());
+  t.equal(spec.pow.kind, "asert");
+  if (spec.pow.kind !== "asert") return;
+  const { params, anchor } = spec.pow;
+  const genesis = spec.genesis;
+  t.equal(
+    targetAfter(spec, genesis),
+    targetFromBits(nextBits(params, anchor, { height: 1n, time: BigInt(genesis.timestamp) })),
+  );
+  const onSchedule = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 600 });
+  const late = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 1200 });
+  const early = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 1 });
+  t.ok(late > onSchedule && onSchedule > early, "behind schedule eases the target, ahead of it hardens it");
+  const ratio = Number((late * 1000n) / onSchedule) / 1000;
+  t.ok(ratio > 1.99 && ratio < 2.01, `one half-life behind doubles the target (x${ratio})`);
+
+  const walkthrough = walkthroughSpec(16);
+  t.equal(walkthrough.id, "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7");
+  t.equal(targetAfter(walkthrough, GENESIS), (1n << 240n) - 1n, "16 leading zero bits: 2^240 - 1, at every block");
+});
+
+t.test("a spec that makes no chain is refused, naming the problem", async (t) => {
+  const file = made();
+  const cases: [unknown, RegExp][] = [
+    [{ ...file, format: "toychain-chain/9" }, /format must be equal to constant/],
+    [{ ...file, blockTime: 0 }, /blockTime must be >= 1/],
+    [{ ...file, blockTime: 2.5 }, /blockTime must be integer/],
+    [{ ...file, name: "Bad Name" }, /name must match pattern/],
+    [{ ...file, extra: 1 }, /extra is not an allowed field/],
+    [{ ...file, genesis: { ...file.genesis, bits: "xyz" } }, /genesis.bits must match pattern/],
+    [{ ...file, genesis: { ...file.genesis, index: 2 } }, /its genesis must be block 1/],
+    [{ ...file, timestamps: { ...file.timestamps, wholeSeconds: false } }, /wholeSeconds must be equal to constant/],
+  ];
+  for (const [bad, message] of cases) t.throws(() => parse(bad), { name: "ChainSpecLoadError", message }, `${message}`);
+  t.throws(() => parseChainSpec("{", "broken.json"), { message: /^broken\.json: .*JSON/ }, "not JSON");
+  t.throws(() => parseChainSpec('{"blockTime": 100000000000000000001}', "x.json"), /cannot be held exactly/);
+
+  // Parameters consistent with their own genesis but outside the rules: re-made so that the genesis commits to them.
+  const remade = (change: Partial<ChainSpecFile>): ChainSpecFile => {
+    const params = { ...file, ...change };
+    return { ...params, genesis: { ...file.genesis, ...change.genesis, previous_hash: paramsHash(params) } };
+  };
+  t.throws(
+    () => parse(remade({ timestamps: { ...file.timestamps, maxFutureSeconds: 26 } })),
+    /maxFutureSeconds 26 is past a 24th of the half-life \(25\)/,
+  );
+  t.throws(
+    () => parse(remade({ powLimit: "1d00ffff" })),
+    /genesis bits 1d044b82 are easier than its powLimit 1d00ffff/,
+  );
+  t.throws(
+    () => parse(remade({ powLimit: "1f80ffff" })),
+    /its powLimit: bits 0x1f80ffff state no target: its sign bit is set/,
+  );
+  t.throws(
+    () => parse(remade({ genesis: { ...file.genesis, timestamp: 1.5 } })),
+    /its genesis timestamp 1.5 is not whole seconds/,
+  );
+});
+
+t.test("built-in chains and spec files by path", async (t) => {
+  const devnet = loadChainSpec("devnet", 16);
+  t.equal(devnet.name, "devnet");
+  t.equal(devnet.pow.kind, "asert");
+  t.equal(devnet.pow.kind === "asert" && devnet.pow.params.spacing, 10n, "devnet's blocks come every 10 s");
+  t.equal(loadChainSpec("walkthrough", 20).pow.kind, "fixed");
+  t.throws(() => loadChainSpec("/no/such/spec.json", 16), {
+    name: ChainSpecLoadError.name,
+    message:
+      "/no/such/spec.json: no such file; give a spec file that toychain chain new wrote, or one of walkthrough, devnet",
+  });
+  const dir = mkdtempSync(join(tmpdir(), "toychain-spec-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "mine.json");
+  writeFileSync(path, JSON.stringify(made()));
+  t.equal(loadChainSpec(path, 16).id, parse(made()).id, "a file's spec is the same as its text's");
+});
+
+t.test("toychain chain new and show, as a user runs them", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-chain-cli-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "fast.json");
+
+  const created = await runCli(["chain", "new", "--out", out, "--block-time", "5", "--hashrate", "2e7"]);
+  t.equal(created.code, 0, created.stderr);
+  const file = JSON.parse(readFileSync(out, "utf8")) as ChainSpecFile;
+  const spec = parse(file);
+  t.equal(file.name, "fast", "named after its file");
+  t.equal(file.blockTime, 5);
+  t.equal(file.halfLife, 300, "a half-life of 60 block times by default");
+  t.equal(blockWork(targetFromBits(Number.parseInt(file.genesis.bits ?? "", 16))) >= 100_000_000n, true);
+  t.match(created.stdout, `id (genesis hash)  ${spec.id}`, "it prints the chain's id");
+  t.match(created.stdout, `toychain --chain ${out}`, "and how to start its nodes");
+
+  const shown = await runCli(["chain", "show", out]);
+  t.equal(shown.code, 0);
+  t.match(shown.stdout, `id (genesis hash)  ${spec.id}`, "show prints the same id");
+  t.match(shown.stdout, "blocks every 5 s");
+
+  const again = await runCli(["chain", "new", "--out", out, "--block-time", "5", "--hashrate", "2e7"]);
+  t.equal(again.code, 2, "an existing file is not overwritten");
+  t.match(again.stderr, `${out} exists: give another --out, or --force`);
+  t.same(JSON.parse(readFileSync(out, "utf8")), file, "and is left as it was");
+
+  const cases: [string[], string][] = [
+    [["chain", "new", "--block-time", "5"], "chain new needs --out <file>"],
+    [["chain", "new", "--out", join(dir, "x.json")], "chain new needs --block-time <seconds>"],
+    [["chain", "new", "--out", join(dir, "x.json"), "--block-time", "1.5"], "--block-time must be whole seconds"],
+    [["chain", "new", "--out", join(dir, "x.json"), "--block-time", "5", "--hashrate", "fast"], "--hashrate must be"],
+    [["chain", "new", "--out", join(dir, "Big Chain.json"), "--block-time", "5"], "give --name"],
+    [["chain", "new", "--bogus"], "--bogus"],
+    [["chain", "show"], "chain show takes one spec file or name"],
+    [["chain", "show", join(dir, "none.json")], "no such file"],
+    [["chain", "fork"], 'unknown chain command "fork"'],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => runCli(args)));
+  cases.forEach(([args, message], i) => {
+    const run = runs[i];
+    t.equal(run?.code, 2, `toychain ${args.join(" ")} exits 2`);
+    t.match(run?.stderr, message, `and says ${message}`);
+  });
+
+  const help = await runCli(["chain", "--help"]);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /^Usage: toychain chain new --out <file> --block-time <s>/);
+});
