@@ -15,7 +15,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { sha256Hex } from "../src/chain/index.js";
+import { sha256Hex, targetForLeadingZeroBits } from "../src/chain/index.js";
 import { JobControl, MinerPool } from "../src/mining/index.js";
 import { KERNEL_CHOICES, type KernelChoice, type KernelName, resolveKernel } from "../workers/kernel/index.js";
 import { cryptoHashLoopRate } from "./lib/baseline.js";
@@ -94,7 +94,7 @@ function header(seed: number): string {
   return sha256Hex(`toychain bench ${seed}`);
 }
 
-/** Mines at a difficulty never reached for `seconds`, then cancels: the sustained rate. */
+/** Mines for the target 0, never reached, for `seconds`, then cancels: the sustained rate. */
 async function sustained(pool: MinerPool, seconds: number, label: string) {
   const control = new JobControl();
   const started = performance.now();
@@ -103,7 +103,7 @@ async function sustained(pool: MinerPool, seconds: number, label: string) {
     progress(`${label}: ${elapsed.toFixed(1)}/${seconds} s, ${(control.hashes / elapsed / 1e6).toFixed(2)} MH/s`);
   }, 250);
   const timer = setTimeout(() => control.cancel(), seconds * 1000);
-  const result = await pool.search(header(0), 256, control);
+  const result = await pool.search(header(0), 0n, control);
   clearInterval(ticker);
   clearTimeout(timer);
   return result;
@@ -115,7 +115,7 @@ async function stopLatencies(pool: MinerPool, rate: number, jobs: number, label:
   const latencies: number[] = [];
   for (let job = 0; job < jobs; job++) {
     progress(`${label}: stop latency, job ${job + 1}/${jobs} at difficulty ${difficulty}`);
-    const result = await pool.search(header(job + 1), difficulty, new JobControl());
+    const result = await pool.search(header(job + 1), targetForLeadingZeroBits(difficulty), new JobControl());
     latencies.push(result.stopLatencyMs);
   }
   return latencies.sort((a, b) => a - b);

@@ -6,6 +6,7 @@ export {
   canonicalJson,
   leadingZeroBits,
   meetsDifficulty,
+  meetsTarget,
   powHeader,
   proofHash,
   sha256Hex,
@@ -24,5 +25,6 @@ export {
   type TipContext,
   validateChain,
 } from "./rules.js";
+export { targetForLeadingZeroBits, targetToBytes } from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
