@@ -25,6 +25,7 @@ export {
   meetsDifficulty,
   powHeader,
   proofHash,
+  proofMeetsTarget,
   sha256Hex,
 } from "./hash.js";
 export { HashIndex } from "./hash-index.js";
@@ -70,6 +71,7 @@ export {
   meetsTarget,
   targetForLeadingZeroBits,
   targetFromBits,
+  targetToBytes,
 } from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";

@@ -1,6 +1,7 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
-import { blockHash, type EncodedBlock, encodeBlock, meetsDifficulty, powHeader } from "./hash.js";
+import { blockHash, type EncodedBlock, encodeBlock, powHeader, proofMeetsTarget } from "./hash.js";
+import { targetForLeadingZeroBits } from "./target.js";
 import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules, Transaction } from "./types.js";
 
@@ -52,7 +53,8 @@ export function checkBlock(
   if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
     throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);
   }
-  if (!meetsDifficulty(context.header ?? powHeader(block), block.proof, rules.difficulty)) {
+  const target = targetForLeadingZeroBits(rules.difficulty);
+  if (!proofMeetsTarget(context.header ?? powHeader(block), block.proof, target)) {
     throw new InvalidChainError(`proof ${block.proof} does not reach ${rules.difficulty} leading zero bits`, at);
   }
   checkReward(block);

@@ -1,5 +1,12 @@
 import type { Logger } from "pino";
-import { type Block, type Chain, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
+import {
+  type Block,
+  type Chain,
+  nextTimestamp,
+  powHeader,
+  rewardFor,
+  targetForLeadingZeroBits,
+} from "../chain/index.js";
 import type { Mempool, PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
@@ -133,6 +140,7 @@ export class Miner {
   async #mineOnTip(): Promise<MinedBlock> {
     const { chain, mempool, pool, nodeId, maxTransactionsPerBlock, persist, log } = this.#deps;
     const { difficulty } = chain.rules;
+    const target = targetForLeadingZeroBits(difficulty);
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
       const parentHash = chain.tipHash;
@@ -151,7 +159,7 @@ export class Miner {
           () => progress({ index, hashes: control.hashes, seconds: (performance.now() - startedAt) / 1000 }),
           PROGRESS_INTERVAL_MS,
         );
-      const search = await pool.search(header, difficulty, control).finally(() => {
+      const search = await pool.search(header, target, control).finally(() => {
         this.#job = undefined;
         clearInterval(ticker);
       });
