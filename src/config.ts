@@ -1,16 +1,21 @@
 import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
+import type { ChainSpec } from "./chain/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
+import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec } from "./specs/index.js";
 import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
 
 export interface Config {
   port: number;
   host: string;
   threads: number;
+  /** The walkthrough chain's difficulty (another chain sets its targets itself). */
   difficulty: number;
+  /** The chain the node joins: the walkthrough's at `difficulty`, a built-in one, or a spec file's. */
+  chain: ChainSpec;
   kernel: KernelChoice;
   /** Where the node keeps its state; undefined with --in-memory. */
   dataDir: string | undefined;
@@ -59,10 +64,16 @@ export const FLAGS: readonly Flag[] = [
     help: `mining worker threads (default: this machine's ${defaultThreads()})`,
   },
   {
+    name: "chain",
+    type: "string",
+    value: "<file|name>",
+    help: `the chain to join: a spec file that toychain chain new wrote, or ${BUILTIN_CHAINS.join(" or ")} (default walkthrough)`,
+  },
+  {
     name: "difficulty",
     type: "string",
     value: "<n>",
-    help: `leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)`,
+    help: `the walkthrough chain's leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)`,
   },
   {
     name: "kernel",
@@ -224,6 +235,20 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
       throw new UsageError(`${from("public-url")}: ${(error as Error).message}`);
     }
   }
+  const difficulty = integer("difficulty", 16, 1, MAX_DIFFICULTY);
+  const chainName = text("chain", "walkthrough");
+  if (chainName !== "walkthrough" && found.has("difficulty")) {
+    throw new UsageError(
+      `${from("difficulty")} sets the walkthrough chain's difficulty; the chain ${chainName} sets each block's target itself`,
+    );
+  }
+  let chain: ChainSpec;
+  try {
+    chain = loadChainSpec(chainName, difficulty);
+  } catch (error) {
+    if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
+    throw error;
+  }
   const checkBlocks = text("check-blocks", String(DEFAULT_CHECK_BLOCKS));
   const apiToken = found.get("api-token")?.value;
   if (apiToken !== undefined && !/^[\x21-\x7e]{16,1024}$/.test(apiToken)) {
@@ -233,7 +258,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     port,
     host,
     threads: integer("threads", defaultThreads(), 1, MAX_THREADS),
-    difficulty: integer("difficulty", 16, 1, MAX_DIFFICULTY),
+    difficulty,
+    chain,
     kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
     dataDir,
     maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),

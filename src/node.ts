@@ -2,9 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { KernelName } from "../workers/kernel/index.js";
 import {
   type Block,
-  blockHash,
   Chain,
-  GENESIS,
   InvalidChainError,
   isReward,
   MAX_BLOCK_TRANSACTIONS,
@@ -37,6 +35,7 @@ import {
   ForeignStoreError,
   loadStoredChain,
   MemoryStore,
+  type NetworkId,
   type Store,
   StoreFailedError,
 } from "./storage/index.js";
@@ -52,7 +51,8 @@ import {
 } from "./sync/index.js";
 
 export interface NodeOptions {
-  difficulty: number;
+  /** The chain's rules: the walkthrough's at a difficulty, or a spec's. */
+  chain: NetworkRules;
   threads: number;
   log: Logger;
   /** The proof-of-work kernels to choose from by calibration (one when forced); the best that load when absent. */
@@ -115,7 +115,11 @@ interface NodeParts {
 
 /** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
 async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
-  const network = { genesisHash: blockHash(rules.genesis), difficulty: rules.difficulty };
+  const network: NetworkId = {
+    genesisHash: rules.id,
+    difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : 0,
+    chain: rules.name,
+  };
   const capacity = options.maxPending ?? DEFAULT_MAX_PENDING;
   const stored = await store.load();
   if (stored?.migration !== undefined) {
@@ -133,12 +137,18 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     return { id, chain: new Chain(rules), mempool: new Mempool(capacity), peers: new PeerSet(), store, pool };
   }
   if (stored.network.genesisHash !== network.genesisHash) {
-    throw new ForeignStoreError(store.location, "its genesis block differs");
+    const held = stored.network.chain ?? "walkthrough";
+    const advice =
+      held === rules.name ? "give another --data-dir" : `start with --chain ${held}, or give another --data-dir`;
+    throw new ForeignStoreError(
+      store.location,
+      `it holds the chain ${held} (genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id}); ${advice}`,
+    );
   }
   if (stored.network.difficulty !== network.difficulty) {
     throw new ForeignStoreError(
       store.location,
-      `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}`,
+      `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}, or give another --data-dir`,
     );
   }
   const checkBlocks = options.checkBlocks ?? DEFAULT_CHECK_BLOCKS;
@@ -293,7 +303,7 @@ export class ToyNode {
 
   /** Opens the node on its store: the state it kept, checked, or a new genesis. */
   static async open(options: NodeOptions): Promise<ToyNode> {
-    const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
+    const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.

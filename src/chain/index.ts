@@ -43,7 +43,6 @@ export {
   validateChain,
 } from "./rules.js";
 export {
-  bitsAfter,
   bitsHex,
   type ChainParams,
   type ChainSpec,
@@ -52,13 +51,14 @@ export {
   DEFAULT_POW_LIMIT_BITS,
   initialTarget,
   type NewChainOptions,
+  type NextTarget,
   newChainSpec,
+  nextTarget,
   type PowRule,
   paramsHash,
   SPEC_FORMAT,
   specFromFile,
   type TimestampRules,
-  targetAfter,
   walkthroughSpec,
 } from "./spec.js";
 export {
@@ -67,12 +67,13 @@ export {
   encodeBits,
   HASH_SPACE,
   hashValue,
+  leadingZeroBitsOf,
   MAX_TARGET,
   meetsTarget,
   targetForLeadingZeroBits,
   targetFromBits,
   targetToBytes,
 } from "./target.js";
-export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
+export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp, type TimeRules } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
 export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";

@@ -123,3 +123,8 @@ export function targetToBytes(target: bigint): Uint8Array {
   }
   return bytes;
 }
+
+/** The leading zero bits every hash at most `target` has: 256 less the target's bit length (d for 2^(256-d) - 1). */
+export function leadingZeroBitsOf(target: bigint): number {
+  return 256 - bitLength(target);
+}

@@ -1,12 +1,5 @@
 import type { Logger } from "pino";
-import {
-  type Block,
-  type Chain,
-  nextTimestamp,
-  powHeader,
-  rewardFor,
-  targetForLeadingZeroBits,
-} from "../chain/index.js";
+import { type Block, type Chain, nextTarget, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
 import type { Mempool, PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
@@ -139,19 +132,20 @@ export class Miner {
 
   async #mineOnTip(): Promise<MinedBlock> {
     const { chain, mempool, pool, nodeId, maxTransactionsPerBlock, persist, log } = this.#deps;
-    const { difficulty } = chain.rules;
-    const target = targetForLeadingZeroBits(difficulty);
+    const { rules } = chain;
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
       const parentHash = chain.tipHash;
       const index = chain.tip.index + 1;
       const included = mempool.peek(maxTransactionsPerBlock);
-      const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000);
+      const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000, rules);
+      const { target, bits } = nextTarget(rules, chain.tip);
+      const stated = bits === undefined ? {} : { bits };
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
       const control = new JobControl();
       const startedAt = performance.now();
       this.#job = { index, transactions: included.length, control, startedAt };
-      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash });
+      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash, ...stated });
       const { progress } = this.#deps;
       const ticker =
         progress &&
@@ -173,7 +167,14 @@ export class Miner {
         log.info({ index, hashes: search.hashes }, why);
         continue;
       }
-      const block: Block = { index, timestamp, transactions, proof: search.nonce, previous_hash: parentHash };
+      const block: Block = {
+        index,
+        timestamp,
+        transactions,
+        proof: search.nonce,
+        previous_hash: parentHash,
+        ...stated,
+      };
       chain.append(block);
       mempool.confirm(included);
       const mined = { block, confirmed: included, search };
@@ -183,7 +184,7 @@ export class Miner {
         {
           index,
           threads: pool.threads,
-          difficulty,
+          ...(rules.pow.kind === "fixed" ? { difficulty: rules.pow.difficulty } : stated),
           kernel: search.kernel,
           hashes: search.hashes,
           seconds: Number(search.seconds.toFixed(3)),

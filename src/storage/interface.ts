@@ -8,8 +8,12 @@ export type { PendingEntry };
 
 /** What identifies a network: a store of another network is refused. */
 export interface NetworkId {
+  /** The chain's id. */
   genesisHash: string;
+  /** The walkthrough chain's fixed difficulty; 0 on a chain whose blocks state their targets. */
   difficulty: number;
+  /** The chain's name; absent in stores made before chain specs, which hold the walkthrough's. */
+  chain?: string;
 }
 
 /** The stored chain's last block. */

@@ -50,7 +50,11 @@ const HASH = /^[0-9a-f]{64}$/;
 
 function isNetworkId(value: unknown): value is NetworkId {
   const network = value as Partial<NetworkId> | undefined;
-  return typeof network?.genesisHash === "string" && Number.isInteger(network.difficulty);
+  return (
+    typeof network?.genesisHash === "string" &&
+    Number.isInteger(network.difficulty) &&
+    (network.chain === undefined || typeof network.chain === "string")
+  );
 }
 
 function isTip(value: unknown): value is StoredTip {
