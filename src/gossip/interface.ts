@@ -1,5 +1,6 @@
 import type { Peer } from "../peers/index.js";
-import type { AnnounceBody, TipBody } from "../schemas/index.js";
+// Not ../schemas/index.js: the response schemas it gathers import this file (ANNOUNCE_OUTCOMES).
+import type { AnnounceBody, TipBody } from "../schemas/schemas.js";
 
 /**
  * What gossip needs of the network: telling a peer our tip. One request, no
