@@ -1,7 +1,6 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
-import { ResolveStoppedError } from "../consensus/index.js";
 import { InvalidAnnouncerError } from "../gossip/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
@@ -9,6 +8,7 @@ import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type ErrorBody, SchemaError } from "../schemas/index.js";
 import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
+import { ResolveStoppedError } from "../sync/index.js";
 
 /** No route has this path. */
 export class RouteNotFoundError extends Error {

@@ -1,4 +1,5 @@
 export { type Adoption, Chain, type ChainState } from "./chain.js";
+export { type ChainMeasure, compareChains, isBetter } from "./choice.js";
 export { FutureBlockError, InvalidChainError, NoCommonBlockError, StaleBlockError } from "./errors.js";
 export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export {
