@@ -36,7 +36,7 @@ export const SYNC_OUTCOMES = ["adopted", "not adopted", "failed"] as const;
 export type SyncOutcome = (typeof SYNC_OUTCOMES)[number];
 
 /**
- * What ToyNode.syncFrom came to: a sync's outcome, or why none ran when its
+ * What Sync.syncFrom (ToyNode.syncFrom) came to: a sync's outcome, or why none ran when its
  * turn came (our chain as long by then, the announcer backing off, the node
  * stopping).
  */
