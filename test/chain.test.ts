@@ -7,9 +7,11 @@ import {
   canonicalJson,
   checkExtension,
   checkSegment,
+  compareChains,
   FutureBlockError,
   GENESIS,
   InvalidChainError,
+  isBetter,
   isReward,
   leadingZeroBits,
   MAX_FUTURE_SECONDS,
@@ -567,6 +569,20 @@ function reconcile(dropped: readonly Block[], added: readonly Block[], pending: 
   countConfirmed(added, new Set([...orphaned, ...pending].map(transactionKey)), confirmed);
   return pendingAfterReorg(orphaned, pending, confirmed);
 }
+
+t.test("the chain choice: the longer chain is better; on a tie ours, the first seen, is kept", async (t) => {
+  t.ok(isBetter({ length: 5 }, { length: 4 }), "a longer candidate replaces ours");
+  t.notOk(isBetter({ length: 4 }, { length: 4 }), "an equal one does not");
+  t.notOk(isBetter({ length: 3 }, { length: 4 }), "a shorter one does not");
+  t.ok(compareChains({ length: 7 }, { length: 2 }) > 0);
+  t.equal(compareChains({ length: 2 }, { length: 2 }), 0);
+  t.ok(compareChains({ length: 2 }, { length: 7 }) < 0);
+  t.same(
+    [{ length: 2 }, { length: 9 }, { length: 5 }].sort((a, b) => compareChains(b, a)),
+    [{ length: 9 }, { length: 5 }, { length: 2 }],
+    "sorted best first",
+  );
+});
 
 t.test("pendingAfterReorg", async (t) => {
   const X: Transaction = { sender: "xavier", recipient: "yves", amount: 1 };

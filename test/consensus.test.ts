@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import t from "tap";
 import { type Block, canonicalJson, type NetworkRules, type TipContext, walkthroughSpec } from "../src/chain/index.js";
-import { ChainChoice, FETCH_CONCURRENCY, forEachPeer, ResolveStoppedError } from "../src/consensus/index.js";
+import { ChainChoice, FETCH_CONCURRENCY, forEachPeer } from "../src/consensus/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { backoffMs, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from "../src/peers/backoff.js";
@@ -17,7 +17,15 @@ import {
   TooManyPeersError,
 } from "../src/peers/index.js";
 import { MAX_LOCATOR, type TipBody } from "../src/schemas/index.js";
-import { buildLocator, checkPage, locatorHeights, PAGE_BYTES, PagePool, type PageTask } from "../src/sync/index.js";
+import {
+  buildLocator,
+  checkPage,
+  locatorHeights,
+  PAGE_BYTES,
+  PagePool,
+  type PageTask,
+  ResolveStoppedError,
+} from "../src/sync/index.js";
 import { hashOf, proofBits } from "./helpers/chain-check.js";
 import { NodeNetwork } from "./helpers/node-network.js";
 import { readChain } from "./helpers/read-chain.js";
@@ -162,7 +170,7 @@ t.test(
     choice.tip(peer(3), otherTip(5));
     choice.tip(peer(2), tipOf(6));
     t.same(
-      choice.longerThan(3).map(({ peer }) => peer.id),
+      choice.betterThan({ length: 3 }).map(({ peer }) => peer.id),
       [peer(2).id, peer(4).id, peer(3).id],
     );
   },

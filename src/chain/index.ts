@@ -9,6 +9,7 @@ export {
   retargetFutureLimit,
 } from "./asert.js";
 export { type Adoption, Chain, type ChainState } from "./chain.js";
+export { type ChainMeasure, compareChains, isBetter } from "./choice.js";
 export {
   ChainSpecError,
   FutureBlockError,

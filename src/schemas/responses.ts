@@ -1,11 +1,11 @@
 import type { JSONSchemaType, SchemaObject } from "ajv";
 import { NATIVE_VARIANTS } from "../../workers/kernel/interface.js";
-import type { ErrorBody } from "../api/errors.js";
 import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { ANNOUNCE_OUTCOMES, type AnnounceAnswer } from "../gossip/interface.js";
 import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
 import { blockSchema, transactionSchema } from "./schemas.js";
+import type { FieldError } from "./validate.js";
 
 /**
  * The schemas of the API's answers, beside those of its requests: the OpenAPI
@@ -24,6 +24,12 @@ export const messageSchema: JSONSchemaType<MessageBody> = {
   additionalProperties: false,
   properties: { message: { type: "string" } },
 };
+
+/** Every error answer's body: a sentence, and for a body that breaks its schema, each field at fault. */
+export interface ErrorBody {
+  message: string;
+  errors?: FieldError[];
+}
 
 export const errorSchema: JSONSchemaType<ErrorBody> = {
   $id: "Error",

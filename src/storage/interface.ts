@@ -2,7 +2,7 @@ import type { Block, HashList } from "../chain/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
-import type { Staging } from "../sync/interface.js";
+import type { Staging } from "../sync/range/interface.js";
 
 export type { PendingEntry };
 

@@ -3,7 +3,7 @@ import type { Block, HashList } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
 import { checkTransaction } from "../schemas/index.js";
-import type { StagedBlock } from "../sync/interface.js";
+import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
