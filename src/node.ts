@@ -17,6 +17,7 @@ import { NodeMetrics } from "./metrics/index.js";
 import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
+import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
   type CheckBlocks,
@@ -100,8 +101,8 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   }
   if (stored.network.genesisHash !== network.genesisHash) {
     const held = stored.network.chain ?? "walkthrough";
-    const advice =
-      held === rules.name ? "give another --data-dir" : `start with --chain ${held}, or give another --data-dir`;
+    const start = BUILTIN_CHAINS.includes(held) ? `--chain ${held}` : `--chain and the spec file of ${held}`;
+    const advice = held === rules.name ? "give another --data-dir" : `start with ${start}, or give another --data-dir`;
     throw new ForeignStoreError(
       store.location,
       `it holds the chain ${held} (genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id}); ${advice}`,

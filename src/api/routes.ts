@@ -109,6 +109,7 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
       transactions: block.transactions,
       proof: block.proof,
       previous_hash: block.previous_hash,
+      ...(block.bits === undefined ? {} : { bits: block.bits }),
     };
   });
 

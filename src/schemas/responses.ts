@@ -95,6 +95,11 @@ export const minedSchema: JSONSchemaType<MinedBody> = {
     },
     proof: { type: "integer", minimum: 0 },
     previous_hash: { type: "string" },
+    bits: {
+      type: "string",
+      pattern: "^[0-9a-f]{8}$",
+      description: "The target the block states, as compact bits: on a retargeting chain only",
+    },
   },
 };
 
