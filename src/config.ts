@@ -87,7 +87,7 @@ export const FLAGS: readonly Flag[] = [
     name: "data-dir",
     type: "string",
     value: "<dir>",
-    help: "where the chain, mempool, peers and node id are kept (default ./data/<port>)",
+    help: "where the chain, mempool, peers and node id are kept (default ./data/<port>, or ./data/<chain>/<port> on another chain than the walkthrough's)",
   },
   { name: "in-memory", type: "boolean", help: "keep nothing across restarts, as the walkthrough's node" },
   {
@@ -138,14 +138,17 @@ export const FLAGS: readonly Flag[] = [
 export const envName = (flag: string): string => `TOYCHAIN_${flag.toUpperCase().replaceAll("-", "_")}`;
 
 export function usage(): string {
-  const lines = FLAGS.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`.padEnd(24) + f.help);
-  return `Usage: toychain [options]
+  const names = [...FLAGS.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`), "  -h, --help"];
+  const width = Math.max(...names.map((name) => name.length)) + 2;
+  const lines = FLAGS.map((f, i) => `${(names[i] as string).padEnd(width)}${f.help}`);
+  return `Usage: toychain [options]                   start a node
+       toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 
 Options (each also read from the environment as TOYCHAIN_<NAME>, e.g. ${envName("port")}):
 ${lines.join("\n")}
-${"  -h, --help".padEnd(24)}print this help and exit
+${"  -h, --help".padEnd(width)}print this help and exit
 `;
 }
 
@@ -213,7 +216,23 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   if (!inMemory && port === 0 && !found.has("data-dir")) {
     throw new UsageError("--port 0 picks a port at random: give --data-dir, or --in-memory");
   }
-  const dataDir = inMemory ? undefined : text("data-dir", `./data/${port}`);
+  const difficulty = integer("difficulty", 16, 1, MAX_DIFFICULTY);
+  const chainName = text("chain", "walkthrough");
+  if (chainName !== "walkthrough" && found.has("difficulty")) {
+    throw new UsageError(
+      `${from("difficulty")} sets the walkthrough chain's difficulty; the chain ${chainName} sets each block's target itself`,
+    );
+  }
+  let chain: ChainSpec;
+  try {
+    chain = loadChainSpec(chainName, difficulty);
+  } catch (error) {
+    if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
+    throw error;
+  }
+  // Each chain but the walkthrough's has its own folder, so that joining another chain needs no --data-dir.
+  const defaultDataDir = chain.name === "walkthrough" ? `./data/${port}` : `./data/${chain.name}/${port}`;
+  const dataDir = inMemory ? undefined : text("data-dir", defaultDataDir);
   if (dataDir?.trim() === "") throw new UsageError(`${from("data-dir")} must not be empty`);
   const peers = text("peers", "")
     .split(",")
@@ -234,20 +253,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     } catch (error) {
       throw new UsageError(`${from("public-url")}: ${(error as Error).message}`);
     }
-  }
-  const difficulty = integer("difficulty", 16, 1, MAX_DIFFICULTY);
-  const chainName = text("chain", "walkthrough");
-  if (chainName !== "walkthrough" && found.has("difficulty")) {
-    throw new UsageError(
-      `${from("difficulty")} sets the walkthrough chain's difficulty; the chain ${chainName} sets each block's target itself`,
-    );
-  }
-  let chain: ChainSpec;
-  try {
-    chain = loadChainSpec(chainName, difficulty);
-  } catch (error) {
-    if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
-    throw error;
   }
   const checkBlocks = text("check-blocks", String(DEFAULT_CHECK_BLOCKS));
   const apiToken = found.get("api-token")?.value;
