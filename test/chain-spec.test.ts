@@ -89,6 +89,22 @@ t.test("the next target comes from aserti3-2d with the genesis as anchor", async
   );
 });
 
+t.test("--pow-limit initial: a chain first mined long after its genesis is never easier than it starts", async (t) => {
+  const aged = parse(
+    newChainSpec({ name: "aged", blockTime: 10, hashesPerSecond: 1e8, now: NOW - 86_400 * 365, powLimit: "initial" }),
+  );
+  const free = parse(newChainSpec({ name: "free", blockTime: 10, hashesPerSecond: 1e8, now: NOW - 86_400 * 365 }));
+  t.equal(aged.file?.powLimit, aged.genesis.bits, "the pow limit is the initial target");
+  const parent = { index: 2, timestamp: Math.floor(NOW) };
+  const initial = targetFromBits(Number.parseInt(aged.genesis.bits ?? "", 16));
+  t.equal(nextTarget(aged, parent).target, initial, "a year behind schedule, the target stays the initial one");
+  t.equal(
+    nextTarget(free, parent).target,
+    targetFromBits(0x1f00ffff),
+    "with the default pow limit it would be the easiest, 65,536 hashes a block",
+  );
+});
+
 t.test("a spec that makes no chain is refused, naming the problem", async (t) => {
   const file = made();
   const cases: [unknown, RegExp][] = [
@@ -179,6 +195,10 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
     [["chain", "new", "--out", join(dir, "x.json"), "--block-time", "5", "--hashrate", "fast"], "--hashrate must be"],
     [["chain", "new", "--out", join(dir, "Big Chain.json"), "--block-time", "5"], "give --name"],
     [["chain", "new", "--bogus"], "--bogus"],
+    [
+      ["chain", "new", "--out", join(dir, "x.json"), "--block-time", "5", "--pow-limit", "1f80ffff"],
+      "--pow-limit must be",
+    ],
     [["chain", "show"], "chain show takes one spec file or name"],
     [["chain", "show", join(dir, "none.json")], "no such file"],
     [["chain", "fork"], 'unknown chain command "fork"'],

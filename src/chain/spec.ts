@@ -116,6 +116,16 @@ export interface NewChainOptions {
   hashesPerSecond: number;
   /** Seconds since the epoch: the genesis' date. */
   now: number;
+  /**
+   * The easiest target, as compact bits (default DEFAULT_POW_LIMIT_BITS), or
+   * "initial": the initial target itself, so that the chain never gets easier
+   * than it starts. That suits a spec kept for long (devnet): ASERT's schedule
+   * counts from the genesis, so a chain first mined long after its genesis is
+   * far behind schedule and would mine at its easiest target, as fast as the
+   * median rule lets whole-second timestamps go (about 6 blocks a second),
+   * until it caught up.
+   */
+  powLimit?: number | "initial";
 }
 
 /**
@@ -132,12 +142,15 @@ export function initialTarget(hashesPerSecond: number, blockTime: number, powLim
 /** A new asert chain's spec file, with its genesis dated `now`. */
 export function newChainSpec(options: NewChainOptions): ChainSpecFile {
   const halfLife = options.halfLife ?? options.blockTime * DEFAULT_HALF_LIFE_SPACINGS;
+  const limitBits = typeof options.powLimit === "number" ? options.powLimit : DEFAULT_POW_LIMIT_BITS;
+  const target = initialTarget(options.hashesPerSecond, options.blockTime, targetFromBits(limitBits));
+  const bits = bitsHex(encodeBits(target));
   const params: ChainParams = {
     format: SPEC_FORMAT,
     name: options.name,
     blockTime: options.blockTime,
     halfLife,
-    powLimit: bitsHex(DEFAULT_POW_LIMIT_BITS),
+    powLimit: options.powLimit === "initial" ? bits : bitsHex(limitBits),
     reward: REWARD_AMOUNT,
     timestamps: {
       medianOf: 11,
@@ -145,14 +158,13 @@ export function newChainSpec(options: NewChainOptions): ChainSpecFile {
       wholeSeconds: true,
     },
   };
-  const target = initialTarget(options.hashesPerSecond, options.blockTime, targetFromBits(DEFAULT_POW_LIMIT_BITS));
   const genesis: Block = {
     index: 1,
     timestamp: Math.floor(options.now),
     transactions: [],
     proof: 0,
     previous_hash: paramsHash(params),
-    bits: bitsHex(encodeBits(target)),
+    bits,
   };
   return { ...params, genesis };
 }

@@ -2,7 +2,14 @@ import { writeFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveKernel } from "../../workers/kernel/index.js";
-import { blockWork, type ChainSpec, type ChainSpecFile, formatWork, newChainSpec } from "../chain/index.js";
+import {
+  blockWork,
+  type ChainSpec,
+  type ChainSpecFile,
+  formatWork,
+  newChainSpec,
+  targetFromBits,
+} from "../chain/index.js";
 import { defaultThreads, MinerPool, measureHashRate } from "../mining/index.js";
 import { CHAIN_NAME_PATTERN } from "../schemas/index.js";
 import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec, parseChainSpec } from "../specs/index.js";
@@ -22,6 +29,8 @@ new   writes a spec for a chain of its own: a genesis dated now, blocks every
   --half-life <s>       seconds behind (ahead of) schedule that double (halve) the target
                         (default 60 block times)
   --hashrate <H/s>      set the initial target for this hash rate instead of measuring
+  --pow-limit <bits>    the easiest target, as compact bits in 8 hex digits (default 1f00ffff,
+                        65,536 hashes a block), or initial: never easier than the initial target
   --name <name>         the chain's name (default: the file's name without .json)
   --force               overwrite --out
 
@@ -45,6 +54,20 @@ function wholeSeconds(flag: string, value: string | undefined, max: number): num
     throw new ChainUsageError(`--${flag} must be whole seconds from 1 to ${max}, not ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** --pow-limit: compact bits that state a target, or "initial". */
+function powLimitOf(value: string | undefined): number | "initial" | undefined {
+  if (value === undefined || value === "initial") return value;
+  const bits = /^[0-9a-f]{8}$/.test(value) ? Number.parseInt(value, 16) : Number.NaN;
+  try {
+    targetFromBits(bits);
+  } catch {
+    throw new ChainUsageError(
+      `--pow-limit must be initial or compact bits in 8 hex digits stating a target, not ${value}`,
+    );
+  }
+  return bits;
 }
 
 /** This machine's hash rate on every core, with the kernel a node would choose. */
@@ -95,6 +118,7 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
       "half-life": { type: "string" },
       hashrate: { type: "string" },
       name: { type: "string" },
+      "pow-limit": { type: "string" },
       force: { type: "boolean" },
     },
   });
@@ -104,6 +128,7 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
   const blockTime = wholeSeconds("block-time", values["block-time"], 86_400);
   if (blockTime === undefined) throw new ChainUsageError("chain new needs --block-time <seconds>");
   const halfLife = wholeSeconds("half-life", values["half-life"], 100_000_000);
+  const powLimit = powLimitOf(values["pow-limit"]);
   const given = values.hashrate === undefined ? undefined : Number(values.hashrate);
   if (given !== undefined && !(Number.isFinite(given) && given > 0)) {
     throw new ChainUsageError(`--hashrate must be a positive number of hashes per second, not ${values.hashrate}`);
@@ -120,6 +145,7 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
     blockTime,
     ...(halfLife === undefined ? {} : { halfLife }),
     hashesPerSecond: hashrate.hashesPerSecond,
+    ...(powLimit === undefined ? {} : { powLimit }),
     now: Date.now() / 1000,
   });
   const spec = checkedSpec(file);
