@@ -15,6 +15,8 @@ interface Block {
   transactions: Transaction[];
   proof: number;
   previous_hash: string;
+  /** Its target as compact bits: every block of a retargeting chain states them, the walkthrough's never do. */
+  bits?: string;
 }
 
 /** A block as the table shows it. */
@@ -24,6 +26,8 @@ interface BlockRow {
   timestamp: number;
   transactions: number;
   miner: string | null;
+  /** The compact bits it states; null on the walkthrough's chain, or until read (a block event does not carry them). */
+  bits: string | null;
 }
 
 interface PeerHealth {
@@ -33,10 +37,23 @@ interface PeerHealth {
   retry_at: string | null;
 }
 
+/** The chain the node runs, as /stats names it. */
+interface ChainInfo {
+  name: string;
+  /** Its genesis hash. */
+  id: string;
+  retarget: "fixed" | "aserti3-2d";
+  /** The target spacing in seconds, on a retargeting chain. */
+  block_time: number | null;
+}
+
 interface Stats {
   node_id: string;
   chain_length: number;
+  chain: ChainInfo;
   difficulty: number;
+  /** Absent from a node that predates --mine. */
+  mining?: "continuous" | "on request";
   threads: number;
   kernel: string;
   pending_transactions: number;
@@ -62,7 +79,14 @@ interface PeerReport {
   reason?: string;
 }
 
-interface BlockEvent extends BlockRow {
+interface Tip {
+  length: number;
+  hash: string;
+  /** The chain's cumulative work, a decimal string: absent from a node that predates it. */
+  work?: string;
+}
+
+interface BlockEvent extends Omit<BlockRow, "bits"> {
   hash: string;
   origin: "mined" | "adopted";
 }
@@ -132,6 +156,39 @@ class ApiFailure extends Error {
   }
 }
 
+/** 2^256: one more than the largest hash. */
+const HASH_SPACE = 1n << 256n;
+
+/**
+ * The target compact bits state, as Bitcoin's SetCompact reads them: one
+ * exponent byte (the size in bytes) and a 23-bit mantissa. The node has
+ * checked every block's bits (never negative, never past 256 bits), so this
+ * only decodes them, for display.
+ */
+function targetOfBits(bits: string): bigint {
+  const compact = Number.parseInt(bits, 16);
+  const size = compact >>> 24;
+  const mantissa = BigInt(compact & 0x007fffff);
+  return size <= 3 ? mantissa >> BigInt(8 * (3 - size)) : mantissa << BigInt(8 * (size - 3));
+}
+
+/** The hashes a block at `target` takes on average: 2^256 / (target + 1), as the node counts work. */
+const blockWork = (target: bigint): bigint => HASH_SPACE / (target + 1n);
+
+const PREFIXES = ["", "k", "M", "G", "T", "P", "E", "Z", "Y"];
+
+/** Hashes for people, as the node's formatWork writes work: three significant digits and an SI prefix ("1.00 G hashes"). */
+function hashes(work: bigint): string {
+  let value = Number(work);
+  let prefix = 0;
+  while (value >= 1000 && prefix < PREFIXES.length - 1) {
+    value /= 1000;
+    prefix++;
+  }
+  const digits = prefix === 0 ? value.toFixed(0) : value.toPrecision(3);
+  return `${`${digits} ${PREFIXES[prefix]}`.trimEnd()} hashes`;
+}
+
 const shortHash = (hash: string | null): string => (hash === null ? "…" : `${hash.slice(0, 12)}…${hash.slice(-6)}`);
 const time = (seconds: number): string => new Date(seconds * 1000).toLocaleString();
 const mhps = (hashesPerSecond: number): string => `${(hashesPerSecond / 1e6).toFixed(2)} MH/s`;
@@ -144,14 +201,24 @@ function rowOf(block: Block, hash: string | null): BlockRow {
     timestamp: block.timestamp,
     transactions: block.transactions.length,
     miner: reward !== undefined && reward.sender === "0" ? reward.recipient : null,
+    bits: block.bits ?? null,
   };
 }
 
-/** A chart drawn with uPlot, which marks on its container how many points it drew (data-points). */
+/** The dashed line of a chart's guide, in a colour no series has. */
+const GUIDE_STROKE = "#b45309";
+
+/**
+ * A chart drawn with uPlot, which marks on its container how many points it
+ * drew (data-points), and the value of its guide line if it has one
+ * (data-guide).
+ */
 class Chart {
   readonly #plot: uPlot;
   readonly #box: HTMLElement;
   readonly #data: (number | null)[][];
+  /** A horizontal line across the chart, drawn as one more series after the measured ones. */
+  #guide: { label: string; value: number } | null = null;
 
   constructor(box: HTMLElement, xLabel: string, series: uPlot.Series[], time: boolean) {
     this.#box = box;
@@ -187,8 +254,30 @@ class Chart {
     this.#draw();
   }
 
+  /** Draws a dashed horizontal line at `line.value`, named `line.label` in the legend; null takes it away. */
+  guide(line: { label: string; value: number } | null): void {
+    if (this.#guide?.label === line?.label && this.#guide?.value === line?.value) return;
+    if (this.#guide !== null) this.#plot.delSeries(this.#data.length);
+    this.#guide = line;
+    if (line === null) delete this.#box.dataset.guide;
+    else {
+      this.#plot.addSeries({
+        label: line.label,
+        stroke: GUIDE_STROKE,
+        width: 2,
+        dash: [8, 6],
+        points: { show: false },
+      });
+      this.#box.dataset.guide = String(line.value);
+    }
+    this.#draw();
+  }
+
   #draw(): void {
-    this.#plot.setData(this.#data as uPlot.AlignedData);
+    const [xs = []] = this.#data;
+    const guide = this.#guide;
+    const data = guide === null ? this.#data : [...this.#data, xs.map(() => guide.value)];
+    this.#plot.setData(data as uPlot.AlignedData);
     const points = this.#data.slice(1).reduce((sum, column) => sum + column.filter((v) => v !== null).length, 0);
     this.#box.dataset.points = String(points);
   }
@@ -197,6 +286,10 @@ class Chart {
 /** What the page knows of the chain. */
 const state = {
   height: 0,
+  /** The node's chain, from /stats (null until read). */
+  chain: null as ChainInfo | null,
+  /** On the walkthrough's chain, the fixed difficulty: the target is 2^(256 - difficulty) - 1. */
+  difficulty: 0,
   /** The rows shown, newest first. */
   blocks: [] as BlockRow[],
   /** Timestamps by index, for the block times chart. */
@@ -208,6 +301,9 @@ let rateChart: Chart;
 let timesChart: Chart;
 
 function showNode(stats: Stats): void {
+  state.chain = stats.chain;
+  state.difficulty = stats.difficulty;
+  showChain(stats);
   element("node-id").textContent = stats.node_id;
   element("kernel").textContent = stats.kernel;
   element("threads").textContent = String(stats.threads);
@@ -216,6 +312,78 @@ function showNode(stats: Stats): void {
   setHeight(stats.chain_length);
   element("pending-count").textContent = String(stats.pending_transactions);
   showPeers(stats);
+}
+
+/** The chain's name and id, how its target is set (and the spacing line on the block times), whether the node mines by itself. */
+function showChain({ chain, mining }: Stats): void {
+  const name = element("chain-name");
+  name.textContent = chain.name;
+  name.title = `genesis ${chain.id}`;
+  element("chain-id").textContent = chain.id;
+  const spacing = chain.retarget === "fixed" ? null : chain.block_time;
+  element("retarget").textContent =
+    spacing === null ? "none: a fixed difficulty" : `${chain.retarget}, toward a block every ${spacing} s`;
+  timesChart.guide(spacing === null ? null : { label: `target spacing (${spacing} s)`, value: spacing });
+  element("times-help").textContent =
+    spacing === null
+      ? "Seconds between each block and the one before it."
+      : `Seconds between each block and the one before it; the dashed line is the chain's target spacing, ${spacing} s, to which ${chain.retarget} steers the block times by setting each block's target.`;
+  const pill = element("mining");
+  pill.hidden = mining === undefined;
+  pill.textContent = mining === "continuous" ? "mining continuously" : "mining on request";
+}
+
+/** The work every block of the walkthrough's chain takes: 2^difficulty hashes. */
+const fixedWork = (): bigint => 1n << BigInt(state.difficulty);
+
+/** A block's target as the hashes it takes, and where that comes from; null while the chain is unknown. */
+function targetOf(bits: string | null): { hashes: string; source: string } | null {
+  if (bits !== null) return { hashes: hashes(blockWork(targetOfBits(bits))), source: `compact bits ${bits}` };
+  if (state.chain?.retarget !== "fixed") return null;
+  return { hashes: hashes(fixedWork()), source: `the fixed target of ${state.difficulty} leading zero bits` };
+}
+
+function targetCell(cell: HTMLElement, bits: string | null): void {
+  const target = targetOf(bits);
+  cell.textContent = target?.hashes ?? "…";
+  cell.title = target?.source ?? "";
+}
+
+/**
+ * The chain's work: the tip's own count when the node gives it; else, on the
+ * walkthrough's chain, its length times the fixed work of every block; else
+ * (a retargeting chain, whose blocks the page reads only a page of) hidden.
+ */
+function showWork(tip: Tip): void {
+  const work =
+    tip.work !== undefined
+      ? BigInt(tip.work)
+      : state.chain?.retarget === "fixed"
+        ? BigInt(tip.length) * fixedWork()
+        : null;
+  element("chain-work-fact").hidden = work === null;
+  element("chain-work").textContent = work === null ? "" : hashes(work);
+}
+
+/** How many reads of the tip the page has asked: only the latest one's answer is shown. */
+let tipsAsked = 0;
+
+async function readTip(): Promise<Tip> {
+  const asked = ++tipsAsked;
+  const tip = await api<Tip>("/chain/tip");
+  if (asked === tipsAsked) showWork(tip);
+  return tip;
+}
+
+/** Reads the bits of a block that arrived by an event, and shows its target in its row (while the row still holds it). */
+async function fillBits(index: number, hash: string): Promise<void> {
+  const page = await api<{ chain: Block[] }>(`/chain?from=${index}&limit=1`);
+  const bits = page.chain[0]?.bits;
+  const row = state.blocks.find((b) => b.index === index && b.hash === hash);
+  if (bits === undefined || row === undefined) return;
+  row.bits = bits;
+  const cell = element("blocks").querySelector<HTMLElement>(`tr[data-index="${index}"] td.target`);
+  if (cell !== null) targetCell(cell, bits);
 }
 
 function setHeight(height: number): void {
@@ -235,9 +403,11 @@ function blockRow(row: BlockRow, fresh: boolean): HTMLTableRowElement {
   cell.append(button);
   const hash = make("td", shortHash(row.hash), "hash");
   if (row.hash !== null) hash.title = row.hash;
+  const target = make("td", "", "target");
+  targetCell(target, row.bits);
   const miner = make("td", row.miner ?? "—", "miner");
   if (row.miner !== null) miner.title = row.miner;
-  tr.append(cell, hash, make("td", time(row.timestamp)), make("td", String(row.transactions)), miner);
+  tr.append(cell, hash, target, make("td", time(row.timestamp)), make("td", String(row.transactions)), miner);
   return tr;
 }
 
@@ -265,7 +435,7 @@ async function readBlocks(from: number, to: number, tipHash: string | null): Pro
 
 /** The newest page of blocks, read again (at start, after a chain replaced, after a reconnect). */
 async function loadRecent(): Promise<void> {
-  const tip = await api<{ length: number; hash: string }>("/chain/tip");
+  const tip = await readTip();
   const from = Math.max(GENESIS_INDEX, tip.length - PAGE + 1);
   state.timestamps.clear();
   state.blocks = await readBlocks(from, tip.length, tip.hash);
@@ -310,8 +480,10 @@ async function showBlock(index: number): Promise<void> {
   table.append(head, body);
   const scroll = make("div", "", "scroll");
   scroll.append(table);
+  const target = targetOf(block.bits ?? null);
   detail.replaceChildren(
     make("h3", `Block ${block.index}: ${block.transactions.length} transactions, proof ${block.proof}`),
+    make("p", target === null ? "" : `Target: ${target.hashes} expected (${target.source})`, "target"),
     make("p", `Previous hash ${block.previous_hash}`, "mono help"),
     scroll,
   );
@@ -510,10 +682,12 @@ function follow(source: EventSource): void {
   on<BlockEvent>("block", (block) => {
     setHeight(block.index);
     state.timestamps.set(block.index, block.timestamp);
-    const { origin: _origin, ...row } = block;
-    state.blocks = [row, ...state.blocks.filter((b) => b.index < block.index)];
+    const { origin: _origin, ...shown } = block;
+    state.blocks = [{ ...shown, bits: null }, ...state.blocks.filter((b) => b.index < block.index)];
     renderBlocks(block.index);
     drawBlockTimes();
+    if (state.chain?.retarget !== "fixed") void fillBits(block.index, block.hash);
+    void readTip();
     void loadPending();
   });
   on<unknown>("chain", () => {
@@ -541,8 +715,9 @@ function follow(source: EventSource): void {
   });
 }
 
+/** Everything read again; the blocks after /stats, whose chain says what their targets are. */
 async function refresh(): Promise<void> {
-  await Promise.all([loadJobs(), loadRecent(), loadPending(), showTokenField()]);
+  await Promise.all([loadJobs().then(loadRecent), loadPending(), showTokenField()]);
 }
 
 /** The token field shows when the node has one (read again after a reconnect): its OpenAPI document then names the bearer scheme. */

@@ -1,8 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import t from "tap";
+import t, { type Test } from "tap";
+import {
+  blockHash,
+  blockWork,
+  formatWork,
+  GENESIS,
+  newChainSpec,
+  targetForLeadingZeroBits,
+  targetFromBits,
+} from "../src/chain/index.js";
 import { chromiumSkip, launchChromium } from "./helpers/browser.js";
 import { request, startNode } from "./helpers/node-process.js";
 
@@ -10,7 +19,9 @@ import { request, startNode } from "./helpers/node-process.js";
  * The explorer page in a real browser (Debian's chromium, driven by
  * playwright-core) against a real node process: what it shows, that it
  * follows the node live, its buttons and form, its charts, two tabs, a
- * phone's viewport, and that it asks nothing of any host but the node.
+ * phone's viewport, and that it asks nothing of any host but the node; then
+ * a node on a retargeting chain: its name, each block's target as the hashes
+ * it takes, and the target spacing drawn on the block times.
  * EXPLORER_SCREENSHOT=<file.png> saves the page once it has blocks and charts.
  */
 
@@ -37,8 +48,8 @@ async function reload(page: Page): Promise<void> {
   }
 }
 
-/** A page of the explorer, with its script errors, console errors and failed loads kept. */
-async function openExplorer(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+/** A page of the explorer (of the walkthrough's node unless `at` names another), with its script errors, console errors and failed loads kept. */
+async function openExplorer(context: BrowserContext, at = origin): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
@@ -54,12 +65,71 @@ async function openExplorer(context: BrowserContext): Promise<{ page: Page; prob
       failed.url().endsWith("/events") || (reloading.has(page) && failed.failure()?.errorText === "net::ERR_ABORTED");
     if (!cut) problems.push(`failed: ${failed.url()} ${failed.failure()?.errorText}`);
   });
-  await page.goto(`${origin}/`);
+  await page.goto(`${at}/`);
   await page.locator("#live", { hasText: "live" }).waitFor();
   return { page, problems };
 }
 
 const row = (page: Page, index: number) => page.locator(`#blocks tr[data-index="${index}"]`);
+
+/** What the page should write for a target: the hashes a block at it takes, as the node's formatWork writes them. */
+const hashesOf = (target: bigint): string => `${formatWork(blockWork(target))} hashes`;
+const targetOfBits = (bits: string): bigint => targetFromBits(Number.parseInt(bits, 16));
+
+/** What /chain/tip and /stats say of the chain's work and of mining (absent from a node that predates them). */
+interface Tip {
+  length: number;
+  work?: string;
+}
+interface Mining {
+  mining?: "continuous" | "on request";
+}
+
+/** The page's chain work: the tip's when the node counts it, else `fallback` (null: hidden). */
+async function expectWork(t: Test, page: Page, tip: Tip, fallback: string | null): Promise<void> {
+  const shown = tip.work !== undefined ? `${formatWork(BigInt(tip.work))} hashes` : fallback;
+  if (shown === null) {
+    t.ok(
+      await page.locator("#chain-work").isHidden(),
+      "no chain work: the node does not count it, and the page has a page of blocks",
+    );
+    return;
+  }
+  await page.locator("#chain-work", { hasText: shown }).waitFor();
+  t.equal(await page.locator("#chain-work").textContent(), shown, `the chain's work: ${shown}`);
+}
+
+/** The pill that says whether the node mines by itself, as /stats says (hidden when it does not say). */
+async function expectMining(t: Test, page: Page, { mining }: Mining): Promise<void> {
+  if (mining === undefined) {
+    t.ok(await page.locator("#mining").isHidden(), "no mining pill: /stats does not say");
+    return;
+  }
+  const shown = mining === "continuous" ? "mining continuously" : "mining on request";
+  await page.locator("#mining", { hasText: shown }).waitFor();
+  t.pass(`the header says ${shown}`);
+}
+
+/**
+ * The rows of the block-time chart's canvas holding the guide line's colour
+ * (#b45309), with how many such pixels each: the page's own code, as a
+ * string (the tests are compiled without the DOM's types).
+ */
+const GUIDE_ROWS = `(() => {
+  const canvas = document.querySelector("#times-chart canvas");
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const rows = {};
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i] !== 0xb4 || pixels[i + 1] !== 0x53 || pixels[i + 2] !== 0x09) continue;
+    const y = Math.floor(i / 4 / canvas.width);
+    rows[y] = (rows[y] ?? 0) + 1;
+  }
+  return JSON.stringify({ width: canvas.width, rows });
+})()`;
+
+async function guideRows(page: Page): Promise<{ width: number; rows: Record<string, number> }> {
+  return JSON.parse(String(await page.evaluate(GUIDE_ROWS)));
+}
 
 t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
   const browser: Browser = await launchChromium();
@@ -90,6 +160,25 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
     t.match(await row(page, 1).textContent(), /^1.*3359bdb5a0bb/, "the genesis block, with its hash");
     t.ok(await page.locator("#token-field").isHidden(), "no token field: this node has no token");
     t.strictSame(problems, [], "the page loaded with no error");
+  });
+
+  await t.test("on the walkthrough's chain: its name, the fixed target of each block, no spacing line", async (t) => {
+    t.equal(await page.locator("#chain-name").textContent(), "walkthrough", "the header names the chain");
+    t.equal(await page.locator("#chain-id").textContent(), blockHash(GENESIS), "its id, the seed's genesis hash");
+    t.equal(await page.locator("#retarget").textContent(), "none: a fixed difficulty");
+    const fixed = hashesOf(targetForLeadingZeroBits(12));
+    t.equal(fixed, "4.10 k hashes", "2^12 hashes a block at 12 bits");
+    t.equal(await row(page, 1).locator("td.target").textContent(), fixed, "the genesis: the fixed target's hashes");
+    const tip = (await request<Tip>(`${origin}/chain/tip`)).body;
+    await expectWork(
+      t,
+      page,
+      tip,
+      `${formatWork(BigInt(tip.length) * blockWork(targetForLeadingZeroBits(12)))} hashes`,
+    );
+    await expectMining(t, page, (await request<Mining>(`${origin}/stats`)).body);
+    t.equal(await page.locator("#times-chart").getAttribute("data-guide"), null, "the block times have no guide");
+    t.notMatch(await page.locator("#times-chart").textContent(), "target spacing", "nor a legend for one");
   });
 
   await t.test("a block mined with a plain GET /mine appears within 2 s, with no reload", async (t) => {
@@ -252,4 +341,83 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
   t.strictSame(outside, [], "every request went to 127.0.0.1");
   t.ok(requests.includes(`${origin}/explorer/uPlot.iife.min.js`), "uPlot came from the node");
   t.ok(requests.includes(`${origin}/events`), "and the live stream");
+});
+
+t.test("the explorer on a retargeting chain", { skip: chromiumSkip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-explorer-chain-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // 10^5 hashes a block: instant on any kernel.
+  const file = newChainSpec({
+    name: "explorer-quick",
+    blockTime: 2,
+    halfLife: 120,
+    hashesPerSecond: 50_000,
+    now: Date.now() / 1000 - 60,
+  });
+  const specPath = join(dir, "explorer-quick.json");
+  writeFileSync(specPath, JSON.stringify(file, null, 2));
+  const quick = await startNode(["--chain", specPath, "--threads", "1"], { t });
+  for (let i = 0; i < 2; i++) t.equal((await request(`${quick.url}/mine`)).status, 200, `block ${i + 2} mined`);
+
+  const browser: Browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1100 } });
+  const { page, problems } = await openExplorer(context, quick.url);
+
+  await t.test("it names the chain and how its target is set", async (t) => {
+    await page.locator("#chain-name", { hasText: "explorer-quick" }).waitFor();
+    t.equal(await page.locator("#chain-name").textContent(), "explorer-quick", "the header names the chain");
+    t.equal(await page.locator("#chain-id").textContent(), blockHash(file.genesis), "its id, the spec's genesis hash");
+    t.equal(await page.locator("#retarget").textContent(), "aserti3-2d, toward a block every 2 s");
+    await expectMining(t, page, (await request<Mining>(`${quick.url}/stats`)).body);
+  });
+
+  await t.test("each block shows its target as the hashes it takes, from the bits it states", async (t) => {
+    const { body } = await request<{ chain: { index: number; bits: string }[] }>(`${quick.url}/chain`);
+    t.equal(body.chain.length, 3);
+    for (const block of body.chain) {
+      const cell = row(page, block.index).locator("td.target");
+      const expected = hashesOf(targetOfBits(block.bits));
+      await cell.waitFor();
+      t.equal(await cell.textContent(), expected, `block ${block.index}: bits ${block.bits} are ${expected}`);
+      t.equal(await cell.getAttribute("title"), `compact bits ${block.bits}`, "its bits on hover");
+    }
+    t.equal(
+      await row(page, 1).locator("td.target").textContent(),
+      hashesOf(targetOfBits(file.genesis.bits as string)),
+      "the genesis: the spec's initial target",
+    );
+  });
+
+  await t.test("a block mined while the page is open shows its target too", async (t) => {
+    const mined = await request<{ index: number; bits: string }>(`${quick.url}/mine`);
+    t.equal(mined.status, 200);
+    const expected = hashesOf(targetOfBits(mined.body.bits));
+    await row(page, mined.body.index).locator("td.target", { hasText: expected }).waitFor();
+    t.pass(`block ${mined.body.index}: ${expected} (bits ${mined.body.bits}), with no reload`);
+    await page.getByRole("button", { name: `Show the transactions of block ${mined.body.index}` }).click();
+    const target = page.locator("#block-detail p.target");
+    await target.waitFor();
+    t.equal(
+      await target.textContent(),
+      `Target: ${expected} expected (compact bits ${mined.body.bits})`,
+      "its detail names the target",
+    );
+    await expectWork(t, page, (await request<Tip>(`${quick.url}/chain/tip`)).body, null);
+  });
+
+  await t.test("the block times chart draws the target spacing as a horizontal line", async (t) => {
+    const chart = page.locator("#times-chart");
+    await page.waitForFunction('Number(document.querySelector("#times-chart").dataset.points) >= 2');
+    t.equal(await chart.getAttribute("data-guide"), "2", "a guide at 2 s");
+    t.match(await chart.locator(".u-legend").textContent(), "target spacing (2 s)", "named in the legend");
+    t.match(await page.locator("#times-help").textContent(), "the dashed line is the chain's target spacing, 2 s");
+    const { width, rows } = await guideRows(page);
+    const counts = Object.values(rows);
+    const widest = Math.max(0, ...counts);
+    t.ok(counts.length > 0 && counts.length <= 3, `the line's colour lies on ${counts.length} rows of pixels`);
+    t.ok(widest >= width / 3, `dashed across the chart: ${widest} of its ${width} pixels`);
+  });
+
+  t.strictSame(problems, [], "no script error, no console error, nothing failed to load");
 });
