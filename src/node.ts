@@ -370,6 +370,7 @@ export class ToyNode {
     return index;
   }
 
+  /** Forges the next block; with --mine, waits for the next one the loop forges instead (see ContinuousMiner.next). */
   mine(): Promise<MinedBlock> {
     if (this.#failure) return Promise.reject(this.#failure);
     return this.continuous?.next() ?? this.miner.mine();

@@ -28,6 +28,10 @@ export const retryMs = (failures: number): number => Math.min(MAX_RETRY_MS, FIRS
 /** Resolves after `ms`, or as soon as `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
@@ -116,7 +120,7 @@ export class ContinuousMiner {
           failures = 0;
           this.#forged(mined);
         } catch (error) {
-          if (error instanceof MinerStoppedError) break;
+          if (error instanceof MinerStoppedError || signal.aborted) break;
           failures++;
           const ms = retryMs(failures);
           const reason = error instanceof Error ? error.message : String(error);
