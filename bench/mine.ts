@@ -16,7 +16,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { sha256Hex } from "../src/chain/index.js";
+import { sha256Hex, targetForLeadingZeroBits } from "../src/chain/index.js";
 import { CALIBRATION_MS, type HashRate, JobControl, MinerPool, measureHashRate } from "../src/mining/index.js";
 import {
   KERNEL_CHOICES,
@@ -103,7 +103,7 @@ function header(seed: number): string {
   return sha256Hex(`toychain bench ${seed}`);
 }
 
-/** Mines at a difficulty never reached for `seconds`, then cancels: the sustained rate. */
+/** Mines for the target 0, never reached, for `seconds`, then cancels: the sustained rate. */
 async function sustained(pool: MinerPool, seconds: number, label: string): Promise<HashRate> {
   const control = new JobControl();
   const started = performance.now();
@@ -124,7 +124,7 @@ async function stopLatencies(pool: MinerPool, rate: number, jobs: number, label:
   const latencies: number[] = [];
   for (let job = 0; job < jobs; job++) {
     progress(`${label}: stop latency, job ${job + 1}/${jobs} at difficulty ${difficulty}`);
-    const result = await pool.search(header(job + 1), difficulty, new JobControl());
+    const result = await pool.search(header(job + 1), targetForLeadingZeroBits(difficulty), new JobControl());
     latencies.push(result.stopLatencyMs);
   }
   return latencies.sort((a, b) => a - b);

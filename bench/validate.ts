@@ -16,6 +16,7 @@ import {
   powHeader,
   rewardFor,
   validateChain,
+  walkthroughSpec,
 } from "../src/chain/index.js";
 import { MinerPool, PARALLEL_VALIDATION_MIN } from "../src/mining/index.js";
 import { table } from "./lib/table.js";
@@ -32,7 +33,8 @@ if (values.help) {
   console.log("Usage: npm run bench:validate -- [--blocks 20000] [--transactions 10] [--threads N]");
   process.exit(0);
 }
-const rules: NetworkRules = { genesis: GENESIS, difficulty: 1 };
+const DIFFICULTY = 1;
+const rules: NetworkRules = walkthroughSpec(DIFFICULTY);
 const count = Number(values.blocks);
 const perBlock = Number(values.transactions);
 const threads = Number(values.threads);
@@ -54,7 +56,7 @@ for (let index = 2; index <= count; index++) {
   };
   const header = powHeader(template);
   let proof = 0;
-  while (!meetsDifficulty(header, proof, rules.difficulty)) proof++;
+  while (!meetsDifficulty(header, proof, DIFFICULTY)) proof++;
   blocks.push({ ...template, proof });
 }
 

@@ -1,16 +1,21 @@
 import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
+import type { ChainSpec } from "./chain/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
+import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec } from "./specs/index.js";
 import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
 
 export interface Config {
   port: number;
   host: string;
   threads: number;
+  /** The walkthrough chain's difficulty (another chain sets its targets itself). */
   difficulty: number;
+  /** The chain the node joins: the walkthrough's at `difficulty`, a built-in one, or a spec file's. */
+  chain: ChainSpec;
   kernel: KernelChoice;
   /** Where the node keeps its state; undefined with --in-memory. */
   dataDir: string | undefined;
@@ -61,10 +66,16 @@ export const FLAGS: readonly Flag[] = [
     help: `mining worker threads (default: this machine's ${defaultThreads()})`,
   },
   {
+    name: "chain",
+    type: "string",
+    value: "<file|name>",
+    help: `the chain to join: a spec file that toychain chain new wrote, or ${BUILTIN_CHAINS.join(" or ")} (default walkthrough)`,
+  },
+  {
     name: "difficulty",
     type: "string",
     value: "<n>",
-    help: `leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)`,
+    help: `the walkthrough chain's leading zero bits a proof hash needs, 1-${MAX_DIFFICULTY} (default 16)`,
   },
   {
     name: "kernel",
@@ -78,7 +89,7 @@ export const FLAGS: readonly Flag[] = [
     name: "data-dir",
     type: "string",
     value: "<dir>",
-    help: "where the chain, mempool, peers and node id are kept (default ./data/<port>)",
+    help: "where the chain, mempool, peers and node id are kept (default ./data/<port>, or ./data/<chain>/<port> on another chain than the walkthrough's)",
   },
   { name: "in-memory", type: "boolean", help: "keep nothing across restarts, as the walkthrough's node" },
   {
@@ -134,14 +145,17 @@ export const FLAGS: readonly Flag[] = [
 export const envName = (flag: string): string => `TOYCHAIN_${flag.toUpperCase().replaceAll("-", "_")}`;
 
 export function usage(): string {
-  const lines = FLAGS.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`.padEnd(24) + f.help);
-  return `Usage: toychain [options]
+  const names = [...FLAGS.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ""}`), "  -h, --help"];
+  const width = Math.max(...names.map((name) => name.length)) + 2;
+  const lines = FLAGS.map((f, i) => `${(names[i] as string).padEnd(width)}${f.help}`);
+  return `Usage: toychain [options]                   start a node
+       toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 
 Options (each also read from the environment as TOYCHAIN_<NAME>, e.g. ${envName("port")}):
 ${lines.join("\n")}
-${"  -h, --help".padEnd(24)}print this help and exit
+${"  -h, --help".padEnd(width)}print this help and exit
 `;
 }
 
@@ -209,7 +223,23 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   if (!inMemory && port === 0 && !found.has("data-dir")) {
     throw new UsageError("--port 0 picks a port at random: give --data-dir, or --in-memory");
   }
-  const dataDir = inMemory ? undefined : text("data-dir", `./data/${port}`);
+  const difficulty = integer("difficulty", 16, 1, MAX_DIFFICULTY);
+  const chainName = text("chain", "walkthrough");
+  if (chainName !== "walkthrough" && found.has("difficulty")) {
+    throw new UsageError(
+      `${from("difficulty")} sets the walkthrough chain's difficulty; the chain ${chainName} sets each block's target itself`,
+    );
+  }
+  let chain: ChainSpec;
+  try {
+    chain = loadChainSpec(chainName, difficulty);
+  } catch (error) {
+    if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
+    throw error;
+  }
+  // Each chain but the walkthrough's has its own folder, so that joining another chain needs no --data-dir.
+  const defaultDataDir = chain.name === "walkthrough" ? `./data/${port}` : `./data/${chain.name}/${port}`;
+  const dataDir = inMemory ? undefined : text("data-dir", defaultDataDir);
   if (dataDir?.trim() === "") throw new UsageError(`${from("data-dir")} must not be empty`);
   const peers = text("peers", "")
     .split(",")
@@ -240,7 +270,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     port,
     host,
     threads: integer("threads", defaultThreads(), 1, MAX_THREADS),
-    difficulty: integer("difficulty", 16, 1, MAX_DIFFICULTY),
+    difficulty,
+    chain,
     kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
     dataDir,
     maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),

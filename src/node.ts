@@ -2,33 +2,22 @@ import { randomUUID } from "node:crypto";
 import type { KernelName } from "../workers/kernel/index.js";
 import {
   type Block,
-  blockHash,
   Chain,
-  GENESIS,
   InvalidChainError,
-  isReward,
   MAX_BLOCK_TRANSACTIONS,
-  MEDIAN_SPAN,
   type NetworkRules,
   NoCommonBlockError,
   type Transaction,
 } from "./chain/index.js";
-import {
-  ChainChoice,
-  forEachPeer,
-  type PeerOutcome,
-  type PeerReport,
-  ResolveDeadlineError,
-  ResolveStoppedError,
-} from "./consensus/index.js";
-import { type BlockEvent, EventBus } from "./events/index.js";
+import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { Logger } from "./log.js";
-import { countConfirmed, fitCapacity, Mempool, pendingAfterReorg, transactionKey } from "./mempool/index.js";
+import { fitCapacity, Mempool } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
+import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
   type CheckBlocks,
@@ -37,22 +26,15 @@ import {
   ForeignStoreError,
   loadStoredChain,
   MemoryStore,
+  type NetworkId,
   type Store,
   StoreFailedError,
 } from "./storage/index.js";
-import {
-  discardStaged,
-  PagePool,
-  PeerNetwork,
-  type RangeSyncDeps,
-  type StagedChain,
-  type SyncBase,
-  type SyncNetwork,
-  syncRange,
-} from "./sync/index.js";
+import { PeerNetwork, type Resolution, Sync, type SyncNetwork } from "./sync/index.js";
 
 export interface NodeOptions {
-  difficulty: number;
+  /** The chain's rules: the walkthrough's at a difficulty, or a spec's. */
+  chain: NetworkRules;
   threads: number;
   log: Logger;
   /** The proof-of-work kernels to choose from by calibration (one when forced); the best that load when absent. */
@@ -79,26 +61,7 @@ export interface NodeOptions {
   mine?: boolean;
 }
 
-/** A block as the event bus tells it. */
-function blockEvent(block: Block, hash: string, origin: BlockEvent["origin"]): BlockEvent {
-  const reward = block.transactions.at(-1);
-  return {
-    index: block.index,
-    hash,
-    timestamp: block.timestamp,
-    transactions: block.transactions.length,
-    miner: reward !== undefined && isReward(reward) ? reward.recipient : null,
-    origin,
-  };
-}
-
 const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
-
-/** What a resolve came to; the chain it answers with is read from the store (see ToyNode.view). */
-export interface Resolution {
-  replaced: boolean;
-  peers: PeerReport[];
-}
 
 export const DEFAULT_MAX_PENDING = 100_000;
 export const DEFAULT_RESOLVE_DEADLINE_MS = 120_000;
@@ -117,7 +80,11 @@ interface NodeParts {
 
 /** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
 async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
-  const network = { genesisHash: blockHash(rules.genesis), difficulty: rules.difficulty };
+  const network: NetworkId = {
+    genesisHash: rules.id,
+    difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : 0,
+    chain: rules.name,
+  };
   const capacity = options.maxPending ?? DEFAULT_MAX_PENDING;
   const stored = await store.load();
   if (stored?.migration !== undefined) {
@@ -135,12 +102,18 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     return { id, chain: new Chain(rules), mempool: new Mempool(capacity), peers: new PeerSet(), store, pool };
   }
   if (stored.network.genesisHash !== network.genesisHash) {
-    throw new ForeignStoreError(store.location, "its genesis block differs");
+    const held = stored.network.chain ?? "walkthrough";
+    const start = BUILTIN_CHAINS.includes(held) ? `--chain ${held}` : `--chain and the spec file of ${held}`;
+    const advice = held === rules.name ? "give another --data-dir" : `start with ${start}, or give another --data-dir`;
+    throw new ForeignStoreError(
+      store.location,
+      `it holds the chain ${held} (genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id}); ${advice}`,
+    );
   }
   if (stored.network.difficulty !== network.difficulty) {
     throw new ForeignStoreError(
       store.location,
-      `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}`,
+      `its difficulty is ${stored.network.difficulty}, not ${network.difficulty}; start with --difficulty ${stored.network.difficulty}, or give another --data-dir`,
     );
   }
   const checkBlocks = options.checkBlocks ?? DEFAULT_CHECK_BLOCKS;
@@ -213,14 +186,10 @@ export class ToyNode {
   readonly #failed: Promise<StoreFailedError>;
   #reportFailure: (error: StoreFailedError) => void = () => undefined;
   readonly #log: Logger;
-  readonly #network: SyncNetwork;
-  readonly #pages: PagePool;
-  readonly #resolveDeadlineMs: number;
-  /** Aborted by close(): abandons the downloads of a resolve in flight. */
+  /** Aborted by stop(): abandons the downloads of a resolve or sync in flight, and gossip's requests. */
   readonly #stopping = new AbortController();
-  #resolving: Promise<Resolution> | undefined;
-  /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
-  #lane: Promise<unknown> = Promise.resolve();
+  /** Resolves, and syncs from announcers. */
+  readonly #sync: Sync;
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
   #durableTip: TipBody & { block: Block | undefined };
 
@@ -234,10 +203,6 @@ export class ToyNode {
     });
     this.#log = options.log;
     const timeoutMs = options.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
-    this.#network = options.network ?? new PeerNetwork({ timeoutMs });
-    this.#resolveDeadlineMs = options.resolveDeadlineMs ?? DEFAULT_RESOLVE_DEADLINE_MS;
-    // A gossiping node syncs at every block another node mines: its page worker stays up.
-    this.#pages = new PagePool({ keep: options.gossip ?? false });
     this.gossip = new Gossip(
       {
         id: this.id,
@@ -261,6 +226,31 @@ export class ToyNode {
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
     });
+    this.#sync = new Sync(
+      {
+        chain: this.chain,
+        mempool: this.mempool,
+        peers: this.peers,
+        store: this.#store,
+        events: this.events,
+        metrics: this.metrics,
+        failure: () => this.#failure,
+        durable: (write) => this.#durable(write),
+        switched: () => this.miner.restart(),
+        adopted: ({ length, hash, block }, from) => {
+          this.#tipIsDurable(length, hash, block);
+          this.gossip.tipChanged(from.id);
+        },
+      },
+      {
+        network: options.network ?? new PeerNetwork({ timeoutMs }),
+        deadlineMs: options.resolveDeadlineMs ?? DEFAULT_RESOLVE_DEADLINE_MS,
+        stopping: this.#stopping.signal,
+        // A gossiping node syncs at every block another node mines: its page worker stays up.
+        keepPageWorker: options.gossip ?? false,
+        log: this.#log,
+      },
+    );
     this.miner = new Miner({
       chain: this.chain,
       mempool: this.mempool,
@@ -306,7 +296,7 @@ export class ToyNode {
 
   /** Opens the node on its store: the state it kept, checked, or a new genesis. */
   static async open(options: NodeOptions): Promise<ToyNode> {
-    const rules: NetworkRules = { genesis: GENESIS, difficulty: options.difficulty };
+    const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
@@ -330,7 +320,7 @@ export class ToyNode {
       // announcement's schema compiled, before it listens.
       if (options.gossip) {
         checkAnnounce.prepare();
-        await node.#pages.warmUp();
+        await node.#sync.warmUp();
       }
       return node;
     } catch (error) {
@@ -393,259 +383,14 @@ export class ToyNode {
     if (added.length > 0) this.#log.info({ added: peer.id, peers: this.peers.ids.length }, "announcer registered");
   }
 
-  /**
-   * Consensus: adopt the longest valid chain of the peers when it is longer
-   * than ours. A call made while one runs shares its answer, so a burst of
-   * calls costs one round of fetches.
-   */
+  /** Consensus: adopt the best valid chain of the peers when it is better than ours (see Sync.resolve). */
   resolve(): Promise<Resolution> {
-    this.#resolving ??= this.#exclusive(() => this.#resolve()).finally(() => {
-      this.#resolving = undefined;
-    });
-    return this.#resolving;
+    return this.#sync.resolve();
   }
 
-  /**
-   * Gossip: syncs from a peer that announced `tip`, when it is still longer
-   * than our chain by its turn (resolves and syncs run one at a time), and
-   * adopts its chain. A failure counts against the peer as a resolve's does.
-   */
+  /** Gossip: syncs from a peer that announced `tip`, in turn with resolves (see Sync.syncFrom). */
   syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
-    return this.#exclusive(() => this.#syncFrom(peer, tip));
-  }
-
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const turn = this.#lane.then(task);
-    this.#lane = turn.catch(() => undefined);
-    return turn;
-  }
-
-  async #syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
-    if (this.#failure) throw this.#failure;
-    if (this.#stopping.signal.aborted) return "stopped";
-    const ours = this.chain.length;
-    if (tip.length <= ours) return "overtaken";
-    if (this.peers.backingOff(peer.id, Date.now())) return "backing off";
-    this.#log.info(
-      { peer: peer.id, tip: tip.length, length: ours },
-      "syncing from a peer that announced a longer chain",
-    );
-    const deadlineMs = this.#resolveDeadlineMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new ResolveDeadlineError(deadlineMs)), deadlineMs);
-    const signal = AbortSignal.any([this.#stopping.signal, deadline.signal]);
-    void this.#pages.warmUp();
-    let staged: StagedChain;
-    try {
-      // An announced chain most likely extends ours, by the block just mined.
-      staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal, { fromTip: true });
-    } catch (error) {
-      if (this.#stopping.signal.aborted) return "stopped";
-      if (this.#failure) throw this.#failure;
-      const reason = error instanceof Error ? error.message : String(error);
-      const health = this.peers.failed(peer.id, reason, Date.now());
-      const retryAt = health.retryAt === undefined ? undefined : new Date(health.retryAt).toISOString();
-      this.#log.warn(
-        { peer: peer.id, tip: tip.length, reason, failures: health.failures, retryAt },
-        "announced chain not usable",
-      );
-      this.events.emit("peer", {
-        source: "sync",
-        node: peer.id,
-        verdict: "failed",
-        length: tip.length,
-        reason,
-        failures: health.failures,
-        ...(retryAt === undefined ? {} : { retry_at: retryAt }),
-      });
-      return "failed";
-    } finally {
-      clearTimeout(timer);
-    }
-    this.peers.succeeded(peer.id);
-    if (await this.#adopt(staged)) {
-      this.events.emit("peer", { source: "sync", node: peer.id, verdict: "adopted", length: staged.length });
-      return "adopted";
-    }
-    await discardStaged(this.#store, staged.fork, staged.hashes.length);
-    return "not adopted";
-  }
-
-  async #resolve(): Promise<Resolution> {
-    if (this.#failure) throw this.#failure;
-    // Its turn may come after the node began stopping (see #exclusive).
-    if (this.#stopping.signal.aborted) throw new ResolveStoppedError();
-    const peers = this.peers.list();
-    const started = Date.now();
-    const skipped = new Map(peers.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
-    const asked = peers.filter((peer) => !skipped.has(peer.id));
-    const deadlineMs = this.#resolveDeadlineMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new ResolveDeadlineError(deadlineMs)), deadlineMs);
-    const signal = AbortSignal.any([this.#stopping.signal, deadline.signal]);
-    const choice = new ChainChoice(asked);
-    let adopted: Peer | undefined;
-    try {
-      await forEachPeer(asked, async (peer) => {
-        try {
-          choice.tip(peer, await this.#network.tip(peer, signal));
-        } catch (error) {
-          choice.failed(peer, error);
-        }
-      });
-      const longer = choice.longerThan(this.chain.length);
-      if (longer.length > 0) void this.#pages.warmUp();
-      for (const { peer, tip } of longer) {
-        if (signal.aborted || tip.length <= this.chain.length) break;
-        let staged: StagedChain;
-        try {
-          staged = await syncRange(peer, tip, this.#syncBase(), this.#syncDeps(), signal);
-        } catch (error) {
-          choice.failed(peer, error);
-          continue;
-        }
-        choice.synced(peer, staged.length);
-        if (await this.#adopt(staged)) adopted = peer;
-        else await discardStaged(this.#store, staged.fork, staged.hashes.length);
-        break;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.#failure) throw this.#failure;
-    if (this.#stopping.signal.aborted && adopted === undefined) throw new ResolveStoppedError();
-    const outcomes = choice.finish(this.chain, adopted);
-    const finished = Date.now();
-    const reports = new Map<string, PeerReport>();
-    for (const peer of asked) {
-      const outcome = outcomes.get(peer.id) as PeerOutcome;
-      this.#recordHealth(outcome, finished);
-      reports.set(peer.id, outcome.report);
-    }
-    const report = peers.map((peer) => skipped.get(peer.id) ?? (reports.get(peer.id) as PeerReport));
-    this.metrics.peersResolved(report);
-    for (const peer of report) {
-      if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
-      if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
-      this.events.emit("peer", { source: "resolve", ...peer });
-    }
-    return { replaced: adopted !== undefined, peers: report };
-  }
-
-  /** Our chain as range sync reads it: the hashes in memory, older timestamps from the store. */
-  #syncBase(): SyncBase {
-    const { chain } = this;
-    return {
-      length: chain.length,
-      hashAt: (height) => chain.hashAt(height),
-      timestampsUpTo: async (height) => {
-        if (height === chain.length) return chain.recentTimestamps;
-        const timestamps: number[] = [];
-        // One block at a time: a block may be tens of MiB, of which only the timestamp is wanted.
-        for (let h = Math.max(1, height - MEDIAN_SPAN + 1); h <= height; h++) {
-          const [block] = await this.#store.blocks([{ height: h, hash: chain.hashAt(h) as string }]);
-          timestamps.push((block as Block).timestamp);
-        }
-        return timestamps;
-      },
-    };
-  }
-
-  #syncDeps(): RangeSyncDeps {
-    return {
-      network: this.#network,
-      checkPage: (task) => this.#pages.check(task),
-      staging: this.#store,
-      rules: this.chain.rules,
-      log: this.#log.child({ component: "sync" }),
-    };
-  }
-
-  /**
-   * Switches to a staged chain when it is still longer than ours, with the
-   * mempool that matches it: our dropped blocks' transactions, then ours,
-   * less those the new blocks hold. The switch is one atomic write. If a
-   * block of ours is mined while the dropped and staged blocks are read, it
-   * starts over against the chain as it is then. False when ours is as long
-   * by now, or the node is stopping.
-   */
-  async #adopt(staged: StagedChain): Promise<boolean> {
-    for (;;) {
-      const { tipHash, length } = this.chain;
-      if (staged.length <= length || this.#stopping.signal.aborted) return false;
-      const pending = this.mempool.list();
-      const { orphaned, beyond } = await this.#orphanedAfter(staged.fork.height, length);
-      const wanted = new Set([...orphaned, ...pending].map(transactionKey));
-      const confirmed = new Map<string, number>();
-      if (wanted.size > 0) {
-        for await (const batch of this.#store.staged(staged.fork.height + 1, staged.length)) {
-          countConfirmed(batch, wanted, confirmed);
-        }
-      }
-      if (this.chain.tipHash !== tipHash) continue;
-      if (this.#stopping.signal.aborted) return false;
-      // Nothing leaves the mempool but by a block of ours, which moves the tip: what came since is at its end.
-      const arrived = this.mempool.list().slice(pending.length);
-      const kept = [...pendingAfterReorg(orphaned, pending, confirmed), ...arrived];
-      const { removed, added, evicted } = this.mempool.replaceAll(kept);
-      this.chain.adopt({ fork: staged.fork.height, hashes: staged.hashes, tip: staged.tip, recent: staged.recent });
-      // Read before the write: a block mined on the new tip meanwhile has its own event.
-      const adoptedHash = this.chain.tipHash;
-      this.miner.restart();
-      await this.#durable(() => this.#store.adoptStaged(staged.fork, staged.hashes, removed, added));
-      this.#tipIsDurable(staged.length, adoptedHash, staged.tip);
-      this.gossip.tipChanged(staged.peer.id);
-      this.events.emit("chain", {
-        length: staged.length,
-        hash: adoptedHash,
-        fork: staged.fork.height,
-        dropped: length - staged.fork.height,
-        from: staged.peer.id,
-      });
-      this.events.emit("block", blockEvent(staged.tip, adoptedHash, "adopted"));
-      this.#log.info(
-        {
-          from: staged.peer.id,
-          length: this.chain.length,
-          fork: staged.fork.height,
-          dropped: length - staged.fork.height,
-        },
-        "chain replaced",
-      );
-      const lost = evicted.length + beyond;
-      if (lost > 0) {
-        this.metrics.pendingEvicted(lost);
-        this.#log.warn(
-          { capacity: this.mempool.capacity, evicted, beyond },
-          `the replaced chain brought back more pending transactions than --max-pending holds: the newest ${lost} were evicted`,
-        );
-      }
-      return true;
-    }
-  }
-
-  /**
-   * The transactions of our blocks after `fork` up to `length` (rewards
-   * excluded), oldest first, at most a mempool's worth; `beyond` counts the
-   * rest, which the mempool could not hold anyway.
-   */
-  async #orphanedAfter(fork: number, length: number): Promise<{ orphaned: Transaction[]; beyond: number }> {
-    const orphaned: Transaction[] = [];
-    let beyond = 0;
-    if (fork >= length) return { orphaned, beyond };
-    const view = await this.#store.view();
-    try {
-      for await (const batch of view.blocks(fork + 1, Math.min(length, view.length))) {
-        for (const tx of batch.flatMap((block) => block.transactions)) {
-          if (isReward(tx)) continue;
-          if (orphaned.length < this.mempool.capacity) orphaned.push(tx);
-          else beyond++;
-        }
-      }
-    } finally {
-      await view.close();
-    }
-    return { orphaned, beyond };
+    return this.#sync.syncFrom(peer, tip);
   }
 
   /**
@@ -694,33 +439,6 @@ export class ToyNode {
     return view;
   }
 
-  /** The report of a peer not asked this time, because it is backing off after repeated failures. */
-  #skipReport(peer: Peer, now: number): PeerReport[] {
-    const health = this.peers.backingOff(peer.id, now);
-    if (!health) return [];
-    const retryAt = new Date(health.retryAt).toISOString();
-    const reason = `skipped until ${retryAt} after failing ${health.failures} times in a row (last: ${health.lastError}); register it again to ask it now`;
-    return [
-      { node: peer.id, reached: false, verdict: "skipped", reason, failures: health.failures, retry_at: retryAt },
-    ];
-  }
-
-  /**
-   * Counts a failure against the peer, or clears its record when its chain
-   * was read whole and valid; a chain read but not checked changes neither.
-   * The report tells how the peer stands.
-   */
-  #recordHealth({ report, health: news }: PeerOutcome, now: number): void {
-    if (news === "unknown") return;
-    if (news === "good") {
-      this.peers.succeeded(report.node);
-      return;
-    }
-    const health = this.peers.failed(report.node, report.reason ?? report.verdict, now);
-    report.failures = health.failures;
-    if (health.retryAt !== undefined) report.retry_at = new Date(health.retryAt).toISOString();
-  }
-
   /**
    * Abandons the work that only the node's shutdown can end: the mining job
    * and a resolve's downloads, whose requests then fail with MinerStoppedError
@@ -732,12 +450,17 @@ export class ToyNode {
     this.events.close();
   }
 
+  /** Aborted by stop(): what resolves, syncs and gossip's requests listen to, so as to end with the node. */
+  get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
+
   async close(): Promise<void> {
     this.stop();
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
-    await this.#lane;
+    await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#pages.close()]);
+    await Promise.all([this.pool.close(), this.#sync.close()]);
     await this.#store.close();
   }
 }

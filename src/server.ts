@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
 import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/index.js";
+import { walkthroughSpec } from "./chain/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { REFRESH_MS } from "./mining/index.js";
@@ -30,13 +31,15 @@ type Defaulted =
   | "apiToken"
   | "gossip"
   | "publicUrl"
+  | "chain"
   | "mine";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
  * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
- * (http://host:port, the port listened on), mine (off).
+ * (http://host:port, the port listened on), chain (the walkthrough's, at
+ * difficulty), mine (off).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -111,8 +114,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     );
   }
   const store = config.dataDir === undefined ? new MemoryStore() : new LevelStore(resolve(config.dataDir));
+  const chain = config.chain ?? walkthroughSpec(config.difficulty);
   const node = await ToyNode.open({
-    difficulty: config.difficulty,
+    chain,
     threads: config.threads,
     kernels: kernel.candidates,
     store,
@@ -153,7 +157,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       nodeId: node.id,
       threads: config.threads,
       kernel: node.pool.kernel,
-      difficulty: config.difficulty,
+      chain: chain.name,
+      chainId: chain.id,
+      ...(chain.pow.kind === "fixed"
+        ? { difficulty: chain.pow.difficulty }
+        : { blockTime: Number(chain.pow.params.spacing) }),
       store: store.location,
       length: node.chain.length,
       pending: node.mempool.size,

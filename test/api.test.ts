@@ -13,11 +13,12 @@ import {
   rewardFor,
   type Transaction,
   validateChain,
+  walkthroughSpec,
 } from "../src/chain/index.js";
 import { type RunningNode, startNode } from "../src/server.js";
 
 const DIFFICULTY = 8;
-const RULES: NetworkRules = { genesis: GENESIS, difficulty: DIFFICULTY };
+const RULES: NetworkRules = walkthroughSpec(DIFFICULTY);
 /** blockHash(GENESIS), computed with sha256sum (see chain.test.ts). */
 const GENESIS_HASH = "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7";
 const NODE_ID = /^[0-9a-f]{32}$/;

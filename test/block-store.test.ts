@@ -12,6 +12,7 @@ import {
   meetsDifficulty,
   powHeader,
   rewardFor,
+  walkthroughSpec,
 } from "../src/chain/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
@@ -51,7 +52,7 @@ function capturingLog() {
 
 const open = (dir: string, checkBlocks?: CheckBlocks, log = silent) =>
   ToyNode.open({
-    difficulty: DIFFICULTY,
+    chain: walkthroughSpec(DIFFICULTY),
     threads: 1,
     log,
     store: new LevelStore(dir),

@@ -10,8 +10,8 @@ import {
   initialTarget,
   newChainSpec,
   nextBits,
+  nextTarget,
   paramsHash,
-  targetAfter,
   targetFromBits,
   walkthroughSpec,
 } from "../src/chain/index.js";
@@ -70,19 +70,23 @@ t.test("the next target comes from aserti3-2d with the genesis as anchor", async
   const { params, anchor } = spec.pow;
   const genesis = spec.genesis;
   t.equal(
-    targetAfter(spec, genesis),
+    nextTarget(spec, genesis).target,
     targetFromBits(nextBits(params, anchor, { height: 1n, time: BigInt(genesis.timestamp) })),
   );
-  const onSchedule = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 600 });
-  const late = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 1200 });
-  const early = targetAfter(spec, { index: 61, timestamp: genesis.timestamp + 1 });
+  const onSchedule = nextTarget(spec, { index: 61, timestamp: genesis.timestamp + 600 }).target;
+  const late = nextTarget(spec, { index: 61, timestamp: genesis.timestamp + 1200 }).target;
+  const early = nextTarget(spec, { index: 61, timestamp: genesis.timestamp + 1 }).target;
   t.ok(late > onSchedule && onSchedule > early, "behind schedule eases the target, ahead of it hardens it");
   const ratio = Number((late * 1000n) / onSchedule) / 1000;
   t.ok(ratio > 1.99 && ratio < 2.01, `one half-life behind doubles the target (x${ratio})`);
 
   const walkthrough = walkthroughSpec(16);
   t.equal(walkthrough.id, "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7");
-  t.equal(targetAfter(walkthrough, GENESIS), (1n << 240n) - 1n, "16 leading zero bits: 2^240 - 1, at every block");
+  t.equal(
+    nextTarget(walkthrough, GENESIS).target,
+    (1n << 240n) - 1n,
+    "16 leading zero bits: 2^240 - 1, at every block",
+  );
 });
 
 t.test("a spec that makes no chain is refused, naming the problem", async (t) => {

@@ -7,9 +7,11 @@ import {
   canonicalJson,
   checkExtension,
   checkSegment,
+  compareChains,
   FutureBlockError,
   GENESIS,
   InvalidChainError,
+  isBetter,
   isReward,
   leadingZeroBits,
   MAX_FUTURE_SECONDS,
@@ -24,6 +26,7 @@ import {
   sha256Hex,
   type Transaction,
   validateChain,
+  walkthroughSpec,
 } from "../src/chain/index.js";
 import { countConfirmed, pendingAfterReorg, transactionKey } from "../src/mempool/index.js";
 
@@ -74,7 +77,7 @@ const VECTOR_TEMPLATE: BlockTemplate = {
 const VECTOR_BLOCK: Block = { ...VECTOR_TEMPLATE, proof: 106 };
 
 const DIFFICULTY = 12;
-const RULES: NetworkRules = { genesis: GENESIS, difficulty: DIFFICULTY };
+const RULES: NetworkRules = walkthroughSpec(DIFFICULTY);
 const NODE_ID = "0123456789abcdef0123456789abcdef";
 const OTHER_ID = "fedcba9876543210fedcba9876543210";
 
@@ -192,11 +195,8 @@ t.test("independent hash vectors", async (t) => {
   t.same(below, [], "no proof below 106 reaches 8 bits");
   t.same(mine(VECTOR_TEMPLATE, 16), VECTOR_BLOCK, "the brute force finds the vector's proof");
 
-  t.same(validateChain([GENESIS, VECTOR_BLOCK], { genesis: GENESIS, difficulty: 16 }), [GENESIS_HASH, BLOCK_HASH]);
-  expectInvalid(t, [GENESIS, VECTOR_BLOCK], 2, /proof 106 does not reach 17 leading zero bits/, {
-    genesis: GENESIS,
-    difficulty: 17,
-  });
+  t.same(validateChain([GENESIS, VECTOR_BLOCK], walkthroughSpec(16)), [GENESIS_HASH, BLOCK_HASH]);
+  expectInvalid(t, [GENESIS, VECTOR_BLOCK], 2, /proof 106 does not reach 17 leading zero bits/, walkthroughSpec(17));
 });
 
 t.test("leadingZeroBits counts bits across nibbles", async (t) => {
@@ -447,13 +447,13 @@ t.test("timestamps: later than the median of the 11 blocks before, at most 2 hou
   });
 
   t.test("nextTimestamp: the clock, or just past the median when the clock is behind", async (t) => {
-    t.equal(nextTimestamp([g, g + 10], g + 1000), g + 1000, "the clock when it is ahead");
-    const behind = nextTimestamp([g, g + 10, g + 20], g - 86_400);
+    t.equal(nextTimestamp([g, g + 10], g + 1000, RULES), g + 1000, "the clock when it is ahead");
+    const behind = nextTimestamp([g, g + 10, g + 20], g - 86_400, RULES);
     t.ok(behind > g + 10, `past the median even when the clock jumped back a day (${behind})`);
     t.ok(behind < g + 10.01, "by a millisecond");
     const chain = new Chain(RULES);
     for (const block of datedChain([g + 10, g + 20]).slice(1)) chain.append(block);
-    const block = forge(chain.tip, { timestamp: nextTimestamp(chain.recentTimestamps, 0) });
+    const block = forge(chain.tip, { timestamp: nextTimestamp(chain.recentTimestamps, 0, RULES) });
     t.doesNotThrow(() => chain.append(block), "and Chain.append takes the block");
   });
 });
@@ -569,6 +569,20 @@ function reconcile(dropped: readonly Block[], added: readonly Block[], pending: 
   countConfirmed(added, new Set([...orphaned, ...pending].map(transactionKey)), confirmed);
   return pendingAfterReorg(orphaned, pending, confirmed);
 }
+
+t.test("the chain choice: the longer chain is better; on a tie ours, the first seen, is kept", async (t) => {
+  t.ok(isBetter({ length: 5 }, { length: 4 }), "a longer candidate replaces ours");
+  t.notOk(isBetter({ length: 4 }, { length: 4 }), "an equal one does not");
+  t.notOk(isBetter({ length: 3 }, { length: 4 }), "a shorter one does not");
+  t.ok(compareChains({ length: 7 }, { length: 2 }) > 0);
+  t.equal(compareChains({ length: 2 }, { length: 2 }), 0);
+  t.ok(compareChains({ length: 2 }, { length: 7 }) < 0);
+  t.same(
+    [{ length: 2 }, { length: 9 }, { length: 5 }].sort((a, b) => compareChains(b, a)),
+    [{ length: 9 }, { length: 5 }, { length: 2 }],
+    "sorted best first",
+  );
+});
 
 t.test("pendingAfterReorg", async (t) => {
   const X: Transaction = { sender: "xavier", recipient: "yves", amount: 1 };

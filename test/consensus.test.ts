@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import t from "tap";
-import { type Block, canonicalJson, type NetworkRules, type TipContext } from "../src/chain/index.js";
-import { ChainChoice, FETCH_CONCURRENCY, forEachPeer, ResolveStoppedError } from "../src/consensus/index.js";
+import { type Block, canonicalJson, type NetworkRules, type TipContext, walkthroughSpec } from "../src/chain/index.js";
+import { ChainChoice, FETCH_CONCURRENCY, forEachPeer } from "../src/consensus/index.js";
 import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import { backoffMs, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from "../src/peers/backoff.js";
@@ -17,7 +17,15 @@ import {
   TooManyPeersError,
 } from "../src/peers/index.js";
 import { MAX_LOCATOR, type TipBody } from "../src/schemas/index.js";
-import { buildLocator, checkPage, locatorHeights, PAGE_BYTES, PagePool, type PageTask } from "../src/sync/index.js";
+import {
+  buildLocator,
+  checkPage,
+  locatorHeights,
+  PAGE_BYTES,
+  PagePool,
+  type PageTask,
+  ResolveStoppedError,
+} from "../src/sync/index.js";
 import { hashOf, proofBits } from "./helpers/chain-check.js";
 import { NodeNetwork } from "./helpers/node-network.js";
 import { readChain } from "./helpers/read-chain.js";
@@ -36,7 +44,7 @@ const peer = (n: number): Peer => ({ id: `127.0.0.1:${n}`, url: `http://127.0.0.
 
 /** A valid chain of `length` blocks, mined by a node of its own. */
 async function minedChain(length: number): Promise<Block[]> {
-  const miner = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
+  const miner = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
   try {
     while (miner.chain.length < length) await miner.mine();
     return await readChain(miner);
@@ -46,7 +54,7 @@ async function minedChain(length: number): Promise<Block[]> {
 }
 
 const long = await minedChain(7);
-const rules: NetworkRules = { genesis: long[0] as Block, difficulty: DIFFICULTY };
+const rules: NetworkRules = walkthroughSpec(DIFFICULTY);
 /** The chain with block `index`'s proof moved to the next one that misses the difficulty. */
 function tamper(chain: readonly Block[], index: number): Block[] {
   return chain.map((block) => {
@@ -162,7 +170,7 @@ t.test(
     choice.tip(peer(3), otherTip(5));
     choice.tip(peer(2), tipOf(6));
     t.same(
-      choice.longerThan(3).map(({ peer }) => peer.id),
+      choice.betterThan({ length: 3 }).map(({ peer }) => peer.id),
       [peer(2).id, peer(4).id, peer(3).id],
     );
   },
@@ -308,7 +316,7 @@ t.test(`a node keeps at most ${MAX_PEERS} peers, and a refused list adds none`, 
 
 t.test("closing the node abandons a resolve in flight, and keeps our chain", async (t) => {
   const node = await ToyNode.open({
-    difficulty: DIFFICULTY,
+    chain: walkthroughSpec(DIFFICULTY),
     threads: 1,
     log,
     network: {
@@ -349,11 +357,11 @@ t.test("requestPeer stops reading when its signal is aborted, with the signal's 
 });
 
 t.test("concurrent resolves share one round of requests", async (t) => {
-  const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
+  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
   t.teardown(() => other.close());
   for (let i = 0; i < 4; i++) await other.mine();
   const network = new NodeNetwork({ "127.0.0.1:7101": other, "127.0.0.1:7102": other });
-  const node = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log, network });
+  const node = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log, network });
   t.teardown(() => node.close());
   await node.registerNodes(["127.0.0.1:7101", "127.0.0.1:7102"]);
   const answers = await Promise.all(Array.from({ length: 5 }, () => node.resolve()));
@@ -373,11 +381,11 @@ t.test("concurrent resolves share one round of requests", async (t) => {
 });
 
 t.test("a resolve reads only the blocks after the fork point, and the mempool follows the adopted chain", async (t) => {
-  const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
+  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
   t.teardown(() => other.close());
   for (let i = 0; i < 40; i++) await other.mine();
   const network = new NodeNetwork({ "127.0.0.1:7301": other });
-  const node = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log, network });
+  const node = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log, network });
   t.teardown(() => node.close());
   await node.registerNodes(["127.0.0.1:7301"]);
   t.ok((await node.resolve()).replaced, "a fresh node adopts the whole chain");

@@ -1,4 +1,5 @@
 import t from "tap";
+import { walkthroughSpec } from "../src/chain/index.js";
 import {
   Announcer,
   Gossip,
@@ -360,11 +361,11 @@ t.test("tipChanged tells every peer but the one the chain came from", async (t) 
 });
 
 t.test("syncFrom reads on from our tip; a chain forking below it costs one page more, then the locate", async (t) => {
-  const other = await ToyNode.open({ difficulty: 4, threads: 1, log });
+  const other = await ToyNode.open({ chain: walkthroughSpec(4), threads: 1, log });
   t.teardown(() => other.close());
   for (let i = 0; i < 3; i++) await other.mine();
   const network = new NodeNetwork({ "127.0.0.1:7901": other });
-  const node = await ToyNode.open({ difficulty: 4, threads: 1, log, network, gossip: true });
+  const node = await ToyNode.open({ chain: walkthroughSpec(4), threads: 1, log, network, gossip: true });
   t.teardown(() => node.close());
   const announcer = peer(7901);
   t.equal(await node.syncFrom(announcer, other.durableTip), "adopted");
@@ -386,7 +387,7 @@ t.test("syncFrom reads on from our tip; a chain forking below it costs one page 
 });
 
 t.test("a resolve and a sync from an announcer never run at once", async (t) => {
-  const other = await ToyNode.open({ difficulty: 4, threads: 1, log });
+  const other = await ToyNode.open({ chain: walkthroughSpec(4), threads: 1, log });
   t.teardown(() => other.close());
   await other.mine();
   const release = deferred();
@@ -398,7 +399,7 @@ t.test("a resolve and a sync from an announcer never run at once", async (t) => 
     }
   }
   const network = new Held({ "127.0.0.1:7902": other });
-  const node = await ToyNode.open({ difficulty: 4, threads: 1, log, network, gossip: true });
+  const node = await ToyNode.open({ chain: walkthroughSpec(4), threads: 1, log, network, gossip: true });
   t.teardown(() => node.close());
   await node.registerNodes(["127.0.0.1:7902"]);
   const resolving = node.resolve();

@@ -1,5 +1,14 @@
-import t from "tap";
-import { GENESIS, leadingZeroBits, meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
+import { createHash } from "node:crypto";
+import t, { type Test } from "tap";
+import { random } from "../bench/lib/random.js";
+import {
+  GENESIS,
+  leadingZeroBits,
+  meetsDifficulty,
+  powHeader,
+  sha256Hex,
+  targetForLeadingZeroBits,
+} from "../src/chain/index.js";
 import {
   createKernel,
   type Kernel,
@@ -48,7 +57,7 @@ function kernelProofs(kernel: Kernel, start: number, count: number): number[] {
 }
 
 t.test("the kernel reports itself", async (t) => {
-  const kernel = portableKernel(VECTOR_H, 8);
+  const kernel = portableKernel(VECTOR_H, targetForLeadingZeroBits(8));
   t.equal(kernel.name, "portable");
   t.ok(Number.isInteger(kernel.batch) && kernel.batch > 0, "a positive batch size");
 });
@@ -56,18 +65,25 @@ t.test("the kernel reports itself", async (t) => {
 t.test("finds the independently computed vector proof", async (t) => {
   for (const difficulty of [1, 2, 8, 12, 16]) {
     const expected = difficulty <= 2 ? referenceFirst(VECTOR_H, difficulty, 0, 200) : 106;
-    t.equal(portableKernel(VECTOR_H, difficulty).search(0, 1000), expected, `difficulty ${difficulty}`);
+    t.equal(
+      portableKernel(VECTOR_H, targetForLeadingZeroBits(difficulty)).search(0, 1000),
+      expected,
+      `difficulty ${difficulty}`,
+    );
   }
-  t.equal(portableKernel(VECTOR_H, 16).search(0, 106), -1, "the range ends just before 106");
-  t.equal(portableKernel(VECTOR_H, 16).search(106, 1), 106, "a range of one nonce");
-  t.equal(portableKernel(VECTOR_H, 16).search(107, 200), -1, "none right after it");
-  t.equal(portableKernel(VECTOR_H, 17).search(0, 1000), referenceFirst(VECTOR_H, 17, 0, 1000));
+  t.equal(portableKernel(VECTOR_H, targetForLeadingZeroBits(16)).search(0, 106), -1, "the range ends just before 106");
+  t.equal(portableKernel(VECTOR_H, targetForLeadingZeroBits(16)).search(106, 1), 106, "a range of one nonce");
+  t.equal(portableKernel(VECTOR_H, targetForLeadingZeroBits(16)).search(107, 200), -1, "none right after it");
+  t.equal(
+    portableKernel(VECTOR_H, targetForLeadingZeroBits(17)).search(0, 1000),
+    referenceFirst(VECTOR_H, 17, 0, 1000),
+  );
 });
 
 t.test("difficulty 0 accepts the first nonce; an empty range finds nothing", async (t) => {
-  const kernel = portableKernel(VECTOR_H, 0);
+  const kernel = portableKernel(VECTOR_H, targetForLeadingZeroBits(0));
   for (const start of [0, 9, 99_999, MAX]) t.equal(kernel.search(start, 1), start);
-  t.equal(portableKernel(VECTOR_H, 1).search(5, 0), -1);
+  t.equal(portableKernel(VECTOR_H, targetForLeadingZeroBits(1)).search(5, 0), -1);
 });
 
 /** Starts just below a change in the number of decimal digits, so the range crosses it. */
@@ -81,7 +97,7 @@ t.test("every proof in ranges that cross digit-length boundaries, difficulties 1
       const span = Math.min(count, MAX - start + 1);
       for (let difficulty = 1; difficulty <= 8; difficulty++) {
         const expected = referenceProofs(header, difficulty, start, span);
-        const kernel = portableKernel(header, difficulty);
+        const kernel = portableKernel(header, targetForLeadingZeroBits(difficulty));
         const found = kernelProofs(kernel, start, span);
         if (!t.same(found, expected, `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`)) return;
         // One call over the whole range returns the reference's first proof.
@@ -98,7 +114,7 @@ t.test("the first proof at difficulties 9 to 12 equals the reference's", async (
       const span = Math.min(count, MAX - start + 1);
       for (let difficulty = 9; difficulty <= 12; difficulty++) {
         const expected = referenceFirst(header, difficulty, start, span);
-        const found = portableKernel(header, difficulty).search(start, span);
+        const found = portableKernel(header, targetForLeadingZeroBits(difficulty)).search(start, span);
         t.equal(found, expected, `H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`);
         if (found >= 0) t.ok(leadingZeroBits(sha256Hex(header + String(found))) >= difficulty);
       }
@@ -110,12 +126,16 @@ t.test("high difficulties: no false finds across 32-bit word boundaries", async 
   const count = 1 << 16;
   for (const difficulty of [13, 16, 17, 20, 24, 31, 32, 33, 40, 64, 256]) {
     const expected = referenceFirst(VECTOR_H, difficulty, 0, count);
-    t.equal(portableKernel(VECTOR_H, difficulty).search(0, count), expected, `difficulty ${difficulty}`);
+    t.equal(
+      portableKernel(VECTOR_H, targetForLeadingZeroBits(difficulty)).search(0, count),
+      expected,
+      `difficulty ${difficulty}`,
+    );
   }
 });
 
 t.test("one kernel gives the same answers in any order of calls", async (t) => {
-  const kernel = portableKernel(HEADERS[1] as string, 4);
+  const kernel = portableKernel(HEADERS[1] as string, targetForLeadingZeroBits(4));
   const first = kernel.search(999_990, 40);
   const other = kernel.search(9, 3);
   t.equal(kernel.search(999_990, 40), first, "a search across a boundary leaves no state behind");
@@ -126,7 +146,7 @@ t.test("one kernel gives the same answers in any order of calls", async (t) => {
 
 t.test("kernels for different jobs, used in turn, each keep their own header and difficulty", async (t) => {
   const jobs = HEADERS.flatMap((header) => [3, 6].map((difficulty) => ({ header, difficulty })));
-  const kernels = jobs.map(({ header, difficulty }) => portableKernel(header, difficulty));
+  const kernels = jobs.map(({ header, difficulty }) => portableKernel(header, targetForLeadingZeroBits(difficulty)));
   for (const start of [0, 9_990, 999_999_999_999_990]) {
     for (let round = 0; round < 2; round++) {
       jobs.forEach(({ header, difficulty }, i) => {
@@ -155,7 +175,7 @@ t.test("past 32 bits, the first word must be zero and the next words decide", as
       const expected = referenceFirst(VECTOR_H, difficulty, start, count);
       t.equal(expected, difficulty <= bits ? nonce : -1, `the reference, difficulty ${difficulty}`);
       t.equal(
-        portableKernel(VECTOR_H, difficulty).search(start, count),
+        portableKernel(VECTOR_H, targetForLeadingZeroBits(difficulty)).search(start, count),
         expected,
         `${nonce}, difficulty ${difficulty}`,
       );
@@ -164,9 +184,14 @@ t.test("past 32 bits, the first word must be zero and the next words decide", as
 });
 
 t.test("the portable kernel refuses what the proof rule excludes", async (t) => {
-  t.throws(() => portableKernel(VECTOR_H.slice(1), 8), RangeError, "a header that is not 64 characters");
-  t.throws(() => portableKernel(VECTOR_H, 257), RangeError, "a difficulty above 256");
-  const kernel = portableKernel(VECTOR_H, 8);
+  t.throws(
+    () => portableKernel(VECTOR_H.slice(1), targetForLeadingZeroBits(8)),
+    RangeError,
+    "a header that is not 64 characters",
+  );
+  t.throws(() => portableKernel(VECTOR_H, 1n << 256n), RangeError, "a target of 2^256 or more");
+  t.throws(() => portableKernel(VECTOR_H, -1n), RangeError, "a negative target");
+  const kernel = portableKernel(VECTOR_H, targetForLeadingZeroBits(8));
   t.throws(() => kernel.search(-1, 10), RangeError, "a negative nonce");
   t.throws(() => kernel.search(MAX, 2), RangeError, "a nonce past 2^53 - 1");
   t.throws(() => kernel.search(0.5, 10), RangeError, "a fractional nonce");
@@ -207,7 +232,7 @@ t.test("every kernel this CPU runs finds every proof the reference finds, 16-dig
       for (const difficulty of [2, 5, 8]) {
         const expected = bits.flatMap((zeros, i) => (zeros >= difficulty ? [start + i] : []));
         for (const variant of variants) {
-          const kernel = createKernel(variant, header, difficulty);
+          const kernel = createKernel(variant, header, targetForLeadingZeroBits(difficulty));
           const label = `${variant}: H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`;
           if (!t.same(kernelProofs(kernel, start, span), expected, label)) return;
         }
@@ -215,10 +240,18 @@ t.test("every kernel this CPU runs finds every proof the reference finds, 16-dig
     }
   }
   for (const variant of variants) {
-    t.equal(createKernel(variant, VECTOR_H, 16).search(0, 1000), 106, `${variant}: the vector proof`);
+    t.equal(
+      createKernel(variant, VECTOR_H, targetForLeadingZeroBits(16)).search(0, 1000),
+      106,
+      `${variant}: the vector proof`,
+    );
     for (const { nonce, bits } of DEEP_PROOFS) {
-      t.equal(createKernel(variant, VECTOR_H, bits).search(nonce - 100, 200), nonce, `${variant}: ${nonce}`);
-      t.equal(createKernel(variant, VECTOR_H, bits + 1).search(nonce - 100, 200), -1);
+      t.equal(
+        createKernel(variant, VECTOR_H, targetForLeadingZeroBits(bits)).search(nonce - 100, 200),
+        nonce,
+        `${variant}: ${nonce}`,
+      );
+      t.equal(createKernel(variant, VECTOR_H, targetForLeadingZeroBits(bits + 1)).search(nonce - 100, 200), -1);
     }
   }
 });
@@ -234,7 +267,7 @@ t.test(
           const expected = referenceFirst(header, difficulty, start, 1 << 15);
           for (const variant of variants) {
             t.equal(
-              nativeKernel(variant, header, difficulty).search(start, 1 << 15),
+              nativeKernel(variant, header, targetForLeadingZeroBits(difficulty)).search(start, 1 << 15),
               expected,
               `${variant}: H ${header.slice(0, 8)}, start ${start}, difficulty ${difficulty}`,
             );
@@ -262,3 +295,110 @@ t.test(
     t.same(resolveKernel("openssl").candidates, ["openssl"]);
   },
 );
+
+/** SHA-256(H || decimal(nonce)) by node:crypto, read as a 256-bit big-endian number. */
+function hashValue(header: string, nonce: number): bigint {
+  return BigInt(
+    `0x${createHash("sha256")
+      .update(header + String(nonce))
+      .digest("hex")}`,
+  );
+}
+
+const TWO_256 = 1n << 256n;
+/** 2^(32 * (7 - word)): one unit of the 32-bit word `word` of a 256-bit number, word 0 the most significant. */
+const wordUnit = (word: number): bigint => 1n << BigInt(32 * (7 - word));
+
+/** A random 256-bit number with about `zeros` leading zero bits: rarely of the 2^k-1 form. */
+function randomTarget(draw: (n: number) => number, zeros: number): bigint {
+  let value = 0n;
+  for (let i = 0; i < 8; i++) value = (value << 32n) | BigInt(draw(2 ** 32));
+  return value >> BigInt(zeros);
+}
+
+/** The values, smallest first. */
+const ascending = (values: readonly bigint[]): bigint[] => [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+const randomHeader = (draw: (n: number) => number): string => sha256Hex(`random header ${draw(2 ** 32)}`);
+
+/** Every kernel this machine runs: the usable native variants and the portable one. */
+const everyKernel = (): KernelName[] => [...usableVariants(), "portable"];
+
+/**
+ * Checks every kernel against node:crypto for each target over [start,
+ * start+span): the nonces whose hash is at most the target, in order.
+ */
+function agree(
+  t: Test,
+  header: string,
+  start: number,
+  values: readonly bigint[],
+  targets: readonly { target: bigint; what: string }[],
+): boolean {
+  for (const { target, what } of targets) {
+    const expected = values.flatMap((value, i) => (value <= target ? [start + i] : []));
+    for (const variant of everyKernel()) {
+      const found = kernelProofs(createKernel(variant, header, target), start, values.length);
+      if (!t.same(found, expected, `${variant}: H ${header.slice(0, 8)}, start ${start}, ${what}`)) return false;
+    }
+  }
+  return true;
+}
+
+t.test("every kernel agrees with node:crypto on random headers and targets, not of the 2^k-1 form", async (t) => {
+  const draw = random(22);
+  for (let round = 0; round < 6; round++) {
+    const header = randomHeader(draw);
+    for (const start of [...FAST_STARTS, 99_990, NEAR_MAX]) {
+      const span = Math.min(700, MAX - start + 1);
+      const values = Array.from({ length: span }, (_, i) => hashValue(header, start + i));
+      const targets = [1, 3, 5, 7].map((zeros) => {
+        const target = randomTarget(draw, zeros);
+        return { target, what: `target 0x${target.toString(16).padStart(64, "0")}` };
+      });
+      if (!agree(t, header, start, values, targets)) return;
+    }
+  }
+});
+
+t.test("ties: the words equal to the hash's are passed over and the first that differs decides", async (t) => {
+  const draw = random(2026);
+  for (let round = 0; round < 3; round++) {
+    const header = randomHeader(draw);
+    for (const start of [...FAST_STARTS, 9_990, NEAR_MAX]) {
+      const span = Math.min(400, MAX - start + 1);
+      const values = Array.from({ length: span }, (_, i) => hashValue(header, start + i));
+      // The smallest hash: the one nonce a target near it can accept. One of the 16 smallest: a few more pass with it.
+      const sorted = ascending(values);
+      const targets = [sorted[0] as bigint, sorted[1 + draw(15)] as bigint].flatMap((value) => [
+        { target: value, what: "the hash itself (equal passes)" },
+        ...[1, 3, 7].flatMap((word) => [
+          { target: value - wordUnit(word), what: `words 0-${word - 1} equal, word ${word} one less` },
+          { target: value + wordUnit(word), what: `words 0-${word - 1} equal, word ${word} one more` },
+        ]),
+      ]);
+      if (!agree(t, header, start, values, targets)) return;
+    }
+  }
+});
+
+t.test("a kernel that compares the wrong way, signed, or only the first word fails here", async (t) => {
+  const header = HEADERS[2] as string;
+  const start = 10 ** 15 + 9_950;
+  const values = Array.from({ length: 300 }, (_, i) => hashValue(header, start + i));
+  const smallest = ascending(values)[0] as bigint;
+  const at = start + values.indexOf(smallest);
+  for (const variant of everyKernel()) {
+    const search = (target: bigint) => createKernel(variant, header, target).search(start, values.length);
+    t.equal(search(smallest), at, `${variant}: a hash equal to the target passes`);
+    t.equal(search(smallest - 1n), -1, `${variant}: one less than the hash, its first seven words equal, fails`);
+    t.equal(search(smallest - wordUnit(1)), -1, `${variant}: the first word equal and the second one less fails`);
+    t.equal(search(smallest + wordUnit(1)), at, `${variant}: the first word equal and the second one more passes`);
+    // A first word with its top bit set: a signed comparison would turn most passes into failures.
+    const high = 0xb504f333n * wordUnit(0) + wordUnit(0) - 1n;
+    const passes = values.flatMap((value, i) => (value <= high ? [start + i] : []));
+    t.same(kernelProofs(createKernel(variant, header, high), start, values.length), passes, `${variant}: unsigned`);
+    t.equal(search(TWO_256 - 1n), start, `${variant}: the largest target passes every hash`);
+    t.equal(search(0n), -1, `${variant}: the target 0 passes none here`);
+  }
+});

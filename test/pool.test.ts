@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import t from "tap";
-import { meetsDifficulty, powHeader, sha256Hex } from "../src/chain/index.js";
+import {
+  meetsDifficulty,
+  powHeader,
+  proofMeetsTarget,
+  sha256Hex,
+  targetForLeadingZeroBits,
+} from "../src/chain/index.js";
 import { CANCELLED, CHUNK_SIZE, FIRST_NONCE, FOUND, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
 import { MinerPool } from "../src/mining/index.js";
 import { KERNEL_NAMES, resolveKernel } from "../workers/kernel/index.js";
@@ -71,7 +77,7 @@ t.test("MinerPool (portable kernel)", async (t) => {
     // Also warms the pool up: until each worker has loaded its module, a task
     // waits for it, and that start-up delay would count as stop latency.
     const h = header("warm-up");
-    const result = await pool.search(h, 4, new JobControl());
+    const result = await pool.search(h, targetForLeadingZeroBits(4), new JobControl());
     t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 4));
   });
 
@@ -79,7 +85,7 @@ t.test("MinerPool (portable kernel)", async (t) => {
     for (const label of ["first job", "second job, warm pool"]) {
       const h = header(label);
       const control = new JobControl();
-      const result = await pool.search(h, 16, control);
+      const result = await pool.search(h, targetForLeadingZeroBits(16), control);
       // The promise resolved: every one of the THREADS tasks returned.
       t.type(result.nonce, "number", label);
       const nonce = result.nonce as number;
@@ -107,7 +113,7 @@ t.test("MinerPool (portable kernel)", async (t) => {
 
   t.test("cancel from the main thread stops a hopeless search at once", async (t) => {
     const control = new JobControl();
-    const job = pool.search(header("difficulty 40"), 40, control);
+    const job = pool.search(header("difficulty 40"), targetForLeadingZeroBits(40), control);
     await sleep(150);
     t.equal(control.state, RUNNING, "still searching");
     t.ok(chunksClaimed(control) >= BigInt(THREADS), "every worker claimed a chunk");
@@ -126,7 +132,7 @@ t.test("MinerPool (portable kernel)", async (t) => {
   t.test("a job cancelled before it starts returns at once with nothing", async (t) => {
     const control = new JobControl();
     control.cancel();
-    const result = await pool.search(header("never"), 40, control);
+    const result = await pool.search(header("never"), targetForLeadingZeroBits(40), control);
     t.equal(result.nonce, null);
     t.equal(result.winner, null);
     t.equal(chunksClaimed(control), 0n, "no chunk claimed");
@@ -134,8 +140,15 @@ t.test("MinerPool (portable kernel)", async (t) => {
 
   t.test("the pool still works after a cancelled job", async (t) => {
     const h = header("after cancel");
-    const result = await pool.search(h, 12, new JobControl());
+    const result = await pool.search(h, targetForLeadingZeroBits(12), new JobControl());
     t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 12));
+  });
+
+  t.test("a target not of the 2^k-1 form: the proof's hash is at most it", async (t) => {
+    const h = header("odd target");
+    const target = 0x000b_ad5e_ed00_7777_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000n;
+    const result = await pool.search(h, target, new JobControl());
+    t.ok(result.nonce !== null && proofMeetsTarget(h, result.nonce, target), `proof ${result.nonce}`);
   });
 });
 
@@ -153,13 +166,13 @@ t.test("MinerPool with the default kernel", async (t) => {
   t.ok("lowered" in priority || "failed" in priority);
   const h = header("default kernel");
   const control = new JobControl();
-  const result = await pool.search(h, 16, control);
+  const result = await pool.search(h, targetForLeadingZeroBits(16), control);
   t.ok(result.nonce !== null && meetsDifficulty(h, result.nonce, 16), "a valid proof");
   t.equal(result.kernel, pool.kernel);
   t.ok(result.stopLatencyMs < 200, `stop latency ${result.stopLatencyMs.toFixed(3)} ms`);
 
   const hopeless = new JobControl();
-  const job = pool.search(h, 48, hopeless);
+  const job = pool.search(h, targetForLeadingZeroBits(48), hopeless);
   await sleep(100);
   const cancelledAt = performance.now();
   hopeless.cancel();

@@ -3,13 +3,22 @@ import os from "node:os";
 import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
-import { type Block, blockHash, canonicalJson, GENESIS, type HashList, type Transaction } from "../src/chain/index.js";
+import {
+  type Block,
+  blockHash,
+  canonicalJson,
+  GENESIS,
+  type HashList,
+  type Transaction,
+  walkthroughSpec,
+} from "../src/chain/index.js";
 import { createLogger } from "../src/log.js";
 import { MempoolFullError } from "../src/mempool/index.js";
 import { ToyNode } from "../src/node.js";
 import type { Peer } from "../src/peers/index.js";
 import type { BlockRef } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
+import { loadChainSpec } from "../src/specs/index.js";
 import {
   type ChainView,
   DamagedStoreError,
@@ -99,7 +108,7 @@ async function keysWith(dir: string, prefix: string): Promise<string[]> {
 
 const openNode = (dir: string, options: { difficulty?: number; maxPending?: number } = {}) =>
   ToyNode.open({
-    difficulty: options.difficulty ?? DIFFICULTY,
+    chain: walkthroughSpec(options.difficulty ?? DIFFICULTY),
     threads: 1,
     log,
     store: new LevelStore(dir),
@@ -521,14 +530,14 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
 
 t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
   // A longer chain from an in-memory node of the same network, served in process.
-  const other = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log });
+  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
   t.teardown(() => other.close());
   await other.addTransaction(tx(1, "theirs"));
   for (let i = 0; i < 4; i++) await other.mine();
 
   const dir = tempDir(t);
   const ours = await ToyNode.open({
-    difficulty: DIFFICULTY,
+    chain: walkthroughSpec(DIFFICULTY),
     threads: 1,
     log,
     store: new LevelStore(dir),
@@ -678,7 +687,7 @@ class FailingStore implements Store {
 t.test("a failed block write stops every change; what was acknowledged survives a restart", async (t) => {
   const dir = tempDir(t);
   const store = new FailingStore(new LevelStore(dir));
-  const node = await ToyNode.open({ difficulty: DIFFICULTY, threads: 1, log, store });
+  const node = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log, store });
   let closed = false;
   t.teardown(async () => {
     if (!closed) await node.close();
@@ -725,6 +734,21 @@ t.test("a store of another difficulty or genesis is refused: ForeignStoreError",
   t.type(other, ForeignStoreError);
   t.match((other as Error).message, dir);
   t.match((other as Error).message, /genesis/);
+
+  const devnet = loadChainSpec("devnet", DIFFICULTY);
+  const onDevnet = await ToyNode.open({ chain: devnet, threads: 1, log, store: new LevelStore(dir) }).then(
+    async (node) => {
+      await node.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  t.type(onDevnet, ForeignStoreError, "a store of one chain refuses another");
+  t.match(
+    (onDevnet as Error).message,
+    `it holds the chain walkthrough (genesis ${"e".repeat(64)}), not devnet (genesis ${devnet.id}); start with --chain walkthrough, or give another --data-dir`,
+    "naming both chains",
+  );
 });
 
 t.test("mempool cap: MempoolFullError past it, nothing of the refused transaction stored", async (t) => {

@@ -39,7 +39,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 export default function search(task: SearchTask): SearchOutcome {
   priority ??= yieldToEverythingElse();
   const control = new JobControl(task.control);
-  const kernel = createKernel(task.kernel, task.header, task.difficulty);
+  const kernel = createKernel(task.kernel, task.header, task.target);
   let nonce: number | null = null;
   claiming: while (control.state === RUNNING) {
     const start = control.claimChunk();

@@ -1,7 +1,7 @@
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { checkChain } from "../src/schemas/validate.js";
-import type { PageOutcome, PageTask } from "../src/sync/interface.js";
-import { checkPage } from "../src/sync/page.js";
+import type { PageOutcome, PageTask } from "../src/sync/range/interface.js";
+import { checkPage } from "../src/sync/range/page.js";
 
 /**
  * Checks a page of a peer's chain off the main thread: parsing megabytes of

@@ -1,3 +1,4 @@
+import { walkthroughSpec } from "../../src/chain/index.js";
 import { createLogger } from "../../src/log.js";
 import { DEFAULT_MAX_BLOCK_TRANSACTIONS, ToyNode } from "../../src/node.js";
 import { LevelStore } from "../../src/storage/index.js";
@@ -11,7 +12,7 @@ import { LevelStore } from "../../src/storage/index.js";
 export async function fillStore(dataDir: string, count: number, difficulty: number): Promise<{ seconds: number }> {
   const started = performance.now();
   const node = await ToyNode.open({
-    difficulty,
+    chain: walkthroughSpec(difficulty),
     threads: 1,
     log: createLogger("warn"),
     store: new LevelStore(dataDir),

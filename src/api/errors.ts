@@ -1,14 +1,14 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
-import { ResolveStoppedError } from "../consensus/index.js";
 import { InvalidAnnouncerError } from "../gossip/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
-import { type FieldError, SchemaError } from "../schemas/index.js";
+import { type ErrorBody, SchemaError } from "../schemas/index.js";
 import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
+import { ResolveStoppedError } from "../sync/index.js";
 
 /** No route has this path. */
 export class RouteNotFoundError extends Error {
@@ -85,11 +85,6 @@ export class ExplorerNotBuiltError extends Error {
         `when this node started (its log names the path). Run "${BUILD_COMMAND}", then restart the node.`,
     );
   }
-}
-
-export interface ErrorBody {
-  message: string;
-  errors?: FieldError[];
 }
 
 interface Answer {

@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
+import { blockWork, leadingZeroBitsOf, nextTarget } from "../chain/index.js";
 import type { ToyNode } from "../node.js";
 import type { PeerHealth } from "../peers/index.js";
 import {
@@ -108,6 +109,7 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
       transactions: block.transactions,
       proof: block.proof,
       previous_hash: block.previous_hash,
+      ...(block.bits === undefined ? {} : { bits: block.bits }),
     };
   });
 
@@ -155,6 +157,8 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
 
   router.get("/stats", (ctx) => {
     const { job, recent } = node.miner;
+    const { rules } = node.chain;
+    const next = nextTarget(rules, node.chain.tip);
     const now = Date.now();
     const gossip = node.gossip.stats(now);
     const finished = recent.reduce((sum, j) => ({ hashes: sum.hashes + j.hashes, seconds: sum.seconds + j.seconds }), {
@@ -164,7 +168,14 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
     ctx.body = {
       node_id: node.id,
       chain_length: node.chain.length,
-      difficulty: node.chain.rules.difficulty,
+      chain: {
+        name: rules.name,
+        id: rules.id,
+        retarget: rules.pow.kind === "fixed" ? "fixed" : "aserti3-2d",
+        block_time: rules.pow.kind === "fixed" ? null : Number(rules.pow.params.spacing),
+      },
+      difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : leadingZeroBitsOf(next.target),
+      next_target: { bits: next.bits ?? null, expected_hashes: String(blockWork(next.target)) },
       threads: node.pool.threads,
       kernel: node.pool.kernel,
       mining: node.continuous ? "continuous" : "on request",

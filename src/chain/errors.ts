@@ -26,18 +26,19 @@ export class InvalidBitsError extends InvalidChainError {
 }
 
 /**
- * A block dated more than 2 hours ahead of our clock. It is refused now, but
- * it is not invalid for ever: the same block is accepted once our clock has
- * caught up (or the peer's has been set right and its chain re-mined).
+ * A block dated further ahead of our clock than the chain allows (2 hours on
+ * the walkthrough's chain). It is refused now, but it is not invalid for
+ * ever: the same block is accepted once our clock has caught up (or the
+ * peer's has been set right and its chain re-mined).
  */
 export class FutureBlockError extends InvalidChainError {
   override readonly name = "FutureBlockError";
-  constructor(block: { index: number; timestamp: number }, now: number) {
-    const ahead = ((block.timestamp - now) / 3600).toFixed(2);
-    super(
-      `timestamp ${block.timestamp} is ${ahead} hours ahead of this node's clock (${now}), more than the 2 allowed; it may be accepted once the clocks agree`,
-      block.index,
-    );
+  constructor(block: { index: number; timestamp: number }, now: number, limitSeconds: number) {
+    const ahead =
+      limitSeconds % 3600 === 0
+        ? `${((block.timestamp - now) / 3600).toFixed(2)} hours ahead of this node's clock (${now}), more than the ${limitSeconds / 3600} allowed`
+        : `${(block.timestamp - now).toFixed(0)} seconds ahead of this node's clock (${now}), more than the ${limitSeconds} allowed`;
+    super(`timestamp ${block.timestamp} is ${ahead}; it may be accepted once the clocks agree`, block.index);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { meetsTarget, targetForLeadingZeroBits } from "./target.js";
 import type { Block, BlockTemplate, Transaction } from "./types.js";
 
 /** A transaction's keys, sorted: as JSON.stringify's replacer, they pick and order every transaction's fields. */
@@ -97,6 +98,12 @@ export function proofHash(header: string, proof: number): string {
   return sha256Hex(header + String(proof));
 }
 
+/** Whether the proof's hash, read as a 256-bit big-endian number, is at most the target. */
+export function proofMeetsTarget(header: string, proof: number, target: bigint): boolean {
+  return meetsTarget(proofHash(header, proof), target);
+}
+
+/** Whether the proof's hash has `difficulty` leading zero bits: the target 2^(256 - difficulty) - 1. */
 export function meetsDifficulty(header: string, proof: number, difficulty: number): boolean {
-  return leadingZeroBits(proofHash(header, proof)) >= difficulty;
+  return proofMeetsTarget(header, proof, targetForLeadingZeroBits(difficulty));
 }

@@ -9,6 +9,7 @@ export {
   retargetFutureLimit,
 } from "./asert.js";
 export { type Adoption, Chain, type ChainState } from "./chain.js";
+export { type ChainMeasure, compareChains, isBetter } from "./choice.js";
 export {
   ChainSpecError,
   FutureBlockError,
@@ -25,6 +26,7 @@ export {
   meetsDifficulty,
   powHeader,
   proofHash,
+  proofMeetsTarget,
   sha256Hex,
 } from "./hash.js";
 export { HashIndex } from "./hash-index.js";
@@ -42,7 +44,6 @@ export {
   validateChain,
 } from "./rules.js";
 export {
-  bitsAfter,
   bitsHex,
   type ChainParams,
   type ChainSpec,
@@ -51,13 +52,14 @@ export {
   DEFAULT_POW_LIMIT_BITS,
   initialTarget,
   type NewChainOptions,
+  type NextTarget,
   newChainSpec,
+  nextTarget,
   type PowRule,
   paramsHash,
   SPEC_FORMAT,
   specFromFile,
   type TimestampRules,
-  targetAfter,
   walkthroughSpec,
 } from "./spec.js";
 export {
@@ -66,11 +68,13 @@ export {
   encodeBits,
   HASH_SPACE,
   hashValue,
+  leadingZeroBitsOf,
   MAX_TARGET,
   meetsTarget,
   targetForLeadingZeroBits,
   targetFromBits,
+  targetToBytes,
 } from "./target.js";
-export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp } from "./time.js";
+export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp, type TimeRules } from "./time.js";
 export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
 export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";

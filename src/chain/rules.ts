@@ -1,6 +1,7 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
-import { blockHash, type EncodedBlock, encodeBlock, meetsDifficulty, powHeader } from "./hash.js";
+import { blockHash, type EncodedBlock, encodeBlock, powHeader, proofMeetsTarget } from "./hash.js";
+import { nextTarget } from "./spec.js";
 import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
 import type { Block, NetworkRules, Transaction } from "./types.js";
 
@@ -45,17 +46,41 @@ export function checkBlock(
   if (block.previous_hash !== previousHash) {
     throw new InvalidChainError(`previous_hash ${block.previous_hash} is not the hash of block ${previous.index}`, at);
   }
-  if (block.bits !== undefined) {
-    throw new InvalidChainError(`bits ${block.bits}: this chain's blocks state no target, its difficulty is fixed`, at);
-  }
-  checkTimestamp(block, context.recent, context.now);
+  checkTimestamp(block, context.recent, rules, context.now);
   if (!Number.isInteger(block.proof) || block.proof < 0 || block.proof > MAX_PROOF) {
     throw new InvalidChainError(`proof ${block.proof} is not an integer from 0 to 2^53-1`, at);
   }
-  if (!meetsDifficulty(context.header ?? powHeader(block), block.proof, rules.difficulty)) {
-    throw new InvalidChainError(`proof ${block.proof} does not reach ${rules.difficulty} leading zero bits`, at);
+  const parent = { index: previous.index, timestamp: context.recent[context.recent.length - 1] as number };
+  const target = requiredTarget(block, parent, rules);
+  if (!proofMeetsTarget(context.header ?? powHeader(block), block.proof, target)) {
+    const what =
+      rules.pow.kind === "fixed" ? `${rules.pow.difficulty} leading zero bits` : `the target of bits ${block.bits}`;
+    throw new InvalidChainError(`proof ${block.proof} does not reach ${what}`, at);
   }
   checkReward(block);
+}
+
+/**
+ * The target `block`'s proof must reach: the walkthrough chain's fixed one,
+ * whose blocks state none; or the one its bits state, which must be what
+ * aserti3-2d sets after its parent.
+ */
+function requiredTarget(block: Block, parent: Pick<Block, "index" | "timestamp">, rules: NetworkRules): bigint {
+  const expected = nextTarget(rules, parent);
+  if (block.bits === expected.bits) return expected.target;
+  if (expected.bits === undefined) {
+    throw new InvalidChainError(
+      `bits ${block.bits}: this chain's blocks state no target, its difficulty is fixed`,
+      block.index,
+    );
+  }
+  if (block.bits === undefined) {
+    throw new InvalidChainError("it states no bits: every block of this chain states its target", block.index);
+  }
+  throw new InvalidChainError(
+    `bits ${block.bits} are not ${expected.bits}, the target aserti3-2d sets after block ${parent.index}`,
+    block.index,
+  );
 }
 
 function checkReward(block: Block): void {

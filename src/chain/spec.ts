@@ -209,13 +209,18 @@ export function specFromFile(file: ChainSpecFile): ChainSpec {
   };
 }
 
-/** The target the block after `parent` must reach. */
-export function targetAfter(spec: ChainSpec, parent: Pick<Block, "index" | "timestamp">): bigint {
-  return spec.pow.kind === "fixed" ? spec.pow.target : targetFromBits(bitsAfter(spec, parent));
+/** What the block after `parent` must reach: its target, and the bits it states (none on a fixed chain). */
+export interface NextTarget {
+  target: bigint;
+  bits?: string;
 }
 
-/** The compact bits the block after `parent` must state on an asert chain. */
-export function bitsAfter(spec: ChainSpec, parent: Pick<Block, "index" | "timestamp">): number {
-  if (spec.pow.kind !== "asert") throw new RangeError(`the ${spec.name} chain's blocks state no bits`);
-  return nextBits(spec.pow.params, spec.pow.anchor, { height: BigInt(parent.index), time: BigInt(parent.timestamp) });
+/** The target of the block after `parent`: the fixed one, or the one aserti3-2d sets from the genesis and `parent`. */
+export function nextTarget(spec: ChainSpec, parent: Pick<Block, "index" | "timestamp">): NextTarget {
+  if (spec.pow.kind === "fixed") return { target: spec.pow.target };
+  const bits = nextBits(spec.pow.params, spec.pow.anchor, {
+    height: BigInt(parent.index),
+    time: BigInt(parent.timestamp),
+  });
+  return { target: targetFromBits(bits), bits: bitsHex(bits) };
 }

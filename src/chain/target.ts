@@ -111,3 +111,20 @@ export function meetsTarget(hash: string | Uint8Array, target: bigint): boolean 
 function bitLength(n: bigint): number {
   return n === 0n ? 0 : n.toString(2).length;
 }
+
+/** The target as 32 big-endian bytes, as the kernels take it. */
+export function targetToBytes(target: bigint): Uint8Array {
+  if (target < 0n || target > MAX_TARGET) throw new RangeError(`a target is a 256-bit unsigned integer, not ${target}`);
+  const bytes = new Uint8Array(32);
+  let rest = target;
+  for (let i = 31; i >= 0; i--) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return bytes;
+}
+
+/** The leading zero bits every hash at most `target` has: 256 less the target's bit length (d for 2^(256-d) - 1). */
+export function leadingZeroBitsOf(target: bigint): number {
+  return 256 - bitLength(target);
+}

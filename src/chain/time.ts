@@ -3,15 +3,24 @@ import type { Block } from "./types.js";
 
 /**
  * The timestamp rules, Bitcoin's two: a block is later than the median of the
- * MEDIAN_SPAN blocks before it, and at most MAX_FUTURE_SECONDS ahead of the
- * clock of the node that receives it. Pure: the clock is an argument.
+ * MEDIAN_SPAN blocks before it, and at most the chain's future limit ahead of
+ * the clock of the node that receives it; a retargeting chain's timestamps
+ * are also whole seconds, as ASERT reads them. Pure: the clock is an argument.
  */
+
+/** A chain's timestamp rules (a ChainSpec has them). */
+export interface TimeRules {
+  /** How far ahead of the receiving node's clock a peer's block may be dated. */
+  maxFutureSeconds: number;
+  /** Timestamps must be whole seconds. */
+  wholeSeconds: boolean;
+}
 
 /** How many of the latest blocks the median is taken over. */
 export const MEDIAN_SPAN = 11;
-/** How far ahead of the receiving node's clock a block's timestamp may be: 2 hours. */
+/** How far ahead of the receiving node's clock a block of the walkthrough's chain may be dated: 2 hours. */
 export const MAX_FUTURE_SECONDS = 2 * 60 * 60;
-/** The step our miner takes past the median when its clock is behind it. */
+/** The step our miner takes past the median when its clock is behind it: a millisecond, or a second on a chain of whole seconds. */
 const MIN_STEP_SECONDS = 0.001;
 
 /**
@@ -26,11 +35,13 @@ export function medianTime(recent: readonly number[]): number {
 }
 
 /**
- * The timestamp our miner gives the next block: the clock, or just past the
- * median when the clock is behind it (a clock that jumped back), so that the
- * block it forges is always valid.
+ * The timestamp our miner gives the next block: the clock (its whole seconds
+ * on a chain of whole seconds), or just past the median when the clock is
+ * behind it (a clock that jumped back), so that the block it forges is
+ * always valid.
  */
-export function nextTimestamp(recent: readonly number[], now: number): number {
+export function nextTimestamp(recent: readonly number[], now: number, rules: Pick<TimeRules, "wholeSeconds">): number {
+  if (rules.wholeSeconds) return Math.max(Math.floor(now), medianTime(recent) + 1);
   return Math.max(now, medianTime(recent) + MIN_STEP_SECONDS);
 }
 
@@ -38,14 +49,17 @@ export function nextTimestamp(recent: readonly number[], now: number): number {
  * Checks `block`'s timestamp against the blocks before it (`recent`) and, when
  * `now` is given, against the receiving node's clock (seconds since the epoch).
  */
-export function checkTimestamp(block: Block, recent: readonly number[], now?: number): void {
+export function checkTimestamp(block: Block, recent: readonly number[], rules: TimeRules, now?: number): void {
+  if (rules.wholeSeconds && !Number.isInteger(block.timestamp)) {
+    throw new InvalidChainError(`timestamp ${block.timestamp} is not whole seconds, as this chain's are`, block.index);
+  }
   const median = medianTime(recent);
   if (!(block.timestamp > median)) {
     const count = Math.min(recent.length, MEDIAN_SPAN);
     const of = count === 1 ? "the timestamp of the block before it" : `the median of the ${count} blocks before it`;
     throw new InvalidChainError(`timestamp ${block.timestamp} is not later than ${median}, ${of}`, block.index);
   }
-  if (now !== undefined && block.timestamp > now + MAX_FUTURE_SECONDS) {
-    throw new FutureBlockError(block, now);
+  if (now !== undefined && block.timestamp > now + rules.maxFutureSeconds) {
+    throw new FutureBlockError(block, now, rules.maxFutureSeconds);
   }
 }

@@ -1,4 +1,3 @@
-export { ResolveDeadlineError, ResolveStoppedError } from "./errors.js";
 export {
   ChainChoice,
   FETCH_CONCURRENCY,

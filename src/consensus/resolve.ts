@@ -1,3 +1,4 @@
+import { type ChainMeasure, compareChains, isBetter } from "../chain/index.js";
 import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.js";
 import type { TipBody } from "../schemas/schemas.js";
 
@@ -55,10 +56,11 @@ type Known =
   | { kind: "synced"; peer: Peer; length: number };
 
 /**
- * Consensus on the peers' chains: the longest valid chain strictly longer
- * than ours wins. Every peer's tip is learnt first, which costs it nothing;
- * the chains worth reading are then read longest first, and the first one
- * found valid wins (a shorter one could not beat it). The verdicts are given
+ * Consensus on the peers' chains: the best valid chain strictly better than
+ * ours wins, by the chain choice (compareChains: today the longest). Every
+ * peer's tip is learnt first, which costs it nothing; the chains worth
+ * reading are then read best first, and the first one found valid wins (a
+ * worse one could not beat it). The verdicts are given
  * at the end, against our chain as it is then. No I/O.
  */
 export class ChainChoice {
@@ -85,14 +87,14 @@ export class ChainChoice {
     this.#known.set(peer.id, { kind: "synced", peer, length });
   }
 
-  /** The peers whose tips are longer than `length`, longest first (in the order asked, between equals). */
-  longerThan(length: number): { peer: Peer; tip: TipBody }[] {
+  /** The peers whose tips are better than `ours` (see compareChains), best first (in the order asked, between equals). */
+  betterThan(ours: ChainMeasure): { peer: Peer; tip: TipBody }[] {
     return this.asked
       .flatMap((peer) => {
         const known = this.#known.get(peer.id);
-        return known?.kind === "tip" && known.tip.length > length ? [known] : [];
+        return known?.kind === "tip" && isBetter(known.tip, ours) ? [known] : [];
       })
-      .sort((a, b) => b.tip.length - a.tip.length);
+      .sort((a, b) => compareChains(b.tip, a.tip));
   }
 
   /** Every peer's outcome, against `ours` as it is now, and `adopted`, the peer whose chain it became, if any. */
@@ -106,6 +108,7 @@ export class ChainChoice {
       }
       const length = known.kind === "synced" ? known.length : known.tip.length;
       const report: PeerReport = { node: id, reached: true, verdict: "not longer", length };
+      const order = compareChains({ length }, ours);
       if (known.kind === "synced") {
         if (adopted?.id === id) report.verdict = "adopted";
         outcomes.set(id, { report, health: "good" });
@@ -116,7 +119,7 @@ export class ChainChoice {
         continue;
       }
       // At least as long as the chain adopted instead: it was left unread because that one won.
-      if (length > ours.length || (won !== undefined && length === ours.length)) {
+      if (order > 0 || (won !== undefined && order === 0)) {
         Object.assign(report, {
           verdict: "not checked",
           reason: won ?? "the resolve's deadline passed before its chain was read",

@@ -1,3 +1,4 @@
+export { blockEvent } from "./block.js";
 export { EventBus } from "./bus.js";
 export {
   type BlockEvent,

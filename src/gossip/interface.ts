@@ -1,5 +1,6 @@
 import type { Peer } from "../peers/index.js";
-import type { AnnounceBody, TipBody } from "../schemas/index.js";
+// Not ../schemas/index.js: the response schemas it gathers import this file (ANNOUNCE_OUTCOMES).
+import type { AnnounceBody, TipBody } from "../schemas/schemas.js";
 
 /**
  * What gossip needs of the network: telling a peer our tip. One request, no
@@ -35,7 +36,7 @@ export const SYNC_OUTCOMES = ["adopted", "not adopted", "failed"] as const;
 export type SyncOutcome = (typeof SYNC_OUTCOMES)[number];
 
 /**
- * What ToyNode.syncFrom came to: a sync's outcome, or why none ran when its
+ * What Sync.syncFrom (ToyNode.syncFrom) came to: a sync's outcome, or why none ran when its
  * turn came (our chain as long by then, the announcer backing off, the node
  * stopping).
  */

@@ -1,3 +1,4 @@
+import { isBetter } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
 import type { TipBody } from "../schemas/index.js";
 
@@ -9,7 +10,7 @@ export function judgeTip(
   tip: TipBody,
 ): TipNews {
   if (ours.hashAt(tip.length) === tip.hash) return "known";
-  return tip.length > ours.length ? "longer" : "not longer";
+  return isBetter(tip, ours) ? "longer" : "not longer";
 }
 
 const sameTip = (a: TipBody, b: TipBody | undefined): boolean => a.length === b?.length && a.hash === b.hash;

@@ -18,7 +18,7 @@ export interface HashRate {
 export async function measureHashRate(pool: MinerPool, seconds: number, control = new JobControl()): Promise<HashRate> {
   const timer = setTimeout(() => control.cancel(), seconds * 1000);
   try {
-    const result = await pool.search(MEASURE_HEADER, 256, control);
+    const result = await pool.search(MEASURE_HEADER, 0n, control);
     return { hashesPerSecond: result.hashes / result.seconds, hashes: result.hashes, seconds: result.seconds };
   } finally {
     clearTimeout(timer);

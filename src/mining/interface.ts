@@ -20,7 +20,8 @@ export type CalibrateOutcome = KernelCalibration;
 export interface SearchTask {
   /** H: the 64 hex characters of the block's hash without its proof. */
   header: string;
-  difficulty: number;
+  /** A proof's hash, read as a 256-bit big-endian number, is at most this. */
+  target: bigint;
   kernel: KernelName;
   /** The job's JobControl memory. */
   control: SharedArrayBuffer;

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type Block, type Chain, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
+import { type Block, type Chain, nextTarget, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
 import type { Mempool, PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
@@ -151,19 +151,21 @@ export class Miner {
 
   async #mineOnTip(): Promise<MinedBlock> {
     const { chain, mempool, pool, nodeId, maxTransactionsPerBlock, persist, log } = this.#deps;
-    const { difficulty } = chain.rules;
+    const { rules } = chain;
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
       const parentHash = chain.tipHash;
       const index = chain.tip.index + 1;
       const included = mempool.peek(maxTransactionsPerBlock);
-      const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000);
+      const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000, rules);
+      const { target, bits } = nextTarget(rules, chain.tip);
+      const stated = bits === undefined ? {} : { bits };
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
       const control = new JobControl();
       const startedAt = performance.now();
       const job: RunningJob = { index, transactions: included.length, control, startedAt, refreshed: false };
       this.#job = job;
-      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash });
+      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash, ...stated });
       const { progress } = this.#deps;
       const ticker =
         progress &&
@@ -171,7 +173,7 @@ export class Miner {
           () => progress({ index, hashes: control.hashes, seconds: (performance.now() - startedAt) / 1000 }),
           PROGRESS_INTERVAL_MS,
         );
-      const search = await pool.search(header, difficulty, control).finally(() => {
+      const search = await pool.search(header, target, control).finally(() => {
         this.#job = undefined;
         clearInterval(ticker);
       });
@@ -192,7 +194,14 @@ export class Miner {
         log.info({ index, hashes: search.hashes }, why);
         continue;
       }
-      const block: Block = { index, timestamp, transactions, proof: search.nonce, previous_hash: parentHash };
+      const block: Block = {
+        index,
+        timestamp,
+        transactions,
+        proof: search.nonce,
+        previous_hash: parentHash,
+        ...stated,
+      };
       chain.append(block);
       mempool.confirm(included);
       const mined = { block, confirmed: included, search };
@@ -202,7 +211,7 @@ export class Miner {
         {
           index,
           threads: pool.threads,
-          difficulty,
+          ...(rules.pow.kind === "fixed" ? { difficulty: rules.pow.difficulty } : stated),
           kernel: search.kernel,
           hashes: search.hashes,
           seconds: Number(search.seconds.toFixed(3)),

@@ -8,7 +8,14 @@ import {
   type ThreadPriority,
 } from "../../workers/kernel/index.js";
 import { readPortableModule } from "../../workers/kernel/portable.js";
-import { type Block, checkSegment, InvalidChainError, MEDIAN_SPAN, type NetworkRules } from "../chain/index.js";
+import {
+  type Block,
+  checkSegment,
+  InvalidChainError,
+  MEDIAN_SPAN,
+  type NetworkRules,
+  targetForLeadingZeroBits,
+} from "../chain/index.js";
 import { JobControl } from "./control.js";
 import type {
   CalibrateOutcome,
@@ -91,14 +98,17 @@ export class MinerPool {
     return this.#kernel;
   }
 
-  /** Searches a proof for `header`; resolves once every worker has stopped. */
-  async search(header: string, difficulty: number, control: JobControl): Promise<SearchResult> {
+  /**
+   * Searches a proof for `header`, one whose hash, read as a 256-bit
+   * big-endian number, is at most `target`; resolves once every worker has stopped.
+   */
+  async search(header: string, target: bigint, control: JobControl): Promise<SearchResult> {
     const started = performance.now();
     const outcomes = (await Promise.all(
       Array.from({ length: this.threads }, (_, worker) =>
         this.#piscina.run({
           header,
-          difficulty,
+          target,
           kernel: this.#kernel,
           control: control.buffer,
           worker,
@@ -128,7 +138,7 @@ export class MinerPool {
     const task: CalibrateTask = { candidates: [...this.#candidates], ms: CALIBRATION_MS };
     const calibration = (await this.#piscina.run(task, { name: "calibrate" })) as CalibrateOutcome;
     this.#kernel = calibration.kernel;
-    await this.search("0".repeat(64), 0, new JobControl());
+    await this.search("0".repeat(64), targetForLeadingZeroBits(0), new JobControl());
     return { calibration, priority: this.#priority ?? { failed: "no mining thread has searched" } };
   }
 

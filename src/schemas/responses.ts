@@ -1,11 +1,11 @@
 import type { JSONSchemaType, SchemaObject } from "ajv";
 import { NATIVE_VARIANTS } from "../../workers/kernel/interface.js";
-import type { ErrorBody } from "../api/errors.js";
 import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { ANNOUNCE_OUTCOMES, type AnnounceAnswer } from "../gossip/interface.js";
 import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
 import { blockSchema, transactionSchema } from "./schemas.js";
+import type { FieldError } from "./validate.js";
 
 /**
  * The schemas of the API's answers, beside those of its requests: the OpenAPI
@@ -24,6 +24,12 @@ export const messageSchema: JSONSchemaType<MessageBody> = {
   additionalProperties: false,
   properties: { message: { type: "string" } },
 };
+
+/** Every error answer's body: a sentence, and for a body that breaks its schema, each field at fault. */
+export interface ErrorBody {
+  message: string;
+  errors?: FieldError[];
+}
 
 export const errorSchema: JSONSchemaType<ErrorBody> = {
   $id: "Error",
@@ -89,6 +95,11 @@ export const minedSchema: JSONSchemaType<MinedBody> = {
     },
     proof: { type: "integer", minimum: 0 },
     previous_hash: { type: "string" },
+    bits: {
+      type: "string",
+      pattern: "^[0-9a-f]{8}$",
+      description: "The target the block states, as compact bits: on a retargeting chain only",
+    },
   },
 };
 
@@ -233,7 +244,9 @@ export const statsSchema: SchemaObject = {
   required: [
     "node_id",
     "chain_length",
+    "chain",
     "difficulty",
+    "next_target",
     "threads",
     "kernel",
     "mining",
@@ -249,7 +262,49 @@ export const statsSchema: SchemaObject = {
   properties: {
     node_id: { type: "string", pattern: "^[0-9a-f]{32}$" },
     chain_length: { type: "integer", minimum: 1 },
-    difficulty: { type: "integer", minimum: 1, description: "Leading zero bits of a valid proof hash" },
+    chain: {
+      type: "object",
+      required: ["name", "id", "retarget", "block_time"],
+      additionalProperties: false,
+      description: "The chain the node is on (its --chain)",
+      properties: {
+        name: { type: "string", description: "walkthrough, devnet, or the name in its spec file" },
+        id: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The chain's id: its genesis hash" },
+        retarget: {
+          type: "string",
+          enum: ["fixed", "aserti3-2d"],
+          description: "fixed: the walkthrough's --difficulty; aserti3-2d: each block's target follows the hash rate",
+        },
+        block_time: {
+          type: ["integer", "null"],
+          description: "The target spacing between blocks, in seconds; null on a fixed chain",
+        },
+      },
+    },
+    difficulty: {
+      type: "integer",
+      minimum: 0,
+      description:
+        "Leading zero bits of a valid proof hash: the fixed difficulty, or on a retargeting chain those the next block's target requires",
+    },
+    next_target: {
+      type: "object",
+      required: ["bits", "expected_hashes"],
+      additionalProperties: false,
+      description: "The target of the block mined next",
+      properties: {
+        bits: {
+          type: ["string", "null"],
+          pattern: "^[0-9a-f]{8}$",
+          description: "As compact bits, as the block states it; null on a fixed chain, whose blocks state none",
+        },
+        expected_hashes: {
+          type: "string",
+          pattern: "^[0-9]+$",
+          description: "The hashes a proof takes on average, 2^256 / (target + 1), in decimal",
+        },
+      },
+    },
     threads: { type: "integer", minimum: 1 },
     kernel: {
       type: "string",

@@ -36,14 +36,14 @@ export class StoreFormatError extends Error {
   }
 }
 
-/** A store made by a node of another network (other genesis or difficulty). */
+/** A store made by a node of another network (another chain, or the walkthrough's at another difficulty). */
 export class ForeignStoreError extends Error {
   override readonly name = "ForeignStoreError";
   constructor(
     readonly location: string,
     readonly reason: string,
   ) {
-    super(`The store in ${location} belongs to another network (${reason}); use another --data-dir`);
+    super(`The store in ${location} belongs to another network: ${reason}`);
   }
 }
 

@@ -2,14 +2,18 @@ import type { Block, HashList } from "../chain/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
-import type { Staging } from "../sync/interface.js";
+import type { Staging } from "../sync/range/interface.js";
 
 export type { PendingEntry };
 
 /** What identifies a network: a store of another network is refused. */
 export interface NetworkId {
+  /** The chain's id. */
   genesisHash: string;
+  /** The walkthrough chain's fixed difficulty; 0 on a chain whose blocks state their targets. */
   difficulty: number;
+  /** The chain's name; absent in stores made before chain specs, which hold the walkthrough's. */
+  chain?: string;
 }
 
 /** The stored chain's last block. */

@@ -3,7 +3,7 @@ import type { Block, HashList } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
 import { checkTransaction } from "../schemas/index.js";
-import type { StagedBlock } from "../sync/interface.js";
+import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
@@ -50,7 +50,11 @@ const HASH = /^[0-9a-f]{64}$/;
 
 function isNetworkId(value: unknown): value is NetworkId {
   const network = value as Partial<NetworkId> | undefined;
-  return typeof network?.genesisHash === "string" && Number.isInteger(network.difficulty);
+  return (
+    typeof network?.genesisHash === "string" &&
+    Number.isInteger(network.difficulty) &&
+    (network.chain === undefined || typeof network.chain === "string")
+  );
 }
 
 function isTip(value: unknown): value is StoredTip {

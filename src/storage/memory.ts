@@ -1,6 +1,6 @@
 import { type Block, blockHash, canonicalJson, type HashList } from "../chain/index.js";
 import type { BlockRef } from "../schemas/index.js";
-import type { StagedBlock } from "../sync/interface.js";
+import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock } from "./block-codec.js";
 import type { ChainView, IndexEntry, Store, StoredState } from "./interface.js";
 

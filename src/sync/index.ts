@@ -1,13 +1,18 @@
-export type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
-export { buildLocator, locatorHeights } from "./locator.js";
+export { ResolveDeadlineError, ResolveStoppedError } from "./errors.js";
+export type { AdoptedTip, Resolution, SyncHost, SyncOptions } from "./interface.js";
 export { PeerNetwork } from "./network.js";
-export { checkPage, PAGE_BYTES } from "./page.js";
-export { PagePool } from "./page-pool.js";
 export {
-  discardStaged,
-  type RangeSyncDeps,
-  type RangeSyncOptions,
-  type StagedChain,
-  type SyncBase,
-  syncRange,
-} from "./range.js";
+  buildLocator,
+  type CheckedPage,
+  checkPage,
+  locatorHeights,
+  PAGE_BYTES,
+  type PageOutcome,
+  PagePool,
+  type PageTask,
+  type StagedBlock,
+  type Staging,
+  type SyncNetwork,
+} from "./range/index.js";
+export { RunSignal } from "./run-signal.js";
+export { Sync } from "./sync.js";

@@ -1,68 +1,55 @@
-import type { Block, NetworkRules, TipContext } from "../chain/index.js";
-import type { Peer } from "../peers/index.js";
-import type { BlockRef, TipBody } from "../schemas/index.js";
+import type { Block, Chain } from "../chain/index.js";
+import type { PeerReport } from "../consensus/index.js";
+import type { EventBus } from "../events/index.js";
+import type { Logger } from "../log.js";
+import type { Mempool } from "../mempool/index.js";
+import type { NodeMetrics } from "../metrics/index.js";
+import type { Peer, PeerSet } from "../peers/index.js";
+import type { Store, StoreFailedError } from "../storage/index.js";
+import type { SyncNetwork } from "./range/index.js";
 
-/**
- * What range sync needs of a peer: the network layer that carries it. Each
- * call is one request; `signal` abandons it, and its reason is thrown.
- */
-export interface SyncNetwork {
-  /** The peer's tip: its length and the hash of its last block. */
-  tip(peer: Peer, signal: AbortSignal): Promise<TipBody>;
-  /** The first block of our locator that the peer's chain holds. */
-  locate(peer: Peer, locator: readonly BlockRef[], signal: AbortSignal): Promise<BlockRef>;
-  /** The body of a /chain page: the blocks from `from`, `limit` at most, of PAGE_BYTES at most unless it is one block. */
-  page(peer: Peer, from: number, limit: number, signal: AbortSignal): Promise<Uint8Array>;
+/** What a resolve came to; the chain it answers with is read from the store (see ToyNode.view). */
+export interface Resolution {
+  replaced: boolean;
+  peers: PeerReport[];
 }
 
-/** What the page worker (workers/page.ts) is given: a page's body, moved, not copied. */
-export interface PageTask {
-  bytes: Uint8Array;
-  /** The first height asked for, and how many blocks at most. */
-  from: number;
-  limit: number;
-  /** The block the page must extend. */
-  after: TipContext;
-  rules: NetworkRules;
-  /** Our clock, in seconds since the epoch. */
-  now: number;
-}
-
-/** A page that passed every check: its blocks as canonical JSON, their hashes, and where it leaves the chain. */
-export interface CheckedPage {
-  /**
-   * Every block's canonical JSON as UTF-8, one after another in one buffer,
-   * which is moved back from the worker, not copied: block i ends at ends[i].
-   */
-  encoded: Uint8Array;
-  ends: number[];
-  hashes: string[];
-  /** Its last block, and the context the next page extends. */
-  last: Block;
-  tip: TipContext;
-}
-
-/**
- * What a page came to; a broken rule comes back as data, since error classes
- * do not cross threads. `unlinked`: the page is well formed but its first
- * block does not follow the block it was to extend.
- */
-export type PageOutcome = { valid: CheckedPage } | { invalid: string; unlinked?: true };
-
-/** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
-export interface StagedBlock {
-  height: number;
+/** The tip of a chain just adopted, once it is on disk. */
+export interface AdoptedTip {
+  length: number;
   hash: string;
-  previousHash: string;
-  bytes: Uint8Array;
+  block: Block;
 }
 
-/** Where range sync keeps a peer's blocks until they are adopted or discarded: the store. */
-export interface Staging {
-  /** Writes blocks aside; they are no part of our chain, and nothing is synced for them. */
-  stage(blocks: readonly StagedBlock[]): Promise<void>;
-  /** Deletes the blocks staged at these heights, but any our chain holds. */
-  discard(from: number, to: number): Promise<void>;
-  /** The blocks staged at these heights, in batches, each checked against its hash. */
-  staged(from: number, to: number): AsyncIterable<Block[]>;
+/**
+ * What resolves and syncs need of the node they run in: its state, which
+ * they read and switch, and what the node does as our chain changes.
+ */
+export interface SyncHost {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly peers: PeerSet;
+  readonly store: Store;
+  readonly events: EventBus;
+  readonly metrics: Pick<NodeMetrics, "peersResolved" | "pendingEvicted">;
+  /** The error a durable write failed with, after which nothing changes until restart. */
+  failure(): StoreFailedError | undefined;
+  /** Runs a write on the store; a failure stops every further change (StoreFailedError). */
+  durable(write: () => Promise<void>): Promise<void>;
+  /** Our chain in memory has switched to an adopted one, not yet on disk: work on the old tip stops. */
+  switched(): void;
+  /** The adopted chain is on disk: its tip is the durable one, and every peer but `from` may hear of it. */
+  adopted(tip: AdoptedTip, from: Peer): void;
+}
+
+export interface SyncOptions {
+  /** How peers are asked for their chains. */
+  network: SyncNetwork;
+  /** How long a resolve, or a sync from an announcer, may take in all. */
+  deadlineMs: number;
+  /** Aborted when the node stops: abandons the downloads in flight. */
+  stopping: AbortSignal;
+  /** A node that syncs at every block (gossip) keeps its page worker up. */
+  keepPageWorker: boolean;
+  log: Logger;
 }

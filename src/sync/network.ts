@@ -1,8 +1,7 @@
 import { type Peer, type PeerClientOptions, PeerDataError, PeerStatusError, requestPeer } from "../peers/index.js";
 import type { BlockRef, TipBody } from "../schemas/index.js";
 import { checkBlockRef, checkTip, MAX_BLOCK_BYTES, SchemaError } from "../schemas/index.js";
-import type { SyncNetwork } from "./interface.js";
-import { PAGE_BYTES, PAGE_FRAME_BYTES } from "./page.js";
+import { PAGE_BYTES, PAGE_FRAME_BYTES, type SyncNetwork } from "./range/index.js";
 
 /** The most bytes a tip or a fork point may take: a few dozen are enough. */
 const SMALL_ANSWER_BYTES = 4096;

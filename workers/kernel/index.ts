@@ -74,14 +74,14 @@ export function resolveKernel(choice: KernelChoice): ResolvedKernel {
   return { candidates: PREFERENCE.filter((name) => usable.has(name)), refused, ...extra };
 }
 
-export function createKernel(name: KernelName, header: string, difficulty: number): Kernel {
-  return isNative(name) ? nativeKernel(name, header, difficulty) : portableKernel(header, difficulty);
+export function createKernel(name: KernelName, header: string, target: bigint): Kernel {
+  return isNative(name) ? nativeKernel(name, header, target) : portableKernel(header, target);
 }
 
-/** The kernel's rate on this thread over about `ms` milliseconds, in nonces per second, at an unreachable difficulty. */
+/** The kernel's rate on this thread over about `ms` milliseconds, in nonces per second, for the target 0 (never reached). */
 export function measureKernel(name: KernelName, ms: number): number {
   if (isNative(name)) return calibrateNative(name, ms);
-  const kernel = portableKernel("c".repeat(64), 256);
+  const kernel = portableKernel("c".repeat(64), 0n);
   const started = performance.now();
   let nonce = 10 ** 15;
   let elapsed = 0;

@@ -1,11 +1,12 @@
-/** A proof-of-work search over one header at one difficulty. */
+/** A proof-of-work search over one header for one target. */
 export interface Kernel {
   readonly name: KernelName;
   /** Nonces per call to search: a fraction of a millisecond, the delay before a stop is seen. */
   readonly batch: number;
   /**
    * Tries nonces start, start+1, ... start+count-1 and returns the first whose
-   * SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1.
+   * SHA-256(H || decimal(nonce)), read as a 256-bit big-endian number, is at
+   * most the target, or -1.
    */
   search(start: number, count: number): number;
 }

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { targetToBytes } from "../../src/chain/target.js";
 import { type Kernel, NATIVE_VARIANTS, type NativeVariant } from "./interface.js";
 
 /** One of the addon's variants, as it reports it after its self-check against OpenSSL. */
@@ -12,7 +13,8 @@ export interface NativeVariantStatus {
 /** What workers/kernel/native/addon.c exports. */
 interface NativeAddon {
   variants(): NativeVariantStatus[];
-  search(header: Buffer, difficulty: number, start: number, count: number, variant: number): number;
+  /** `target`: 32 bytes, big-endian. */
+  search(header: Buffer, target: Buffer, start: number, count: number, variant: number): number;
   calibrate(variant: number, ms: number): number;
   idle(): string;
 }
@@ -42,14 +44,15 @@ export function nativeVariants(): NativeVariantStatus[] {
 const index = (variant: NativeVariant): number => NATIVE_VARIANTS.indexOf(variant);
 
 /** A native kernel variant, which must be usable here (see nativeVariants). */
-export function nativeKernel(variant: NativeVariant, header: string, difficulty: number): Kernel {
+export function nativeKernel(variant: NativeVariant, header: string, target: bigint): Kernel {
   const { search } = loadNativeAddon();
   const bytes = Buffer.from(header, "latin1");
+  const targetBytes = Buffer.from(targetToBytes(target));
   const at = index(variant);
   return {
     name: variant,
     batch: 8192,
-    search: (start, count) => search(bytes, difficulty, start, count, at),
+    search: (start, count) => search(bytes, targetBytes, start, count, at),
   };
 }
 

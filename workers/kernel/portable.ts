@@ -8,13 +8,15 @@
  * pool hands the bytes to its workers, so no worker reads the disk.
  */
 import { ASSETS_DIR, readAsset } from "../../src/assets.js";
+import { targetToBytes } from "../../src/chain/target.js";
 import type { Kernel } from "./interface.js";
 
 /** What portable.wasm exports; see workers/kernel/wasm/search-module.ts. */
 interface SearchModule {
   memory: { buffer: ArrayBuffer };
   header: { value: number };
-  init(difficulty: number): void;
+  target: { value: number };
+  init(): void;
   search(start: number, count: number): number;
   searchFast(start: number, count: number): number;
 }
@@ -29,6 +31,7 @@ const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssembl
 /** Where npm run build:wasm puts the module: dist/assets/portable.wasm. */
 export const PORTABLE_MODULE = new URL("portable.wasm", ASSETS_DIR);
 const HEADER_LENGTH = 64;
+const TARGET_LENGTH = 32;
 const NONCE_LIMIT = 2 ** 53;
 /** The first 16-digit nonce: the module's fast path covers 10^15 to 2^53-1. */
 const FAST_FIRST = 10 ** 15;
@@ -55,11 +58,9 @@ function loadModule(): SearchModule {
   return instance;
 }
 
-export function portableKernel(header: string, difficulty: number): Kernel {
+export function portableKernel(header: string, target: bigint): Kernel {
   if (header.length !== HEADER_LENGTH) throw new RangeError("portable kernel: the header must be 64 characters");
-  if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > 256) {
-    throw new RangeError("portable kernel: the difficulty must be an integer from 0 to 256");
-  }
+  const targetBytes = targetToBytes(target);
   const wasm = loadModule();
   const kernel: Kernel = {
     name: "portable",
@@ -71,7 +72,8 @@ export function portableKernel(header: string, difficulty: number): Kernel {
       if (count > NONCE_LIMIT - start) throw new RangeError("portable kernel: nonces stop at 2^53 - 1");
       if (owner !== kernel) {
         new Uint8Array(wasm.memory.buffer, wasm.header.value, HEADER_LENGTH).set(Buffer.from(header, "latin1"));
-        wasm.init(difficulty);
+        new Uint8Array(wasm.memory.buffer, wasm.target.value, TARGET_LENGTH).set(targetBytes);
+        wasm.init();
         owner = kernel;
       }
       if (start >= FAST_FIRST) return wasm.searchFast(start, count);

@@ -4,7 +4,8 @@
  * that fails is refused, with the reason, in variants().
  *
  *   variants() -> [{ name, usable, reason? }]
- *   search(header: Buffer(64), difficulty, start, count, variant) -> first proof or -1
+ *   search(header: Buffer(64), target: Buffer(32), start, count, variant) -> first proof or -1
+ *     (the first nonce whose SHA-256(H || decimal(nonce)), big-endian, is at most the big-endian target)
  *   calibrate(variant, ms) -> nonces per second over about `ms` milliseconds
  *   idle() -> "SCHED_IDLE" or "nice 19": lowers the calling thread's priority; throws when neither works
  */
@@ -21,6 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include "kernel.h"
 
 struct variant {
@@ -70,27 +73,119 @@ static int proofs(const struct variant *v, const struct tk_job *job, uint64_t st
   return n;
 }
 
-/*
- * The self-check: every proof at difficulty 5 (one nonce in 32) over ranges
- * that cross a segment (W0-W2) change and the 15-to-16-digit change, and
- * single-nonce ranges, against the reference. A few thousand compressions.
- */
-static const char *self_check(const struct variant *v) {
-  static const struct { uint64_t start, count; } RANGES[] = {
-      {TK_FAST_FIRST - 300, 600}, {TK_FAST_FIRST + 9000, 2000}, {8999999999990000ULL, 1021}, {TK_FAST_FIRST + 7, 1},
-      {TK_NONCE_LIMIT - 700, 700}};
-  unsigned char header[64];
+/* The self-check's header: 64 hex digits, as H is. */
+static void check_header(unsigned char header[64]) {
   for (int i = 0; i < 64; i++) header[i] = (unsigned char)"0123456789abcdef"[(i * 7 + 3) % 16];
+}
+
+/* SHA-256(H || decimal(nonce)) through OpenSSL, the whole message at once, as 32 big-endian bytes. */
+static void digest_of(const unsigned char header[64], uint64_t nonce, unsigned char digest[32]) {
+  char digits[24];
+  int length = snprintf(digits, sizeof digits, "%llu", (unsigned long long)nonce);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, header, 64);
+  SHA256_Update(&ctx, digits, (size_t)length);
+  SHA256_Final(digest, &ctx);
+}
+
+/* Adds one to (up) or takes one from a big-endian number's 32-bit word `word` (0 the most significant), carrying. */
+static void step_word(unsigned char number[32], int word, int up) {
+  for (int i = 4 * word + 3; i >= 0; i--) {
+    const unsigned char before = number[i];
+    number[i] = (unsigned char)(up ? before + 1 : before - 1);
+    if (before != (up ? 0xff : 0x00)) break;
+  }
+}
+
+/* A target not of the 2^k-1 form, with about one proof in 38 nonces. */
+static const unsigned char ODD_TARGET[32] = {0x06, 0xb3, 0xa1, 0xc5, 0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a, 0x7c,
+                                             0x15, 0xf3, 0x9c, 0xc0, 0x60, 0x5c, 0xed, 0xc8, 0x34, 0x10, 0x82,
+                                             0x27, 0x6b, 0xf3, 0xa2, 0x72, 0x37, 0x5a, 0x9b, 0x5e, 0x21};
+/* A target whose first word has its top bit set: about 7 nonces in 10 pass. */
+static const unsigned char HIGH_TARGET[32] = {0xb5, 0x04, 0xf3, 0x33, 0xf9, 0xde, 0x64, 0x84, 0x59, 0x7d, 0x89,
+                                              0xb3, 0x75, 0x4a, 0xbe, 0x9f, 0x1d, 0x6f, 0x60, 0xba, 0x89, 0x3b,
+                                              0xa8, 0x4c, 0xed, 0x17, 0xac, 0x85, 0x83, 0x33, 0x99, 0x15};
+
+/*
+ * The self-check, against OpenSSL's SHA-256 of each whole message and a byte
+ * comparison of each digest with the target: every proof over ranges that
+ * cross a segment (W0-W2) change, the 15-to-16-digit change and 2^53-1, and
+ * single-nonce ranges, for each of these targets:
+ *   - over the whole range, 2^251-1 (5 leading zero bits, one nonce in 32)
+ *     and ODD_TARGET;
+ *   - over the range's smallest digest D's nonce and CHECK_WINDOW nonces
+ *     either side: HIGH_TARGET, which a signed comparison of first words
+ *     gets wrong; D itself, a tie on every word: D's nonce alone passes; D-1,
+ *     a tie on the first seven words, then below: no nonce passes; D with its
+ *     second word one less, a tie on the first word, then below: no nonce
+ *     passes; and with it one more, then above: D's nonce alone passes.
+ * A variant that gets the comparison's sign or direction wrong, rejects ties,
+ * or judges by the first word alone fails.
+ * The expected proofs are computed once (4,322 digests, about 1 ms); each
+ * variant then searches about 10,000 nonces.
+ */
+static const struct { uint64_t start, count; } CHECK_RANGES[] = {
+    {TK_FAST_FIRST - 300, 600}, {TK_FAST_FIRST + 9000, 2000}, {8999999999990000ULL, 1021}, {TK_FAST_FIRST + 7, 1},
+    {TK_NONCE_LIMIT - 700, 700}};
+#define CHECK_RANGE_COUNT (sizeof CHECK_RANGES / sizeof *CHECK_RANGES)
+#define CHECK_RANGE_MAX 2000
+#define CHECK_TARGETS 7
+#define CHECK_PROOFS_MAX 256
+#define CHECK_WINDOW 40
+
+static struct check_case {
+  uint64_t start, count;
   struct tk_job job;
-  tk_job_init(&job, header, 5);
-  for (size_t r = 0; r < sizeof RANGES / sizeof *RANGES; r++) {
-    int64_t want[256], got[256];
-    int n = proofs(&VARIANTS[0], &job, RANGES[r].start, RANGES[r].count, want, 256);
-    int m = proofs(v, &job, RANGES[r].start, RANGES[r].count, got, 256);
-    if (n != m || memcmp(want, got, (size_t)n * sizeof *want) != 0) {
-      static char reason[160];
-      snprintf(reason, sizeof reason, "its proofs in %llu..+%llu differ from OpenSSL's (%d against %d)",
-               (unsigned long long)RANGES[r].start, (unsigned long long)RANGES[r].count, m, n);
+  int proofs;
+  int64_t want[CHECK_PROOFS_MAX];
+} CHECK_CASES[CHECK_RANGE_COUNT * CHECK_TARGETS];
+
+static void prepare_check(void) {
+  unsigned char header[64];
+  check_header(header);
+  static unsigned char digests[CHECK_RANGE_MAX][32];
+  for (size_t r = 0; r < CHECK_RANGE_COUNT; r++) {
+    const uint64_t start = CHECK_RANGES[r].start, count = CHECK_RANGES[r].count;
+    uint64_t smallest = 0;
+    for (uint64_t i = 0; i < count; i++) {
+      digest_of(header, start + i, digests[i]);
+      if (memcmp(digests[i], digests[smallest], 32) < 0) smallest = i;
+    }
+    unsigned char targets[CHECK_TARGETS][32];
+    memset(targets[0], 0xff, 32);
+    targets[0][0] = 0x07;
+    memcpy(targets[1], ODD_TARGET, 32);
+    memcpy(targets[2], HIGH_TARGET, 32);
+    for (int t = 3; t < CHECK_TARGETS; t++) memcpy(targets[t], digests[smallest], 32);
+    step_word(targets[4], 7, 0);
+    step_word(targets[5], 1, 0);
+    step_word(targets[6], 1, 1);
+    const uint64_t near = smallest > CHECK_WINDOW ? smallest - CHECK_WINDOW : 0;
+    const uint64_t past = smallest + CHECK_WINDOW < count ? smallest + CHECK_WINDOW + 1 : count;
+    for (int t = 0; t < CHECK_TARGETS; t++) {
+      const uint64_t from = t < 2 ? 0 : near, to = t < 2 ? count : past;
+      struct check_case *c = &CHECK_CASES[r * CHECK_TARGETS + (size_t)t];
+      c->start = start + from;
+      c->count = to - from;
+      tk_job_init(&c->job, header, targets[t]);
+      c->proofs = 0;
+      for (uint64_t i = from; i < to && c->proofs < CHECK_PROOFS_MAX; i++) {
+        if (memcmp(digests[i], targets[t], 32) <= 0) c->want[c->proofs++] = (int64_t)(start + i);
+      }
+    }
+  }
+}
+
+/* NULL when the variant passes; otherwise the first case it fails, written into `reason`. */
+static const char *self_check(const struct variant *v, char *reason, size_t size) {
+  for (size_t i = 0; i < sizeof CHECK_CASES / sizeof *CHECK_CASES; i++) {
+    const struct check_case *c = &CHECK_CASES[i];
+    int64_t got[CHECK_PROOFS_MAX];
+    int m = proofs(v, &c->job, c->start, c->count, got, CHECK_PROOFS_MAX);
+    if (m != c->proofs || memcmp(got, c->want, (size_t)m * sizeof *got) != 0) {
+      snprintf(reason, size, "its proofs in %llu..+%llu for target %d differ from OpenSSL's (%d against %d)",
+               (unsigned long long)c->start, (unsigned long long)c->count, (int)(i % CHECK_TARGETS), m, c->proofs);
       return reason;
     }
   }
@@ -101,9 +196,11 @@ static const char *self_check(const struct variant *v) {
 static pthread_once_t checked = PTHREAD_ONCE_INIT;
 
 static void check_variants(void) {
+  static char reasons[VARIANT_COUNT][160];
   tk_init_tables();
-  for (size_t i = 1; i < VARIANT_COUNT; i++) {
-    if (VARIANTS[i].supported()) VARIANTS[i].problem = self_check(&VARIANTS[i]);
+  prepare_check();
+  for (size_t i = 0; i < VARIANT_COUNT; i++) {
+    if (VARIANTS[i].supported()) VARIANTS[i].problem = self_check(&VARIANTS[i], reasons[i], sizeof reasons[i]);
   }
 }
 
@@ -170,26 +267,24 @@ static napi_value Search(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 5) {
-    napi_throw_type_error(env, NULL, "search(header, difficulty, start, count, variant)");
+    napi_throw_type_error(env, NULL, "search(header, target, start, count, variant)");
     return NULL;
   }
-  void *header;
-  size_t header_length;
-  int32_t difficulty;
+  void *header, *target;
+  size_t header_length, target_length;
   double start, count;
   CHECK(napi_get_buffer_info(env, argv[0], &header, &header_length));
-  CHECK(napi_get_value_int32(env, argv[1], &difficulty));
+  CHECK(napi_get_buffer_info(env, argv[1], &target, &target_length));
   CHECK(napi_get_value_double(env, argv[2], &start));
   CHECK(napi_get_value_double(env, argv[3], &count));
-  if (header_length != 64 || difficulty < 0 || difficulty > 256 || start < 0 || count < 0 ||
-      count > 9007199254740992.0 - start) {
-    napi_throw_range_error(env, NULL, "search: a 64-byte header, difficulty 0-256, nonces within 0..2^53");
+  if (header_length != 64 || target_length != 32 || start < 0 || count < 0 || count > 9007199254740992.0 - start) {
+    napi_throw_range_error(env, NULL, "search: a 64-byte header, a 32-byte target, nonces within 0..2^53");
     return NULL;
   }
   const struct variant *v = usable_variant(env, argv[4]);
   if (!v) return NULL;
   struct tk_job job;
-  tk_job_init(&job, header, difficulty);
+  tk_job_init(&job, header, target);
   napi_value result;
   CHECK(napi_create_double(env, (double)run(v, &job, (uint64_t)start, (uint64_t)count), &result));
   return result;
@@ -207,10 +302,10 @@ static napi_value Calibrate(napi_env env, napi_callback_info info) {
   if (!v) return NULL;
   double ms;
   CHECK(napi_get_value_double(env, argv[1], &ms));
-  unsigned char header[64];
+  unsigned char header[64], target[32] = {0};
   memset(header, 'c', sizeof header);
   struct tk_job job;
-  tk_job_init(&job, header, 256);
+  tk_job_init(&job, header, target); /* target 0: never reached */
   uint64_t nonce = TK_FAST_FIRST + 5000, done = 0;
   const double started = seconds_now();
   double elapsed;

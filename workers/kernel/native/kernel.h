@@ -1,7 +1,7 @@
 /*
  * What every native kernel variant shares. A variant searches one range of
- * nonces for the first whose SHA-256(H || decimal(nonce)) has `difficulty`
- * leading zero bits. Each per-instruction-set file (lanes_*.c, shani*.c) is
+ * nonces for the first whose SHA-256(H || decimal(nonce)), read as a 256-bit
+ * big-endian number, is at most the target. Each per-instruction-set file (lanes_*.c, shani*.c) is
  * compiled with its own flags and only called when cpu.c says the CPU and the
  * OS support them; this header and reference.c are plain x86-64 (or any) C.
  *
@@ -22,11 +22,16 @@
 #define TK_NONCE_LIMIT 9007199254740992ULL /* 2^53 */
 #define TK_SEGMENT 10000u                  /* nonces per W0-W2 prefix */
 
-/* One search: H's midstate and the difficulty. */
+/* One search: H's midstate and the target. */
 struct tk_job {
   uint32_t midstate[8];
-  int difficulty;
-  uint32_t mask; /* the bits of the digest's first word that must be zero */
+  /*
+   * The target's words, most significant first, as the digest's: a digest
+   * passes when its words, compared in this order, are at most these. A
+   * variant rejects on the first word (above target[0]), the common case, and
+   * hands the rest to tk_meets.
+   */
+  uint32_t target[8];
 };
 
 /* The nonce-independent work of one segment (one W0-W2 prefix). */
@@ -47,10 +52,11 @@ extern const uint32_t TK_K[64];
 extern uint32_t TK_W3[TK_SEGMENT + 16];
 
 void tk_init_tables(void);
-void tk_job_init(struct tk_job *job, const unsigned char header[64], int difficulty);
+/* `target`: 32 bytes, big-endian. */
+void tk_job_init(struct tk_job *job, const unsigned char header[64], const unsigned char target[32]);
 /* Fills a segment for the 16-digit nonce `first` (its W0-W2 prefix). */
 void tk_segment_init(struct tk_segment *segment, const struct tk_job *job, uint64_t first);
-/* The full check of one nonce's digest, through OpenSSL. */
+/* The full check of one nonce's digest against the target, through OpenSSL. */
 int tk_meets(const struct tk_job *job, uint64_t nonce);
 /* Today's kernel: OpenSSL's SHA256_Transform, one nonce after another, any nonces. */
 int64_t tk_search_reference(const struct tk_job *job, uint64_t start, uint64_t count);

@@ -9,7 +9,8 @@
  * 3 are done; words 4-17 are constants pre-added to K; the schedule leaves
  * out the terms of the zero words 5-14. Only the digest's first word is
  * computed in full for every lane (the compiler drops the rest); a lane
- * whose first word passes the mask is checked in full by tk_meets.
+ * whose first word is at most the target's first word is checked in full
+ * (all eight words against the target) by tk_meets.
  */
 #include "kernel.h"
 
@@ -71,7 +72,7 @@ int64_t LANES_FN(const struct tk_job *job, const struct tk_segment *s, uint64_t 
       a = t + t2;
     }
     vec first_word = a + splat(job->midstate[0]);
-    vec pass = (first_word & splat(job->mask)) == 0;
+    vec pass = first_word <= splat(job->target[0]);
     uint32_t any = 0;
     for (int l = 0; l < LANES; l++) any |= (uint32_t)pass[l];
     if (!any) continue;

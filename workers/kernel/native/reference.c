@@ -39,13 +39,15 @@ static uint32_t big_sigma1(uint32_t x) { return rotr(x, 6) ^ rotr(x, 11) ^ rotr(
 static uint32_t small_sigma0(uint32_t x) { return rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3); }
 static uint32_t small_sigma1(uint32_t x) { return rotr(x, 17) ^ rotr(x, 19) ^ (x >> 10); }
 
-void tk_job_init(struct tk_job *job, const unsigned char header[64], int difficulty) {
+void tk_job_init(struct tk_job *job, const unsigned char header[64], const unsigned char target[32]) {
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
   SHA256_Transform(&ctx, header);
   memcpy(job->midstate, ctx.h, sizeof job->midstate);
-  job->difficulty = difficulty;
-  job->mask = difficulty <= 0 ? 0 : difficulty >= 32 ? 0xffffffffu : ~(0xffffffffu >> difficulty);
+  for (int i = 0; i < 8; i++) {
+    job->target[i] = (uint32_t)target[4 * i] << 24 | (uint32_t)target[4 * i + 1] << 16 |
+                     (uint32_t)target[4 * i + 2] << 8 | target[4 * i + 3];
+  }
 }
 
 /* Writes the padded tail block for `nonce`; returns its digit count. */
@@ -61,10 +63,10 @@ static int write_tail(unsigned char *tail, uint64_t nonce) {
   return length;
 }
 
-static int has_leading_zeros(const uint32_t *h, int bits) {
-  for (int i = 0; i < 8 && bits > 0; i++, bits -= 32) {
-    if (bits < 32) return (h[i] >> (32 - bits)) == 0;
-    if (h[i] != 0) return 0;
+/* Whether the digest's words, as one big-endian number, are at most the target's. */
+static int at_most_target(const uint32_t h[8], const uint32_t target[8]) {
+  for (int i = 0; i < 8; i++) {
+    if (h[i] != target[i]) return h[i] < target[i];
   }
   return 1;
 }
@@ -75,7 +77,7 @@ int tk_meets(const struct tk_job *job, uint64_t nonce) {
   SHA256_CTX ctx;
   memcpy(ctx.h, job->midstate, sizeof ctx.h);
   SHA256_Transform(&ctx, tail);
-  return has_leading_zeros(ctx.h, job->difficulty);
+  return at_most_target(ctx.h, job->target);
 }
 
 void tk_segment_init(struct tk_segment *segment, const struct tk_job *job, uint64_t first) {
@@ -118,7 +120,7 @@ void tk_segment_init(struct tk_segment *segment, const struct tk_job *job, uint6
 
 int64_t tk_search_reference(const struct tk_job *job, uint64_t start, uint64_t count) {
   SHA256_CTX ctx;
-  const uint32_t mask = job->mask;
+  const uint32_t bound = job->target[0];
   unsigned char tail[64];
   int length = write_tail(tail, start);
   uint64_t n = 0;
@@ -142,7 +144,7 @@ int64_t tk_search_reference(const struct tk_job *job, uint64_t start, uint64_t c
       _mm_storeu_si128((__m128i *)tail, digits);
       memcpy(ctx.h, job->midstate, sizeof ctx.h);
       SHA256_Transform(&ctx, tail);
-      if ((ctx.h[0] & mask) == 0 && has_leading_zeros(ctx.h, job->difficulty)) return (int64_t)(start + n);
+      if (ctx.h[0] <= bound && at_most_target(ctx.h, job->target)) return (int64_t)(start + n);
       digits = _mm_add_epi8(digits, one);
     }
     _mm_storeu_si128((__m128i *)tail, digits);
@@ -150,7 +152,7 @@ int64_t tk_search_reference(const struct tk_job *job, uint64_t start, uint64_t c
     for (uint64_t r = 0; r < run; r++, n++, (*last)++) {
       memcpy(ctx.h, job->midstate, sizeof ctx.h);
       SHA256_Transform(&ctx, tail);
-      if ((ctx.h[0] & mask) == 0 && has_leading_zeros(ctx.h, job->difficulty)) return (int64_t)(start + n);
+      if (ctx.h[0] <= bound && at_most_target(ctx.h, job->target)) return (int64_t)(start + n);
     }
 #endif
     if (*last <= '9') break;

@@ -28,7 +28,7 @@ int64_t SHANI_FN(const struct tk_job *job, const struct tk_segment *s, uint64_t 
   const __m128i w16_part = _mm_alignr_epi8(w3, w2, 4);
   const uint32_t k2w2 = TK_K[2] + s->w[2];
   const uint32_t low = (uint32_t)(first % TK_SEGMENT);
-  const __m128i mask = _mm_set1_epi32((int)job->mask);
+  const uint32_t bound = job->target[0];
   for (uint32_t done = 0; done < count; done += SHANI_K) {
     __m128i S0[SHANI_K], S1[SHANI_K], W[SHANI_K][4];
 #pragma GCC unroll 8
@@ -63,9 +63,9 @@ int64_t SHANI_FN(const struct tk_job *job, const struct tk_segment *s, uint64_t 
     }
 #pragma GCC unroll 8
     for (int l = 0; l < SHANI_K; l++) {
-      /* lane 3 of ABEF is a; the test is on a + midstate[0] */
-      const __m128i word = _mm_add_epi32(S0[l], _mm_set1_epi32((int)job->midstate[0]));
-      if (_mm_extract_epi32(_mm_and_si128(word, mask), 3) != 0) continue;
+      /* lane 3 of ABEF is a; the digest's first word is a + midstate[0], checked in full when at most target[0] */
+      const uint32_t word = (uint32_t)_mm_extract_epi32(S0[l], 3) + job->midstate[0];
+      if (word > bound) continue;
       const uint64_t nonce = first + done + (uint32_t)l;
       if (done + (uint32_t)l < count && tk_meets(job, nonce)) return (int64_t)nonce;
     }

@@ -4,10 +4,13 @@
  * one per 32-bit lane of a SIMD v128, through fully unrolled SHA-256 rounds.
  *
  * Exports:
- * - `memory`, whose bytes at `header` hold H (64 ASCII bytes, one block);
- * - `init(difficulty)`: compresses H into the midstate; call it after writing H;
+ * - `memory`, whose bytes at `header` hold H (64 ASCII bytes, one block) and
+ *   at `target` the target (32 bytes, big-endian);
+ * - `init()`: compresses H into the midstate and reads the target; call it
+ *   after writing both;
  * - `search(start, count)`: the first nonce in [start, start + count) whose
- *   SHA-256(H || decimal(nonce)) has `difficulty` leading zero bits, or -1;
+ *   SHA-256(H || decimal(nonce)), read as a 256-bit big-endian number, is at
+ *   most the target, or -1;
  * - `searchFast(start, count)`: the same for 16-digit nonces only (10^15 to
  *   2^53-1, the pool's layout), with the nonce-independent work done once per
  *   10^4 nonces, as the native kernels do (workers/kernel/native/kernel.h):
@@ -43,11 +46,13 @@ const INITIAL_STATE = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527
 /** The memory layout, in bytes: everything fits in the first 64 KiB page. */
 const HEADER = 0; // H, 64 bytes
 const DIGITS = 64; // the digits of the next nonce, its pad byte and zeros: 32 bytes
+const TARGET = 96; // the target, 32 bytes, big-endian, as the caller writes it
 const MIDSTATE = 128; // 8 vectors, each word in all four lanes
 const DIGEST = 256; // 8 vectors: the digests of the last pass, when one may be a proof
 const ONES = 384; // 16 vectors: ONES + 16 * i has a 1 in byte i, to add to the digits' byte i
 const ROUND_CONSTANTS = 640; // 64 vectors of K
 const INITIAL = ROUND_CONSTANTS + 64 * 16; // 8 vectors of the initial state
+const TARGET_WORDS = INITIAL + 8 * 16; // the target's 8 words, most significant first, as i32 (init's copy of TARGET)
 const SEGMENT_STATE = 2048; // 8 vectors: a..h after rounds 0-2 of the segment's block
 const SEGMENT_T1 = SEGMENT_STATE + 8 * 16; // round 3's t1 without W3
 const SEGMENT_A = SEGMENT_T1 + 16; // round 3's S0(a) + Maj(a, b, c)
@@ -299,12 +304,12 @@ function fastCompression(): Compression {
 function fastSearchFunction(): string {
   const { locals, code, out } = fastCompression();
   return `(func (export "searchFast") (param $start f64) (param $count f64) (result f64)
-    (local $nonce i64) (local $left i64) (local $run i64) (local $lane i32) (local $mask v128) (local $at i32)
+    (local $nonce i64) (local $left i64) (local $run i64) (local $lane i32) (local $bound v128) (local $at i32)
     (local $w3 v128)
     ${locals.join(" ")}
     (local.set $nonce (i64.trunc_f64_u (local.get $start)))
     (local.set $left (i64.trunc_f64_u (local.get $count)))
-    (local.set $mask (i32x4.splat (global.get $mask)))
+    (local.set $bound (i32x4.splat (global.get $bound)))
     (block $done
       (loop $segments
         (br_if $done (i64.eqz (local.get $left)))
@@ -317,7 +322,7 @@ function fastSearchFunction(): string {
         (loop $pass
           (local.set $w3 (v128.load offset=${W3_TABLE} (i32.shl (local.get $at) (i32.const 2))))
           ${code.join("\n          ")}
-          (if (v128.any_true (i32x4.eq (v128.and ${add(out[0], load(MIDSTATE))} (local.get $mask)) (v128.const i64x2 0 0)))
+          (if (v128.any_true (i32x4.le_u ${add(out[0], load(MIDSTATE))} (local.get $bound)))
             (then
               ${out.map((x, i) => `(v128.store offset=${DIGEST + i * 16} (i32.const 0) (i32x4.add ${x} ${load(MIDSTATE + i * 16)}))`).join("\n              ")}
               (local.set $lane (i32.const 0))
@@ -341,18 +346,20 @@ function fastSearchFunction(): string {
 const lanes = [0, 1, 2, 3];
 const stateWords = [0, 1, 2, 3, 4, 5, 6, 7];
 
-/** init(difficulty): the midstate of H, and the difficulty and its mask on the first word. */
+/** init(): the midstate of H, and the target's words, the first of them also in $bound for the passes' test. */
 function initFunction(): string {
   const bswap = "3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12";
   const word = (i: number) => `(v128.load32_splat offset=${HEADER + i * 4} (i32.const 0))`;
   const block = Array.from({ length: 16 }, (_, i) => `(i8x16.shuffle ${bswap} ${word(i)} (v128.const i64x2 0 0))`);
   const initial = stateWords.map((i) => load(INITIAL + i * 16)) as State;
   const { locals, code, out } = compression(block, initial);
-  return `(func (export "init") (param $difficulty i32)
+  const targetHalf = (offset: number) =>
+    `(v128.store offset=${TARGET_WORDS + offset} (i32.const 0) (i8x16.shuffle ${bswap} ${load(TARGET + offset)} (v128.const i64x2 0 0)))`;
+  return `(func (export "init")
     ${locals.join(" ")}
-    (global.set $difficulty (local.get $difficulty))
-    (global.set $mask (select (i32.const -1) (i32.xor (i32.shr_u (i32.const -1) (local.get $difficulty)) (i32.const -1))
-      (i32.ge_u (local.get $difficulty) (i32.const 32))))
+    ${targetHalf(0)}
+    ${targetHalf(16)}
+    (global.set $bound (i32.load offset=${TARGET_WORDS} (i32.const 0)))
     ${code.join("\n    ")}
     ${out.map((x, i) => `(v128.store offset=${MIDSTATE + i * 16} (i32.const 0) (i32x4.add ${x} ${load(INITIAL + i * 16)}))`).join("\n    ")})`;
 }
@@ -403,7 +410,7 @@ function transpose(): string {
       (local.set $w3 (i8x16.shuffle ${high} (local.get $high01) (local.get $high23)))`;
 }
 
-/** search(start, count): four nonces a pass; a lane whose first word passes the mask is checked in full. */
+/** search(start, count): four nonces a pass; a lane whose first word is at most the target's is checked in full. */
 function searchFunction(): string {
   const block = [get("w0"), get("w1"), get("w2"), get("w3"), get("w4"), ...Array<null>(10).fill(null), get("w15")];
   const midstate = stateWords.map((i) => load(MIDSTATE + i * 16)) as State;
@@ -411,7 +418,7 @@ function searchFunction(): string {
   const v128 = (names: string[]) => names.map((name) => `(local $${name} v128)`).join(" ");
   const i32 = (names: string[]) => names.map((name) => `(local $${name} i32)`).join(" ");
   return `(func (export "search") (param $start f64) (param $count f64) (result f64)
-    (local $nonce i64) (local $left i64) (local $lane i32) (local $mask v128)
+    (local $nonce i64) (local $left i64) (local $lane i32) (local $bound v128)
     (local $digits v128) (local $one v128) (local $last i32) (local $length i32)
     ${v128(lanes.map((lane) => `digits${lane}`))} ${i32(lanes.map((lane) => `length${lane}`))}
     ${v128(["low01", "low23", "high01", "high23", "w0", "w1", "w2", "w3", "w4", "w15"])}
@@ -419,7 +426,7 @@ function searchFunction(): string {
     (local.set $nonce (i64.trunc_f64_u (local.get $start)))
     (local.set $left (i64.trunc_f64_u (local.get $count)))
     (if (i64.eqz (local.get $left)) (then (return (f64.const -1))))
-    (local.set $mask (i32x4.splat (global.get $mask)))
+    (local.set $bound (i32x4.splat (global.get $bound)))
     (local.set $length (call $writeDigits (local.get $nonce)))
     (local.set $digits (v128.load offset=${DIGITS} (i32.const 0)))
     (local.set $one (v128.load offset=${ONES - 16} (i32.shl (local.get $length) (i32.const 4))))
@@ -430,7 +437,7 @@ function searchFunction(): string {
       (local.set $w4 ${perLane((length) => `(i32.shl (i32.eq ${length} (i32.const 16)) (i32.const 31))`)})
       (local.set $w15 ${perLane((length) => `(i32.shl (i32.add ${length} (i32.const 64)) (i32.const 3))`)})
       ${code.join("\n      ")}
-      (if (v128.any_true (i32x4.eq (v128.and ${add(out[0], load(MIDSTATE))} (local.get $mask)) (v128.const i64x2 0 0)))
+      (if (v128.any_true (i32x4.le_u ${add(out[0], load(MIDSTATE))} (local.get $bound)))
         (then
           ${out.map((x, i) => `(v128.store offset=${DIGEST + i * 16} (i32.const 0) (i32x4.add ${x} ${load(MIDSTATE + i * 16)}))`).join("\n          ")}
           (local.set $lane (i32.const 0))
@@ -444,21 +451,21 @@ function searchFunction(): string {
     (f64.const -1))`;
 }
 
-/** The scalar helpers: the full check of one lane, and the decimal digits. */
+/**
+ * The scalar helpers: the full check of one lane (its digest's words against
+ * the target's, most significant first: the first that differ decide, and a
+ * digest equal to the target passes), and the decimal digits.
+ */
 const HELPERS = `
-  (func $meets (param $lane i32) (result i32) (local $bits i32) (local $at i32) (local $word i32)
-    (local.set $bits (global.get $difficulty))
+  (func $meets (param $lane i32) (result i32) (local $at i32) (local $i i32) (local $word i32) (local $limit i32)
     (local.set $at (i32.add (i32.const ${DIGEST}) (i32.shl (local.get $lane) (i32.const 2))))
     (loop $words
-      (if (i32.le_s (local.get $bits) (i32.const 0)) (then (return (i32.const 1))))
       (local.set $word (i32.load (local.get $at)))
-      (if (i32.lt_s (local.get $bits) (i32.const 32))
-        (then (return (i32.eqz (i32.shr_u (local.get $word) (i32.sub (i32.const 32) (local.get $bits)))))))
-      (if (local.get $word) (then (return (i32.const 0))))
-      (local.set $bits (i32.sub (local.get $bits) (i32.const 32)))
+      (local.set $limit (i32.load offset=${TARGET_WORDS} (local.get $i)))
+      (if (i32.ne (local.get $word) (local.get $limit)) (then (return (i32.lt_u (local.get $word) (local.get $limit)))))
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
-      (br $words))
-    (i32.const 0))
+      (br_if $words (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 32))))
+    (i32.const 1))
 
   (func $writeDigits (param $nonce i64) (result i32) (local $length i32) (local $rest i64) (local $at i32)
     (v128.store offset=${DIGITS} (i32.const 0) (v128.const i64x2 0 0))
@@ -497,8 +504,8 @@ export function searchModuleText(): string {
 (module
   (memory (export "memory") 1)
   (global (export "header") i32 (i32.const ${HEADER}))
-  (global $difficulty (mut i32) (i32.const 0))
-  (global $mask (mut i32) (i32.const 0))
+  (global (export "target") i32 (i32.const ${TARGET}))
+  (global $bound (mut i32) (i32.const 0))
   (data (i32.const ${ONES}) "${ones()}")
   (data (i32.const ${ROUND_CONSTANTS}) "${splats(K)}")
   (data (i32.const ${INITIAL}) "${splats(INITIAL_STATE)}")

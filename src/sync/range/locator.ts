@@ -1,4 +1,4 @@
-import type { BlockRef } from "../schemas/index.js";
+import type { BlockRef } from "../../schemas/index.js";
 
 /** Blocks next to the tip that a locator names one by one, before it starts doubling its steps. */
 const DENSE = 10;

@@ -1,8 +1,8 @@
 import { Piscina } from "piscina";
-import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+import { WORKER_EXEC_ARGV } from "../../../workers/exec-argv.js";
 import type { PageOutcome, PageTask } from "./interface.js";
 
-const WORKER = new URL("../../workers/page.js", import.meta.url).href;
+const WORKER = new URL("../../../workers/page.js", import.meta.url).href;
 
 /**
  * One worker thread, started on demand and stopped when idle (or kept, for a

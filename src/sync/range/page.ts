@@ -1,6 +1,7 @@
-import { type Block, checkExtension, InvalidChainError } from "../chain/index.js";
-// Not ../schemas/index.js: its response schemas import consensus, which imports this folder.
-import { checkChain, SchemaError } from "../schemas/validate.js";
+import { type Block, checkExtension, InvalidChainError } from "../../chain/index.js";
+// Not ../../schemas/index.js: the page worker (workers/page.ts) would load the response schemas too, and through
+// them consensus, peers and got.
+import { checkChain, SchemaError } from "../../schemas/validate.js";
 import type { PageOutcome, PageTask } from "./interface.js";
 
 /** Bytes of blocks a page is asked for, at most: a page of one larger block is allowed (see MAX_BLOCK_BYTES). */

@@ -1,7 +1,7 @@
-import { type Block, HashIndex, type NetworkRules, type TipContext } from "../chain/index.js";
-import type { Logger } from "../log.js";
-import { type Peer, PeerDataError } from "../peers/index.js";
-import { type BlockRef, MAX_PAGE, type TipBody } from "../schemas/index.js";
+import { type Block, HashIndex, type NetworkRules, type TipContext } from "../../chain/index.js";
+import type { Logger } from "../../log.js";
+import { type Peer, PeerDataError } from "../../peers/index.js";
+import { type BlockRef, MAX_PAGE, type TipBody } from "../../schemas/index.js";
 import type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
 import { buildLocator } from "./locator.js";
 

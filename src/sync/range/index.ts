@@ -1,0 +1,12 @@
+export type { CheckedPage, PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
+export { buildLocator, locatorHeights } from "./locator.js";
+export { checkPage, PAGE_BYTES, PAGE_FRAME_BYTES } from "./page.js";
+export { PagePool } from "./page-pool.js";
+export {
+  discardStaged,
+  type RangeSyncDeps,
+  type RangeSyncOptions,
+  type StagedChain,
+  type SyncBase,
+  syncRange,
+} from "./range.js";

@@ -1,0 +1,68 @@
+import type { Block, NetworkRules, TipContext } from "../../chain/index.js";
+import type { Peer } from "../../peers/index.js";
+import type { BlockRef, TipBody } from "../../schemas/index.js";
+
+/**
+ * What range sync needs of a peer: the network layer that carries it. Each
+ * call is one request; `signal` abandons it, and its reason is thrown.
+ */
+export interface SyncNetwork {
+  /** The peer's tip: its length and the hash of its last block. */
+  tip(peer: Peer, signal: AbortSignal): Promise<TipBody>;
+  /** The first block of our locator that the peer's chain holds. */
+  locate(peer: Peer, locator: readonly BlockRef[], signal: AbortSignal): Promise<BlockRef>;
+  /** The body of a /chain page: the blocks from `from`, `limit` at most, of PAGE_BYTES at most unless it is one block. */
+  page(peer: Peer, from: number, limit: number, signal: AbortSignal): Promise<Uint8Array>;
+}
+
+/** What the page worker (workers/page.ts) is given: a page's body, moved, not copied. */
+export interface PageTask {
+  bytes: Uint8Array;
+  /** The first height asked for, and how many blocks at most. */
+  from: number;
+  limit: number;
+  /** The block the page must extend. */
+  after: TipContext;
+  rules: NetworkRules;
+  /** Our clock, in seconds since the epoch. */
+  now: number;
+}
+
+/** A page that passed every check: its blocks as canonical JSON, their hashes, and where it leaves the chain. */
+export interface CheckedPage {
+  /**
+   * Every block's canonical JSON as UTF-8, one after another in one buffer,
+   * which is moved back from the worker, not copied: block i ends at ends[i].
+   */
+  encoded: Uint8Array;
+  ends: number[];
+  hashes: string[];
+  /** Its last block, and the context the next page extends. */
+  last: Block;
+  tip: TipContext;
+}
+
+/**
+ * What a page came to; a broken rule comes back as data, since error classes
+ * do not cross threads. `unlinked`: the page is well formed but its first
+ * block does not follow the block it was to extend.
+ */
+export type PageOutcome = { valid: CheckedPage } | { invalid: string; unlinked?: true };
+
+/** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
+export interface StagedBlock {
+  height: number;
+  hash: string;
+  previousHash: string;
+  bytes: Uint8Array;
+}
+
+/** Where range sync keeps a peer's blocks until they are adopted or discarded: the store. */
+export interface Staging {
+  /** Writes blocks aside; they are no part of our chain, and nothing is synced for them. */
+  stage(blocks: readonly StagedBlock[]): Promise<void>;
+  /** Deletes the blocks staged at these heights, but any our chain holds. */
+  discard(from: number, to: number): Promise<void>;
+  /** The blocks staged at these heights, in batches, each checked against its hash. */
+  staged(from: number, to: number): AsyncIterable<Block[]>;
+}

@@ -1,0 +1,257 @@
+import { type Block, isBetter, MEDIAN_SPAN } from "../chain/index.js";
+import { ChainChoice, forEachPeer, type PeerOutcome, type PeerReport } from "../consensus/index.js";
+import type { SyncResult } from "../gossip/index.js";
+import type { Logger } from "../log.js";
+import type { Peer } from "../peers/index.js";
+import type { TipBody } from "../schemas/index.js";
+import { adopt } from "./adopt.js";
+import { ResolveStoppedError } from "./errors.js";
+import type { Resolution, SyncHost, SyncOptions } from "./interface.js";
+import {
+  discardStaged,
+  PagePool,
+  type RangeSyncDeps,
+  type StagedChain,
+  type SyncBase,
+  type SyncNetwork,
+  syncRange,
+} from "./range/index.js";
+import { RunSignal } from "./run-signal.js";
+
+/**
+ * Our chain kept up with the peers': resolves (every peer asked, the best
+ * valid chain adopted) and syncs from a peer that announced its tip, one at
+ * a time, each reading a chain by range sync and adopting it when it is
+ * still better than ours by the chain choice (isBetter). The node wires it
+ * to its state through a SyncHost.
+ */
+export class Sync {
+  readonly #host: SyncHost;
+  readonly #network: SyncNetwork;
+  readonly #deadlineMs: number;
+  readonly #stopping: AbortSignal;
+  readonly #log: Logger;
+  readonly #pages: PagePool;
+  readonly #rangeDeps: RangeSyncDeps;
+  #resolving: Promise<Resolution> | undefined;
+  /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
+  #lane: Promise<unknown> = Promise.resolve();
+
+  constructor(host: SyncHost, { network, deadlineMs, stopping, keepPageWorker, log }: SyncOptions) {
+    this.#host = host;
+    this.#network = network;
+    this.#deadlineMs = deadlineMs;
+    this.#stopping = stopping;
+    this.#log = log;
+    this.#pages = new PagePool({ keep: keepPageWorker });
+    this.#rangeDeps = {
+      network,
+      checkPage: (task) => this.#pages.check(task),
+      staging: host.store,
+      rules: host.chain.rules,
+      log: log.child({ component: "sync" }),
+    };
+  }
+
+  /**
+   * Consensus: adopt the best valid chain of the peers when it is better
+   * than ours. A call made while one runs shares its answer, so a burst of
+   * calls costs one round of fetches.
+   */
+  resolve(): Promise<Resolution> {
+    this.#resolving ??= this.#exclusive(() => this.#resolve()).finally(() => {
+      this.#resolving = undefined;
+    });
+    return this.#resolving;
+  }
+
+  /**
+   * Gossip: syncs from a peer that announced `tip`, when it is still better
+   * than our chain by its turn (resolves and syncs run one at a time), and
+   * adopts its chain. A failure counts against the peer as a resolve's does.
+   */
+  syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
+    return this.#exclusive(() => this.#syncFrom(peer, tip));
+  }
+
+  /** Starts the page worker; resolves once it has (its modules take a while to load). */
+  warmUp(): Promise<void> {
+    return this.#pages.warmUp();
+  }
+
+  /** Resolves once the resolve or sync in flight, and those waiting for their turn, have ended. */
+  async idle(): Promise<void> {
+    await this.#lane;
+  }
+
+  /** Stops the page worker; call it once idle, the node stopping. */
+  close(): Promise<void> {
+    return this.#pages.close();
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const turn = this.#lane.then(task);
+    this.#lane = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async #syncFrom(peer: Peer, tip: TipBody): Promise<SyncResult> {
+    const { chain, peers, events } = this.#host;
+    const failure = this.#host.failure();
+    if (failure) throw failure;
+    if (this.#stopping.aborted) return "stopped";
+    const ours = chain.length;
+    if (!isBetter(tip, chain)) return "overtaken";
+    if (peers.backingOff(peer.id, Date.now())) return "backing off";
+    this.#log.info(
+      { peer: peer.id, tip: tip.length, length: ours },
+      "syncing from a peer that announced a longer chain",
+    );
+    const run = new RunSignal(this.#stopping, this.#deadlineMs);
+    void this.#pages.warmUp();
+    let staged: StagedChain;
+    try {
+      // An announced chain most likely extends ours, by the block just mined.
+      staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, run.signal, { fromTip: true });
+    } catch (error) {
+      if (this.#stopping.aborted) return "stopped";
+      const failed = this.#host.failure();
+      if (failed) throw failed;
+      const reason = error instanceof Error ? error.message : String(error);
+      const health = peers.failed(peer.id, reason, Date.now());
+      const retryAt = health.retryAt === undefined ? undefined : new Date(health.retryAt).toISOString();
+      this.#log.warn(
+        { peer: peer.id, tip: tip.length, reason, failures: health.failures, retryAt },
+        "announced chain not usable",
+      );
+      events.emit("peer", {
+        source: "sync",
+        node: peer.id,
+        verdict: "failed",
+        length: tip.length,
+        reason,
+        failures: health.failures,
+        ...(retryAt === undefined ? {} : { retry_at: retryAt }),
+      });
+      return "failed";
+    } finally {
+      run.close();
+    }
+    peers.succeeded(peer.id);
+    if (await adopt(this.#host, staged, this.#stopping, this.#log)) {
+      events.emit("peer", { source: "sync", node: peer.id, verdict: "adopted", length: staged.length });
+      return "adopted";
+    }
+    await discardStaged(this.#host.store, staged.fork, staged.hashes.length);
+    return "not adopted";
+  }
+
+  async #resolve(): Promise<Resolution> {
+    const { chain, peers, store, events, metrics } = this.#host;
+    const failure = this.#host.failure();
+    if (failure) throw failure;
+    // Its turn may come after the node began stopping (see #exclusive).
+    if (this.#stopping.aborted) throw new ResolveStoppedError();
+    const asking = peers.list();
+    const started = Date.now();
+    const skipped = new Map(asking.flatMap((peer) => this.#skipReport(peer, started)).map((r) => [r.node, r]));
+    const asked = asking.filter((peer) => !skipped.has(peer.id));
+    const run = new RunSignal(this.#stopping, this.#deadlineMs);
+    const { signal } = run;
+    const choice = new ChainChoice(asked);
+    let adopted: Peer | undefined;
+    try {
+      await forEachPeer(asked, async (peer) => {
+        try {
+          choice.tip(peer, await this.#network.tip(peer, signal));
+        } catch (error) {
+          choice.failed(peer, error);
+        }
+      });
+      const better = choice.betterThan(chain);
+      if (better.length > 0) void this.#pages.warmUp();
+      for (const { peer, tip } of better) {
+        if (signal.aborted || !isBetter(tip, chain)) break;
+        let staged: StagedChain;
+        try {
+          staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, signal);
+        } catch (error) {
+          choice.failed(peer, error);
+          continue;
+        }
+        choice.synced(peer, staged.length);
+        if (await adopt(this.#host, staged, this.#stopping, this.#log)) adopted = peer;
+        else await discardStaged(store, staged.fork, staged.hashes.length);
+        break;
+      }
+    } finally {
+      run.close();
+    }
+    const failed = this.#host.failure();
+    if (failed) throw failed;
+    if (this.#stopping.aborted && adopted === undefined) throw new ResolveStoppedError();
+    const outcomes = choice.finish(chain, adopted);
+    const finished = Date.now();
+    const reports = new Map<string, PeerReport>();
+    for (const peer of asked) {
+      const outcome = outcomes.get(peer.id) as PeerOutcome;
+      this.#recordHealth(outcome, finished);
+      reports.set(peer.id, outcome.report);
+    }
+    const report = asking.map((peer) => skipped.get(peer.id) ?? (reports.get(peer.id) as PeerReport));
+    metrics.peersResolved(report);
+    for (const peer of report) {
+      if (peer.verdict === "invalid" || peer.verdict === "unreachable") this.#log.warn(peer, "peer chain not usable");
+      if (peer.verdict === "skipped") this.#log.info(peer, "peer skipped");
+      events.emit("peer", { source: "resolve", ...peer });
+    }
+    return { replaced: adopted !== undefined, peers: report };
+  }
+
+  /** Our chain as range sync reads it: the hashes in memory, older timestamps from the store. */
+  #base(): SyncBase {
+    const { chain, store } = this.#host;
+    return {
+      length: chain.length,
+      hashAt: (height) => chain.hashAt(height),
+      timestampsUpTo: async (height) => {
+        if (height === chain.length) return chain.recentTimestamps;
+        const timestamps: number[] = [];
+        // One block at a time: a block may be tens of MiB, of which only the timestamp is wanted.
+        for (let h = Math.max(1, height - MEDIAN_SPAN + 1); h <= height; h++) {
+          const [block] = await store.blocks([{ height: h, hash: chain.hashAt(h) as string }]);
+          timestamps.push((block as Block).timestamp);
+        }
+        return timestamps;
+      },
+    };
+  }
+
+  /** The report of a peer not asked this time, because it is backing off after repeated failures. */
+  #skipReport(peer: Peer, now: number): PeerReport[] {
+    const health = this.#host.peers.backingOff(peer.id, now);
+    if (!health) return [];
+    const retryAt = new Date(health.retryAt).toISOString();
+    const reason = `skipped until ${retryAt} after failing ${health.failures} times in a row (last: ${health.lastError}); register it again to ask it now`;
+    return [
+      { node: peer.id, reached: false, verdict: "skipped", reason, failures: health.failures, retry_at: retryAt },
+    ];
+  }
+
+  /**
+   * Counts a failure against the peer, or clears its record when its chain
+   * was read whole and valid; a chain read but not checked changes neither.
+   * The report tells how the peer stands.
+   */
+  #recordHealth({ report, health: news }: PeerOutcome, now: number): void {
+    const { peers } = this.#host;
+    if (news === "unknown") return;
+    if (news === "good") {
+      peers.succeeded(report.node);
+      return;
+    }
+    const health = peers.failed(report.node, report.reason ?? report.verdict, now);
+    report.failures = health.failures;
+    if (health.retryAt !== undefined) report.retry_at = new Date(health.retryAt).toISOString();
+  }
+}
