@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import t from "tap";
+import { blockHash, newChainSpec, nextTarget } from "../src/chain/index.js";
+import { parseChainSpec } from "../src/specs/index.js";
 import { type Block, type ChainBody, chainProblem, reward, type Tx } from "./helpers/chain-check.js";
 import { type LogLine, type NodeProcess, request, startNode } from "./helpers/node-process.js";
 
@@ -224,3 +226,35 @@ t.test(
     }
   },
 );
+
+t.test("--mine on a spec's chain: every block states the bits aserti3-2d sets, dated in whole seconds", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "toychain-mine-spec-"));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // 10^5 hashes a block at first: quick on any kernel; aserti3-2d then raises the target's work as blocks come early.
+  const file = newChainSpec({
+    name: "quick",
+    blockTime: 1,
+    halfLife: 60,
+    hashesPerSecond: 100_000,
+    now: Date.now() / 1000 - 30,
+  });
+  const specPath = path.join(dir, "quick.json");
+  fs.writeFileSync(specPath, JSON.stringify(file, null, 2));
+  const spec = parseChainSpec(JSON.stringify(file), specPath);
+  const node = await startNode(["--chain", specPath, "--mine", ...ONE_THREAD], { t });
+  const mined = await request<MineBody & { bits: string }>(`${node.url}/mine`);
+  t.match(mined.body, { message: "New Block Forged", bits: /^[0-9a-f]{8}$/ }, "GET /mine names the next block's bits");
+  const chain = await until(
+    () => chainOf(node),
+    (chain) => chain.length >= 6,
+    "blocks forged by themselves",
+  );
+  for (let i = 1; i < chain.length; i++) {
+    const block = chain[i] as Block & { bits?: string };
+    const parent = chain[i - 1] as Block;
+    t.equal(block.previous_hash, blockHash(parent), `block ${block.index} links to its parent`);
+    t.equal(block.bits, nextTarget(spec, parent).bits, `block ${block.index} states the bits aserti3-2d sets`);
+    t.ok(Number.isInteger(block.timestamp), `block ${block.index} is dated in whole seconds`);
+  }
+  t.same(errorLines(node), [], "no error logged");
+});
