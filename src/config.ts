@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
 import type { ChainSpec } from "./chain/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
-import { defaultThreads } from "./mining/index.js";
+import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
 import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec } from "./specs/index.js";
@@ -34,6 +34,8 @@ export interface Config {
   gossip: boolean;
   /** The URL announcements carry (http(s)://host:port); undefined: from --host and the port listened on. */
   publicUrl: string | undefined;
+  /** Forge block after block on the tip; GET /mine then answers with the next block forged. */
+  mine: boolean;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -119,6 +121,11 @@ export const FLAGS: readonly Flag[] = [
     name: "gossip",
     type: "boolean",
     help: "announce every new block to the peers, and sync from peers that announce a longer chain (default off)",
+  },
+  {
+    name: "mine",
+    type: "boolean",
+    help: `mine block after block on the tip, taking in new transactions every ${REFRESH_MS / 1000} s; GET /mine then answers with the next block forged (default off)`,
   },
   {
     name: "public-url",
@@ -276,6 +283,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     apiToken,
     gossip: boolean("gossip"),
     publicUrl,
+    mine: boolean("mine"),
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

@@ -14,7 +14,7 @@ import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "
 import type { Logger } from "./log.js";
 import { fitCapacity, Mempool } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
-import { type MinedBlock, Miner, MinerPool } from "./mining/index.js";
+import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
@@ -57,6 +57,8 @@ export interface NodeOptions {
   gossipNetwork?: GossipNetwork;
   /** The API token, which our announcements carry (a private network shares it). */
   apiToken?: string | undefined;
+  /** --mine: forge block after block on the tip (see ContinuousMiner), from its start(). */
+  mine?: boolean;
 }
 
 const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
@@ -173,6 +175,8 @@ export class ToyNode {
   readonly peers: PeerSet;
   readonly pool: MinerPool;
   readonly miner: Miner;
+  /** With --mine: the loop that forges block after block; GET /mine then waits for its next block. */
+  readonly continuous: ContinuousMiner | undefined;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
@@ -279,6 +283,15 @@ export class ToyNode {
         }),
       log: this.#log.child({ component: "miner" }),
     });
+    this.continuous = options.mine
+      ? new ContinuousMiner({
+          miner: this.miner,
+          forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),
+          nextIndex: () => this.chain.tip.index + 1,
+          signal: this.#stopping.signal,
+          log: this.#log.child({ component: "miner" }),
+        })
+      : undefined;
   }
 
   /** Opens the node on its store: the state it kept, checked, or a new genesis. */
@@ -347,9 +360,10 @@ export class ToyNode {
     return index;
   }
 
+  /** Forges the next block; with --mine, waits for the next one the loop forges instead (see ContinuousMiner.next). */
   mine(): Promise<MinedBlock> {
     if (this.#failure) return Promise.reject(this.#failure);
-    return this.miner.mine();
+    return this.continuous?.next() ?? this.miner.mine();
   }
 
   /** Registers peers durably; returns how many were new. */
@@ -445,6 +459,7 @@ export class ToyNode {
     this.stop();
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
+    await this.continuous?.stopped();
     await Promise.all([this.pool.close(), this.#sync.close()]);
     await this.#store.close();
   }

@@ -8,6 +8,7 @@ import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/i
 import { walkthroughSpec } from "./chain/index.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
+import { REFRESH_MS } from "./mining/index.js";
 import { ToyNode } from "./node.js";
 import { DEFAULT_CHECK_BLOCKS, LevelStore, MemoryStore } from "./storage/index.js";
 
@@ -30,14 +31,15 @@ type Defaulted =
   | "apiToken"
   | "gossip"
   | "publicUrl"
-  | "chain";
+  | "chain"
+  | "mine";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
  * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
  * (http://host:port, the port listened on), chain (the walkthrough's, at
- * difficulty).
+ * difficulty), mine (off).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -124,6 +126,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     resolveDeadlineMs: config.resolveDeadlineMs,
     gossip: config.gossip ?? false,
     apiToken: config.apiToken,
+    mine: config.mine ?? false,
     log,
   });
   if (config.peers?.length) await node.registerNodes(config.peers);
@@ -177,6 +180,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         `gossip announces this node as ${publicUrl}, which peers cannot reach: give --public-url (TOYCHAIN_PUBLIC_URL)`,
       );
     }
+  }
+  if (node.continuous) {
+    // After gossip's start: the first block forged is announced.
+    node.continuous.start();
+    log.info(
+      { refreshMs: REFRESH_MS },
+      `mining continuously: block after block on our tip, taking in new transactions every ${REFRESH_MS / 1000} s`,
+    );
   }
   if (config.apiToken === undefined && !isLoopback(config.host)) {
     log.warn(

@@ -122,6 +122,21 @@ t.test("--gossip and --public-url", async (t) => {
   t.throws(() => parseConfig([], { TOYCHAIN_GOSSIP: "on" }), /TOYCHAIN_GOSSIP must be true or false/);
 });
 
+t.test("--mine", async (t) => {
+  t.equal(parseConfig([]).mine, false, "off by default: the walkthrough's node mines only when asked");
+  t.equal(parseConfig(["--mine"]).mine, true);
+  t.equal(parseConfig([], { TOYCHAIN_MINE: "true" }).mine, true, "read from the environment");
+  t.equal(parseConfig([], { TOYCHAIN_MINE: "1" }).mine, true);
+  t.equal(parseConfig([], { TOYCHAIN_MINE: "false" }).mine, false);
+  expectUsageError(t, ["--mine=yes"], "--mine");
+  t.throws(() => parseConfig([], { TOYCHAIN_MINE: "yes" }), /TOYCHAIN_MINE must be true or false/);
+  t.match(
+    usage(),
+    /--mine\s+mine block after block on the tip, taking in new transactions every 2 s/,
+    "--help names it",
+  );
+});
+
 t.test("a flag without its value throws naming the flag", async (t) => {
   expectUsageError(t, ["--port"], "--port");
   expectUsageError(t, ["--difficulty"], "--difficulty");

@@ -343,7 +343,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         operationId: "mine",
         summary: "Mine a block",
         description:
-          "Searches a proof of work for a block of the pending transactions plus this node's reward, on every mining thread. Concurrent requests queue: each mines the next block at its turn.",
+          "Searches a proof of work for a block of the pending transactions plus this node's reward, on every mining thread. Concurrent requests queue: each mines the next block at its turn. On a node started with --mine, which mines block after block by itself, it starts no job of its own: it answers with the next block the node forges past its tip at the time of asking (at the next index, or later when a peer's block took that index first).",
         responses: {
           200: jsonAnswer("The block forged", [s.mined]),
           405: errorRef("MethodNotAllowed"),

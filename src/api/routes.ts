@@ -178,6 +178,7 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
       next_target: { bits: next.bits ?? null, expected_hashes: String(blockWork(next.target)) },
       threads: node.pool.threads,
       kernel: node.pool.kernel,
+      mining: node.continuous ? "continuous" : "on request",
       pending_transactions: node.mempool.size,
       peers: node.peers.ids,
       peer_health: node.peers.health(now).map(({ peer, health }) => healthOf(peer.id, health)),

@@ -1,3 +1,12 @@
+export {
+  ContinuousMiner,
+  type ContinuousMinerDeps,
+  FIRST_RETRY_MS,
+  MAX_RETRY_MS,
+  REFRESH_CHECK_MS,
+  REFRESH_MS,
+  retryMs,
+} from "./continuous.js";
 export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
 export { MinerStoppedError } from "./errors.js";
 export { type HashRate, measureHashRate } from "./hashrate.js";

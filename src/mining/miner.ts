@@ -57,6 +57,8 @@ interface RunningJob {
   transactions: number;
   control: JobControl;
   startedAt: number;
+  /** Set when refresh() stopped it to take in the transactions that arrived. */
+  refreshed: boolean;
 }
 
 /**
@@ -109,6 +111,23 @@ export class Miner {
     this.#job?.control.cancel();
   }
 
+  /**
+   * Stops the running job when it is at least `maxAgeMs` old and its block
+   * has room for pending transactions that arrived after it began: it then
+   * starts over on the same tip with them and a new timestamp. True when it
+   * did (see ContinuousMiner, which calls it).
+   */
+  refresh(maxAgeMs: number): boolean {
+    const job = this.#job;
+    const { mempool, maxTransactionsPerBlock } = this.#deps;
+    if (job === undefined || performance.now() - job.startedAt < maxAgeMs) return false;
+    // Nothing leaves the mempool during a job but by a new tip, which restarts it: what it did not take arrived since.
+    if (job.transactions >= Math.min(mempool.size, maxTransactionsPerBlock)) return false;
+    if (!job.control.cancel()) return false;
+    job.refreshed = true;
+    return true;
+  }
+
   /** Stops mining for good: the running and queued requests fail with MinerStoppedError. */
   stop(): void {
     this.#stopped = true;
@@ -144,7 +163,8 @@ export class Miner {
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
       const control = new JobControl();
       const startedAt = performance.now();
-      this.#job = { index, transactions: included.length, control, startedAt };
+      const job: RunningJob = { index, transactions: included.length, control, startedAt, refreshed: false };
+      this.#job = job;
       const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash, ...stated });
       const { progress } = this.#deps;
       const ticker =
@@ -159,11 +179,18 @@ export class Miner {
       });
       if (search.nonce === null || chain.tipHash !== parentHash) {
         if (this.#stopped) throw new MinerStoppedError();
+        this.#record(search, index, false);
+        if (chain.tipHash === parentHash && job.refreshed) {
+          log.info(
+            { index, hashes: search.hashes, taken: included.length, pending: mempool.size },
+            "taking in the transactions that arrived: mining the block again with them and a new timestamp",
+          );
+          continue;
+        }
         const why =
           control.state === CANCELLED || chain.tipHash !== parentHash
             ? "the tip moved during the job; mining again on the new tip"
             : "nonce space spent without a proof; mining again with a new timestamp";
-        this.#record(search, index, false);
         log.info({ index, hashes: search.hashes }, why);
         continue;
       }

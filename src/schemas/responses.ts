@@ -249,6 +249,7 @@ export const statsSchema: SchemaObject = {
     "next_target",
     "threads",
     "kernel",
+    "mining",
     "pending_transactions",
     "peers",
     "peer_health",
@@ -311,6 +312,12 @@ export const statsSchema: SchemaObject = {
       description:
         "The proof-of-work kernel the miners use: a native variant (chosen by calibration at start) or portable",
     },
+    mining: {
+      type: "string",
+      enum: ["continuous", "on request"],
+      description:
+        "continuous: the node mines block after block by itself (--mine), and GET /mine waits for its next block; on request: it mines one block per GET /mine",
+    },
     pending_transactions: { type: "integer", minimum: 0 },
     peers: { type: "array", items: { type: "string" } },
     peer_health: {
@@ -339,7 +346,11 @@ export const statsSchema: SchemaObject = {
         additionalProperties: false,
         properties: {
           index: { type: "integer" },
-          forged: { type: "boolean", description: "false when the job restarted on a new tip" },
+          forged: {
+            type: "boolean",
+            description:
+              "false when the job restarted: on a new tip, or (--mine) to take in the transactions that arrived",
+          },
           hashes: { type: "number" },
           seconds: { type: "number" },
           hashes_per_second: { type: "number" },
