@@ -135,3 +135,27 @@ t.test("a data dir keeps to its chain, and --difficulty is the walkthrough's alo
   t.equal(both.code, 2);
   t.match(both.stderr, "--difficulty sets the walkthrough chain's difficulty; the chain");
 });
+
+t.test("a chain far behind its schedule: the miner never dates a block further ahead than peers accept", async (t) => {
+  // An hour behind a 1-s schedule at the easiest target: blocks come as fast as the median rule lets them.
+  const behind = newChainSpec({
+    name: "behind",
+    blockTime: 1,
+    halfLife: 48,
+    hashesPerSecond: 50_000,
+    now: Date.now() / 1000 - 3600,
+  });
+  const path = join(dir, "behind.json");
+  writeFileSync(path, JSON.stringify(behind));
+  t.equal(behind.timestamps.maxFutureSeconds, 2);
+  const node = await startNode(["--chain", path, "--threads", "1", "--mine"], { t });
+  await node.waitForLog(
+    (line) =>
+      line.msg === "the next block would be dated further ahead of the clock than peers accept: waiting for the clock",
+  );
+  const { body } = await request<ChainBody>(`${node.url}/chain`);
+  const now = Date.now() / 1000;
+  t.ok(body.length > 12, `the chain races ahead (${body.length} blocks)`);
+  const latest = Math.max(...body.chain.map((block) => block.timestamp));
+  t.ok(latest <= now + 2, `no block is dated more than 2 s ahead of the clock (the latest ${latest - now} s)`);
+});

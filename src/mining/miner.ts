@@ -158,6 +158,16 @@ export class Miner {
       const index = chain.tip.index + 1;
       const included = mempool.peek(maxTransactionsPerBlock);
       const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000, rules);
+      const early = timestamp - rules.maxFutureSeconds - Date.now() / 1000;
+      if (early > 0) {
+        // Whole-second timestamps past the median: blocks faster than about 6 a second run ahead of the clock.
+        log.info(
+          { index, timestamp, waitSeconds: Number(early.toFixed(3)) },
+          "the next block would be dated further ahead of the clock than peers accept: waiting for the clock",
+        );
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, early * 1000)));
+        continue;
+      }
       const { target, bits } = nextTarget(rules, chain.tip);
       const stated = bits === undefined ? {} : { bits };
       const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
