@@ -30,6 +30,8 @@ const host = (port: number) => `http://127.0.0.1:${port}`;
 interface Stats {
   node_id: string;
   chain_length: number;
+  chain: { name: string };
+  mining: "continuous" | "on request";
   difficulty: number;
   kernel: string;
   peers: string[];
@@ -315,7 +317,7 @@ async function main(): Promise<void> {
   });
 
   await step(
-    "podman-compose up: three gossiping nodes that know each other and share a block, kept across down and up",
+    "podman-compose up: three devnet nodes that mine by themselves and agree on one chain, kept across down and up",
     async (t) => {
       const compose = (...args: string[]) =>
         must("podman-compose", ["-p", COMPOSE_PROJECT, ...args], { timeoutMs: 600_000 });
@@ -325,21 +327,20 @@ async function main(): Promise<void> {
       const ports = Object.fromEntries(COMPOSE_SERVICES.map((service, i) => [service, PORTS[i] as number]));
       for (const [service, port] of Object.entries(ports)) {
         const others = COMPOSE_SERVICES.filter((other) => other !== service).map((other) => `${other}:5000`);
-        t.same((await stats(port)).peers.sort(), others, `${service} (:${port}) knows ${others.join(" and ")}`);
+        const status = await stats(port);
+        t.same(status.peers.sort(), others, `${service} (:${port}) knows ${others.join(" and ")}`);
+        t.equal(status.chain.name, "devnet", `${service} is on devnet`);
+        t.equal(status.mining, "continuous", `${service} mines by itself`);
       }
-      await mine(t, 5000, 2);
-      const mined = await chainOf(5000);
-      // compose.yaml turns gossip on: the block reaches the others by itself.
-      for (const port of [5001, 5002]) {
-        let chain = await chainOf(port);
-        for (let i = 0; i < 100 && chain.length < mined.length; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          chain = await chainOf(port);
-        }
-        t.same(chain, mined, `:${port} has block 2 without a resolve (gossip)`);
-        const res = await request<ResolveBody>(`${host(port)}/nodes/resolve`);
-        t.equal(res.body.message, "Our chain is authoritative", `:${port}: a resolve then finds nothing longer`);
-      }
+      // Nobody calls /mine: the nodes forge blocks by themselves (devnet: about one every 10 s) and gossip them.
+      const agreed = await agreement(3);
+      t.ok(agreed.length >= 3, `the three nodes agree on a tip at ${agreed.length} blocks, with no /mine`);
+      // GET /mine beside --mine answers with the next block node1 forges; the others take it by gossip.
+      const mined = (await request<Mined>(`${host(5000)}/mine`, { timeoutMs: 600_000 })).body;
+      t.equal(mined.message, "New Block Forged");
+      t.ok(mined.index > agreed.length - 1, `/mine on :5000 answers with a block it forged next (${mined.index})`);
+      const after = await agreement(mined.index);
+      t.ok(after.length >= mined.index, `the three agree again at ${after.length} blocks`);
       const ids = await Promise.all(PORTS.map(async (port) => (await stats(port)).node_id));
 
       await compose("down");
@@ -347,11 +348,42 @@ async function main(): Promise<void> {
       await compose("up", "-d");
       await Promise.all(PORTS.map((port) => waitForAnswer(`${host(port)}/stats`)));
       for (const [i, port] of PORTS.entries()) {
-        t.same(await chainOf(port), mined, `:${port} keeps the two blocks across down and up`);
+        const kept = await request<ChainBody>(`${host(port)}/chain?from=${after.length}&limit=1`);
+        t.equal(kept.body.chain[0]?.previous_hash, after.previousHash, `:${port} keeps the chain it had across down and up`);
         t.equal((await stats(port)).node_id, ids[i], `:${port} keeps its node id`);
       }
     },
   );
+}
+
+/** A tip every compose node is on: its length and its block's previous_hash. */
+interface Agreed {
+  length: number;
+  previousHash: string;
+}
+
+/**
+ * Polls the three nodes until they are on one tip of at least `length`
+ * blocks; devnet makes a block about every 10 s, so this takes a minute or
+ * so, and fails after 10 minutes.
+ */
+async function agreement(length: number): Promise<Agreed> {
+  const deadline = Date.now() + 600_000;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const tips = await Promise.all(
+      PORTS.map(async (port) => (await request<{ length: number; hash: string }>(`${host(port)}/chain/tip`)).body),
+    );
+    const [first] = tips;
+    if (first !== undefined && first.length >= length && tips.every((tip) => tip.hash === first.hash)) {
+      const { body } = await request<ChainBody>(`${host(PORTS[0])}/chain?from=${first.length}&limit=1`);
+      const block = body.chain[0];
+      if (block !== undefined) return { length: first.length, previousHash: block.previous_hash };
+    }
+    last = tips.map((tip) => `${tip.length}:${tip.hash.slice(0, 8)}`).join(", ");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the compose nodes did not agree on a tip of ${length} blocks within 10 minutes (last: ${last})`);
 }
 
 const reason = unavailable();
