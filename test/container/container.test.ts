@@ -349,7 +349,11 @@ async function main(): Promise<void> {
       await Promise.all(PORTS.map((port) => waitForAnswer(`${host(port)}/stats`)));
       for (const [i, port] of PORTS.entries()) {
         const kept = await request<ChainBody>(`${host(port)}/chain?from=${after.length}&limit=1`);
-        t.equal(kept.body.chain[0]?.previous_hash, after.previousHash, `:${port} keeps the chain it had across down and up`);
+        t.equal(
+          kept.body.chain[0]?.previous_hash,
+          after.previousHash,
+          `:${port} keeps the chain it had across down and up`,
+        );
         t.equal((await stats(port)).node_id, ids[i], `:${port} keeps its node id`);
       }
     },
