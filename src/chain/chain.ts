@@ -2,8 +2,9 @@ import { StaleBlockError } from "./errors.js";
 import { blockHash } from "./hash.js";
 import { HashIndex } from "./hash-index.js";
 import { checkBlock, type HashList } from "./rules.js";
+import type { NetworkRules } from "./spec.js";
 import { MEDIAN_SPAN } from "./time.js";
-import type { Block, NetworkRules } from "./types.js";
+import type { Block } from "./types.js";
 
 /** What the node holds of a chain whose blocks live in the store. */
 export interface ChainState {

@@ -51,6 +51,7 @@ export {
   DEFAULT_HALF_LIFE_SPACINGS,
   DEFAULT_POW_LIMIT_BITS,
   initialTarget,
+  type NetworkRules,
   type NewChainOptions,
   type NextTarget,
   newChainSpec,
@@ -76,5 +77,5 @@ export {
   targetToBytes,
 } from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp, type TimeRules } from "./time.js";
-export type { Block, BlockTemplate, NetworkRules, Transaction } from "./types.js";
+export type { Block, BlockTemplate, Transaction } from "./types.js";
 export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";

@@ -1,9 +1,9 @@
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 import { blockHash, type EncodedBlock, encodeBlock, powHeader, proofMeetsTarget } from "./hash.js";
-import { nextTarget } from "./spec.js";
+import { type NetworkRules, nextTarget } from "./spec.js";
 import { checkTimestamp, MEDIAN_SPAN } from "./time.js";
-import type { Block, NetworkRules, Transaction } from "./types.js";
+import type { Block, Transaction } from "./types.js";
 
 /**
  * The network's rules as pure functions: no I/O, no state, and the clock only

@@ -79,6 +79,9 @@ export interface ChainSpec {
   file?: ChainSpecFile;
 }
 
+/** The parameters every node of one network shares: its chain spec. */
+export type NetworkRules = ChainSpec;
+
 /** The walkthrough's chain: the seed's genesis at a fixed difficulty. */
 export function walkthroughSpec(difficulty: number): ChainSpec {
   return {

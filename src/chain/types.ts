@@ -1,5 +1,3 @@
-import type { ChainSpec } from "./spec.js";
-
 /** A transfer of `amount` from `sender` to `recipient`; sender "0" marks a mining reward. */
 export interface Transaction {
   sender: string;
@@ -20,6 +18,3 @@ export interface Block {
 
 /** What the proof of work covers: the whole block but its proof. */
 export type BlockTemplate = Omit<Block, "proof">;
-
-/** The parameters every node of one network shares: its chain spec. */
-export type NetworkRules = ChainSpec;
