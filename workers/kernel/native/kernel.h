@@ -1,9 +1,10 @@
 /*
  * What every native kernel variant shares. A variant searches one range of
  * nonces for the first whose SHA-256(H || decimal(nonce)), read as a 256-bit
- * big-endian number, is at most the target. Each per-instruction-set file (lanes_*.c, shani*.c) is
- * compiled with its own flags and only called when cpu.c says the CPU and the
- * OS support them; this header and reference.c are plain x86-64 (or any) C.
+ * big-endian number, is at most the target. Each per-instruction-set file
+ * (lanes_*.c, shani*.c) is compiled with its own flags and only called when
+ * cpu.c says the CPU and the OS support them; this header and reference.c
+ * are plain x86-64 (or any) C.
  *
  * The fast paths cover 16-digit nonces, 10^15 to 2^53-1, the pool's layout:
  * the second block is then 16 digits, the 0x80 pad and the bit length 640,

@@ -71,13 +71,19 @@ int64_t LANES_FN(const struct tk_job *job, const struct tk_segment *s, uint64_t 
       b = a;
       a = t + t2;
     }
-    vec first_word = a + splat(job->midstate[0]);
-    vec pass = first_word <= splat(job->target[0]);
-    uint32_t any = 0;
-    for (int l = 0; l < LANES; l++) any |= (uint32_t)pass[l];
-    if (!any) continue;
+    /*
+     * The digest's first word x against the target's: `above` has its top
+     * bit set in the lanes where x > bound, unsigned. It is the borrow out of
+     * bound - x, in lane arithmetic, since GCC turns a 16-lane compare into
+     * scalar code without AVX-512 (and AVX2 has no unsigned compare).
+     */
+    vec x = a + splat(job->midstate[0]), bound = splat(job->target[0]);
+    vec above = (~bound & x) | (~(bound ^ x) & (bound - x));
+    uint32_t all = ~0u;
+    for (int l = 0; l < LANES; l++) all &= above[l];
+    if (all >> 31) continue;
     for (uint32_t l = 0; l < LANES && done + l < count; l++) {
-      if (pass[l] && tk_meets(job, first + done + l)) return (int64_t)(first + done + l);
+      if (!(above[l] >> 31) && tk_meets(job, first + done + l)) return (int64_t)(first + done + l);
     }
   }
   return -1;
