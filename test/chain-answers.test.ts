@@ -28,7 +28,7 @@ type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 async function source(length: number, sender = "Lea") {
   const store = new MemoryStore();
   await store.create("0".repeat(32), { genesisHash: blockHash(GENESIS), difficulty: 1 }, GENESIS);
-  let tip: TipBody = { length: 1, hash: blockHash(GENESIS) };
+  let tip: TipBody = { length: 1, hash: blockHash(GENESIS), work: "2", chain: blockHash(GENESIS) };
   const append = async (): Promise<Block> => {
     const block: Block = {
       index: tip.length + 1,
@@ -38,7 +38,7 @@ async function source(length: number, sender = "Lea") {
       previous_hash: tip.hash,
     };
     await store.appendBlock(block);
-    tip = { length: block.index, hash: blockHash(block) };
+    tip = { ...tip, length: block.index, hash: blockHash(block), work: String(2 * block.index) };
     return block;
   };
   for (let i = 1; i < length; i++) await append();
