@@ -135,6 +135,32 @@ t.test("no client is shown a chain older than the durable tip when it asked", as
   }
 });
 
+t.test("a replacement shorter than the chain kept (it has more work) is shown, not the chain kept", async (t) => {
+  const long = await source(5);
+  const short = await source(3, "Mark");
+  let current: ChainSource = long;
+  const switching: ChainSource = {
+    get durableTip() {
+      return current.durableTip;
+    },
+    get durableTipBlock() {
+      return current.durableTipBlock;
+    },
+    view: () => current.view(),
+  };
+  const answers = new ChainAnswers(switching);
+  t.equal((await chainOf(answers)).length, 5);
+  current = short;
+  t.equal(answers.chainAnswer(), undefined, "the chain kept is no longer the durable tip's");
+  const shown = await chainOf(answers);
+  t.equal(shown.length, 3, "the shorter chain that replaced it");
+  t.same(
+    shown.chain.map((block) => block.transactions[0]?.sender),
+    [undefined, "Mark", "Mark"],
+  );
+  t.same(JSON.parse(String(answers.chainAnswer())), shown, "and kept");
+});
+
 t.test("ranges are read from the store, the whole chain kept or not", async (t) => {
   const chain = await source(5);
   const answers = new ChainAnswers(chain);
