@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
 import t from "tap";
 import {
   type Block,
@@ -20,7 +24,9 @@ import { createLogger } from "../src/log.js";
 import { ToyNode } from "../src/node.js";
 import type { Peer } from "../src/peers/index.js";
 import type { BlockRef, TipBody } from "../src/schemas/index.js";
+import { LevelStore } from "../src/storage/index.js";
 import type { SyncNetwork } from "../src/sync/index.js";
+import { indexKey } from "./helpers/store-keys.js";
 
 /**
  * A chain's work, and the choice by work: the work index alone, the claims a
@@ -251,3 +257,51 @@ t.test("a peer whose blocks hold less work than it claimed is invalid, after rea
   t.equal(liarNode.chain.length, 1, "our chain is unchanged");
   t.equal(ours.chain.length, 1);
 });
+
+t.test(
+  "a store keeps the work: its index entries hold the bits, and one written without them is read from its blocks",
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "toychain-work-store-"));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const network = new ArrayNetwork({ [LONG_PEER]: LONG, [SHORT_PEER]: SHORT });
+    const open = () => ToyNode.open({ chain: SPEC, threads: 1, log, network, store: new LevelStore(dir) });
+    const workAt = (ours: ToyNode) => LONG.map((_, i) => ours.chain.workAt(i + 1));
+    const expected = LONG.map((_, i) => workOf(LONG.slice(0, i + 1)));
+
+    const first = await open();
+    await first.registerNodes([LONG_PEER]);
+    t.equal((await first.resolve()).replaced, true);
+    t.same(workAt(first), expected, "the work at every height, in memory");
+    await first.close();
+
+    const db = new ClassicLevel<string, { hash: string; previous_hash: string; bits?: string }>(dir, {
+      valueEncoding: "json",
+    });
+    const entries = await db.getMany(LONG.map((_, i) => indexKey(i + 1)));
+    t.same(
+      entries.map((entry) => entry?.bits),
+      LONG.map(bitsOf),
+      "each entry holds its block's bits",
+    );
+    await db.close();
+    const reopened = await open();
+    t.same(workAt(reopened), expected, "read back from the index at start");
+    t.same(reopened.durableTip, tipOf(LONG));
+    await reopened.close();
+
+    const older = new ClassicLevel<string, { hash: string; previous_hash: string; bits?: string }>(dir, {
+      valueEncoding: "json",
+    });
+    await older.batch(
+      LONG.slice(1).map((block, i) => ({
+        type: "put" as const,
+        key: indexKey(i + 2),
+        value: { hash: blockHash(block), previous_hash: block.previous_hash },
+      })),
+    );
+    await older.close();
+    const fromBlocks = await open();
+    t.teardown(() => fromBlocks.close());
+    t.same(workAt(fromBlocks), expected, "a store whose entries lack the bits: its blocks are read for them");
+  },
+);
