@@ -50,7 +50,7 @@ function announcerOf(url: string): Peer {
 
 /**
  * Gossip (--gossip): our tip is announced to every peer when our chain grows,
- * and a peer announcing a longer chain is synced from (through the host,
+ * and a peer announcing a chain with more work is synced from (through the host,
  * in turn with resolves), after which our new tip is announced in turn. An
  * announcer we did not know is registered, as /nodes/register would; one
  * whose chain is shorter than ours is told our tip.
