@@ -30,7 +30,7 @@ export interface Config {
   resolveDeadlineMs: number;
   /** When set, /mine, /nodes/register, /nodes/resolve and /nodes/announce need `Authorization: Bearer <token>`. */
   apiToken: string | undefined;
-  /** Announce our tip to peers when the chain grows, and sync from peers announcing a longer one. */
+  /** Announce our tip to peers when the chain grows, and sync from peers announcing one with more work. */
   gossip: boolean;
   /** The URL announcements carry (http(s)://host:port); undefined: from --host and the port listened on. */
   publicUrl: string | undefined;
@@ -120,7 +120,7 @@ export const FLAGS: readonly Flag[] = [
   {
     name: "gossip",
     type: "boolean",
-    help: "announce every new block to the peers, and sync from peers that announce a longer chain (default off)",
+    help: "announce every new block to the peers, and sync from peers that announce a chain with more work (default off)",
   },
   {
     name: "mine",

@@ -51,7 +51,7 @@ export interface NodeOptions {
   network?: SyncNetwork;
   /** How many of the last stored blocks start-up checks against every rule (default 6), or all. */
   checkBlocks?: CheckBlocks;
-  /** --gossip: announce our tip to peers when the chain grows, and sync from those announcing a longer one. */
+  /** --gossip: announce our tip to peers when the chain grows, and sync from those announcing a better one (more work). */
   gossip?: boolean;
   /** How announcements are sent; over HTTP with got when absent. */
   gossipNetwork?: GossipNetwork;
@@ -191,13 +191,18 @@ export class ToyNode {
   /** Resolves, and syncs from announcers. */
   readonly #sync: Sync;
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
-  #durableTip: TipBody & { block: Block | undefined };
+  #durableTip: { length: number; hash: string; work: bigint; block: Block | undefined };
 
   private constructor(parts: NodeParts, options: NodeOptions) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
     this.#store = parts.store;
     // The chain was just read from the store, or is a new store's genesis.
-    this.#durableTip = { length: this.chain.length, hash: this.chain.tipHash, block: this.chain.tip };
+    this.#durableTip = {
+      length: this.chain.length,
+      hash: this.chain.tipHash,
+      work: this.chain.work,
+      block: this.chain.tip,
+    };
     this.#failed = new Promise((resolve) => {
       this.#reportFailure = resolve;
     });
@@ -237,8 +242,8 @@ export class ToyNode {
         failure: () => this.#failure,
         durable: (write) => this.#durable(write),
         switched: () => this.miner.restart(),
-        adopted: ({ length, hash, block }, from) => {
-          this.#tipIsDurable(length, hash, block);
+        adopted: ({ length, hash, work, block }, from) => {
+          this.#tipIsDurable(length, hash, work, block);
           this.gossip.tipChanged(from.id);
         },
       },
@@ -259,13 +264,14 @@ export class ToyNode {
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
       persist: async ({ block, confirmed }) => {
         const hash = this.chain.hashAt(block.index) as string;
+        const work = this.chain.workAt(block.index) as bigint;
         await this.#durable(() =>
           this.#store.appendBlock(
             block,
             confirmed.map((entry) => entry.seq),
           ),
         );
-        this.#tipIsDurable(block.index, hash, block);
+        this.#tipIsDurable(block.index, hash, work, block);
         this.gossip.tipChanged();
         this.events.emit("block", blockEvent(block, hash, "mined"));
       },
@@ -399,7 +405,8 @@ export class ToyNode {
    * caller resumes) the tip before it.
    */
   get durableTip(): TipBody {
-    return { length: this.#durableTip.length, hash: this.#durableTip.hash };
+    const { length, hash, work } = this.#durableTip;
+    return { length, hash, work: String(work), chain: this.chain.rules.id };
   }
 
   /** The durable tip's block, or undefined for the instant described at durableTip (a view saw it first). */
@@ -408,13 +415,13 @@ export class ToyNode {
   }
 
   /**
-   * Moves the durable tip forward to `length`, `hash`, once a write or a
-   * view has shown it. Every tip change makes the chain longer, so the
-   * longest tip seen is the newest: writes that resolve out of turn cannot
-   * take it back.
+   * Moves the durable tip forward to `length`, `hash`, `work`, once a write
+   * or a view has shown it. Every tip change gives the chain more work (a
+   * block, or a chain with more), so the tip with the most work seen is the
+   * newest: writes that resolve out of turn cannot take it back.
    */
-  #tipIsDurable(length: number, hash: string, block?: Block): void {
-    if (length > this.#durableTip.length) this.#durableTip = { length, hash, block };
+  #tipIsDurable(length: number, hash: string, work: bigint, block?: Block): void {
+    if (work > this.#durableTip.work) this.#durableTip = { length, hash, work, block };
   }
 
   /** The first block of a peer's locator that our durable chain holds: the fork point it syncs from. */
@@ -435,7 +442,11 @@ export class ToyNode {
     const view = await this.#store.view();
     // A write is readable once on disk, maybe before its caller has resumed: the view knows first.
     const { chain } = this;
-    this.#tipIsDurable(view.length, view.tipHash, chain.tipHash === view.tipHash ? chain.tip : undefined);
+    // Its work is known when our chain in memory holds its tip (it runs ahead of the store); else it is older.
+    if (chain.hashAt(view.length) === view.tipHash) {
+      const block = chain.tipHash === view.tipHash ? chain.tip : undefined;
+      this.#tipIsDurable(view.length, view.tipHash, chain.workAt(view.length) as bigint, block);
+    }
     return view;
   }
 

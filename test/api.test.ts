@@ -415,7 +415,11 @@ t.test("/nodes/resolve against peers that misbehave", async (t) => {
   /** A peer that claims a chain of 3 sharing our genesis, and answers its page with `page`. */
   const syncing = (page: (res: ServerResponse) => void) =>
     fakePeer(t, (req, res) => {
-      if (req.url === "/chain/tip") sendJson(res, JSON.stringify({ length: 3, hash: blockHash(bad3) }));
+      if (req.url === "/chain/tip")
+        sendJson(
+          res,
+          JSON.stringify({ length: 3, hash: blockHash(bad3), work: String(3 * 2 ** DIFFICULTY), chain: GENESIS_HASH }),
+        );
       else if (req.url === "/chain/locate") sendJson(res, JSON.stringify({ height: 1, hash: GENESIS_HASH }));
       else page(res);
     });
@@ -426,7 +430,11 @@ t.test("/nodes/resolve against peers that misbehave", async (t) => {
     badProof: await syncing((res) => sendJson(res, JSON.stringify({ chain: [b2, bad3], length: 3 }))),
     gap: await syncing((res) => sendJson(res, JSON.stringify({ chain: [bad3], length: 3 }))),
     genesis: await fakePeer(t, (req, res) => {
-      if (req.url === "/chain/tip") sendJson(res, JSON.stringify({ length: 3, hash: blockHash(bad3) }));
+      if (req.url === "/chain/tip")
+        sendJson(
+          res,
+          JSON.stringify({ length: 3, hash: blockHash(bad3), work: String(3 * 2 ** DIFFICULTY), chain: GENESIS_HASH }),
+        );
       else sendJson(res, JSON.stringify({ message: "None of the locator's blocks is in this node's chain" }), 404);
     }),
     redirect: await fakePeer(t, (_req, res) => {

@@ -28,7 +28,13 @@ const GUARDED: Guarded[] = [
   {
     method: "POST",
     path: "/nodes/announce",
-    body: { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" },
+    body: {
+      length: 2,
+      hash: "0".repeat(64),
+      work: "512",
+      chain: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7",
+      url: "http://127.0.0.1:1",
+    },
   },
 ];
 
@@ -89,7 +95,13 @@ t.test("with the token, the guarded routes work; the scheme is case-insensitive"
   t.equal(resolved.body.message, "Our chain is authoritative");
   t.match(resolved.body.peers, [{ verdict: "unreachable" }]);
   const announced = await request<Message & { outcome: string }>(`${node.url}/nodes/announce`, {
-    body: { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" },
+    body: {
+      length: 2,
+      hash: "0".repeat(64),
+      work: "512",
+      chain: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7",
+      url: "http://127.0.0.1:1",
+    },
     headers: { authorization: `Bearer ${TOKEN}` },
   });
   t.equal(announced.status, 202);

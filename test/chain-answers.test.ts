@@ -28,7 +28,7 @@ type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 async function source(length: number, sender = "Lea") {
   const store = new MemoryStore();
   await store.create("0".repeat(32), { genesisHash: blockHash(GENESIS), difficulty: 1 }, GENESIS);
-  let tip: TipBody = { length: 1, hash: blockHash(GENESIS) };
+  let tip: TipBody = { length: 1, hash: blockHash(GENESIS), work: "2", chain: blockHash(GENESIS) };
   const append = async (): Promise<Block> => {
     const block: Block = {
       index: tip.length + 1,
@@ -38,7 +38,7 @@ async function source(length: number, sender = "Lea") {
       previous_hash: tip.hash,
     };
     await store.appendBlock(block);
-    tip = { length: block.index, hash: blockHash(block) };
+    tip = { ...tip, length: block.index, hash: blockHash(block), work: String(2 * block.index) };
     return block;
   };
   for (let i = 1; i < length; i++) await append();
@@ -133,6 +133,32 @@ t.test("no client is shown a chain older than the durable tip when it asked", as
     t.equal((await chainOf(answers)).length, 4);
     t.equal(chain.views, known ? 1 : 2, "and block 4's chain is kept");
   }
+});
+
+t.test("a replacement shorter than the chain kept (it has more work) is shown, not the chain kept", async (t) => {
+  const long = await source(5);
+  const short = await source(3, "Mark");
+  let current: ChainSource = long;
+  const switching: ChainSource = {
+    get durableTip() {
+      return current.durableTip;
+    },
+    get durableTipBlock() {
+      return current.durableTipBlock;
+    },
+    view: () => current.view(),
+  };
+  const answers = new ChainAnswers(switching);
+  t.equal((await chainOf(answers)).length, 5);
+  current = short;
+  t.equal(answers.chainAnswer(), undefined, "the chain kept is no longer the durable tip's");
+  const shown = await chainOf(answers);
+  t.equal(shown.length, 3, "the shorter chain that replaced it");
+  t.same(
+    shown.chain.map((block) => block.transactions[0]?.sender),
+    [undefined, "Mark", "Mark"],
+  );
+  t.same(JSON.parse(String(answers.chainAnswer())), shown, "and kept");
 });
 
 t.test("ranges are read from the store, the whole chain kept or not", async (t) => {

@@ -26,6 +26,7 @@ import {
   sha256Hex,
   type Transaction,
   validateChain,
+  WorkIndex,
   walkthroughSpec,
 } from "../src/chain/index.js";
 import { countConfirmed, pendingAfterReorg, transactionKey } from "../src/mempool/index.js";
@@ -539,8 +540,9 @@ t.test("Chain", async (t) => {
     const rival = buildChain(4, OTHER_ID);
     const hashes = validateChain(rival, RULES);
     const recent = rival.map((block) => block.timestamp);
-    chain.adopt({ fork: 1, hashes: hashes.slice(1), tip: rival[3] as Block, recent });
+    chain.adopt({ fork: 1, hashes: hashes.slice(1), work: blocksWork(1, 3), tip: rival[3] as Block, recent });
     t.equal(chain.length, 4);
+    t.equal(chain.work, 4n * 2n ** BigInt(DIFFICULTY), "its work is four blocks'");
     t.equal(chain.tipHash, blockHash(rival[3] as Block));
     t.same(chain.tip, rival[3]);
     t.same(
@@ -552,7 +554,13 @@ t.test("Chain", async (t) => {
 
     const extension = new Chain(RULES);
     extension.append(B2);
-    extension.adopt({ fork: 2, hashes: [B3, B4].map(blockHash), tip: B4, recent: [B3.timestamp, B4.timestamp] });
+    extension.adopt({
+      fork: 2,
+      hashes: [B3, B4].map(blockHash),
+      work: blocksWork(2, 2),
+      tip: B4,
+      recent: [B3.timestamp, B4.timestamp],
+    });
     t.same(
       [1, 2, 3, 4].map((height) => extension.hashAt(height)),
       CHAIN.slice(0, 4).map(blockHash),
@@ -570,18 +578,30 @@ function reconcile(dropped: readonly Block[], added: readonly Block[], pending: 
   return pendingAfterReorg(orphaned, pending, confirmed);
 }
 
-t.test("the chain choice: the longer chain is better; on a tie ours, the first seen, is kept", async (t) => {
-  t.ok(isBetter({ length: 5 }, { length: 4 }), "a longer candidate replaces ours");
-  t.notOk(isBetter({ length: 4 }, { length: 4 }), "an equal one does not");
-  t.notOk(isBetter({ length: 3 }, { length: 4 }), "a shorter one does not");
-  t.ok(compareChains({ length: 7 }, { length: 2 }) > 0);
-  t.equal(compareChains({ length: 2 }, { length: 2 }), 0);
-  t.ok(compareChains({ length: 2 }, { length: 7 }) < 0);
+/** The work index of `count` walkthrough blocks after the block at `fork`. */
+function blocksWork(fork: number, count: number): WorkIndex {
+  const work = new WorkIndex(RULES.pow, { base: BigInt(fork) * 2n ** BigInt(DIFFICULTY) });
+  for (let i = 0; i < count; i++) work.push(undefined);
+  return work;
+}
+
+t.test("the chain choice: the chain with more work is better; on a tie ours, the first seen, is kept", async (t) => {
+  /** A walkthrough chain: every block holds the same work, so the longer has more. */
+  const fixed = (length: number) => ({ length, work: BigInt(length) * 65_536n });
+  t.ok(isBetter(fixed(5), fixed(4)), "a longer candidate replaces ours");
+  t.notOk(isBetter(fixed(4), fixed(4)), "an equal one does not");
+  t.notOk(isBetter(fixed(3), fixed(4)), "a shorter one does not");
+  t.ok(compareChains(fixed(7), fixed(2)) > 0);
+  t.equal(compareChains(fixed(2), fixed(2)), 0);
+  t.ok(compareChains(fixed(2), fixed(7)) < 0);
   t.same(
-    [{ length: 2 }, { length: 9 }, { length: 5 }].sort((a, b) => compareChains(b, a)),
-    [{ length: 9 }, { length: 5 }, { length: 2 }],
+    [fixed(2), fixed(9), fixed(5)].sort((a, b) => compareChains(b, a)),
+    [fixed(9), fixed(5), fixed(2)],
     "sorted best first",
   );
+  t.ok(isBetter({ length: 3, work: 900n }, { length: 8, work: 800n }), "a shorter chain with more work wins");
+  t.notOk(isBetter({ length: 8, work: 800n }, { length: 3, work: 900n }), "a longer one with less loses");
+  t.notOk(isBetter({ length: 9, work: 800n }, { length: 3, work: 800n }), "a longer one with as much: ours is kept");
 });
 
 t.test("pendingAfterReorg", async (t) => {

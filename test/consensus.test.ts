@@ -156,10 +156,24 @@ t.test("a block locator names the last ten blocks, then doubles its steps, and e
 /** Our chain as the choice sees it: the first `length` blocks of `long`. */
 const ours = (length: number) => {
   const hashes = long.slice(0, length).map(hashOf);
-  return { length, hashAt: (height: number) => hashes[height - 1] };
+  return { length, work: workOf(length), hashAt: (height: number) => hashes[height - 1] };
 };
-const tipOf = (length: number): TipBody => ({ length, hash: hashOf(long[length - 1] as Block) });
-const otherTip = (length: number): TipBody => ({ length, hash: "e".repeat(64) });
+/** The work of `length` walkthrough blocks: the same each, so the longer chain has more. */
+const workOf = (length: number): bigint => BigInt(length) * 2n ** BigInt(DIFFICULTY);
+const CHAIN_ID = rules.id;
+const tipOf = (length: number): TipBody => ({
+  length,
+  hash: hashOf(long[length - 1] as Block),
+  work: String(workOf(length)),
+  chain: CHAIN_ID,
+});
+const otherTip = (length: number): TipBody => ({
+  length,
+  hash: "e".repeat(64),
+  work: String(workOf(length)),
+  chain: CHAIN_ID,
+});
+const measure = (length: number) => ({ length, work: workOf(length) });
 
 t.test(
   "the peers worth reading are those longer than ours, longest first, in the order asked between equals",
@@ -170,7 +184,7 @@ t.test(
     choice.tip(peer(3), otherTip(5));
     choice.tip(peer(2), tipOf(6));
     t.same(
-      choice.betterThan({ length: 3 }).map(({ peer }) => peer.id),
+      choice.betterThan(measure(3)).map(({ peer }) => peer.id),
       [peer(2).id, peer(4).id, peer(3).id],
     );
   },
@@ -178,7 +192,7 @@ t.test(
 
 t.test("verdicts against our chain at the end: adopted, the same as ours, not checked", async (t) => {
   const choice = new ChainChoice([peer(1), peer(2), peer(3), peer(4), peer(5)]);
-  choice.synced(peer(1), 7);
+  choice.synced(peer(1), measure(7));
   choice.tip(peer(2), tipOf(5));
   choice.tip(peer(3), otherTip(6));
   choice.tip(peer(4), otherTip(3));
@@ -205,7 +219,7 @@ t.test("verdicts against our chain at the end: adopted, the same as ours, not ch
 
 t.test("a longer chain left unread is not checked, and says why", async (t) => {
   const choice = new ChainChoice([peer(1), peer(2)]);
-  choice.synced(peer(1), 7);
+  choice.synced(peer(1), measure(7));
   choice.tip(peer(2), otherTip(7));
   t.match(choice.finish(ours(5), undefined).get(peer(2).id)?.report, {
     verdict: "not checked",

@@ -192,13 +192,18 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "GET", "/stats", 200);
   await answer(t, "GET", "/chain?from=2&max_bytes=1", 200);
   await answer(t, "GET", "/chain/tip", 200);
-  const tip = (await (await fetch(`${origin}/chain/tip`)).json()) as { length: number; hash: string };
+  const tip = (await (await fetch(`${origin}/chain/tip`)).json()) as {
+    length: number;
+    hash: string;
+    work: string;
+    chain: string;
+  };
   await answer(t, "POST", "/chain/locate", 200, { locator: [{ height: tip.length, hash: tip.hash }] });
   await answer(t, "POST", "/chain/locate", 404, { locator: [{ height: 1, hash: "0".repeat(64) }] });
   await answer(t, "POST", "/chain/locate", 400, { locator: [] });
-  await answer(t, "POST", "/nodes/announce", 202, { length: tip.length, hash: tip.hash, url: origin });
-  await answer(t, "POST", "/nodes/announce", 400, { length: tip.length, hash: tip.hash, url: "ftp://127.0.0.1:1" });
-  await answer(t, "POST", "/nodes/announce", 400, { length: 0, hash: tip.hash, url: origin });
+  await answer(t, "POST", "/nodes/announce", 202, { ...tip, url: origin });
+  await answer(t, "POST", "/nodes/announce", 400, { ...tip, url: "ftp://127.0.0.1:1" });
+  await answer(t, "POST", "/nodes/announce", 400, { ...tip, length: 0, url: origin });
 
   // A gossiping node's answers: an announcement dropped and one queued, and its /stats.
   const gossiping = await startNode({
@@ -210,9 +215,11 @@ t.test("the node's answers match the schemas the document gives them", async (t)
     gossip: true,
   });
   t.teardown(() => gossiping.close());
-  const genesis = { length: 1, hash: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7" };
+  const genesis = { ...tip, length: 1, hash: tip.chain, work: "256" };
   await answer(t, "POST", "/nodes/announce", 202, { ...genesis, url: origin }, JSON_TYPE, gossiping.url);
   await answer(t, "POST", "/nodes/announce", 202, { ...tip, url: origin }, JSON_TYPE, gossiping.url);
+  const foreign = { ...tip, chain: "0".repeat(64), url: origin };
+  await answer(t, "POST", "/nodes/announce", 409, foreign, JSON_TYPE, gossiping.url);
   await answer(t, "GET", "/stats", 200, undefined, JSON_TYPE, gossiping.url);
   await answer(t, "GET", "/chain?limit=0", 400);
   await answer(t, "POST", "/transactions/new", 400, { sender: "Lea", recipient: "Mark", amount: -1 });

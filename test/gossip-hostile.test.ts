@@ -32,6 +32,15 @@ import { sendJson, servesChain } from "./helpers/sync-peer.js";
  */
 
 const DIFFICULTY = 8;
+/** The walkthrough chain's id: its genesis hash. */
+const CHAIN_ID = "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7";
+/** A tip of `length` blocks on our chain, as an announcement states it: 2^DIFFICULTY work a block. */
+const claim = (length: number) => ({
+  length,
+  hash: randomHash(),
+  work: String(BigInt(length) * 2n ** BigInt(DIFFICULTY)),
+  chain: CHAIN_ID,
+});
 const PEER_TIMEOUT_MS = 1000;
 /** Failed syncs in a row after which an announcer is skipped (the resolve's backoff). */
 const FAILURES_BEFORE_BACKOFF = 3;
@@ -110,12 +119,12 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
     const h = await serve((req) => req.socket.destroy());
     const peer = peerName({ port: Number(new URL(h.url).port) } as NodeProcess);
     for (let i = 1; i <= FAILURES_BEFORE_BACKOFF; i++) {
-      const answer = await announce(node, { length: 1000 + i, hash: randomHash(), url: h.url });
+      const answer = await announce(node, { ...claim(1000 + i), url: h.url });
       t.equal(answer.status, 202);
       t.equal(answer.body.outcome, "queued", `announcement ${i} is queued`);
       await failuresReach(node, peer, i);
     }
-    const skipped = await announce(node, { length: 2000, hash: randomHash(), url: h.url });
+    const skipped = await announce(node, { ...claim(2000), url: h.url });
     t.equal(skipped.body.outcome, "backing off", "then its announcements are dropped");
     t.match(skipped.body.message, /skipped until .* after failing 3 times in a row/);
     t.same(
@@ -136,7 +145,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
     const served: number[] = [];
     const client = async () => {
       for (let i = next++; i < FLOOD; i = next++) {
-        const answer = await announce(node, { length: 10 + i, hash: randomHash(), url: h.url });
+        const answer = await announce(node, { ...claim(10 + i), url: h.url });
         answers.add(`${answer.status} ${answer.body.outcome}`);
         if (i % 250 === 0) served.push((await request(`${node.url}/chain/tip`)).status);
       }
@@ -187,12 +196,12 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
       while (proofBits(block) >= DIFFICULTY) block.proof++;
       fake.push(block);
     }
-    const announced = { length: fake.length, hash: hashOf(fake[fake.length - 1] as Block) };
+    const announced = { ...claim(fake.length), hash: hashOf(fake[fake.length - 1] as Block) };
     const cases: [string, (req: IncomingMessage, res: ServerResponse) => void][] = [
-      ["blocks whose proofs miss", servesChain(fake)],
+      ["blocks whose proofs miss", servesChain(fake, DIFFICULTY)],
       [
         "HTML",
-        servesChain(fake, (step, _req, res) => {
+        servesChain(fake, DIFFICULTY, (step, _req, res) => {
           if (step !== "page") return false;
           res.writeHead(200, { "content-type": "text/html" }).end("<html>not a chain</html>");
           return true;
@@ -200,7 +209,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
       ],
       [
         "JSON that is not a chain",
-        servesChain(fake, (step, _req, res) => {
+        servesChain(fake, DIFFICULTY, (step, _req, res) => {
           if (step !== "page") return false;
           sendJson(res, { chain: "garbage", length: announced.length });
           return true;
@@ -234,7 +243,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
       "http://[::1",
       "",
     ]) {
-      const answer = await announce(node, { length: 1000, hash: randomHash(), url });
+      const answer = await announce(node, { ...claim(1000), url });
       t.equal(answer.status, 400, `${JSON.stringify(url)}: 400`);
       t.equal(answer.body.errors?.[0]?.field, "url", "naming the url");
     }
@@ -314,17 +323,13 @@ t.test("any announcement body: 202 or 400 with a message, never a 5xx; a refused
 t.test("without --gossip, announcements are answered 202 'ignored' and change nothing", async (t) => {
   const node = await startNode(FLAGS, { t });
   const h = await hostile(t, (_req, res) => sendJson(res, { message: "no" }, 404));
-  const answer = await announce(node, { length: 50, hash: randomHash(), url: h.url });
+  const answer = await announce(node, { ...claim(50), url: h.url });
   t.equal(answer.status, 202);
   t.same(answer.body, {
     outcome: "ignored",
     message: "Announcement ignored: gossip is off on this node (see --gossip)",
   });
-  t.equal(
-    (await announce(node, { length: 50, hash: randomHash(), url: "ftp://x:1" })).status,
-    400,
-    "a bad url is still 400",
-  );
+  t.equal((await announce(node, { ...claim(50), url: "ftp://x:1" })).status, 400, "a bad url is still 400");
   await request(`${node.url}/nodes/register`, { body: { nodes: [h.url] } });
   await request(`${node.url}/mine`);
   await sleep(300);
@@ -344,7 +349,7 @@ t.test("with --api-token, announcements need the token and carry it", async (t) 
   const env = ["--gossip", ...FLAGS, "--api-token", TOKEN];
   const [a, b] = await Promise.all([startNode(env, { t }), startNode(env, { t })]);
   const other = await startNode(["--gossip", ...FLAGS, "--api-token", `${TOKEN}-other`], { t });
-  const refused = await announce(a, { length: 5, hash: randomHash(), url: b.url });
+  const refused = await announce(a, { ...claim(5), url: b.url });
   t.equal(refused.status, 401, "an announcement without the token: 401");
   t.same(await peersOf(a), [], "and the announcer is not registered");
   await request(`${a.url}/nodes/register`, { body: { nodes: [b.url, other.url] }, headers: auth });

@@ -37,7 +37,16 @@ import { readChain } from "./helpers/read-chain.js";
 const log = createLogger("silent");
 const peer = (n: number): Peer => ({ id: `127.0.0.1:${n}`, url: `http://127.0.0.1:${n}` });
 const hash = (n: number): string => n.toString(16).padStart(64, "0");
-const tip = (length: number, salt = 0): TipBody => ({ length, hash: hash(length * 1000 + salt) });
+/** The walkthrough chain at difficulty 1: every block holds work 2. */
+const RULES = walkthroughSpec(1);
+/** A tip of `length` blocks whose last hash is `tipHash`, on our chain: its work is 2 a block. */
+const at = (length: number, tipHash: string): TipBody => ({
+  length,
+  hash: tipHash,
+  work: String(2 * length),
+  chain: RULES.id,
+});
+const tip = (length: number, salt = 0): TipBody => at(length, hash(length * 1000 + salt));
 
 /** A promise and the functions that settle it. */
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void } {
@@ -104,12 +113,17 @@ function announcer(network: GossipNetwork, now: () => number = () => 0) {
 }
 
 t.test("judgeTip: a block we hold, a chain no longer than ours, or a longer one", async (t) => {
-  const ours = { length: 3, tipHash: hash(3), hashAt: (height: number) => (height <= 3 ? hash(height) : undefined) };
-  t.equal(judgeTip(ours, { length: 2, hash: hash(2) }), "known", "our block 2");
-  t.equal(judgeTip(ours, { length: 3, hash: hash(3) }), "known", "our tip");
-  t.equal(judgeTip(ours, { length: 3, hash: hash(99) }), "not longer", "another block 3: a fork as long as ours");
-  t.equal(judgeTip(ours, { length: 1, hash: hash(99) }), "not longer", "another genesis");
-  t.equal(judgeTip(ours, { length: 4, hash: hash(4) }), "longer");
+  const ours = {
+    length: 3,
+    work: 6n,
+    tipHash: hash(3),
+    hashAt: (height: number) => (height <= 3 ? hash(height) : undefined),
+  };
+  t.equal(judgeTip(ours, at(2, hash(2))), "known", "our block 2");
+  t.equal(judgeTip(ours, at(3, hash(3))), "known", "our tip");
+  t.equal(judgeTip(ours, at(3, hash(99))), "not longer", "another block 3: a fork as long as ours");
+  t.equal(judgeTip(ours, at(1, hash(99))), "not longer", "another genesis");
+  t.equal(judgeTip(ours, at(4, hash(4))), "longer");
 });
 
 t.test("SyncQueue: one sync per announcer in flight, one waiting, the newest", async (t) => {
@@ -217,6 +231,10 @@ function host(length: number) {
   const peers = new PeerSet();
   const chain = {
     length,
+    rules: RULES,
+    get work() {
+      return 2n * BigInt(this.length);
+    },
     get tipHash() {
       return hash(this.length);
     },
@@ -236,7 +254,7 @@ function host(length: number) {
       syncs.push({ peer: p, tip: tipped, done });
       return done.promise;
     },
-    durableTip: () => ({ length: chain.length, hash: chain.tipHash }),
+    durableTip: () => at(chain.length, chain.tipHash),
   };
   return { gossipHost, chain, peers, syncs, registered };
 }
@@ -286,17 +304,17 @@ t.test("receive: drops what we hold or is no longer, queues what is longer, regi
   await tick();
   t.same(network.sent, [], "no peer to tell at start");
 
-  t.match(await g.receive(from(7501, { length: 2, hash: hash(2) })), { outcome: "known" });
+  t.match(await g.receive(from(7501, at(2, hash(2)))), { outcome: "known" });
   t.same(registered, ["127.0.0.1:7501"], "an unknown announcer is registered");
   await tick();
   t.same(network.sent, ["127.0.0.1:7501 3"], "one behind us is told our tip");
   await network.answer();
-  t.match(await g.receive(from(7501, { length: 2, hash: hash(2) })), { outcome: "known" });
-  t.match(await g.receive(from(7501, { length: 1, hash: hash(77) })), { outcome: "not longer" });
+  t.match(await g.receive(from(7501, at(2, hash(2)))), { outcome: "known" });
+  t.match(await g.receive(from(7501, at(1, hash(77)))), { outcome: "not longer" });
   await tick();
   t.same(network.sent, ["127.0.0.1:7501 3"], "and told it once, however often it announces");
 
-  t.match(await g.receive(from(7502, { length: 3, hash: hash(99) })), { outcome: "not longer" });
+  t.match(await g.receive(from(7502, at(3, hash(99)))), { outcome: "not longer" });
   await tick();
   t.equal(network.sent.length, 1, "a fork as long as ours is not answered: no ping-pong");
 
@@ -345,7 +363,7 @@ t.test("receive clears the record of announcements to a peer: it is up", async (
   for (let i = 0; i < FAILURES_BEFORE_BACKOFF; i++) peers.announcing.failed("127.0.0.1:7701", "down", Date.now());
   t.ok(peers.announcing.backingOff("127.0.0.1:7701", Date.now()));
   t.match(g.stats(Date.now()).failing, [{ id: "127.0.0.1:7701", health: { failures: FAILURES_BEFORE_BACKOFF } }]);
-  await g.receive(from(7701, { length: 1, hash: hash(1) }));
+  await g.receive(from(7701, at(1, hash(1))));
   t.equal(peers.announcing.get("127.0.0.1:7701"), undefined);
 });
 

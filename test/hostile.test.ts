@@ -78,6 +78,8 @@ type Handler = (res: ServerResponse) => void;
 interface Tip {
   length: number;
   hash: string;
+  work: string;
+  chain: string;
 }
 interface BlockRef {
   height: number;
@@ -173,7 +175,13 @@ const body = (chain: readonly Block[], length = chain.length): ChainBody => ({ c
 
 const last = <T>(items: readonly T[]): T => items[items.length - 1] as T;
 
-const tipOf = (chain: readonly Block[]): Tip => ({ length: chain.length, hash: hashOf(last(chain)) });
+/** A walkthrough chain's tip: 2^DIFFICULTY work a block, its genesis hash its id. */
+const tipOf = (chain: readonly Block[]): Tip => ({
+  length: chain.length,
+  hash: hashOf(last(chain)),
+  work: String(BigInt(chain.length) * 2n ** BigInt(DIFFICULTY)),
+  chain: hashOf(chain[0] as Block),
+});
 
 const refOf = (chain: readonly Block[], height: number): BlockRef => ({
   height,
@@ -445,6 +453,14 @@ function brokenLinkAt(base: readonly Block[], height: number, length: number): B
   return extended(blocks, length - height);
 }
 
+/** A tip of `length` blocks ending at `hash` that claims our chain and the work of that length on it. */
+const claimTip = (length: number, hash: string): Tip => ({
+  length,
+  hash,
+  work: String(BigInt(length) * 2n ** BigInt(DIFFICULTY)),
+  chain: hashOf(ours.chain[0] as Block),
+});
+
 /** Another genesis (its timestamp moved), and valid blocks built on it, up to `length`. */
 function otherGenesisChain(length: number): Block[] {
   const genesis = ours.chain[0] as Block;
@@ -610,7 +626,7 @@ function endlessPages(): Pick<Scenario, "peer" | "started" | "during" | "after">
     const made = [...ours.chain];
     return {
       chain: ours.chain,
-      tip: (res) => sendJson(res, JSON.stringify({ length: LENGTH, hash: fakeHash() })),
+      tip: (res) => sendJson(res, JSON.stringify(claimTip(LENGTH, fakeHash()))),
       page: ({ from, n }, res) => {
         while (made.length < from - 1 + PER_PAGE) made.push(nextBlock(last(made)));
         sendJson(res, JSON.stringify(body(made.slice(from - 1, from - 1 + PER_PAGE), LENGTH)));
@@ -643,9 +659,19 @@ const scenarios: Scenario[] = [
   },
   {
     name: "a tip that breaks its schema",
-    peer: () => ({ chain: honestChain, tip: (res) => sendJson(res, JSON.stringify({ length: 9, hash: "xyz" })) }),
+    peer: () => ({ chain: honestChain, tip: (res) => sendJson(res, JSON.stringify(claimTip(9, "xyz"))) }),
     verdict: "invalid",
     reason: /^its tip: Invalid tip: hash must match pattern/,
+    asks: ["tip"],
+  },
+  {
+    name: "a tip that claims more work than its length holds: refused before any block",
+    peer: () => ({
+      chain: honestChain,
+      tip: (res) => sendJson(res, JSON.stringify({ ...tipOf(honestChain), work: "9".repeat(78) })),
+    }),
+    verdict: "invalid",
+    reason: new RegExp(`^it claims 9{78} work for ${honestChain.length} blocks, which hold \\d+ on this chain$`),
     asks: ["tip"],
   },
   {
@@ -671,18 +697,32 @@ const scenarios: Scenario[] = [
   },
   // ---- the locate
   {
-    name: "another genesis: locate answers 404",
+    name: "another genesis: refused at its tip, which names its chain",
     peer: () => ({ chain: otherGenesisChain(5) }),
+    verdict: "invalid",
+    reason: /^it is on the chain [0-9a-f]{64}, not ours [0-9a-f]{64}$/,
+    asks: ["tip"],
+  },
+  {
+    name: "another genesis whose tip claims ours: locate answers 404",
+    peer: () => {
+      const chain = otherGenesisChain(5);
+      return { chain, tip: (res) => sendJson(res, JSON.stringify(claimTip(5, hashOf(last(chain))))) };
+    },
     verdict: "invalid",
     reason: /^its chain shares no block with ours: it starts from another genesis block$/,
     asks: START,
   },
   {
-    name: "another genesis that claims ours at locate: its page does not link",
-    peer: () => ({
-      chain: otherGenesisChain(5),
-      locate: (_locator, res) => sendJson(res, JSON.stringify(ourLocator[2])),
-    }),
+    name: "another genesis that claims ours at its tip and at locate: its page does not link",
+    peer: () => {
+      const chain = otherGenesisChain(5);
+      return {
+        chain,
+        tip: (res) => sendJson(res, JSON.stringify(claimTip(5, hashOf(last(chain))))),
+        locate: (_locator, res) => sendJson(res, JSON.stringify(ourLocator[2])),
+      };
+    },
     verdict: "invalid",
     reason: /^block 2: previous_hash [0-9a-f]{64} is not the hash of block 1$/,
     asks: [...START, ...pages(5, 2)],
@@ -733,7 +773,7 @@ const scenarios: Scenario[] = [
     name: "a lying tip: 1000 blocks claimed, its pages run out after 9",
     peer: () => ({
       chain: honestChain,
-      tip: (res) => sendJson(res, JSON.stringify({ length: 1000, hash: fakeHash() })),
+      tip: (res) => sendJson(res, JSON.stringify(claimTip(1000, fakeHash()))),
     }),
     verdict: "invalid",
     reason: /^its page from block 10 is empty: its chain no longer holds the tip it announced$/,
@@ -743,7 +783,7 @@ const scenarios: Scenario[] = [
     name: "a lying tip: its block 9 is not the tip it announced",
     peer: () => {
       const claimed = fakeHash();
-      return { chain: honestChain, tip: (res) => sendJson(res, JSON.stringify({ length: 9, hash: claimed })) };
+      return { chain: honestChain, tip: (res) => sendJson(res, JSON.stringify(claimTip(9, claimed))) };
     },
     verdict: "invalid",
     reason: new RegExp(

@@ -110,7 +110,13 @@ t.test("GET /metrics counts blocks, hashes, the chain, the mempool, peers' outco
   await request(`${url}/transactions/new`, { body: { sender: "Lea", recipient: "Mark", amount: 10 } });
   await request(`${url}/nodes/register`, { body: { nodes: ["127.0.0.1:1"] } });
   await request(`${url}/nodes/resolve`);
-  const announce = { length: 2, hash: "0".repeat(64), url: "http://127.0.0.1:1" };
+  const announce = {
+    length: 2,
+    hash: "0".repeat(64),
+    work: "8192",
+    chain: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7",
+    url: "http://127.0.0.1:1",
+  };
   await request(`${url}/nodes/announce`, { body: announce });
   const response = await fetch(`${url}/metrics`);
   t.match(response.headers.get("content-type"), /^text\/plain/);

@@ -139,7 +139,7 @@ t.test("a chain that was never checked is reported so, and does not count as hea
   await mine(honest, 1);
   const honestChain = await chainOf(honest);
   // As long as the honest chain, and registered after it: the honest one is read first, and wins.
-  bad.serve(servesChain(forged(honestChain)));
+  bad.serve(servesChain(forged(honestChain), DIFFICULTY));
   const third = await resolve(ours);
   t.equal(third.message, "Our chain was replaced");
   t.match(reportOf(third, idOf(honest)), { verdict: "adopted", length: 4 });
@@ -178,7 +178,7 @@ t.test("a chain that was never checked is reported so, and does not count as hea
     previous_hash: hashOf(tip),
   };
   while (proofBits(next) < DIFFICULTY) next.proof++;
-  bad.serve(servesChain([...longer, next]));
+  bad.serve(servesChain([...longer, next], DIFFICULTY));
   const fifth = await resolve(ours);
   t.match(reportOf(fifth, bad.id), {
     verdict: "invalid",

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import t from "tap";
 import {
   type Block,
   blockHash,
+  blockWork,
   type ChainSpecFile,
   newChainSpec,
   nextTarget,
@@ -17,7 +18,7 @@ import {
 } from "../src/chain/index.js";
 import { parseChainSpec } from "../src/specs/index.js";
 import { request, runCli, startNode } from "./helpers/node-process.js";
-import { servesChain } from "./helpers/sync-peer.js";
+import { sendJson, servesChain } from "./helpers/sync-peer.js";
 
 /**
  * A chain of its own, on real node processes: its blocks state the targets
@@ -44,10 +45,12 @@ interface ChainBody {
   length: number;
 }
 
+const targetOf = (bits: string): bigint => targetFromBits(Number.parseInt(bits, 16));
+
 /** The first proof of `template` (a block without its proof) that reaches `bits`. */
 function mine(template: Omit<Block, "proof">, bits: string): Block {
   const header = powHeader(template);
-  const target = targetFromBits(Number.parseInt(bits, 16));
+  const target = targetOf(bits);
   let proof = 0;
   while (!proofMeetsTarget(header, proof, target)) proof++;
   return { ...template, proof };
@@ -91,7 +94,15 @@ t.test("a peer's block stating another target is refused, naming the rule and th
     bits: easier,
   };
   const forged = mine(template, easier);
-  const peer = createServer(servesChain([genesis, forged]));
+  // Its tip claims the work its blocks state: more than our genesis alone, so the node reads its page.
+  const claimed = [genesis, forged].reduce((sum, block) => sum + blockWork(targetOf(block.bits as string)), 0n);
+  const tip = { length: 2, hash: blockHash(forged), work: String(claimed), chain: spec.id };
+  const answerTip = (step: string, res: ServerResponse): boolean => {
+    if (step !== "tip") return false;
+    sendJson(res, tip);
+    return true;
+  };
+  const peer = createServer(servesChain([genesis, forged], 1, (step, _req, res) => answerTip(step, res)));
   peer.listen(0, "127.0.0.1");
   t.teardown(() => peer.close());
   await new Promise((resolve) => peer.once("listening", resolve));

@@ -20,6 +20,7 @@ import type { BlockRef } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 import { loadChainSpec } from "../src/specs/index.js";
 import {
+  type BitsList,
   type ChainView,
   DamagedStoreError,
   ForeignStoreError,
@@ -93,7 +94,14 @@ async function stageAndAdopt(
   pending: readonly PendingEntry[],
 ): Promise<void> {
   await store.stage(stagedBlocks(blocks));
-  await store.adoptStaged({ height: after.index, hash: blockHash(after) }, blocks.map(blockHash), removed, pending);
+  const bits = { bitsAt: (position: number) => blocks[position]?.bits };
+  await store.adoptStaged(
+    { height: after.index, hash: blockHash(after) },
+    blocks.map(blockHash),
+    bits,
+    removed,
+    pending,
+  );
 }
 
 /** The keys of the store in `dir` that start with `prefix`; the store must be closed. */
@@ -668,10 +676,11 @@ class FailingStore implements Store {
   adoptStaged(
     fork: BlockRef,
     hashes: HashList,
+    bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
   ): Promise<void> {
-    return this.inner.adoptStaged(fork, hashes, removed, pending);
+    return this.inner.adoptStaged(fork, hashes, bits, removed, pending);
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
     return this.inner.blocks(at);

@@ -89,6 +89,8 @@ interface WholeChain {
   length: number;
   hash: string;
   blocks: Buffer;
+  /** When it was read (the read's start) or grown: a larger stamp is a newer chain. */
+  stamp: number;
   /** GET /chain's answer holding them, framed once (by chainAnswer), then sent as it is. */
   chainAnswer?: Buffer;
 }
@@ -110,11 +112,11 @@ interface WholeChain {
  * against the tip's hash), and it is read from the store only when that
  * cannot be (a chain replaced, the first answer). The clients that ask
  * while it is read wait for that read rather than each starting one (a new
- * tip makes every client miss at once). A client gets a chain at least as
- * long as the durable tip when it asked: chains only grow (a replacement is
- * longer), so one of that length or more is the durable chain of that
- * moment or later, and no client is shown a chain older than one shown
- * before it asked.
+ * tip makes every client miss at once). A client gets the durable chain of
+ * the moment it asked or a later one: the chain kept is shown only while it
+ * ends at the durable tip, and a read is taken as new enough only if it
+ * began after the client asked. A replacement may be shorter (it has more
+ * work), so the length tells nothing of which chain is newer: stamps do.
  */
 export class ChainAnswers {
   readonly #source: ChainSource;
@@ -124,6 +126,8 @@ export class ChainAnswers {
   #reading: Promise<WholeChain | undefined> | undefined;
   /** The length at which the whole chain passed WHOLE_ANSWER_BYTES: from there on it is streamed. */
   #tooLongAt = Number.POSITIVE_INFINITY;
+  /** The last stamp given, to a read as it began or to the chain kept as it grew. */
+  #stamp = 0;
 
   constructor(source: ChainSource) {
     this.#source = source;
@@ -151,7 +155,7 @@ export class ChainAnswers {
   #current(): WholeChain | undefined {
     const kept = this.#kept;
     const tip = this.#source.durableTip;
-    if (kept === undefined || kept.length >= tip.length) return kept;
+    if (kept === undefined || kept.hash === tip.hash) return kept;
     const block = this.#source.durableTipBlock;
     if (tip.length !== kept.length + 1 || block?.previous_hash !== kept.hash) return undefined;
     const { hash, bytes } = encodeBlock(block);
@@ -162,26 +166,27 @@ export class ChainAnswers {
       this.#kept = undefined;
       return undefined;
     }
-    this.#kept = { length: tip.length, hash: tip.hash, blocks };
+    this.#kept = { length: tip.length, hash: tip.hash, blocks, stamp: ++this.#stamp };
     return this.#kept;
   }
 
-  /** The whole chain, at least as long as the durable tip now; undefined when it is too long to keep. */
+  /** The whole chain, the durable tip's now or a later one; undefined when it is too long to keep. */
   async #wholeChain(): Promise<WholeChain | undefined> {
-    const { length } = this.#source.durableTip;
+    const asked = this.#stamp;
     for (;;) {
       const current = this.#current();
-      if (current !== undefined && current.length >= length) return current;
+      if (current !== undefined) return current;
       this.#reading ??= this.#readWhole().finally(() => {
         this.#reading = undefined;
       });
       const read = await this.#reading;
-      // A read that began before the tip we must show is older than it: read again.
-      if (read === undefined || read.length >= length) return read;
+      // A read that began before we asked may be older than the tip we must show: read again.
+      if (read === undefined || read.stamp > asked) return read;
     }
   }
 
   async #readWhole(): Promise<WholeChain | undefined> {
+    const stamp = ++this.#stamp;
     const view = await this.#source.view();
     const { length, tipHash: hash } = view;
     const read: Buffer[] = [];
@@ -194,8 +199,8 @@ export class ChainAnswers {
         return undefined;
       }
     }
-    const chain = { length, hash, blocks: Buffer.concat(read) };
-    if (length >= (this.#kept?.length ?? 0)) this.#kept = chain;
+    const chain = { length, hash, blocks: Buffer.concat(read), stamp };
+    if (stamp > (this.#kept?.stamp ?? 0)) this.#kept = chain;
     return chain;
   }
 }

@@ -1,7 +1,7 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
-import { InvalidAnnouncerError } from "../gossip/index.js";
+import { ForeignAnnouncerError, InvalidAnnouncerError } from "../gossip/index.js";
 import type { Logger } from "../log.js";
 import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
@@ -132,7 +132,9 @@ function toAnswer(error: unknown): Answer {
       headers: { "WWW-Authenticate": `Bearer realm="toychain"${challenge}` },
     };
   }
-  if (error instanceof TooManyPeersError) return { status: 409, body: { message: error.message } };
+  if (error instanceof TooManyPeersError || error instanceof ForeignAnnouncerError) {
+    return { status: 409, body: { message: error.message } };
+  }
   if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
   if (
     error instanceof MinerStoppedError ||

@@ -270,9 +270,12 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     Unauthorized: answer("This node has an API token, and the request did not carry it", {
       message: 'GET /mine needs this node\'s API token: send "Authorization: Bearer <token>"',
     }),
-    Conflict: answer("The node already has as many peers as it keeps", {
-      message: "Cannot add 1 nodes to the 1000 registered: a node keeps at most 1000",
-    }),
+    Conflict: answer(
+      "The node already has as many peers as it keeps; or, to an announcement, the announcer is on another chain",
+      {
+        message: "Cannot add 1 nodes to the 1000 registered: a node keeps at most 1000",
+      },
+    ),
     NoCommonBlock: answer("None of the locator's blocks is in this node's chain: another network", {
       message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
     }),
@@ -368,7 +371,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         operationId: "chainTip",
         summary: "Get the chain's tip",
         description:
-          "The length of the chain and the hash of its last block: what a syncing peer asks first, since it costs nothing.",
+          "The length of the chain, the hash of its last block, its work and its id (the genesis hash): what a syncing peer asks first, since it costs nothing. A peer on another chain is refused, and one whose work its length rules out; nodes choose the chain with the most work.",
         responses: { 200: jsonAnswer("The tip", [s.tip]) },
       },
     },
@@ -407,7 +410,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         operationId: "resolve",
         summary: "Resolve conflicts",
         description:
-          "Fetches every peer's chain and adopts the longest valid one when it is longer than ours; reports each peer.",
+          "Fetches every peer's chain and adopts the valid one with the most work when it has more than ours (on the walkthrough's chain: the longest, when longer); reports each peer.",
         responses: {
           200: jsonAnswer("Whether our chain was replaced, the chain kept, and each peer's verdict", [
             s.replaced,
@@ -424,7 +427,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         operationId: "announce",
         summary: "Announce a tip (gossip)",
         description:
-          "What a node started with --gossip tells its peers when its chain grows. A tip this node holds, or no longer than its chain, is dropped (and a shorter one is answered with an announcement of this node's tip); a longer one is synced from the announcer in the background, at most one sync per announcer in flight and one waiting. The url is read as /nodes/register reads an address, and an announcer this node did not know is registered. Without --gossip, every announcement is answered `ignored`.",
+          "What a node started with --gossip tells its peers when its chain grows. An announcement from another chain is refused (409). A tip this node holds, or with no more work than its chain (on the walkthrough's chain: no longer), is dropped (and one with less is answered with an announcement of this node's tip); one with more work is synced from the announcer in the background, at most one sync per announcer in flight and one waiting. The url is read as /nodes/register reads an address, and an announcer this node did not know is registered. Without --gossip, every announcement is answered `ignored`.",
         requestBody: jsonBody(s.announce),
         responses: {
           202: jsonAnswer("Queued, ignored, or dropped, and why", [s.announced]),

@@ -9,7 +9,7 @@ export {
   retargetFutureLimit,
 } from "./asert.js";
 export { type Adoption, Chain, type ChainState } from "./chain.js";
-export { type ChainMeasure, compareChains, isBetter } from "./choice.js";
+export { type ChainMeasure, compareChains, impossibleClaim, isBetter } from "./choice.js";
 export {
   ChainSpecError,
   FutureBlockError,
@@ -79,3 +79,4 @@ export {
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp, type TimeRules } from "./time.js";
 export type { Block, BlockTemplate, Transaction } from "./types.js";
 export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";
+export { WorkIndex } from "./work-index.js";

@@ -26,7 +26,10 @@ export function targetForWork(work: bigint): bigint {
   return HASH_SPACE / work - 1n;
 }
 
-/** A chain's work: the sum of its blocks' work, from their targets. */
+/**
+ * A chain's work: the sum of its blocks' work, from their targets. The
+ * genesis counts, as in Bitcoin: pass its target too.
+ */
 export function chainWork(targets: Iterable<bigint>): bigint {
   let work = 0n;
   for (const target of targets) work += blockWork(target);

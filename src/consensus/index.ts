@@ -8,4 +8,6 @@ export {
   type PeerOutcome,
   type PeerReport,
   type PeerVerdict,
+  tipMeasure,
+  vetTip,
 } from "./resolve.js";

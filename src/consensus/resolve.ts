@@ -1,4 +1,4 @@
-import { type ChainMeasure, compareChains, isBetter } from "../chain/index.js";
+import { type ChainMeasure, type ChainSpec, compareChains, impossibleClaim, isBetter } from "../chain/index.js";
 import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.js";
 import type { TipBody } from "../schemas/schemas.js";
 
@@ -30,9 +30,26 @@ export interface PeerOutcome {
   health: PeerHealthNews;
 }
 
-/** Our chain as the choice sees it at the end: its length and block hashes. */
+/** What the chain choice reads of a peer's tip: its length, and its work as a number. */
+export function tipMeasure(tip: TipBody): ChainMeasure {
+  return { length: tip.length, work: BigInt(tip.work) };
+}
+
+/**
+ * A peer's tip, refused (PeerDataError) when it cannot be true of a chain of
+ * ours (see impossibleClaim): another chain's id, or work its length rules
+ * out. Costs no request: read at first contact, before any block.
+ */
+export function vetTip(tip: TipBody, spec: ChainSpec): TipBody {
+  const why = impossibleClaim({ length: tip.length, work: BigInt(tip.work), chain: tip.chain }, spec);
+  if (why !== undefined) throw new PeerDataError(why);
+  return tip;
+}
+
+/** Our chain as the choice sees it at the end: its length, work and block hashes. */
 export interface OurChain {
   readonly length: number;
+  readonly work: bigint;
   /** The hash of our block at `height` (1 for the genesis). */
   hashAt(height: number): string | undefined;
 }
@@ -53,11 +70,12 @@ export async function forEachPeer(peers: readonly Peer[], task: (peer: Peer) => 
 type Known =
   | { kind: "failed"; report: PeerReport }
   | { kind: "tip"; peer: Peer; tip: TipBody }
-  | { kind: "synced"; peer: Peer; length: number };
+  | { kind: "synced"; peer: Peer; length: number; work: bigint };
 
 /**
  * Consensus on the peers' chains: the best valid chain strictly better than
- * ours wins, by the chain choice (compareChains: today the longest). Every
+ * ours wins, by the chain choice (compareChains: the most work, on the
+ * walkthrough's chain the longest). Every
  * peer's tip is learnt first, which costs it nothing; the chains worth
  * reading are then read best first, and the first one found valid wins (a
  * worse one could not beat it). The verdicts are given
@@ -66,8 +84,15 @@ type Known =
 export class ChainChoice {
   readonly #known = new Map<string, Known>();
 
-  /** `asked` are the peers asked, in the order that breaks ties between equal lengths. */
-  constructor(readonly asked: readonly Peer[]) {}
+  /**
+   * `asked` are the peers asked, in the order that breaks ties between equal
+   * chains; `byWork`: the chain retargets, and reasons speak of work, not
+   * length (on a fixed chain the two agree, and the walkthrough's words stay).
+   */
+  constructor(
+    readonly asked: readonly Peer[],
+    readonly byWork = false,
+  ) {}
 
   /** A peer whose tip or chain could not be had, or broke a rule. */
   failed(peer: Peer, error: unknown): void {
@@ -83,8 +108,8 @@ export class ChainChoice {
   }
 
   /** A peer whose chain was read, every block after the fork point checked. */
-  synced(peer: Peer, length: number): void {
-    this.#known.set(peer.id, { kind: "synced", peer, length });
+  synced(peer: Peer, { length, work }: ChainMeasure): void {
+    this.#known.set(peer.id, { kind: "synced", peer, length, work });
   }
 
   /** The peers whose tips are better than `ours` (see compareChains), best first (in the order asked, between equals). */
@@ -92,9 +117,9 @@ export class ChainChoice {
     return this.asked
       .flatMap((peer) => {
         const known = this.#known.get(peer.id);
-        return known?.kind === "tip" && isBetter(known.tip, ours) ? [known] : [];
+        return known?.kind === "tip" && isBetter(tipMeasure(known.tip), ours) ? [known] : [];
       })
-      .sort((a, b) => compareChains(b.tip, a.tip));
+      .sort((a, b) => compareChains(tipMeasure(b.tip), tipMeasure(a.tip)));
   }
 
   /** Every peer's outcome, against `ours` as it is now, and `adopted`, the peer whose chain it became, if any. */
@@ -106,9 +131,10 @@ export class ChainChoice {
         outcomes.set(id, { report: known.report, health: "bad" });
         continue;
       }
-      const length = known.kind === "synced" ? known.length : known.tip.length;
+      const measure = known.kind === "synced" ? known : tipMeasure(known.tip);
+      const { length } = measure;
       const report: PeerReport = { node: id, reached: true, verdict: "not longer", length };
-      const order = compareChains({ length }, ours);
+      const order = compareChains(measure, ours);
       if (known.kind === "synced") {
         if (adopted?.id === id) report.verdict = "adopted";
         outcomes.set(id, { report, health: "good" });
@@ -118,14 +144,16 @@ export class ChainChoice {
         outcomes.set(id, { report, health: "good" });
         continue;
       }
-      // At least as long as the chain adopted instead: it was left unread because that one won.
+      // At least as good as the chain adopted instead: it was left unread because that one won.
       if (order > 0 || (won !== undefined && order === 0)) {
         Object.assign(report, {
           verdict: "not checked",
           reason: won ?? "the resolve's deadline passed before its chain was read",
         });
       } else {
-        report.reason = "not checked: it is not longer than ours, and not the same as ours";
+        report.reason = this.byWork
+          ? "not checked: it holds no more work than ours, and is not the same as ours"
+          : "not checked: it is not longer than ours, and not the same as ours";
       }
       outcomes.set(id, { report, health: "unknown" });
     }

@@ -19,7 +19,7 @@ export interface BlockEvent {
   origin: "mined" | "adopted";
 }
 
-/** Our chain switched to a peer's, longer one (after a resolve or a sync from an announcer). */
+/** Our chain switched to a peer's, with more work (after a resolve or a sync from an announcer). */
 export interface ChainEvent {
   length: number;
   hash: string;

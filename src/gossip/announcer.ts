@@ -33,8 +33,8 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  * Tells peers our tip, in the background: announce() returns at once. At
  * most `concurrency` requests are in flight over all peers, and at most one
  * per peer: a tip for a peer that is being told an older one waits, and
- * only the longest that waits is sent next (our chain only grows, so that
- * is the newest). A peer whose announcements fail repeatedly is skipped as
+ * only the one with the most work that waits is sent next (our chain's work
+ * only grows, so that is the newest). A peer whose announcements fail repeatedly is skipped as
  * a resolve skips it (the same backoff, in a record of its own).
  */
 export class Announcer {
@@ -61,7 +61,7 @@ export class Announcer {
         slot = { peer, sending: false, next: undefined };
         this.#slots.set(peer.id, slot);
       }
-      if (slot.next === undefined || tip.length >= slot.next.length) slot.next = tip;
+      if (slot.next === undefined || BigInt(tip.work) >= BigInt(slot.next.work)) slot.next = tip;
       if (!slot.sending) this.#ready.add(peer.id);
     }
     this.#pump();
@@ -104,7 +104,8 @@ export class Announcer {
       return;
     }
     try {
-      await network.announce(peer, { length: tip.length, hash: tip.hash, url }, signal);
+      const { length, hash, work, chain } = tip;
+      await network.announce(peer, { length, hash, work, chain, url }, signal);
     } catch (error) {
       if (signal.aborted) return;
       const reason = reasonOf(error);

@@ -2,7 +2,7 @@ import type { Logger } from "../log.js";
 import { InvalidPeerAddressError, type Peer, type PeerHealth, type PeerSet, parsePeerAddress } from "../peers/index.js";
 import type { AnnounceBody, TipBody } from "../schemas/index.js";
 import { Announcer } from "./announcer.js";
-import { InvalidAnnouncerError } from "./errors.js";
+import { ForeignAnnouncerError, InvalidAnnouncerError } from "./errors.js";
 import {
   type AnnounceAnswer,
   type AnnounceOutcome,
@@ -50,7 +50,7 @@ function announcerOf(url: string): Peer {
 
 /**
  * Gossip (--gossip): our tip is announced to every peer when our chain grows,
- * and a peer announcing a longer chain is synced from (through the host,
+ * and a peer announcing a chain with more work is synced from (through the host,
  * in turn with resolves), after which our new tip is announced in turn. An
  * announcer we did not know is registered, as /nodes/register would; one
  * whose chain is shorter than ours is told our tip.
@@ -148,27 +148,31 @@ export class Gossip {
   }
 
   /**
-   * An announcement from a peer: dropped when its tip is ours or no longer,
-   * or its announcer is backing off; else queued for a sync. The url is read
-   * as /nodes/register reads an address (InvalidAnnouncerError), and an
-   * unknown announcer is registered (TooManyPeersError at the cap).
+   * An announcement from a peer: dropped when its tip is ours or not better
+   * (no more work: on the walkthrough's chain, no longer), or its announcer
+   * is backing off; else queued for a sync. The url is read as
+   * /nodes/register reads an address (InvalidAnnouncerError), an announcer
+   * on another chain is refused (ForeignAnnouncerError) and not registered,
+   * and an unknown announcer is registered (TooManyPeersError at the cap).
    */
   async receive(body: AnnounceBody): Promise<AnnounceAnswer> {
     const announcer = announcerOf(body.url);
     if (!this.enabled) {
       return this.#dropped("gossip off", "ignored", "Announcement ignored: gossip is off on this node (see --gossip)");
     }
+    const ourId = this.#host.chain.rules.id;
+    if (body.chain !== ourId) throw new ForeignAnnouncerError(body.url, body.chain, ourId);
     const { peers, log } = this.#options;
     if (peers.get(announcer.id) === undefined) await this.#host.register(announcer);
     const peer = peers.get(announcer.id) ?? announcer;
     // It is up, whatever became of the announcements we sent it.
     peers.announcing.succeeded(peer.id);
-    const tip: TipBody = { length: body.length, hash: body.hash };
+    const tip: TipBody = { length: body.length, hash: body.hash, work: body.work, chain: body.chain };
     const { chain } = this.#host;
     const news = judgeTip(chain, tip);
     if (news !== "longer") {
       const ours = chain.length;
-      if (ours > tip.length && this.#toldBack.get(peer.id) !== chain.tipHash) {
+      if (chain.work > BigInt(tip.work) && this.#toldBack.get(peer.id) !== chain.tipHash) {
         this.#toldBack.set(peer.id, chain.tipHash);
         this.#announceTip([peer]);
       }
@@ -182,7 +186,9 @@ export class Gossip {
         : this.#dropped(
             "not longer",
             "not longer",
-            `Announcement dropped: this node's chain of ${ours} blocks is at least as long`,
+            chain.rules.pow.kind === "fixed"
+              ? `Announcement dropped: this node's chain of ${ours} blocks is at least as long`
+              : `Announcement dropped: this node's chain of ${ours} blocks holds at least as much work (${chain.work})`,
           );
     }
     const backingOff = peers.backingOff(peer.id, Date.now());

@@ -1,5 +1,5 @@
 export { Announcer, type AnnouncerDeps } from "./announcer.js";
-export { InvalidAnnouncerError } from "./errors.js";
+export { ForeignAnnouncerError, InvalidAnnouncerError } from "./errors.js";
 export { Gossip, type GossipOptions, type GossipStats } from "./gossip.js";
 export {
   ANNOUNCE_OUTCOMES,

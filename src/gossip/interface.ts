@@ -1,3 +1,4 @@
+import type { NetworkRules } from "../chain/index.js";
 import type { Peer } from "../peers/index.js";
 // Not ../schemas/index.js: the response schemas it gathers import this file (ANNOUNCE_OUTCOMES).
 import type { AnnounceBody, TipBody } from "../schemas/schemas.js";
@@ -55,8 +56,14 @@ export interface AnnounceAnswer {
 export interface GossipHost {
   /** Our node id, which our GET / names. */
   readonly id: string;
-  /** Our chain in memory: its length, its tip's hash and every block's. */
-  readonly chain: { readonly length: number; readonly tipHash: string; hashAt(height: number): string | undefined };
+  /** Our chain in memory: its length, work, rules (its id), its tip's hash and every block's. */
+  readonly chain: {
+    readonly length: number;
+    readonly work: bigint;
+    readonly tipHash: string;
+    readonly rules: Pick<NetworkRules, "id" | "pow">;
+    hashAt(height: number): string | undefined;
+  };
   /** Registers an announcer we did not know, durably; TooManyPeersError at the cap. */
   register(peer: Peer): Promise<void>;
   /** Syncs from a peer that announced `tip`, in turn with resolves. */

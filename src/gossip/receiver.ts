@@ -1,16 +1,18 @@
-import { isBetter } from "../chain/index.js";
+import { type ChainMeasure, isBetter } from "../chain/index.js";
+import { tipMeasure } from "../consensus/index.js";
 import type { Peer } from "../peers/index.js";
 import type { TipBody } from "../schemas/index.js";
 
-/** What an announced tip is to us: a block we hold, a chain no longer than ours, or a longer one. */
+/**
+ * What an announced tip is to us: a block we hold, a chain no better than
+ * ours, or a better one (by the chain choice: more work; on the
+ * walkthrough's chain, longer).
+ */
 export type TipNews = "known" | "not longer" | "longer";
 
-export function judgeTip(
-  ours: { readonly length: number; hashAt(height: number): string | undefined },
-  tip: TipBody,
-): TipNews {
+export function judgeTip(ours: ChainMeasure & { hashAt(height: number): string | undefined }, tip: TipBody): TipNews {
   if (ours.hashAt(tip.length) === tip.hash) return "known";
-  return isBetter(tip, ours) ? "longer" : "not longer";
+  return isBetter(tipMeasure(tip), ours) ? "longer" : "not longer";
 }
 
 const sameTip = (a: TipBody, b: TipBody | undefined): boolean => a.length === b?.length && a.hash === b.hash;

@@ -131,7 +131,7 @@ export class NodeMetrics {
     });
     new Counter({
       name: "toychain_gossip_syncs_total",
-      help: `Syncs from peers that announced a longer chain, by outcome: ${SYNC_OUTCOMES.join(", ")}`,
+      help: `Syncs from peers that announced a chain with more work, by outcome: ${SYNC_OUTCOMES.join(", ")}`,
       labelNames: ["outcome"],
       registers,
       collect() {

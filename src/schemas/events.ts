@@ -31,7 +31,7 @@ export const blockEventSchema: SchemaObject = {
 export const chainEventSchema: JSONSchemaType<ChainEvent> = {
   $id: "ChainEvent",
   type: "object",
-  description: "The chain switched to a peer's longer one (a resolve, or a sync from an announcer)",
+  description: "The chain switched to a peer's better one, with more work (a resolve, or a sync from an announcer)",
   required: ["length", "hash", "fork", "dropped", "from"],
   additionalProperties: false,
   properties: {

@@ -150,7 +150,7 @@ export const announcedSchema: JSONSchemaType<AnnounceAnswer> = {
       type: "string",
       enum: [...ANNOUNCE_OUTCOMES],
       description:
-        "queued: a sync from the announcer will run; ignored: gossip is off here; otherwise why it was dropped: known (this node holds that block), not longer (this node's chain is at least as long), backing off (the announcer failed repeatedly), duplicate (a sync to that tip is on its way)",
+        "queued: a sync from the announcer will run; ignored: gossip is off here; otherwise why it was dropped: known (this node holds that block), not longer (this node's chain has at least as much work: on the walkthrough's chain, is at least as long), backing off (the announcer failed repeatedly), duplicate (a sync to that tip is on its way)",
     },
     message: { type: "string" },
   },

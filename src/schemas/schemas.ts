@@ -174,38 +174,59 @@ const hash = (what: string) => ({ type: "string", pattern: "^[0-9a-f]{64}$", des
 const height = (what: string) =>
   ({ type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: what }) as const;
 
+/**
+ * Digits of a chain's work at most: work stays below 2^256 (78 digits), so a
+ * peer's claim of more is refused by the schema.
+ */
+export const MAX_WORK_DIGITS = 78;
+
+const work = (what: string) =>
+  ({
+    type: "string",
+    pattern: `^(0|[1-9][0-9]{0,${MAX_WORK_DIGITS - 1}})$`,
+    description: `${what}: the sum over its blocks, the genesis included, of 2^256 / (target + 1), the hashes each is expected to take; a decimal string of at most ${MAX_WORK_DIGITS} digits. Nodes choose the chain with the most work`,
+  }) as const;
+
 /** A chain's last block: what a syncing node asks a peer first, since it costs the peer nothing. */
 export interface TipBody {
   length: number;
   hash: string;
+  /** The chain's work, as a decimal string. */
+  work: string;
+  /** The chain's id: its genesis hash. */
+  chain: string;
 }
 
 export const tipSchema: JSONSchemaType<TipBody> = {
   $id: "Tip",
   type: "object",
-  required: ["length", "hash"],
+  required: ["length", "hash", "work", "chain"],
   additionalProperties: false,
   properties: {
     length: height("Blocks in the chain, the genesis included: the tip's index"),
     hash: hash("The tip's hash, which the next block names as its previous_hash"),
+    work: work("The chain's work"),
+    chain: hash("The chain's id, the hash of its genesis block: a peer on another chain is refused"),
   },
 };
 
 /** What a gossiping node tells its peers when its chain grows: its tip, and where its blocks can be read. */
-export interface AnnounceBody {
-  length: number;
-  hash: string;
+export interface AnnounceBody extends TipBody {
   url: string;
 }
 
 export const announceSchema: JSONSchemaType<AnnounceBody> = {
   $id: "Announce",
   type: "object",
-  required: ["length", "hash", "url"],
+  required: ["length", "hash", "work", "chain", "url"],
   additionalProperties: false,
   properties: {
     length: height("Blocks in the announcer's chain, the genesis included: its tip's index"),
     hash: hash("The hash of the announcer's tip"),
+    work: work("The announcer's chain's work"),
+    chain: hash(
+      "The announcer's chain's id, the hash of its genesis block: an announcement from another chain is refused",
+    ),
     url: {
       type: "string",
       minLength: 1,
@@ -219,6 +240,8 @@ export const announceSchema: JSONSchemaType<AnnounceBody> = {
     {
       length: 3,
       hash: "5e5e00d2a0c1f13d8ba2b1a7f0c6f1e0b54a3c1e0f2d3c4b5a69788796a5b4c3",
+      work: "196608",
+      chain: "3359bdb5a0bba889b9fe4387a3d400715eddc65be81661733aa502880c47e6e7",
       url: "http://127.0.0.1:5001",
     },
   ],

@@ -9,6 +9,7 @@ export {
 } from "./errors.js";
 export { GroupCommit } from "./group-commit.js";
 export type {
+  BitsList,
   ChainView,
   IndexEntry,
   NetworkId,

@@ -45,11 +45,22 @@ export interface StoredState {
   migration?: StoreMigration;
 }
 
-/** One height of the stored chain's index: the block's hash and the hash it names as its previous. */
+/** The bits of blocks by position (a WorkIndex): undefined on the walkthrough's chain, whose blocks state none. */
+export interface BitsList {
+  bitsAt(position: number): string | undefined;
+}
+
+/**
+ * One height of the stored chain's index: the block's hash, the hash it
+ * names as its previous, and on a retargeting chain the bits it states
+ * (absent on the walkthrough's chain, and in entries written before they
+ * were kept).
+ */
 export interface IndexEntry {
   height: number;
   hash: string;
   previousHash: string;
+  bits?: string;
 }
 
 /**
@@ -98,11 +109,13 @@ export interface Store extends Staging {
   appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;
   /**
    * Adopts the staged blocks after `fork`, with these hashes (the last is the
-   * new tip, higher than ours), as our chain, and swaps the mempool whole.
+   * new tip) and these bits (their index entries keep them, on a retargeting
+   * chain), as our chain, and swaps the mempool whole.
    */
   adoptStaged(
     fork: BlockRef,
     hashes: HashList,
+    bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
   ): Promise<void>;

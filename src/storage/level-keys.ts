@@ -11,6 +11,8 @@ export const STORE_FORMAT = 2;
 export interface StoredEntry {
   hash: string;
   previous_hash: string;
+  /** The bits the block states: on a retargeting chain, so that start-up sums the work without reading blocks. */
+  bits?: string;
 }
 
 export type Value = string | number | Uint8Array | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
@@ -26,7 +28,11 @@ export const blockKey = (hash: string) => `b/${hash}`;
 /** The writes that put `block` in the store, at its height. */
 export function blockOps(block: Block): { hash: string; ops: Op[] } {
   const { hash, bytes } = encodeBlock(block);
-  const entry: StoredEntry = { hash, previous_hash: block.previous_hash };
+  const entry: StoredEntry = {
+    hash,
+    previous_hash: block.previous_hash,
+    ...(block.bits === undefined ? {} : { bits: block.bits }),
+  };
   return {
     hash,
     ops: [

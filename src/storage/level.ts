@@ -7,7 +7,16 @@ import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
-import type { ChainView, IndexEntry, NetworkId, PendingEntry, Store, StoredState, StoredTip } from "./interface.js";
+import type {
+  BitsList,
+  ChainView,
+  IndexEntry,
+  NetworkId,
+  PendingEntry,
+  Store,
+  StoredState,
+  StoredTip,
+} from "./interface.js";
 import {
   blockKey,
   blockOps,
@@ -47,6 +56,7 @@ const MAX_READ_BATCH = 512;
 const FIRST_READ_BATCH = 16;
 const NODE_ID = /^[0-9a-f]{32}$/;
 const HASH = /^[0-9a-f]{64}$/;
+const BITS = /^[0-9a-f]{8}$/;
 
 function isNetworkId(value: unknown): value is NetworkId {
   const network = value as Partial<NetworkId> | undefined;
@@ -95,7 +105,15 @@ class LevelChainView implements ChainView {
       if (!HASH.test(String(entry.hash)) || typeof entry.previous_hash !== "string") {
         throw new DamagedStoreError(this.location, `its index entry for height ${height} is malformed`);
       }
-      yield { height, hash: entry.hash as string, previousHash: entry.previous_hash };
+      if (entry.bits !== undefined && !BITS.test(String(entry.bits))) {
+        throw new DamagedStoreError(this.location, `its index entry for height ${height} is malformed`);
+      }
+      yield {
+        height,
+        hash: entry.hash as string,
+        previousHash: entry.previous_hash,
+        ...(entry.bits === undefined ? {} : { bits: entry.bits }),
+      };
       height++;
     }
     if (height <= to) throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
@@ -140,6 +158,14 @@ class LevelChainView implements ChainView {
             entry.height,
             entry.hash,
             "does not name the previous hash its index entry gives",
+          );
+        }
+        if (entry.bits !== undefined && block.bits !== entry.bits) {
+          throw new DamagedBlockError(
+            this.location,
+            entry.height,
+            entry.hash,
+            "does not state the bits its index entry gives",
           );
         }
         return block;
@@ -385,6 +411,7 @@ export class LevelStore implements Store {
   async adoptStaged(
     fork: BlockRef,
     hashes: HashList,
+    bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
   ): Promise<void> {
@@ -393,7 +420,9 @@ export class LevelStore implements Store {
     let previous = fork.hash;
     for (let i = 0; i < hashes.length; i++) {
       const hash = hashes.at(i) as string;
-      ops.push({ type: "put", key: indexKey(fork.height + 1 + i), value: { hash, previous_hash: previous } });
+      const stated = bits.bitsAt(i);
+      const entry: StoredEntry = { hash, previous_hash: previous, ...(stated === undefined ? {} : { bits: stated }) };
+      ops.push({ type: "put", key: indexKey(fork.height + 1 + i), value: entry });
       previous = hash;
     }
     await this.#writer.write([

@@ -86,7 +86,8 @@ export class MemoryStore implements Store {
       async *entries(from: number, to: number): AsyncGenerator<IndexEntry> {
         for (let height = from; height <= Math.min(to, length); height++) {
           const block = blocks[height - 1] as Block;
-          yield { height, hash: hashes[height - 1] as string, previousHash: block.previous_hash };
+          const { previous_hash: previousHash, bits } = block;
+          yield { height, hash: hashes[height - 1] as string, previousHash, ...(bits === undefined ? {} : { bits }) };
         }
       },
       async *blocks(from: number, to: number): AsyncGenerator<Block[]> {

@@ -1,4 +1,4 @@
-import { type Block, type ChainState, HashIndex, MEDIAN_SPAN, type NetworkRules } from "../chain/index.js";
+import { type Block, type ChainState, HashIndex, MEDIAN_SPAN, type NetworkRules, WorkIndex } from "../chain/index.js";
 import { DamagedStoreError } from "./errors.js";
 import type { ChainView } from "./interface.js";
 
@@ -27,7 +27,10 @@ export interface StoredChain {
  * the block before, this network's genesis), then the last `checkBlocks`
  * blocks are read back (each hashed against its key) and checked against
  * every rule, the timestamps with the 11 before them. `all` streams the whole
- * chain through `check` in bounded segments.
+ * chain through `check` in bounded segments. The chain's work at every
+ * height comes from the index too: on a retargeting chain its entries hold
+ * each block's bits; a store written before they did has its blocks read
+ * once for them.
  */
 export async function loadStoredChain(
   view: ChainView,
@@ -39,6 +42,9 @@ export async function loadStoredChain(
 ): Promise<StoredChain> {
   const { length } = view;
   const hashes = new HashIndex(length + 1024);
+  let work = new WorkIndex(rules.pow, { capacity: length + 1024 });
+  const retargeting = rules.pow.kind !== "fixed";
+  let bitsMissing = false;
   let previous = "";
   for await (const entry of view.entries(1, length)) {
     if (entry.height === 1 && entry.hash !== genesisHash) {
@@ -51,8 +57,12 @@ export async function loadStoredChain(
       );
     }
     hashes.push(entry.hash);
+    const bits = entry.height === 1 ? rules.genesis.bits : entry.bits;
+    if (retargeting && bits === undefined) bitsMissing = true;
+    if (!bitsMissing) work.push(bits);
     previous = entry.hash;
   }
+  if (bitsMissing) work = await workFromBlocks(view, rules, length);
   // The first block of the checked segment is its predecessor: block `first` + 1 is the first checked.
   const first = checkBlocks === "all" ? 1 : Math.max(1, length - checkBlocks);
   // From the timestamps before it for the median rule; they include the last MEDIAN_SPAN the chain keeps.
@@ -88,5 +98,12 @@ export async function loadStoredChain(
   }
   await flush();
   if (tip === undefined) throw new DamagedStoreError(location, "it holds no block");
-  return { state: { hashes, tip, recent }, checked };
+  return { state: { hashes, work, tip, recent }, checked };
+}
+
+/** The work index of a stored chain whose index entries do not hold the bits: read from its blocks. */
+async function workFromBlocks(view: ChainView, rules: NetworkRules, length: number): Promise<WorkIndex> {
+  const work = new WorkIndex(rules.pow, { capacity: length + 1024 });
+  for await (const batch of view.blocks(1, length)) for (const block of batch) work.push(block.bits);
+  return work;
 }

@@ -61,12 +61,20 @@ export async function adopt(host: SyncHost, staged: StagedChain, stopping: Abort
     const arrived = mempool.list().slice(pending.length);
     const kept = [...pendingAfterReorg(orphaned, pending, confirmed), ...arrived];
     const { removed, added, evicted } = mempool.replaceAll(kept);
-    chain.adopt({ fork: staged.fork.height, hashes: staged.hashes, tip: staged.tip, recent: staged.recent });
+    const { workIndex } = staged;
+    chain.adopt({
+      fork: staged.fork.height,
+      hashes: staged.hashes,
+      work: workIndex,
+      tip: staged.tip,
+      recent: staged.recent,
+    });
     // Read before the write: a block mined on the new tip meanwhile has its own event.
     const adoptedHash = chain.tipHash;
+    const adoptedWork = chain.work;
     host.switched();
-    await host.durable(() => store.adoptStaged(staged.fork, staged.hashes, removed, added));
-    host.adopted({ length: staged.length, hash: adoptedHash, block: staged.tip }, staged.peer);
+    await host.durable(() => store.adoptStaged(staged.fork, staged.hashes, workIndex, removed, added));
+    host.adopted({ length: staged.length, hash: adoptedHash, work: adoptedWork, block: staged.tip }, staged.peer);
     events.emit("chain", {
       length: staged.length,
       hash: adoptedHash,

@@ -18,6 +18,7 @@ export interface Resolution {
 export interface AdoptedTip {
   length: number;
   hash: string;
+  work: bigint;
   block: Block;
 }
 

@@ -1,5 +1,5 @@
 import { type Block, isBetter, MEDIAN_SPAN } from "../chain/index.js";
-import { ChainChoice, forEachPeer, type PeerOutcome, type PeerReport } from "../consensus/index.js";
+import { ChainChoice, forEachPeer, type PeerOutcome, type PeerReport, tipMeasure, vetTip } from "../consensus/index.js";
 import type { SyncResult } from "../gossip/index.js";
 import type { Logger } from "../log.js";
 import type { Peer } from "../peers/index.js";
@@ -101,11 +101,13 @@ export class Sync {
     if (failure) throw failure;
     if (this.#stopping.aborted) return "stopped";
     const ours = chain.length;
-    if (!isBetter(tip, chain)) return "overtaken";
+    if (!isBetter(tipMeasure(tip), chain)) return "overtaken";
     if (peers.backingOff(peer.id, Date.now())) return "backing off";
     this.#log.info(
-      { peer: peer.id, tip: tip.length, length: ours },
-      "syncing from a peer that announced a longer chain",
+      { peer: peer.id, tip: tip.length, length: ours, work: tip.work, ours: String(chain.work) },
+      chain.rules.pow.kind === "fixed"
+        ? "syncing from a peer that announced a longer chain"
+        : "syncing from a peer that announced a chain with more work",
     );
     const run = new RunSignal(this.#stopping, this.#deadlineMs);
     void this.#pages.warmUp();
@@ -158,12 +160,13 @@ export class Sync {
     const asked = asking.filter((peer) => !skipped.has(peer.id));
     const run = new RunSignal(this.#stopping, this.#deadlineMs);
     const { signal } = run;
-    const choice = new ChainChoice(asked);
+    const { rules } = chain;
+    const choice = new ChainChoice(asked, rules.pow.kind !== "fixed");
     let adopted: Peer | undefined;
     try {
       await forEachPeer(asked, async (peer) => {
         try {
-          choice.tip(peer, await this.#network.tip(peer, signal));
+          choice.tip(peer, vetTip(await this.#network.tip(peer, signal), rules));
         } catch (error) {
           choice.failed(peer, error);
         }
@@ -171,7 +174,7 @@ export class Sync {
       const better = choice.betterThan(chain);
       if (better.length > 0) void this.#pages.warmUp();
       for (const { peer, tip } of better) {
-        if (signal.aborted || !isBetter(tip, chain)) break;
+        if (signal.aborted || !isBetter(tipMeasure(tip), chain)) break;
         let staged: StagedChain;
         try {
           staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, signal);
@@ -179,7 +182,7 @@ export class Sync {
           choice.failed(peer, error);
           continue;
         }
-        choice.synced(peer, staged.length);
+        choice.synced(peer, staged);
         if (await adopt(this.#host, staged, this.#stopping, this.#log)) adopted = peer;
         else await discardStaged(store, staged.fork, staged.hashes.length);
         break;
@@ -214,6 +217,7 @@ export class Sync {
     return {
       length: chain.length,
       hashAt: (height) => chain.hashAt(height),
+      workAt: (height) => chain.workAt(height),
       timestampsUpTo: async (height) => {
         if (height === chain.length) return chain.recentTimestamps;
         const timestamps: number[] = [];

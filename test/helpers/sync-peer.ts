@@ -16,14 +16,23 @@ async function bodyOf(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
+/** The tip of a walkthrough chain at `difficulty`, as GET /chain/tip answers it. */
+export function tipOf(chain: readonly Block[], difficulty: number) {
+  const tip = chain[chain.length - 1] as Block;
+  const work = BigInt(chain.length) * 2n ** BigInt(difficulty);
+  return { length: chain.length, hash: hashOf(tip), work: String(work), chain: hashOf(chain[0] as Block) };
+}
+
 /**
  * A handler that serves `chain` as a node does, written from the protocol
  * (GET /chain/tip, POST /chain/locate, GET /chain?from&limit&max_bytes) rather
  * than with src/, so that tests can break any step of it: `override` answers a
- * step instead when it returns true.
+ * step instead when it returns true. Its tip claims the work of a walkthrough
+ * chain at `difficulty`: 2^difficulty a block, the genesis included.
  */
 export function servesChain(
   chain: readonly Block[],
+  difficulty: number,
   override: (step: SyncRequest, req: IncomingMessage, res: ServerResponse) => boolean = () => false,
 ): Handler {
   return (req, res) => {
@@ -38,8 +47,7 @@ export function servesChain(
             : undefined;
     if (step === undefined) return sendJson(res, { message: "no such endpoint" }, 404);
     if (override(step, req, res)) return;
-    const tip = chain[chain.length - 1] as Block;
-    if (step === "tip") return sendJson(res, { length: chain.length, hash: hashOf(tip) });
+    if (step === "tip") return sendJson(res, tipOf(chain, difficulty));
     if (step === "locate") {
       void bodyOf(req).then((body) => {
         const { locator } = body as { locator: { height: number; hash: string }[] };

@@ -7,7 +7,7 @@ import type { BlockRef, TipBody } from "../../schemas/index.js";
  * call is one request; `signal` abandons it, and its reason is thrown.
  */
 export interface SyncNetwork {
-  /** The peer's tip: its length and the hash of its last block. */
+  /** The peer's tip: its length, the hash of its last block, its work and its chain's id. */
   tip(peer: Peer, signal: AbortSignal): Promise<TipBody>;
   /** The first block of our locator that the peer's chain holds. */
   locate(peer: Peer, locator: readonly BlockRef[], signal: AbortSignal): Promise<BlockRef>;
@@ -37,6 +37,8 @@ export interface CheckedPage {
   encoded: Uint8Array;
   ends: number[];
   hashes: string[];
+  /** The bits every block states (none on a fixed chain): its work is read from them. */
+  bits: (string | undefined)[];
   /** Its last block, and the context the next page extends. */
   last: Block;
   tip: TipContext;

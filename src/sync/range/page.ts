@@ -62,7 +62,8 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
       at += encoded.write("}", at);
     }
     const hashes = blocksJson.map((block) => block.hash);
-    return { valid: { encoded, ends, hashes, tip, last: blocks[blocks.length - 1] as Block } };
+    const bits = blocks.map((block) => block.bits);
+    return { valid: { encoded, ends, hashes, bits, tip, last: blocks[blocks.length - 1] as Block } };
   } catch (error) {
     if (!(error instanceof InvalidChainError)) throw error;
     return (blocks[0] as Block).previous_hash === after.hash

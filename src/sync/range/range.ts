@@ -1,4 +1,5 @@
-import { type Block, HashIndex, type NetworkRules, type TipContext } from "../../chain/index.js";
+import { type Block, HashIndex, type NetworkRules, type TipContext, WorkIndex } from "../../chain/index.js";
+import { vetTip } from "../../consensus/index.js";
 import type { Logger } from "../../log.js";
 import { type Peer, PeerDataError } from "../../peers/index.js";
 import { type BlockRef, MAX_PAGE, type TipBody } from "../../schemas/index.js";
@@ -9,6 +10,8 @@ import { buildLocator } from "./locator.js";
 export interface SyncBase {
   readonly length: number;
   hashAt(height: number): string | undefined;
+  /** The chain's work up to `height`. */
+  workAt(height: number): bigint | undefined;
   /** The timestamps of up to MEDIAN_SPAN blocks up to `height`, oldest first, its own last. */
   timestampsUpTo(height: number): Promise<number[]>;
 }
@@ -29,6 +32,10 @@ export interface StagedChain {
   fork: BlockRef;
   /** The hashes of the peer's blocks after it, in order. */
   hashes: HashIndex;
+  /** The work of its blocks after the fork, from the fork's on, and their bits. */
+  workIndex: WorkIndex;
+  /** The chain's work: ours up to the fork, and its blocks' after it. */
+  work: bigint;
   tip: Block;
   /** The timestamps of the last MEDIAN_SPAN blocks up to the tip. */
   recent: number[];
@@ -57,14 +64,17 @@ async function locate(peer: Peer, ours: SyncBase, network: SyncNetwork, signal: 
 }
 
 /**
- * Range sync from one peer whose tip is `target`: finds the fork point with a
- * block locator, then reads the blocks after it in pages, checks each page
+ * Range sync from one peer whose tip is `target`: refuses a tip no chain of
+ * ours can have (another chain's, or work its length rules out: vetTip)
+ * before any request, then finds the fork point with a block locator, then reads the blocks after it in pages, checks each page
  * (shape and every rule, each block extending the one before) as it arrives
  * and stages it, up to the announced tip, whose hash must match. A page that
  * breaks a rule ends it: a bad peer costs the pages read until then, and the
  * blocks staged from it are discarded. With `fromTip`, the first page is read
  * from our tip, and the fork point looked for only if that page does not
- * follow our tip (one page more).
+ * follow our tip (one page more). A chain whose blocks, every one checked,
+ * hold less work than the peer claimed is refused: a peer lying about its
+ * work costs the pages of the length it claimed, no more.
  */
 export async function syncRange(
   peer: Peer,
@@ -74,6 +84,7 @@ export async function syncRange(
   signal: AbortSignal,
   { fromTip = false }: RangeSyncOptions = {},
 ): Promise<StagedChain> {
+  vetTip(target, rules);
   let guessed = fromTip && target.length > ours.length;
   const located = guessed
     ? { height: ours.length, hash: ours.hashAt(ours.length) as string }
@@ -85,6 +96,7 @@ export async function syncRange(
   let fork = located;
   let after: TipContext = { ...located, recent: await ours.timestampsUpTo(located.height) };
   const hashes = new HashIndex();
+  let workIndex: WorkIndex | undefined;
   let tip: Block | undefined;
   try {
     while (after.height < target.length) {
@@ -119,6 +131,8 @@ export async function syncRange(
         const bytes = page.encoded.subarray(i === 0 ? 0 : page.ends[i - 1], page.ends[i]);
         fresh.push({ height, hash, previousHash, bytes });
         hashes.push(hash);
+        workIndex ??= new WorkIndex(rules.pow, { base: ours.workAt(fork.height) as bigint });
+        workIndex.push(page.bits[i]);
       });
       if (fresh.length > 0) await staging.stage(fresh);
       log.debug(
@@ -137,16 +151,20 @@ export async function syncRange(
       after = page.tip;
       tip = page.last;
     }
-    if (after.hash !== target.hash || tip === undefined || hashes.length === 0) {
+    if (after.hash !== target.hash || tip === undefined || workIndex === undefined) {
       throw new PeerDataError(
         `its block ${after.height} is ${after.hash}, not the tip ${target.hash} it announced for that height`,
       );
+    }
+    if (workIndex.total < BigInt(target.work)) {
+      throw new PeerDataError(`its blocks hold ${workIndex.total} work, less than the ${target.work} it claimed`);
     }
   } catch (error) {
     await discardStaged(staging, fork, hashes.length);
     throw error;
   }
-  return { peer, fork, hashes, tip, recent: [...after.recent], length: after.height };
+  const work = workIndex.total;
+  return { peer, fork, hashes, workIndex, work, tip, recent: [...after.recent], length: after.height };
 }
 
 /** Deletes what a sync staged after `fork`; blocks staged but not durable are found by the next start's clean-up. */
