@@ -99,6 +99,23 @@ async function expectWork(t: Test, page: Page, tip: Tip, fallback: string | null
   t.equal(await page.locator("#chain-work").textContent(), shown, `the chain's work: ${shown}`);
 }
 
+/**
+ * Whether `expression` became true in the page within `timeoutMs`, polled
+ * from here with page.evaluate. Not waitForFunction: a string predicate that
+ * is not true at once is polled by code that evaluates the string in the
+ * page, which the page's Content-Security-Policy (no 'unsafe-eval') refuses
+ * with a page error; page.evaluate goes through the DevTools protocol, which
+ * the policy does not govern.
+ */
+async function until(page: Page, expression: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(expression)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The pill that says whether the node mines by itself, as /stats says (hidden when it does not say). */
 async function expectMining(t: Test, page: Page, { mining }: Mining): Promise<void> {
   if (mining === undefined) {
@@ -247,7 +264,10 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
   await t.test("the charts draw points", async (t) => {
     const points = async (id: string) => Number(await page.locator(`#${id}`).getAttribute("data-points"));
     // The page's own code, as a string: the tests are compiled without the DOM's types.
-    await page.waitForFunction('Number(document.querySelector("#rate-chart").dataset.points) > 0');
+    t.ok(
+      await until(page, 'Number(document.querySelector("#rate-chart").dataset.points) > 0'),
+      "the rate chart has points",
+    );
     t.ok((await points("times-chart")) >= 9, `block times: ${await points("times-chart")} points`);
     t.ok((await points("rate-chart")) >= 1, `hash rate: ${await points("rate-chart")} points, one per job at least`);
     t.equal(await page.locator("#rate-chart canvas").count(), 1, "drawn on a canvas by uPlot");
@@ -295,7 +315,7 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
     t.teardown(() => page.setViewportSize({ width: 1280, height: 1100 }));
     // The charts follow their boxes through a ResizeObserver, whose callbacks run before the next frame.
     const fits = "document.documentElement.scrollWidth <= window.innerWidth";
-    await page.waitForFunction(fits, undefined, { timeout: 5000 }).catch(() => undefined);
+    await until(page, fits, 5000);
     const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
     t.ok(overflow <= 0, `at 390 px, nothing wider than the screen (${overflow} px over)`);
     const width = Number(await page.evaluate('document.querySelector("#rate-chart canvas").clientWidth'));
@@ -408,7 +428,7 @@ t.test("the explorer on a retargeting chain", { skip: chromiumSkip }, async (t) 
 
   await t.test("the block times chart draws the target spacing as a horizontal line", async (t) => {
     const chart = page.locator("#times-chart");
-    await page.waitForFunction('Number(document.querySelector("#times-chart").dataset.points) >= 2');
+    t.ok(await until(page, 'Number(document.querySelector("#times-chart").dataset.points) >= 2'), "two block times");
     t.equal(await chart.getAttribute("data-guide"), "2", "a guide at 2 s");
     t.match(await chart.locator(".u-legend").textContent(), "target spacing (2 s)", "named in the legend");
     t.match(await page.locator("#times-help").textContent(), "the dashed line is the chain's target spacing, 2 s");
