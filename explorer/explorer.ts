@@ -295,6 +295,9 @@ const state = {
   /** Timestamps by index, for the block times chart. */
   timestamps: new Map<number, number>(),
   verdicts: new Map<string, PeerEvent>(),
+  /** Block events so far, and the count at which each shown block's event came (by index). */
+  blockEvents: 0,
+  arrived: new Map<number, number>(),
 };
 
 let rateChart: Chart;
@@ -435,10 +438,14 @@ async function readBlocks(from: number, to: number, tipHash: string | null): Pro
 
 /** The newest page of blocks, read again (at start, after a chain replaced, after a reconnect). */
 async function loadRecent(): Promise<void> {
+  const since = state.blockEvents;
   const tip = await readTip();
   const from = Math.max(GENESIS_INDEX, tip.length - PAGE + 1);
   state.timestamps.clear();
-  state.blocks = await readBlocks(from, tip.length, tip.hash);
+  const rows = await readBlocks(from, tip.length, tip.hash);
+  // A block an event brought while the page was read is past the tip read: it stays, as the newest.
+  const newer = state.blocks.filter((b) => b.index > tip.length && (state.arrived.get(b.index) ?? 0) > since);
+  state.blocks = [...newer, ...rows];
   renderBlocks();
   drawBlockTimes();
 }
@@ -680,6 +687,9 @@ function follow(source: EventSource): void {
     source.addEventListener(kind, (message) => handle(JSON.parse((message as MessageEvent<string>).data) as T));
 
   on<BlockEvent>("block", (block) => {
+    state.arrived.set(block.index, ++state.blockEvents);
+    const oldest = state.arrived.keys().next();
+    if (state.arrived.size > PAGE && !oldest.done) state.arrived.delete(oldest.value);
     setHeight(block.index);
     state.timestamps.set(block.index, block.timestamp);
     const { origin: _origin, ...shown } = block;

@@ -287,6 +287,30 @@ t.test("the explorer in a real browser", { skip: chromiumSkip }, async (t) => {
     t.strictSame(second.problems, [], "the second tab: no error");
   });
 
+  await t.test("a block that comes while the page reads its first blocks stays on it", async (t) => {
+    const slow = await context.newPage();
+    slow.setDefaultTimeout(15_000);
+    t.teardown(() => slow.close());
+    // The page is live (its stream open) before its first read of the chain answers: a block comes between.
+    let held = 0;
+    await slow.route(
+      (url) => url.pathname === "/chain" && url.searchParams.has("from"),
+      async (route) => {
+        held++;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+      },
+      { times: 1 },
+    );
+    await slow.goto(`${origin}/`);
+    await slow.locator("#live", { hasText: "live" }).waitFor();
+    const mined = await request<{ index: number }>(`${origin}/mine`);
+    await row(slow, mined.body.index).waitFor({ timeout: LIVE_MS });
+    await slow.locator(`#blocks tr[data-index="${mined.body.index - 1}"]`).waitFor();
+    t.equal(held, 1, "the first read was held back");
+    t.ok(await row(slow, mined.body.index).isVisible(), "the new block is still shown once the older ones are read");
+  });
+
   await t.test("a stream answered with an error (a stopping node's 503, a proxy's 502) is opened again", async (t) => {
     const third = await context.newPage();
     third.setDefaultTimeout(15_000);
