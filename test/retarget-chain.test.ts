@@ -11,13 +11,11 @@ import {
   type ChainSpecFile,
   newChainSpec,
   nextTarget,
-  powHeader,
-  proofMeetsTarget,
   rewardFor,
-  targetFromBits,
 } from "../src/chain/index.js";
 import { parseChainSpec } from "../src/specs/index.js";
 import { request, runCli, startNode } from "./helpers/node-process.js";
+import { targetOfBits, withProof } from "./helpers/spec-chain.js";
 import { sendJson, servesChain } from "./helpers/sync-peer.js";
 
 /**
@@ -43,17 +41,6 @@ const spec = parseChainSpec(JSON.stringify(file), specPath);
 interface ChainBody {
   chain: Block[];
   length: number;
-}
-
-const targetOf = (bits: string): bigint => targetFromBits(Number.parseInt(bits, 16));
-
-/** The first proof of `template` (a block without its proof) that reaches `bits`. */
-function mine(template: Omit<Block, "proof">, bits: string): Block {
-  const header = powHeader(template);
-  const target = targetOf(bits);
-  let proof = 0;
-  while (!proofMeetsTarget(header, proof, target)) proof++;
-  return { ...template, proof };
 }
 
 t.test("a node on a spec's chain states the target aserti3-2d sets in every block it forges", async (t) => {
@@ -93,9 +80,9 @@ t.test("a peer's block stating another target is refused, naming the rule and th
     previous_hash: blockHash(genesis),
     bits: easier,
   };
-  const forged = mine(template, easier);
+  const forged = withProof(template, targetOfBits(easier));
   // Its tip claims the work its blocks state: more than our genesis alone, so the node reads its page.
-  const claimed = [genesis, forged].reduce((sum, block) => sum + blockWork(targetOf(block.bits as string)), 0n);
+  const claimed = [genesis, forged].reduce((sum, block) => sum + blockWork(targetOfBits(block.bits as string)), 0n);
   const tip = { length: 2, hash: blockHash(forged), work: String(claimed), chain: spec.id };
   const answerTip = (step: string, res: ServerResponse): boolean => {
     if (step !== "tip") return false;

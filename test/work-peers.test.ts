@@ -5,19 +5,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import {
-  type Block,
-  blockHash,
-  chainWork,
-  newChainSpec,
-  nextTarget,
-  powHeader,
-  proofMeetsTarget,
-  rewardFor,
-  specFromFile,
-  targetFromBits,
-} from "../src/chain/index.js";
+import { type Block, blockHash, newChainSpec, specFromFile } from "../src/chain/index.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
+import { extendChain, workOf } from "./helpers/spec-chain.js";
 import { sendJson, servesChain } from "./helpers/sync-peer.js";
 
 /**
@@ -46,28 +36,7 @@ const SPEC = specFromFile(SPEC_FILE);
 const FLAGS = ["--chain", FILE, "--threads", "1", "--peer-timeout", "2000"];
 
 /** `count` blocks mined on the genesis, an hour apart from its date, at the targets the spec sets. */
-function mined(count: number): Block[] {
-  const blocks = [SPEC.genesis];
-  for (let i = 0; i < count; i++) {
-    const parent = blocks[blocks.length - 1] as Block;
-    const { target, bits } = nextTarget(SPEC, parent);
-    const template = {
-      index: parent.index + 1,
-      timestamp: parent.timestamp + 3600,
-      transactions: [rewardFor("cd".repeat(16))],
-      previous_hash: blockHash(parent),
-      bits: bits as string,
-    };
-    const header = powHeader(template);
-    let proof = 0;
-    while (!proofMeetsTarget(header, proof, target)) proof++;
-    blocks.push({ ...template, proof });
-  }
-  return blocks;
-}
-
-const workOf = (chain: readonly Block[]): bigint =>
-  chainWork(chain.map((block) => targetFromBits(Number.parseInt(block.bits as string, 16))));
+const mined = (count: number): Block[] => extendChain(SPEC, [SPEC.genesis], count, 3600, "cd".repeat(16));
 
 /** A plain HTTP server on 127.0.0.1 that lists the requests made to it, as "GET /chain/tip". */
 async function peer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void) {

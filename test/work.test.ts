@@ -8,15 +8,9 @@ import {
   blockHash,
   blockWork,
   type ChainSpec,
-  chainWork,
   impossibleClaim,
   newChainSpec,
-  nextTarget,
-  powHeader,
-  proofMeetsTarget,
-  rewardFor,
   specFromFile,
-  targetFromBits,
   WorkIndex,
   walkthroughSpec,
 } from "../src/chain/index.js";
@@ -26,6 +20,7 @@ import type { Peer } from "../src/peers/index.js";
 import type { BlockRef, TipBody } from "../src/schemas/index.js";
 import { LevelStore } from "../src/storage/index.js";
 import type { SyncNetwork } from "../src/sync/index.js";
+import { extendChain, targetOfBits, workOf } from "./helpers/spec-chain.js";
 import { indexKey } from "./helpers/store-keys.js";
 
 /**
@@ -52,29 +47,11 @@ const SPEC: ChainSpec = specFromFile(
 );
 
 const bitsOf = (block: Block): string => block.bits as string;
-const targetOf = (block: Block): bigint => targetFromBits(Number.parseInt(bitsOf(block), 16));
-const workOf = (chain: readonly Block[]): bigint => chainWork(chain.map(targetOf));
+const targetOf = (block: Block): bigint => targetOfBits(bitsOf(block));
 
 /** Mines `count` blocks on `chain`'s last, dated `step` seconds apart after it, at the targets the spec sets. */
-function extend(chain: readonly Block[], count: number, step: number): Block[] {
-  const blocks = [...chain];
-  for (let i = 0; i < count; i++) {
-    const parent = blocks[blocks.length - 1] as Block;
-    const { target, bits } = nextTarget(SPEC, parent);
-    const template = {
-      index: parent.index + 1,
-      timestamp: parent.timestamp + step,
-      transactions: [rewardFor(NODE)],
-      previous_hash: blockHash(parent),
-      bits: bits as string,
-    };
-    const header = powHeader(template);
-    let proof = 0;
-    while (!proofMeetsTarget(header, proof, target)) proof++;
-    blocks.push({ ...template, proof });
-  }
-  return blocks;
-}
+const extend = (chain: readonly Block[], count: number, step: number): Block[] =>
+  extendChain(SPEC, chain, count, step, NODE);
 
 /** Longer, with less work: every block dated late, at the easiest target. */
 const LONG = extend([SPEC.genesis], 5, 1200);
