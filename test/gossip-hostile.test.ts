@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import fc from "fast-check";
 import t, { type Test } from "tap";
 import { parsePeerAddress } from "../src/peers/index.js";
@@ -19,7 +17,7 @@ import {
   tipOf,
 } from "./helpers/gossip.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
-import { sendJson, servesChain } from "./helpers/sync-peer.js";
+import { recordingPeer, sendJson, servesChain } from "./helpers/sync-peer.js";
 
 /**
  * Gossip against a hostile announcer, a plain HTTP server of the test's, and
@@ -46,25 +44,6 @@ const PEER_TIMEOUT_MS = 1000;
 const FAILURES_BEFORE_BACKOFF = 3;
 const FLAGS = ["--threads", "1", "--difficulty", String(DIFFICULTY), "--peer-timeout", String(PEER_TIMEOUT_MS)];
 const TOKEN = "gossip-token-5e1f0c9a7b3d2468";
-
-/** A plain HTTP server on 127.0.0.1 that lists the requests made to it. */
-async function hostile(
-  t: Test,
-  handle: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-}
 
 const announce = (node: NodeProcess, body: unknown, headers: Record<string, string> = {}) =>
   request<Announced & { errors?: { field: string; message: string }[] }>(`${node.url}/nodes/announce`, {
@@ -100,7 +79,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
   // They stay up until the end: the last subtest mines a block, which is announced to them.
   const outer = t;
   const serve = async (handle: (req: IncomingMessage, res: ServerResponse) => void) => {
-    const h = await hostile(outer, handle);
+    const h = await recordingPeer(outer, handle);
     hostiles.push(h);
     return h;
   };
@@ -253,7 +232,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
   });
 
   await t.test("a block mined here is announced once to each of them, as to any peer", async (t) => {
-    const listening = await hostile(t, (_req, res) => sendJson(res, { outcome: "queued", message: "ok" }, 202));
+    const listening = await recordingPeer(t, (_req, res) => sendJson(res, { outcome: "queued", message: "ok" }, 202));
     await request(`${node.url}/nodes/register`, { body: { nodes: [listening.url] } });
     const before = hostiles.map((h) => h.requests.length);
     await request(`${node.url}/mine`);
@@ -271,7 +250,7 @@ t.test("a hostile announcer costs bounded work and changes nothing", async (t) =
 t.test("any announcement body: 202 or 400 with a message, never a 5xx; a refused one registers nothing", async (t) => {
   const node = await startNode(["--gossip", ...FLAGS], { t });
   // The one address the node may take: a server of the test's, which refuses everything.
-  const sink = await hostile(t, (_req, res) => sendJson(res, { message: "no" }, 404));
+  const sink = await recordingPeer(t, (_req, res) => sendJson(res, { message: "no" }, 404));
   const sinkPort = Number(new URL(sink.url).port);
   const text = fc.string({ maxLength: 80, unit: "binary" });
   const url = fc.oneof(
@@ -322,7 +301,7 @@ t.test("any announcement body: 202 or 400 with a message, never a 5xx; a refused
 
 t.test("without --gossip, announcements are answered 202 'ignored' and change nothing", async (t) => {
   const node = await startNode(FLAGS, { t });
-  const h = await hostile(t, (_req, res) => sendJson(res, { message: "no" }, 404));
+  const h = await recordingPeer(t, (_req, res) => sendJson(res, { message: "no" }, 404));
   const answer = await announce(node, { ...claim(50), url: h.url });
   t.equal(answer.status, 202);
   t.same(answer.body, {

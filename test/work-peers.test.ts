@@ -1,14 +1,11 @@
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { type Block, blockHash, newChainSpec, specFromFile } from "../src/chain/index.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
 import { extendChain, workOf } from "./helpers/spec-chain.js";
-import { sendJson, servesChain } from "./helpers/sync-peer.js";
+import { recordingPeer, sendJson, servesChain } from "./helpers/sync-peer.js";
 
 /**
  * Real processes on a retargeting chain meet peers whose tips lie: one that
@@ -17,8 +14,6 @@ import { sendJson, servesChain } from "./helpers/sync-peer.js";
  * at its tip, and its announcements are refused; an honest chain is adopted
  * afterwards.
  */
-
-type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /** A chain whose genesis is a day old: blocks dated now stay at the easiest target, 65,536 hashes. */
 const dir = mkdtempSync(join(tmpdir(), "toychain-work-"));
@@ -37,22 +32,6 @@ const FLAGS = ["--chain", FILE, "--threads", "1", "--peer-timeout", "2000"];
 
 /** `count` blocks mined on the genesis, an hour apart from its date, at the targets the spec sets. */
 const mined = (count: number): Block[] => extendChain(SPEC, [SPEC.genesis], count, 3600, "cd".repeat(16));
-
-/** A plain HTTP server on 127.0.0.1 that lists the requests made to it, as "GET /chain/tip". */
-async function peer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void) {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-}
 
 interface PeerReport {
   node: string;
@@ -81,7 +60,7 @@ t.test("a peer that claims more work than its blocks hold backs off, and an hone
   const node = await startNode(FLAGS, { t });
   const honestLooking = mined(3);
   const claimed = String(workOf(honestLooking) * 10n ** 30n);
-  const liar = await peer(
+  const liar = await recordingPeer(
     t,
     servesChain(honestLooking, 0, (step, _req, res) => {
       if (step !== "tip") return false;
@@ -122,7 +101,7 @@ t.test("a peer on another chain is refused at its tip, naming both ids; so is it
   const other = specFromFile(
     newChainSpec({ name: "othernet", blockTime: 600, hashesPerSecond: 1, now: 1_800_000_000 }),
   );
-  const foreign = await peer(t, (_req, res) =>
+  const foreign = await recordingPeer(t, (_req, res) =>
     sendJson(res, { length: 5, hash: "e".repeat(64), work: "327680", chain: other.id }),
   );
   await request(`${node.url}/nodes/register`, { body: { nodes: [foreign.url] } });
@@ -140,7 +119,7 @@ t.test("a peer on another chain is refused at its tip, naming both ids; so is it
     "its tip only: no fork point, no page",
   );
 
-  const announcer = await peer(t, (_req, res) => sendJson(res, { message: "no" }, 404));
+  const announcer = await recordingPeer(t, (_req, res) => sendJson(res, { message: "no" }, 404));
   const body = { length: 5, hash: "e".repeat(64), work: "327680", chain: other.id, url: announcer.url };
   const refused = await request<{ message: string }>(`${node.url}/nodes/announce`, { body });
   t.equal(refused.status, 409, "an announcement from another chain: 409");

@@ -1,4 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Block, hashOf } from "./chain-check.js";
 
 /** One step of the sync protocol a peer answers: its tip, the fork point, or a page of blocks. */
@@ -64,4 +66,23 @@ export function servesChain(
     const limit = Number(url.searchParams.get("limit") ?? chain.length);
     sendJson(res, { chain: chain.slice(from - 1, from - 1 + limit), length: chain.length });
   };
+}
+
+/** A plain HTTP server on 127.0.0.1 that lists the requests made to it, as "GET /chain/tip"; closed at the test's end. */
+export async function recordingPeer(
+  t: { teardown(fn: () => unknown): void },
+  handle: Handler,
+): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    handle(req, res);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }
