@@ -11,11 +11,12 @@
  * chain), and how long after a block was forged every node was on it.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { blockWork, formatWork, targetFromBits } from "../src/chain/index.js";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
 import { panelChart } from "./lib/svg.js";
 import { table } from "./lib/table.js";
@@ -27,6 +28,7 @@ const USAGE = `Usage: npm run bench:pace -- [options]
   --spec <file>        run this spec instead of making one with chain new
   --json <file>        write the figures and every block
   --chart <file.svg>   write block time against height
+  --logs <dir>         keep every node's log there (JSON lines, debug level)
   -h, --help`;
 
 const { values } = parseArgs({
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     spec: { type: "string" },
     json: { type: "string" },
     chart: { type: "string" },
+    logs: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -54,6 +57,8 @@ if (!(minutes > 0) || !Number.isInteger(blockTime) || blockTime < 1 || !Number.i
 
 /** The blocks the mean block time is taken over, as the issue asks. */
 const LAST_BLOCKS = 60;
+/** A block slower than this to reach every node is shown with the lagging node's log. */
+const SLOW_MS = 1000;
 const CLI = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 
 interface Block {
@@ -69,6 +74,12 @@ interface Seen {
   hash: string;
   origin: "mined" | "adopted";
   at: number;
+}
+
+/** A node's log line, with when it was written on this bench's clock (performance.now()). */
+interface LogLine {
+  at: number;
+  line: Record<string, unknown>;
 }
 
 /** Reads a node's event stream until `signal` aborts, recording every block event. */
@@ -117,12 +128,26 @@ const spec = JSON.parse(readFileSync(specPath, "utf8")) as { name: string; block
 
 const nodes: ServerProcess[] = [];
 const seen: Seen[][] = [];
+const logs: LogLine[][] = [];
+/** Each node's gossip counters from /stats, read before it stops. */
+const gossipCounts: unknown[] = [];
 const watching = new AbortController();
 const streams: Promise<void>[] = [];
 let stoppedAt = Number.POSITIVE_INFINITY;
 try {
   for (let i = 0; i < nodeCount; i++) {
-    nodes.push(await startToychain(["--chain", specPath, "--mine", "--gossip"], join(work, `node${i}`)));
+    const lines: LogLine[] = [];
+    logs.push(lines);
+    nodes.push(
+      await startToychain(
+        ["--chain", specPath, "--mine", "--gossip", "--log-level", "debug"],
+        join(work, `node${i}`),
+        (line) => {
+          // Requests answered are the bulk of a debug log and tell nothing here.
+          if (line.msg !== "request") lines.push({ at: (line.time as number) - performance.timeOrigin, line });
+        },
+      ),
+    );
   }
   for (const [i, node] of nodes.entries()) {
     const others = nodes.filter((_, j) => j !== i).map((other) => other.url);
@@ -144,6 +169,7 @@ try {
       `${((performance.now() - started) / 60_000).toFixed(1)} min: tips ${tips.map((tip) => tip.length).join(", ")}\n`,
     );
   }
+  for (const node of nodes) gossipCounts.push((await json<{ gossip: unknown }>(`${node.url}/stats`)).gossip);
   // Stop the miners but one: its chain is the one they agreed on.
   stoppedAt = performance.now();
   for (const node of nodes.slice(1)) await node.stop();
@@ -157,6 +183,12 @@ const { chain } = await json<{ chain: Block[] }>(`${survivor.url}/chain`);
 const { hash: tipHash } = await json<{ hash: string }>(`${survivor.url}/chain/tip`);
 await survivor.stop();
 rmSync(work, { recursive: true, force: true });
+if (values.logs !== undefined) {
+  mkdirSync(values.logs, { recursive: true });
+  for (const [i, lines] of logs.entries()) {
+    writeFileSync(join(values.logs, `node${i}.jsonl`), lines.map(({ line }) => `${JSON.stringify(line)}\n`).join(""));
+  }
+}
 
 /** Every block's hash, by index: each block names its parent's, and the tip's is the node's tip. */
 const hashes = new Map<string, number>();
@@ -166,8 +198,15 @@ hashes.set(tipHash, chain.length);
 /** Blocks forged before the other miners stopped, and early enough that a fork among them had time to end. */
 const mined = seen.flat().filter((event) => event.origin === "mined" && event.at < stoppedAt - 3 * blockTime * 1000);
 const stale = mined.filter((event) => !hashes.has(event.hash));
-/** For each block of the final chain forged while every node watched: when the last node was on it. */
-const delays: number[] = [];
+/** A block of the final chain forged while every node watched, and when each node was on it. */
+interface Reach {
+  forged: Seen;
+  index: number;
+  /** When each node was on it, or on a later block of the final chain. */
+  reached: number[];
+  delay: number;
+}
+const reaches: Reach[] = [];
 for (const forged of mined) {
   const index = hashes.get(forged.hash);
   if (index === undefined) continue;
@@ -175,14 +214,23 @@ for (const forged of mined) {
     (events) => events.find((event) => event.at >= forged.at - 1 && event.index >= index && hashes.has(event.hash))?.at,
   );
   if (reached.some((at) => at === undefined)) continue;
-  delays.push(Math.max(...(reached as number[])) - forged.at);
+  const times = reached as number[];
+  reaches.push({ forged, index, reached: times, delay: Math.max(...times) - forged.at });
 }
+const delays = reaches.map((reach) => reach.delay);
 delays.sort((a, b) => a - b);
+/** The slow blocks, and what the node that lagged logged meanwhile. */
+const slow = reaches.filter((reach) => reach.delay > SLOW_MS);
 const last = chain.slice(-(LAST_BLOCKS + 1));
 const first = last[0] as Block;
 const tip = last[last.length - 1] as Block;
 const meanBlockTime = (tip.timestamp - first.timestamp) / (last.length - 1);
 const staleShare = mined.length > 0 ? stale.length / mined.length : 0;
+/** The hash rate the chain's work shows over its last blocks, against the one the spec was made for. */
+const workOf = (block: Block): bigint => blockWork(targetFromBits(Number.parseInt(block.bits ?? "0", 16)));
+const lastWork = last.slice(1).reduce((sum, block) => sum + workOf(block), 0n);
+const networkRate = Number(lastWork) / (tip.timestamp - first.timestamp);
+const specRate = Number(workOf(chain[0] as Block)) / spec.blockTime;
 const withinSecond = delays.filter((ms) => ms <= 1000).length / Math.max(1, delays.length);
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -215,6 +263,24 @@ console.log(
     ],
   )}`,
 );
+console.log(
+  `network hash rate from the last ${last.length - 1} blocks' work: ${formatWork(BigInt(Math.round(networkRate)))}H/s, ${(networkRate / specRate).toFixed(2)}x the ${formatWork(BigInt(Math.round(specRate)))}H/s the spec was calibrated for`,
+);
+console.log(`gossip counters, node by node: ${JSON.stringify(gossipCounts)}`);
+for (const reach of slow) {
+  const lagging = reach.reached.indexOf(Math.max(...reach.reached));
+  const origin = seen.findIndex((events) => events.includes(reach.forged));
+  console.log(
+    `\nblock ${reach.index} ${reach.forged.hash.slice(0, 12)}, forged by node ${origin}, reached node ${lagging} after ${reach.delay.toFixed(0)} ms; node ${lagging} meanwhile:`,
+  );
+  const window = (logs[lagging] ?? []).filter(
+    (entry) => entry.at >= reach.forged.at - 50 && entry.at <= reach.forged.at + reach.delay + 50,
+  );
+  for (const { at, line } of window.slice(0, 40)) {
+    const { msg, level, time, pid, hostname, ...fields } = line;
+    console.log(`  +${(at - reach.forged.at).toFixed(0)} ms ${msg} ${JSON.stringify(fields)}`);
+  }
+}
 const intervals = chain.slice(1).map((block, i) => block.timestamp - (chain[i] as Block).timestamp);
 if (values.json) {
   writeFileSync(
@@ -232,6 +298,10 @@ if (values.json) {
         delaysMs: { median: quantile(delays, 0.5), p90: quantile(delays, 0.9), max: delays.at(-1) ?? null },
         intervals,
         bits: chain.map((block) => block.bits ?? null),
+        networkRate,
+        specRate,
+        gossip: gossipCounts,
+        slow: slow.map((reach) => ({ index: reach.index, delayMs: reach.delay })),
       },
       null,
       2,

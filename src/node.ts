@@ -378,7 +378,18 @@ export class ToyNode {
     const added = this.peers.register(addresses);
     await this.#durable(() => this.#store.addPeers(added));
     this.#log.info({ added: added.map((peer) => peer.id), peers: this.peers.ids }, "nodes registered");
+    if (this.gossip.enabled) for (const peer of added) void this.#catchUp(peer);
     return added.length;
+  }
+
+  /** Gossip: syncs from a peer just registered when its chain is better (see Sync.catchUp); never rejects. */
+  async #catchUp(peer: Peer): Promise<void> {
+    try {
+      const result = await this.#sync.catchUp(peer);
+      this.#log.debug({ peer: peer.id, result }, "caught up with a registered peer");
+    } catch (error) {
+      this.#log.error({ err: error, peer: peer.id }, "catching up with a registered peer failed");
+    }
   }
 
   /** Registers an announcer we did not know, durably, as /nodes/register would. */

@@ -7,6 +7,7 @@ import {
   allSame,
   chainOf,
   gossipOf,
+  peerName,
   peersOf,
   pendingOf,
   pollTips,
@@ -294,4 +295,19 @@ t.test("a partition heals to the longest chain once its nodes are back, with the
 
   await flush(t, nodes);
   await checkLedger(t, nodes, ledger);
+});
+
+t.test("a node registering a peer whose chain is better syncs from it at once, with no block mined", async (t) => {
+  const [ahead, behind] = await Promise.all([0, 1].map(() => startNode(FLAGS, { t, ...START })));
+  const [a, b] = [ahead as NodeProcess, behind as NodeProcess];
+  for (let i = 0; i < 3; i++) await mine(t, a);
+  const tip = await tipOf(a);
+  const res = await request(`${b.url}/nodes/register`, { body: { nodes: [a.url] } });
+  t.equal(res.status, 200);
+  const { done, settled } = reach(tip);
+  const { ms, tips } = await pollTips([a, b], done, { boundMs: BOUND_MS, settled });
+  t.ok(ms !== undefined, `the node behind reached block ${tip.length} within ${BOUND_MS} ms`, { tips });
+  const replaced = await b.waitForLog((line) => line.msg === "chain replaced");
+  t.equal(replaced.from, peerName(a), "from the peer it registered");
+  t.same(await peersOf(a), [], "whose own peers stay as they were");
 });

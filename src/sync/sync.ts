@@ -74,6 +74,28 @@ export class Sync {
     return this.#exclusive(() => this.#syncFrom(peer, tip));
   }
 
+  /**
+   * Gossip: a peer just registered is asked its tip and synced from, as if
+   * it had announced it, when its chain is better than ours: a node joining
+   * a network catches up at once instead of at the network's next block.
+   * Asking its tip changes nothing of the peer, whose peers stay its own.
+   */
+  async catchUp(peer: Peer): Promise<SyncResult> {
+    const run = new RunSignal(this.#stopping, this.#deadlineMs);
+    let tip: TipBody;
+    try {
+      tip = vetTip(await this.#network.tip(peer, run.signal), this.#host.chain.rules);
+    } catch (error) {
+      if (this.#stopping.aborted) return "stopped";
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#log.info({ peer: peer.id, reason }, "a registered peer could not be asked its tip");
+      return "failed";
+    } finally {
+      run.close();
+    }
+    return this.syncFrom(peer, tip);
+  }
+
   /** Starts the page worker; resolves once it has (its modules take a while to load). */
   warmUp(): Promise<void> {
     return this.#pages.warmUp();
