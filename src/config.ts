@@ -237,6 +237,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
     throw error;
   }
+  if (chain.ledger.kind === "accounts") {
+    throw new UsageError(
+      `${from("chain")}: the chain ${chain.name} keeps an accounts ledger, which this node cannot run yet (its ledger is being built); make a chain with --ledger names`,
+    );
+  }
   // Each chain but the walkthrough's has its own folder, so that joining another chain needs no --data-dir.
   const defaultDataDir = chain.name === "walkthrough" ? `./data/${port}` : `./data/${chain.name}/${port}`;
   const dataDir = inMemory ? undefined : text("data-dir", defaultDataDir);

@@ -55,6 +55,49 @@ t.test("a new spec: its genesis commits to every parameter, and its id is the ge
   t.not(parse(made()).id, parse({ ...made(), genesis: { ...made().genesis, timestamp: 1 } }).id);
 });
 
+t.test(
+  "the ledger: names by default, or accounts with an address prefix, each committed to by the genesis",
+  async (t) => {
+    const names = parse(made());
+    t.same(names.ledger, { kind: "names" });
+    const accounts = parse(
+      newChainSpec({ name: "testnet", blockTime: 10, hashesPerSecond: 1e8, now: NOW, ledger: "accounts" }),
+    );
+    t.same(accounts.ledger, { kind: "accounts", prefix: "toy" }, "toy1... addresses by default");
+    t.not(accounts.id, names.id, "another ledger is another chain");
+    const prefixed = newChainSpec({
+      name: "testnet",
+      blockTime: 10,
+      hashesPerSecond: 1e8,
+      now: NOW,
+      ledger: "accounts",
+      addressPrefix: "tst",
+    });
+    t.same(parse(prefixed).ledger, { kind: "accounts", prefix: "tst" });
+    t.throws(
+      () => parse({ ...prefixed, addressPrefix: "toy" }),
+      /the hash of its parameters/,
+      "the prefix is committed to",
+    );
+
+    // A spec made before ledgers states none: it is a names chain and keeps its id.
+    const { ledger, ...older } = made();
+    t.equal(ledger, "names");
+    const before = { ...older, genesis: { ...older.genesis, previous_hash: paramsHash(older) } };
+    t.same(parse(before).ledger, { kind: "names" });
+    t.equal(before.genesis.previous_hash, paramsHash({ ...older, ledger: undefined }), "absent, not null, in the hash");
+
+    const remade = (change: Partial<ChainSpecFile>): ChainSpecFile => {
+      const params = { ...made(), ...change };
+      return { ...params, genesis: { ...params.genesis, previous_hash: paramsHash(params) } };
+    };
+    t.throws(() => parse(remade({ ledger: "accounts" })), /an accounts ledger needs its addressPrefix/);
+    t.throws(() => parse(remade({ addressPrefix: "toy" })), /addressPrefix is for an accounts ledger/);
+    t.throws(() => parse(remade({ ledger: "accounts", addressPrefix: "Toy" })), /addressPrefix must match pattern/);
+    t.throws(() => parse(remade({ ledger: "coins" as "names" })), /ledger must be equal to one of the allowed values/);
+  },
+);
+
 t.test("the initial target: one block every blockTime at the given hash rate, within the pow limit", async (t) => {
   const limit = targetFromBits(0x1f00ffff);
   const target = initialTarget(1e8, 10, limit);
@@ -208,6 +251,32 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
     const run = runs[i];
     t.equal(run?.code, 2, `toychain ${args.join(" ")} exits 2`);
     t.match(run?.stderr, message, `and says ${message}`);
+  });
+
+  const accounts = join(dir, "coins.json");
+  const withLedger = await runCli([
+    ...["chain", "new", "--out", accounts, "--block-time", "5", "--hashrate", "2e7"],
+    ...["--ledger", "accounts", "--address-prefix", "coin", "--reward", "50000000"],
+  ]);
+  t.equal(withLedger.code, 0, withLedger.stderr);
+  t.match(withLedger.stdout, "ledger             accounts: signed transfers between coin1... addresses");
+  t.match(withLedger.stdout, "reward             50000000 and the block's fees");
+  t.same(parse(JSON.parse(readFileSync(accounts, "utf8"))).ledger, { kind: "accounts", prefix: "coin" });
+  const ledgerCases: [string[], string][] = [
+    [["--ledger", "coins"], '--ledger must be names or accounts, not "coins"'],
+    [["--address-prefix", "coin"], "--address-prefix is for --ledger accounts"],
+    [["--ledger", "accounts", "--address-prefix", "Coin1"], "--address-prefix must be 1 to 16 lowercase letters"],
+    [["--reward", "0"], "--reward must be a whole number from 1 to 2^53-1"],
+    [["--reward", "9007199254740992"], "--reward must be a whole number from 1 to 2^53-1"],
+  ];
+  const ledgerRuns = await Promise.all(
+    ledgerCases.map(([args]) =>
+      runCli(["chain", "new", "--out", join(dir, "y.json"), "--block-time", "5", "--hashrate", "2e7", ...args]),
+    ),
+  );
+  ledgerCases.forEach(([args, message], i) => {
+    t.equal(ledgerRuns[i]?.code, 2, `chain new ${args.join(" ")} exits 2`);
+    t.match(ledgerRuns[i]?.stderr, message, `and says ${message}`);
   });
 
   const help = await runCli(["chain", "--help"]);

@@ -44,13 +44,18 @@ export {
   validateChain,
 } from "./rules.js";
 export {
+  ADDRESS_PREFIX_PATTERN,
   bitsHex,
   type ChainParams,
   type ChainSpec,
   type ChainSpecFile,
+  DEFAULT_ADDRESS_PREFIX,
   DEFAULT_HALF_LIFE_SPACINGS,
   DEFAULT_POW_LIMIT_BITS,
   initialTarget,
+  LEDGER_KINDS,
+  type Ledger,
+  type LedgerKind,
   type NetworkRules,
   type NewChainOptions,
   type NextTarget,

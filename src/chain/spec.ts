@@ -28,6 +28,26 @@ export const DEFAULT_POW_LIMIT_BITS = 0x1f00ffff;
 /** The half-life, in spacings, when `chain new` is not given one: 10 minutes for 10-second blocks. */
 export const DEFAULT_HALF_LIFE_SPACINGS = 60;
 
+/**
+ * What a chain's transactions are:
+ *
+ * - names: the walkthrough's, a sender and a recipient named by anyone, with
+ *   nothing checked of who pays or what they hold;
+ * - accounts: transfers between bech32m addresses of Ed25519 keys, signed
+ *   by the sender, with a fee and the sender's nonce; balances never go below
+ *   zero, and a block's reward is its subsidy plus its fees.
+ */
+export const LEDGER_KINDS = ["names", "accounts"] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** The human-readable part of an accounts chain's addresses, when `chain new` is not given one: toy1... */
+export const DEFAULT_ADDRESS_PREFIX = "toy";
+/** A bech32 prefix as we allow it: lowercase letters, short enough to leave the address readable. */
+export const ADDRESS_PREFIX_PATTERN = "^[a-z]{1,16}$";
+
+/** A chain's ledger as the node applies it. */
+export type Ledger = { kind: "names" } | { kind: "accounts"; prefix: string };
+
 /** What a spec file holds besides its genesis: the parameters the genesis commits to. */
 export interface ChainParams {
   format: typeof SPEC_FORMAT;
@@ -38,9 +58,13 @@ export interface ChainParams {
   halfLife: number;
   /** The easiest target, as compact bits in 8 hex digits. */
   powLimit: string;
-  /** Coins the block's reward creates. */
+  /** Coins the block's reward creates (on an accounts chain, its subsidy: the block's fees come on top), in the smallest unit. */
   reward: number;
   timestamps: TimestampRules;
+  /** The ledger (absent in specs made before ledgers: names). */
+  ledger?: LedgerKind;
+  /** The prefix of an accounts chain's addresses; absent on a names chain. */
+  addressPrefix?: string;
 }
 
 /** The timestamp rules of an asert chain. */
@@ -71,6 +95,7 @@ export interface ChainSpec {
   genesis: Block;
   pow: PowRule;
   reward: number;
+  ledger: Ledger;
   /** How far ahead of the receiving node's clock a peer's block may be dated. */
   maxFutureSeconds: number;
   /** Timestamps must be whole seconds. */
@@ -90,6 +115,7 @@ export function walkthroughSpec(difficulty: number): ChainSpec {
     genesis: GENESIS,
     pow: { kind: "fixed", difficulty, target: targetForLeadingZeroBits(difficulty) },
     reward: REWARD_AMOUNT,
+    ledger: { kind: "names" },
     maxFutureSeconds: MAX_FUTURE_SECONDS,
     wholeSeconds: false,
   };
@@ -104,8 +130,21 @@ function canonicalParams(value: unknown): string {
 
 /** The previous_hash an asert chain's genesis must name: the hash of its parameters. */
 export function paramsHash(file: ChainParams): string {
-  const { format, name, blockTime, halfLife, powLimit, reward, timestamps } = file;
-  return sha256Hex(canonicalParams({ format, name, blockTime, halfLife, powLimit, reward, timestamps }));
+  const { format, name, blockTime, halfLife, powLimit, reward, timestamps, ledger, addressPrefix } = file;
+  return sha256Hex(
+    canonicalParams({
+      format,
+      name,
+      blockTime,
+      halfLife,
+      powLimit,
+      reward,
+      timestamps,
+      // Absent, not null: a spec made before ledgers keeps its id.
+      ...(ledger === undefined ? {} : { ledger }),
+      ...(addressPrefix === undefined ? {} : { addressPrefix }),
+    }),
+  );
 }
 
 export const bitsHex = (bits: number): string => bits.toString(16).padStart(8, "0");
@@ -129,6 +168,11 @@ export interface NewChainOptions {
    * until it caught up.
    */
   powLimit?: number | "initial";
+  /** The ledger (default names) and, for accounts, the addresses' prefix (default DEFAULT_ADDRESS_PREFIX). */
+  ledger?: LedgerKind;
+  addressPrefix?: string;
+  /** Coins a block's reward creates (default REWARD_AMOUNT). */
+  reward?: number;
 }
 
 /**
@@ -154,12 +198,15 @@ export function newChainSpec(options: NewChainOptions): ChainSpecFile {
     blockTime: options.blockTime,
     halfLife,
     powLimit: options.powLimit === "initial" ? bits : bitsHex(limitBits),
-    reward: REWARD_AMOUNT,
+    reward: options.reward ?? REWARD_AMOUNT,
     timestamps: {
       medianOf: 11,
       maxFutureSeconds: Number(retargetFutureLimit(BigInt(halfLife))),
       wholeSeconds: true,
     },
+    ...(options.ledger === "accounts"
+      ? { ledger: "accounts", addressPrefix: options.addressPrefix ?? DEFAULT_ADDRESS_PREFIX }
+      : { ledger: "names" }),
   };
   const genesis: Block = {
     index: 1,
@@ -197,6 +244,13 @@ export function specFromFile(file: ChainSpecFile): ChainSpec {
       `timestamps.maxFutureSeconds ${timestamps.maxFutureSeconds} is past a 24th of the half-life (${retargetFutureLimit(BigInt(file.halfLife))})`,
     );
   }
+  const ledger: Ledger =
+    file.ledger === "accounts"
+      ? { kind: "accounts", prefix: file.addressPrefix ?? fail("an accounts ledger needs its addressPrefix") }
+      : { kind: "names" };
+  if (ledger.kind === "names" && file.addressPrefix !== undefined) {
+    fail("addressPrefix is for an accounts ledger: a names ledger has no addresses");
+  }
   if (!Number.isInteger(genesis.timestamp)) fail(`its genesis timestamp ${genesis.timestamp} is not whole seconds`);
   const decode = (what: string, bits: string): bigint => {
     try {
@@ -218,6 +272,7 @@ export function specFromFile(file: ChainSpecFile): ChainSpec {
       anchor: genesisAnchor({ height: BigInt(genesis.index), time: BigInt(genesis.timestamp), target }),
     },
     reward: file.reward,
+    ledger,
     maxFutureSeconds: timestamps.maxFutureSeconds,
     wholeSeconds: true,
     file,

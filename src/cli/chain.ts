@@ -3,10 +3,14 @@ import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveKernel } from "../../workers/kernel/index.js";
 import {
+  ADDRESS_PREFIX_PATTERN,
   blockWork,
   type ChainSpec,
   type ChainSpecFile,
   formatWork,
+  LEDGER_KINDS,
+  type LedgerKind,
+  type NewChainOptions,
   newChainSpec,
   targetFromBits,
 } from "../chain/index.js";
@@ -32,6 +36,11 @@ new   writes a spec for a chain of its own: a genesis dated now, blocks every
   --pow-limit <bits>    the easiest target, as compact bits in 8 hex digits (default 1f00ffff,
                         65,536 hashes a block), or initial: never easier than the initial target
   --name <name>         the chain's name (default: the file's name without .json)
+  --ledger <kind>       names: the walkthrough's transactions between any names (default);
+                        accounts: signed transfers between addresses, with balances and fees
+  --address-prefix <p>  an accounts chain's address prefix, 1-16 lowercase letters (default toy)
+  --reward <n>          what a block's reward creates, a whole number of the smallest unit
+                        (default 1; on an accounts chain the block's fees come on top)
   --force               overwrite --out
 
 show  prints a spec's parameters and its id, the genesis hash (a file, or
@@ -84,6 +93,33 @@ async function measure(log: (line: string) => void): Promise<{ hashesPerSecond: 
   }
 }
 
+/** --ledger and --address-prefix, which only an accounts ledger takes. */
+function ledgerOf(
+  kind: string | undefined,
+  prefix: string | undefined,
+): Pick<NewChainOptions, "ledger" | "addressPrefix"> {
+  if (kind !== undefined && !(LEDGER_KINDS as readonly string[]).includes(kind)) {
+    throw new ChainUsageError(`--ledger must be ${LEDGER_KINDS.join(" or ")}, not ${JSON.stringify(kind)}`);
+  }
+  const ledger = (kind ?? "names") as LedgerKind;
+  if (prefix === undefined) return { ledger };
+  if (ledger !== "accounts") throw new ChainUsageError("--address-prefix is for --ledger accounts");
+  if (!new RegExp(ADDRESS_PREFIX_PATTERN).test(prefix)) {
+    throw new ChainUsageError(`--address-prefix must be 1 to 16 lowercase letters, not ${JSON.stringify(prefix)}`);
+  }
+  return { ledger, addressPrefix: prefix };
+}
+
+/** --reward: a whole number of the smallest unit, from 1 to 2^53-1. */
+function rewardOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ChainUsageError(`--reward must be a whole number from 1 to 2^53-1, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** What a spec says, for people. */
 export function describeSpec(spec: ChainSpec): string {
   if (spec.pow.kind === "fixed") {
@@ -102,7 +138,10 @@ export function describeSpec(spec: ChainSpec): string {
     `initial target     bits ${file.genesis.bits} (${formatWork(blockWork(anchor.target))} hashes a block)`,
     `pow limit          bits ${file.powLimit} (${formatWork(blockWork(params.powLimit))} hashes a block)`,
     `timestamps         whole seconds, after the median of the last ${file.timestamps.medianOf}, at most ${spec.maxFutureSeconds} s ahead`,
-    `reward             ${spec.reward}`,
+    `reward             ${spec.reward}${spec.ledger.kind === "accounts" ? " and the block's fees" : ""}`,
+    spec.ledger.kind === "accounts"
+      ? `ledger             accounts: signed transfers between ${spec.ledger.prefix}1... addresses`
+      : "ledger             names: the walkthrough's transactions",
     `genesis            ${new Date(spec.genesis.timestamp * 1000).toISOString()}`,
   ].join("\n");
 }
@@ -119,6 +158,9 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
       hashrate: { type: "string" },
       name: { type: "string" },
       "pow-limit": { type: "string" },
+      ledger: { type: "string" },
+      "address-prefix": { type: "string" },
+      reward: { type: "string" },
       force: { type: "boolean" },
     },
   });
@@ -139,6 +181,8 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
       `the chain's name ${JSON.stringify(name)} must be 1 to 64 lowercase letters, digits and dashes: give --name`,
     );
   }
+  const ledger = ledgerOf(values.ledger, values["address-prefix"]);
+  const reward = rewardOf(values.reward);
   const hashrate = given === undefined ? await measure(log) : { hashesPerSecond: given, how: "given by --hashrate" };
   const file = newChainSpec({
     name,
@@ -146,6 +190,8 @@ async function chainNew(argv: string[], out: (text: string) => void, log: (line:
     ...(halfLife === undefined ? {} : { halfLife }),
     hashesPerSecond: hashrate.hashesPerSecond,
     ...(powLimit === undefined ? {} : { powLimit }),
+    ...ledger,
+    ...(reward === undefined ? {} : { reward }),
     now: Date.now() / 1000,
   });
   const spec = checkedSpec(file);

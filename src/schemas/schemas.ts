@@ -1,6 +1,6 @@
 import type { JSONSchemaType } from "ajv";
 import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
-import { type ChainSpecFile, SPEC_FORMAT } from "../chain/spec.js";
+import { ADDRESS_PREFIX_PATTERN, type ChainSpecFile, LEDGER_KINDS, SPEC_FORMAT } from "../chain/spec.js";
 import type { Block, Transaction } from "../chain/types.js";
 
 /**
@@ -331,6 +331,17 @@ export const chainSpecSchema: JSONSchemaType<ChainSpecFile> = {
         wholeSeconds: { type: "boolean", const: true, description: "Timestamps are whole seconds" },
       },
     },
+    ledger: optional({
+      type: "string",
+      enum: LEDGER_KINDS,
+      description:
+        "names: the walkthrough's transactions, between any names; accounts: signed transfers between addresses, with balances, fees and nonces (absent: names)",
+    }),
+    addressPrefix: optional({
+      type: "string",
+      pattern: ADDRESS_PREFIX_PATTERN,
+      description: "An accounts chain's address prefix (bech32m's human-readable part), e.g. toy for toy1...",
+    }),
     genesis: { $ref: "Block" },
   },
 };
