@@ -1,0 +1,14 @@
+export {
+  checkPublicKey,
+  generateKeyPair,
+  type KeyPair,
+  PUBLIC_KEY_BYTES,
+  publicKeyFailure,
+  publicKeyOf,
+  SECRET_KEY_BYTES,
+  SIGNATURE_BYTES,
+  sign,
+  verify,
+} from "./ed25519.js";
+export { PublicKeyError, SecretKeyError } from "./errors.js";
+export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
