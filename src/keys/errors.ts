@@ -1,3 +1,8 @@
+/** Long texts from a request are cut in messages: the start says which one it was. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
+}
+
 /** 32 bytes that the pinned verification rule refuses as a public key, so no account can be of them. */
 export class PublicKeyError extends Error {
   override readonly name = "PublicKeyError";
@@ -11,5 +16,32 @@ export class SecretKeyError extends Error {
   override readonly name = "SecretKeyError";
   constructor(readonly length: number) {
     super(`an Ed25519 secret key is its 32-byte seed, not ${length} bytes`);
+  }
+}
+
+/** A prefix that cannot start an address (bech32's rules, lower case only): a spec's mistake, not a user's. */
+export class AddressPrefixError extends Error {
+  override readonly name = "AddressPrefixError";
+  constructor(
+    readonly prefix: string,
+    reason: string,
+  ) {
+    super(`the address prefix ${quote(prefix)} cannot be used: ${reason}`);
+  }
+}
+
+/**
+ * A text that is not an address of this chain, naming the field it came in:
+ * `recipient "toy1..." is not a toy address: its checksum fails`.
+ */
+export class AddressError extends Error {
+  override readonly name = "AddressError";
+  constructor(
+    readonly field: string,
+    readonly text: string,
+    readonly prefix: string,
+    readonly reason: string,
+  ) {
+    super(`${field} ${quote(text)} is not a ${prefix} address: ${reason}`);
   }
 }

@@ -1,3 +1,4 @@
+export { addressPrefix, decodeAddress, encodeAddress } from "./address.js";
 export {
   checkPublicKey,
   generateKeyPair,
@@ -10,5 +11,5 @@ export {
   sign,
   verify,
 } from "./ed25519.js";
-export { PublicKeyError, SecretKeyError } from "./errors.js";
+export { AddressError, AddressPrefixError, PublicKeyError, SecretKeyError } from "./errors.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
