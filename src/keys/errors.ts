@@ -45,3 +45,23 @@ export class AddressError extends Error {
     super(`${field} ${quote(text)} is not a ${prefix} address: ${reason}`);
   }
 }
+
+/** A transfer that is malformed (a field out of range, a signature that is not 128 hex digits) or not signed by its sender. */
+export class TransactionError extends Error {
+  override readonly name: string = "TransactionError";
+  constructor(
+    /** The field at fault: a transaction's, or "chain id". */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A well-formed transfer whose signature is not its sender's over it, on this chain. */
+export class SignatureError extends TransactionError {
+  override readonly name = "SignatureError";
+  constructor(readonly sender: string) {
+    super("signature", `signature does not verify for sender ${sender}`);
+  }
+}

@@ -11,5 +11,20 @@ export {
   sign,
   verify,
 } from "./ed25519.js";
-export { AddressError, AddressPrefixError, PublicKeyError, SecretKeyError } from "./errors.js";
+export {
+  AddressError,
+  AddressPrefixError,
+  PublicKeyError,
+  SecretKeyError,
+  SignatureError,
+  TransactionError,
+} from "./errors.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
+export {
+  type SignedTransaction,
+  signingMessage,
+  signTransaction,
+  transactionId,
+  type UnsignedTransaction,
+  verifyTransaction,
+} from "./transaction.js";
