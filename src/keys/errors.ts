@@ -65,3 +65,40 @@ export class SignatureError extends TransactionError {
     super("signature", `signature does not verify for sender ${sender}`);
   }
 }
+
+/** A key file that is not one this toychain reads: not JSON, another format or version, a field missing or out of range. */
+export class KeystoreError extends Error {
+  override readonly name = "KeystoreError";
+  constructor(
+    /** The file's path, or a description when the file was not read from a path. */
+    readonly source: string,
+    readonly reason: string,
+  ) {
+    super(`the key file ${source} cannot be read: ${reason}`);
+  }
+}
+
+/**
+ * A passphrase that does not open a key file. AES-GCM's tag cannot tell a
+ * wrong passphrase from an altered ciphertext, salt or parameters, so the
+ * message names both.
+ */
+export class WrongPassphraseError extends Error {
+  override readonly name = "WrongPassphraseError";
+  constructor(readonly address: string) {
+    super(`wrong passphrase: it does not open the key file of ${address} (or the file has been altered)`);
+  }
+}
+
+/** A key file that would be overwritten without being asked to. */
+export class KeystoreExistsError extends Error {
+  override readonly name = "KeystoreExistsError";
+  constructor(readonly path: string) {
+    super(`${path} already exists: a key file is never overwritten unless asked to`);
+  }
+}
+
+/** No passphrase could be had: no TOYCHAIN_PASSPHRASE and no terminal, an empty one, or two that differ. */
+export class PassphraseError extends Error {
+  override readonly name = "PassphraseError";
+}

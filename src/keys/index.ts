@@ -14,11 +14,27 @@ export {
 export {
   AddressError,
   AddressPrefixError,
+  KeystoreError,
+  KeystoreExistsError,
+  PassphraseError,
   PublicKeyError,
   SecretKeyError,
   SignatureError,
   TransactionError,
+  WrongPassphraseError,
 } from "./errors.js";
+export {
+  DEFAULT_SCRYPT,
+  decryptKey,
+  encryptKey,
+  KEYSTORE_VERSION,
+  type KeystoreFile,
+  parseKeystore,
+  readKeystore,
+  type ScryptParams,
+  writeKeystore,
+} from "./keystore.js";
+export { PASSPHRASE_VARIABLE, readPassphrase } from "./passphrase.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
 export {
   type SignedTransaction,
