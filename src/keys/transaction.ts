@@ -1,0 +1,153 @@
+import { createHash } from "node:crypto";
+import { addressPrefix, decodeAddress } from "./address.js";
+import { publicKeyOf, SIGNATURE_BYTES, sign, verify } from "./ed25519.js";
+import { SignatureError, TransactionError } from "./errors.js";
+
+/**
+ * A signed transfer of the accounts ledger: `amount` from `sender` to
+ * `recipient`, paying `fee`, the sender's `nonce`-th transfer, signed by the
+ * sender's key over signingMessage. Amounts and fees are whole numbers of
+ * the smallest unit.
+ */
+export interface SignedTransaction {
+  /** The payer's address; its key signs. */
+  sender: string;
+  /** The payee's address. */
+  recipient: string;
+  /** What the recipient gets, at least 1. */
+  amount: number;
+  /** What the block's miner gets, 0 or more. */
+  fee: number;
+  /** The sender's count of sent transfers, plus one: a transfer is valid once, in order. */
+  nonce: number;
+  /** The Ed25519 signature, 64 bytes in 128 lower-case hex digits. */
+  signature: string;
+}
+
+/** A transfer before its signature. */
+export type UnsignedTransaction = Omit<SignedTransaction, "signature">;
+
+/**
+ * The domain tag that starts every signed transfer, so that a signature over
+ * one cannot be passed off as a signature over anything else a toychain key
+ * signs, now or in a later version.
+ */
+const DOMAIN = "toychain/transfer/v1\n";
+
+const CHAIN_ID = /^[0-9a-f]{64}$/;
+const SIGNATURE = new RegExp(`^[0-9a-f]{${SIGNATURE_BYTES * 2}}$`);
+
+/** A field's value as a message shows it: NaN and 1.5 as such, strings quoted. */
+function shown(value: unknown): string {
+  if (value === undefined) return "missing";
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
+function checkWhole(tx: UnsignedTransaction, field: "amount" | "fee" | "nonce", least: number): void {
+  const value: unknown = tx[field];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < least) {
+    throw new TransactionError(
+      field,
+      `${field} must be a whole number from ${least} to ${Number.MAX_SAFE_INTEGER}, not ${shown(value)}`,
+    );
+  }
+}
+
+function checkText(tx: UnsignedTransaction, field: "sender" | "recipient"): void {
+  const value: unknown = tx[field];
+  if (typeof value !== "string") throw new TransactionError(field, `${field} must be an address, not ${shown(value)}`);
+}
+
+/**
+ * The bytes a sender signs: the domain tag, the chain id (the genesis
+ * hash, in 64 lower-case hex digits) and a newline, then the transfer's
+ * RFC 8785 canonical JSON (keys sorted, no whitespace). The chain id makes a
+ * payment signed for one chain worthless on any other. The fields are
+ * checked first, so that no two transfers share a message: strings and
+ * safe integers (amount and nonce from 1, fee from 0), whose JSON.stringify
+ * forms are RFC 8785's.
+ */
+export function signingMessage(chainId: string, tx: UnsignedTransaction): Uint8Array {
+  if (typeof chainId !== "string" || !CHAIN_ID.test(chainId)) {
+    throw new TransactionError("chain id", "the chain id must be the genesis hash, 64 lower-case hex digits");
+  }
+  checkText(tx, "sender");
+  checkText(tx, "recipient");
+  checkWhole(tx, "amount", 1);
+  checkWhole(tx, "fee", 0);
+  checkWhole(tx, "nonce", 1);
+  const { amount, fee, nonce, recipient, sender } = tx;
+  const json = `{"amount":${amount},"fee":${fee},"nonce":${nonce},"recipient":${JSON.stringify(recipient)},"sender":${JSON.stringify(sender)}}`;
+  return Buffer.from(`${DOMAIN}${chainId}\n${json}`, "utf8");
+}
+
+/**
+ * A transfer's id: the SHA-256, in hex, of the message its sender signs,
+ * not of the signature. The pinned rule leaves no one but the signer a
+ * second valid signature (S < L, R canonical), but the signer can always
+ * make another one (another nonce r): an id over the signature would give
+ * one payment several ids, the malleability that let Bitcoin's transaction
+ * ids be changed in flight. Over the message, a payment has one id.
+ */
+export function transactionId(chainId: string, tx: UnsignedTransaction): string {
+  return createHash("sha256").update(signingMessage(chainId, tx)).digest("hex");
+}
+
+/**
+ * Signs a transfer with the sender's secret key (its 32-byte seed). What no
+ * node would accept is refused before it is signed: a recipient that is not
+ * an address of the sender's chain (AddressError, naming it), a sender that
+ * is not this key's address (TransactionError).
+ */
+export function signTransaction(chainId: string, secretKey: Uint8Array, tx: UnsignedTransaction): SignedTransaction {
+  const message = signingMessage(chainId, tx);
+  const prefix = addressPrefix(tx.sender);
+  if (prefix === undefined) {
+    throw new TransactionError(
+      "sender",
+      `sender ${JSON.stringify(tx.sender)} is not an address: it has no prefix and "1"`,
+    );
+  }
+  const senderKey = decodeAddress(prefix, tx.sender, "sender");
+  decodeAddress(prefix, tx.recipient, "recipient");
+  if (!Buffer.from(senderKey).equals(publicKeyOf(secretKey))) {
+    throw new TransactionError("sender", `sender ${tx.sender} is not the address of the key that signs`);
+  }
+  const { sender, recipient, amount, fee, nonce } = tx;
+  return {
+    sender,
+    recipient,
+    amount,
+    fee,
+    nonce,
+    signature: Buffer.from(sign(secretKey, message)).toString("hex"),
+  };
+}
+
+/**
+ * Checks a transfer as every node does: both addresses are of this chain
+ * (prefix) and decode, the fields are in range, and the signature is the
+ * sender's over signingMessage by the pinned rule (ed25519.ts). Throws
+ * AddressError naming the field, TransactionError, or SignatureError
+ * (`signature does not verify for sender toy1...`). Pure: no I/O, no
+ * ledger; the nonce's and the balance's turn come later.
+ */
+export function verifyTransaction(chainId: string, prefix: string, tx: SignedTransaction): void {
+  const message = signingMessage(chainId, tx);
+  const senderKey = decodeAddress(prefix, tx.sender, "sender");
+  decodeAddress(prefix, tx.recipient, "recipient");
+  const signature: unknown = tx.signature;
+  if (typeof signature !== "string" || !SIGNATURE.test(signature)) {
+    const found =
+      typeof signature !== "string"
+        ? `, not ${shown(signature)}`
+        : signature.length !== SIGNATURE_BYTES * 2
+          ? `, not ${signature.length}`
+          : ": it has characters other than 0-9 and a-f";
+    throw new TransactionError(
+      "signature",
+      `signature must be ${SIGNATURE_BYTES * 2} lower-case hex digits (${SIGNATURE_BYTES} bytes)${found}`,
+    );
+  }
+  if (!verify(senderKey, message, Buffer.from(signature, "hex"))) throw new SignatureError(tx.sender);
+}
