@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
 import type { ChainSpec } from "./chain/index.js";
+import { decodeAddress } from "./keys/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
@@ -36,6 +37,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Forge block after block on the tip; GET /mine then answers with the next block forged. */
   mine: boolean;
+  /** On an accounts chain, where rewards go; undefined: a key the node keeps in its data dir. */
+  rewardAddress: string | undefined;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -126,6 +129,12 @@ export const FLAGS: readonly Flag[] = [
     name: "mine",
     type: "boolean",
     help: `mine block after block on the tip, taking in new transactions every ${REFRESH_MS / 1000} s; GET /mine then answers with the next block forged (default off)`,
+  },
+  {
+    name: "reward-address",
+    type: "string",
+    value: "<addr>",
+    help: "on a chain with an accounts ledger, the address rewards go to (default: a key the node makes in its data dir, reward-key.json, which toychain wallet spends)",
   },
   {
     name: "public-url",
@@ -237,10 +246,18 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     if (error instanceof ChainSpecLoadError) throw new UsageError(`${from("chain")} ${error.message}`);
     throw error;
   }
-  if (chain.ledger.kind === "accounts") {
-    throw new UsageError(
-      `${from("chain")}: the chain ${chain.name} keeps an accounts ledger, which this node cannot run yet (its ledger is being built); make a chain with --ledger names`,
-    );
+  const rewardAddress = found.get("reward-address")?.value;
+  if (rewardAddress !== undefined) {
+    if (chain.ledger.kind !== "accounts") {
+      throw new UsageError(
+        `${from("reward-address")} is for a chain with an accounts ledger; ${chain.name}'s rewards go to the node's id`,
+      );
+    }
+    try {
+      decodeAddress(chain.ledger.prefix, rewardAddress, "--reward-address");
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
   }
   // Each chain but the walkthrough's has its own folder, so that joining another chain needs no --data-dir.
   const defaultDataDir = chain.name === "walkthrough" ? `./data/${port}` : `./data/${chain.name}/${port}`;
@@ -289,6 +306,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     gossip: boolean("gossip"),
     publicUrl,
     mine: boolean("mine"),
+    rewardAddress,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

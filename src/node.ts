@@ -3,16 +3,21 @@ import type { KernelName } from "../workers/kernel/index.js";
 import {
   type Block,
   Chain,
+  feesOf,
   InvalidChainError,
   MAX_BLOCK_TRANSACTIONS,
   type NetworkRules,
   NoCommonBlockError,
+  REWARD_SENDER,
+  rewardFor,
   type Transaction,
 } from "./chain/index.js";
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
+import type { SignedTransaction } from "./keys/index.js";
+import { AccountsMempool, Ledger, type LedgerWrite, rewardAddress } from "./ledger/index.js";
 import type { Logger } from "./log.js";
-import { fitCapacity, Mempool } from "./mempool/index.js";
+import { type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
@@ -59,6 +64,20 @@ export interface NodeOptions {
   apiToken?: string | undefined;
   /** --mine: forge block after block on the tip (see ContinuousMiner), from its start(). */
   mine?: boolean;
+  /** On an accounts chain, where rewards go (--reward-address); else a key the node keeps in `dataDir`. */
+  rewardAddress?: string | undefined;
+  /** Where the node keeps its files beside the store (its reward key); none in memory. */
+  dataDir?: string | undefined;
+}
+
+/** The pending transactions, as the chain's ledger has them. */
+export type NodeMempool = Mempool | AccountsMempool;
+
+/** On an accounts chain: the ledger over the store, the pool of signed transfers, and where this node's rewards go. */
+export interface NodeAccounts {
+  ledger: Ledger;
+  mempool: AccountsMempool;
+  rewardAddress: string;
 }
 
 const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
@@ -72,7 +91,7 @@ const newNodeId = (): string => randomUUID().replaceAll("-", "");
 interface NodeParts {
   id: string;
   chain: Chain;
-  mempool: Mempool;
+  mempool: NodeMempool;
   peers: PeerSet;
   store: Store;
   pool: MinerPool;
@@ -99,7 +118,11 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   if (stored === undefined) {
     const id = newNodeId();
     await store.create(id, network, rules.genesis);
-    return { id, chain: new Chain(rules), mempool: new Mempool(capacity), peers: new PeerSet(), store, pool };
+    const mempool =
+      rules.ledger.kind === "accounts"
+        ? (await AccountsMempool.restore(rules, store, capacity, [])).mempool
+        : new Mempool(capacity);
+    return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
   }
   if (stored.network.genesisHash !== network.genesisHash) {
     const held = stored.network.chain ?? "walkthrough";
@@ -145,22 +168,50 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
       `deleted ${stored.discardedStaged} blocks staged by a resolve that did not finish`,
     );
   }
-  const { kept, evicted } = fitCapacity(stored.pending, capacity);
-  if (evicted.length > 0) {
-    await store.evictPending(evicted.map((entry) => entry.seq));
-    options.log.warn(
-      { capacity, kept: kept.length, evicted: evicted.map((entry) => entry.tx) },
-      `the store held ${stored.pending.length} pending transactions, more than --max-pending ${capacity}: the newest ${evicted.length} were evicted`,
-    );
-  }
   return {
     id: stored.nodeId,
     chain: new Chain(rules, loaded.state),
-    mempool: new Mempool(capacity, kept),
+    mempool: await restoreMempool(store, rules, capacity, stored.pending, options.log),
     peers: new PeerSet(stored.peers),
     store,
     pool,
   };
+}
+
+/** The pending transactions the store held, checked again: the walkthrough's up to the capacity, an accounts chain's by its pool's rules. */
+async function restoreMempool(
+  store: Store,
+  rules: NetworkRules,
+  capacity: number,
+  pending: readonly PendingEntry[],
+  log: Logger,
+): Promise<NodeMempool> {
+  if (rules.ledger.kind === "accounts") {
+    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending);
+    if (dropped.length > 0) {
+      await store.evictPending(dropped.map(({ entry }) => entry.seq));
+      log.warn(
+        { dropped: dropped.map(({ entry, reason }) => ({ id: entry.id, reason: reason.message })) },
+        `${dropped.length} of the ${pending.length} pending transfers the store held are no longer valid at the tip, or do not fit --max-pending ${capacity}: dropped`,
+      );
+    }
+    return mempool;
+  }
+  const { kept, evicted } = fitCapacity(pending, capacity);
+  if (evicted.length > 0) {
+    await store.evictPending(evicted.map((entry) => entry.seq));
+    log.warn(
+      { capacity, kept: kept.length, evicted: evicted.map((entry) => entry.tx) },
+      `the store held ${pending.length} pending transactions, more than --max-pending ${capacity}: the newest ${evicted.length} were evicted`,
+    );
+  }
+  return new Mempool(capacity, kept);
+}
+
+/** Logs what left an accounts pool without a block holding it. */
+function logDropped(log: Logger, dropped: readonly Dropped[], why: string): void {
+  if (dropped.length === 0) return;
+  log.info({ dropped: dropped.map(({ entry, reason }) => ({ id: entry.id, reason: reason.message })) }, why);
 }
 
 /**
@@ -171,7 +222,9 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
 export class ToyNode {
   readonly id: string;
   readonly chain: Chain;
-  readonly mempool: Mempool;
+  readonly mempool: NodeMempool;
+  /** On an accounts chain, its ledger and pool of transfers; undefined on the walkthrough's. */
+  readonly accounts: NodeAccounts | undefined;
   readonly peers: PeerSet;
   readonly pool: MinerPool;
   readonly miner: Miner;
@@ -193,9 +246,13 @@ export class ToyNode {
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
   #durableTip: { length: number; hash: string; work: bigint; block: Block | undefined };
 
-  private constructor(parts: NodeParts, options: NodeOptions) {
+  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
     this.#store = parts.store;
+    this.accounts =
+      this.mempool instanceof AccountsMempool
+        ? { ledger: new Ledger(this.chain.rules, parts.store), mempool: this.mempool, rewardAddress: reward as string }
+        : undefined;
     // The chain was just read from the store, or is a new store's genesis.
     this.#durableTip = {
       length: this.chain.length,
@@ -235,6 +292,7 @@ export class ToyNode {
       {
         chain: this.chain,
         mempool: this.mempool,
+        accounts: this.accounts,
         peers: this.peers,
         store: this.#store,
         events: this.events,
@@ -260,17 +318,16 @@ export class ToyNode {
       chain: this.chain,
       mempool: this.mempool,
       pool: this.pool,
-      nodeId: this.id,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
-      persist: async ({ block, confirmed }) => {
+      reward: (transactions) => this.#reward(transactions),
+      ...(this.accounts === undefined
+        ? {}
+        : { prepare: (template: Block) => (this.accounts as NodeAccounts).ledger.write([], [[template]]) }),
+      confirm: (block, included, ledger) => this.#confirm(block, included, ledger),
+      persist: async ({ block, removed, ledger }) => {
         const hash = this.chain.hashAt(block.index) as string;
         const work = this.chain.workAt(block.index) as bigint;
-        await this.#durable(() =>
-          this.#store.appendBlock(
-            block,
-            confirmed.map((entry) => entry.seq),
-          ),
-        );
+        await this.#durable(() => this.#store.appendBlock(block, removed, ledger));
         this.#tipIsDurable(block.index, hash, work, block);
         this.gossip.tipChanged();
         this.events.emit("block", blockEvent(block, hash, "mined"));
@@ -321,7 +378,15 @@ export class ToyNode {
     });
     try {
       const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
-      const node = new ToyNode(parts, options);
+      const reward =
+        rules.ledger.kind === "accounts"
+          ? await rewardAddress(rules.ledger.prefix, {
+              given: options.rewardAddress,
+              dataDir: options.dataDir,
+              log: options.log,
+            })
+          : undefined;
+      const node = new ToyNode(parts, options, reward);
       // A gossiping node syncs at the first block another node mines: its page worker is up, and the
       // announcement's schema compiled, before it listens.
       if (options.gossip) {
@@ -335,6 +400,21 @@ export class ToyNode {
       await store.close();
       throw error;
     }
+  }
+
+  /** A block's reward, last in it: the walkthrough's to this node's id; an accounts chain's, the subsidy and the fees, to the reward address. */
+  #reward(transactions: readonly Transaction[]): Transaction {
+    if (this.accounts === undefined) return rewardFor(this.id);
+    const amount = this.chain.rules.reward + Number(feesOf(transactions));
+    return { sender: REWARD_SENDER, recipient: this.accounts.rewardAddress, amount };
+  }
+
+  /** A block of ours is on the chain in memory: what it included leaves the pool (on an accounts chain, with what it made invalid). */
+  #confirm(block: Block, included: readonly PendingEntry[], ledger: LedgerWrite | undefined): number[] {
+    if (this.mempool instanceof Mempool) return this.mempool.confirm(included);
+    const { confirmed, dropped } = this.mempool.connected(block, ledger as LedgerWrite);
+    logDropped(this.#log, dropped, `block ${block.index} made pending transfers invalid: dropped`);
+    return [...confirmed, ...dropped.map(({ entry }) => entry)].map((entry) => entry.seq);
   }
 
   /** Resolves with the error once a durable write has failed: the node must then restart. */
@@ -355,15 +435,40 @@ export class ToyNode {
     }
   }
 
-  /** Queues a transaction durably; returns the index of the block meant to hold it. */
-  async addTransaction(tx: Transaction): Promise<number> {
+  /**
+   * Queues a transaction durably; returns the index of the block meant to
+   * hold it and, on an accounts chain, the transfer's id. A transfer is
+   * admitted by the pool's rules (AccountsMempool.admit), taking the place
+   * of a pending one it replaces, or of the lowest fee rate when the pool is full.
+   */
+  async addTransaction(tx: Transaction): Promise<{ index: number; id?: string }> {
     if (this.#failure) throw this.#failure;
+    if (this.mempool instanceof AccountsMempool) return this.#addTransfer(this.mempool, tx as SignedTransaction);
     const entry = this.mempool.add(tx);
     const index = this.miner.indexFor(this.mempool.size - 1);
     await this.#durable(() => this.#store.addTransaction(entry));
     this.#log.debug({ tx, index, pending: this.mempool.size }, "transaction added");
     this.events.emit("transaction", { transaction: tx, index, pending: this.mempool.size });
-    return index;
+    return { index };
+  }
+
+  async #addTransfer(mempool: AccountsMempool, tx: SignedTransaction): Promise<{ index: number; id: string }> {
+    const { entry, replaced, evicted } = await mempool.admit(tx);
+    const gone = [...(replaced ? [replaced] : []), ...(evicted ? [evicted.entry] : [])];
+    await this.#durable(async () => {
+      await this.#store.addTransaction({ seq: entry.seq, tx: entry.tx });
+      if (gone.length > 0) await this.#store.evictPending(gone.map((each) => each.seq));
+    });
+    if (replaced)
+      this.#log.info(
+        { id: entry.id, replaced: replaced.id },
+        "a pending transfer was replaced by one paying a higher fee",
+      );
+    if (evicted) logDropped(this.#log, [evicted], "the pool is full: the lowest fee rate transfer was evicted");
+    const index = this.chain.tip.index + 1;
+    this.#log.debug({ id: entry.id, index, pending: mempool.size }, "transfer added");
+    this.events.emit("transaction", { transaction: entry.tx, index, pending: mempool.size });
+    return { index, id: entry.id };
   }
 
   /** Forges the next block; with --mine, waits for the next one the loop forges instead (see ContinuousMiner.next). */

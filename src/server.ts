@@ -32,7 +32,8 @@ type Defaulted =
   | "gossip"
   | "publicUrl"
   | "chain"
-  | "mine";
+  | "mine"
+  | "rewardAddress";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
@@ -127,6 +128,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     gossip: config.gossip ?? false,
     apiToken: config.apiToken,
     mine: config.mine ?? false,
+    rewardAddress: config.rewardAddress,
+    dataDir: config.dataDir === undefined ? undefined : resolve(config.dataDir),
     log,
   });
   if (config.peers?.length) await node.registerNodes(config.peers);

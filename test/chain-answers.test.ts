@@ -37,7 +37,7 @@ async function source(length: number, sender = "Lea") {
       proof: 0,
       previous_hash: tip.hash,
     };
-    await store.appendBlock(block);
+    await store.appendBlock(block, []);
     tip = { ...tip, length: block.index, hash: blockHash(block), work: String(2 * block.index) };
     return block;
   };

@@ -37,6 +37,7 @@ function capture(): { log: Logger; lines: Line[] } {
 const mined = (index: number): MinedBlock => ({
   block: { index, timestamp: index, transactions: [], proof: index, previous_hash: "0".repeat(64) },
   confirmed: [],
+  removed: [],
   search: { nonce: index, winner: 0, kernel: "portable", hashes: 1, seconds: 0.001, stopLatencyMs: 0 },
 });
 

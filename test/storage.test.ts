@@ -4,6 +4,7 @@ import path from "node:path";
 import { ClassicLevel } from "classic-level";
 import t, { type Test } from "tap";
 import {
+  type Account,
   type Block,
   blockHash,
   canonicalJson,
@@ -12,6 +13,7 @@ import {
   type Transaction,
   walkthroughSpec,
 } from "../src/chain/index.js";
+import type { HistoryPage, LedgerWrite, TxPlace, UndoRecord } from "../src/ledger/index.js";
 import { createLogger } from "../src/log.js";
 import { MempoolFullError } from "../src/mempool/index.js";
 import { ToyNode } from "../src/node.js";
@@ -657,12 +659,24 @@ class FailingStore implements Store {
   addPeers(peers: readonly Peer[]): Promise<void> {
     return this.inner.addPeers(peers);
   }
-  appendBlock(block: Block, confirmed: readonly number[]): Promise<void> {
+  appendBlock(block: Block, confirmed: readonly number[], ledger?: LedgerWrite): Promise<void> {
     if (this.failNextAppend) {
       this.failNextAppend = false;
       return Promise.reject(new Error("EIO: simulated write failure"));
     }
-    return this.inner.appendBlock(block, confirmed);
+    return this.inner.appendBlock(block, confirmed, ledger);
+  }
+  accounts(addresses: readonly string[]): Promise<Map<string, Account>> {
+    return this.inner.accounts(addresses);
+  }
+  undoOf(height: number): Promise<UndoRecord> {
+    return this.inner.undoOf(height);
+  }
+  placeOf(id: string): Promise<TxPlace | undefined> {
+    return this.inner.placeOf(id);
+  }
+  history(address: string, limit: number, before?: string): Promise<HistoryPage> {
+    return this.inner.history(address, limit, before);
   }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
     return this.inner.stage(blocks);
@@ -679,8 +693,9 @@ class FailingStore implements Store {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
+    ledger?: LedgerWrite,
   ): Promise<void> {
-    return this.inner.adoptStaged(fork, hashes, bits, removed, pending);
+    return this.inner.adoptStaged(fork, hashes, bits, removed, pending, ledger);
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {
     return this.inner.blocks(at);

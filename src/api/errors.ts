@@ -2,8 +2,15 @@ import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
 import { ForeignAnnouncerError, InvalidAnnouncerError } from "../gossip/index.js";
+import { AddressError, TransactionError } from "../keys/index.js";
 import type { Logger } from "../log.js";
-import { MempoolFullError, ReservedSenderError } from "../mempool/index.js";
+import {
+  InsufficientFundsError,
+  MempoolFullError,
+  PoolFullError,
+  ReservedSenderError,
+  TransferRefusedError,
+} from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type ErrorBody, SchemaError } from "../schemas/index.js";
@@ -135,7 +142,14 @@ function toAnswer(error: unknown): Answer {
   if (error instanceof TooManyPeersError || error instanceof ForeignAnnouncerError) {
     return { status: 409, body: { message: error.message } };
   }
-  if (error instanceof MempoolFullError) return { status: 429, body: { message: error.message } };
+  if (error instanceof MempoolFullError || error instanceof PoolFullError) {
+    return { status: 429, body: { message: error.message } };
+  }
+  if (error instanceof AddressError || error instanceof TransactionError) {
+    return { status: 400, body: { message: error.message, errors: [{ field: error.field, message: error.message }] } };
+  }
+  if (error instanceof InsufficientFundsError) return { status: 422, body: { message: error.message } };
+  if (error instanceof TransferRefusedError) return { status: 409, body: { message: error.message } };
   if (
     error instanceof MinerStoppedError ||
     error instanceof ResolveStoppedError ||

@@ -10,6 +10,7 @@ import {
   checkExactNumbers,
   checkLocate,
   checkRegisterNodes,
+  checkSignedTransaction,
   checkTransaction,
 } from "../schemas/index.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
@@ -89,9 +90,12 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
   });
 
   router.post("/transactions/new", async (ctx) => {
-    const index = await node.addTransaction(body(ctx, checkTransaction));
+    // An accounts chain takes signed transfers; the walkthrough's, its three fields.
+    const tx = node.accounts === undefined ? body(ctx, checkTransaction) : body(ctx, checkSignedTransaction);
+    const { index, id } = await node.addTransaction(tx);
     ctx.body = {
       message: `Transaction added to the list of current transactions and will be mined into the block at index ${index}`,
+      ...(id === undefined ? {} : { id }),
     };
   });
 
@@ -173,6 +177,9 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
         id: rules.id,
         retarget: rules.pow.kind === "fixed" ? "fixed" : "aserti3-2d",
         block_time: rules.pow.kind === "fixed" ? null : Number(rules.pow.params.spacing),
+        ledger: rules.ledger.kind,
+        address_prefix: rules.ledger.kind === "accounts" ? rules.ledger.prefix : null,
+        reward_address: node.accounts?.rewardAddress ?? null,
       },
       difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : leadingZeroBitsOf(next.target),
       next_target: { bits: next.bits ?? null, expected_hashes: String(blockWork(next.target)) },

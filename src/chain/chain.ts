@@ -89,10 +89,14 @@ export class Chain {
     return [...this.#recent];
   }
 
-  /** Appends a block mined on our tip, after checking it against every rule. */
-  append(block: Block): void {
+  /**
+   * Appends a block mined on our tip, after checking it against every rule
+   * (but its transfers' signatures with `signatures: false`, for transfers
+   * verified as they entered our pool).
+   */
+  append(block: Block, { signatures = true } = {}): void {
     if (block.previous_hash !== this.tipHash) throw new StaleBlockError(this.tipHash, block.previous_hash);
-    checkBlock(block, this.#tip, this.tipHash, this.rules, { recent: this.#recent });
+    checkBlock(block, this.#tip, this.tipHash, this.rules, { recent: this.#recent, signatures });
     this.#hashes.push(blockHash(block));
     this.#work.push(block.bits);
     this.#tip = block;

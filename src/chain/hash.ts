@@ -3,7 +3,7 @@ import { meetsTarget, targetForLeadingZeroBits } from "./target.js";
 import type { Block, BlockTemplate, Transaction } from "./types.js";
 
 /** A transaction's keys, sorted: as JSON.stringify's replacer, they pick and order every transaction's fields. */
-const TRANSACTION_KEYS = ["amount", "recipient", "sender"];
+const TRANSACTION_KEYS = ["amount", "fee", "nonce", "recipient", "sender", "signature"];
 
 /** The canonical JSON of a block's transactions. */
 const transactionsJson = (transactions: readonly Transaction[]): string =>

@@ -1,4 +1,14 @@
 export {
+  type Account,
+  type BlockDelta,
+  checkAccountsBlock,
+  connectBlock,
+  EMPTY_ACCOUNT,
+  feesOf,
+  touchedAddresses,
+  transfersOf,
+} from "./accounts.js";
+export {
   type AsertAnchor,
   type AsertParams,
   type AsertParent,
@@ -82,6 +92,6 @@ export {
   targetToBytes,
 } from "./target.js";
 export { MAX_FUTURE_SECONDS, MEDIAN_SPAN, medianTime, nextTimestamp, type TimeRules } from "./time.js";
-export type { Block, BlockTemplate, Transaction } from "./types.js";
+export type { Block, BlockTemplate, NamedTransaction, Transaction } from "./types.js";
 export { blockWork, chainWork, compareWork, formatWork, outworks, targetForWork } from "./work.js";
 export { WorkIndex } from "./work-index.js";

@@ -1,3 +1,4 @@
+import { checkAccountsBlock } from "./accounts.js";
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 import { blockHash, type EncodedBlock, encodeBlock, powHeader, proofMeetsTarget } from "./hash.js";
@@ -19,6 +20,12 @@ export interface BlockContext {
   now?: number | undefined;
   /** The block's H (see powHeader), when it is already known. */
   header?: string;
+  /**
+   * On an accounts chain, whether to verify the transfers' signatures
+   * (default true); false only where they were verified already: at their
+   * admission to our mempool, or in the worker pool that checks a peer's pages.
+   */
+  signatures?: boolean;
 }
 
 const NODE_ID = /^[0-9a-f]{32}$/;
@@ -57,7 +64,8 @@ export function checkBlock(
       rules.pow.kind === "fixed" ? `${rules.pow.difficulty} leading zero bits` : `the target of bits ${block.bits}`;
     throw new InvalidChainError(`proof ${block.proof} does not reach ${what}`, at);
   }
-  checkReward(block);
+  if (rules.ledger.kind === "accounts") checkAccountsBlock(block, rules, { signatures: context.signatures ?? true });
+  else checkNamesBlock(block);
 }
 
 /**
@@ -83,8 +91,15 @@ function requiredTarget(block: Block, parent: Pick<Block, "index" | "timestamp">
   );
 }
 
-function checkReward(block: Block): void {
+/** The walkthrough's transactions: names and amounts, then a reward of REWARD_AMOUNT to a node id. */
+function checkNamesBlock(block: Block): void {
   const txs = block.transactions;
+  if (txs.some((tx) => tx.fee !== undefined || tx.nonce !== undefined || tx.signature !== undefined)) {
+    throw new InvalidChainError(
+      "its transactions have a fee, nonce or signature: this chain's ledger is names, whose transactions have none",
+      block.index,
+    );
+  }
   const reward = txs[txs.length - 1];
   if (reward === undefined || !isReward(reward)) {
     throw new InvalidChainError("the last transaction must be the mining reward", block.index);

@@ -6,6 +6,8 @@ import { MempoolFullError, ReservedSenderError } from "./errors.js";
 export interface PendingEntry {
   seq: number;
   tx: Transaction;
+  /** On an accounts chain, the transfer's id (see src/keys); the walkthrough's transactions have none. */
+  id?: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export class Mempool {
   }
 
   /** The oldest `limit` entries, for the next block. */
-  peek(limit: number): PendingEntry[] {
+  take(limit: number): PendingEntry[] {
     return this.#entries.slice(0, limit);
   }
 

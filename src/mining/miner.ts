@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import { type Block, type Chain, nextTarget, nextTimestamp, powHeader, rewardFor } from "../chain/index.js";
-import type { Mempool, PendingEntry } from "../mempool/index.js";
+import { type Block, type Chain, nextTarget, nextTimestamp, powHeader, type Transaction } from "../chain/index.js";
+import type { LedgerWrite } from "../ledger/index.js";
+import type { PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
 import type { SearchResult } from "./interface.js";
@@ -10,7 +11,18 @@ export interface MinedBlock {
   block: Block;
   /** The pending entries the block confirmed. */
   confirmed: PendingEntry[];
+  /** The seqs of the pending entries that left the pool with it (those it confirmed and, on an accounts chain, those it made invalid). */
+  removed: number[];
+  /** On an accounts chain, what the block changes in the ledger. */
+  ledger?: LedgerWrite;
   search: SearchResult;
+}
+
+/** What the miner needs of the pending transactions. */
+export interface MinerPending {
+  readonly size: number;
+  /** For the next block: at most `limit`, in the block's order. */
+  take(limit: number): PendingEntry[];
 }
 
 /** A finished job, as /stats shows it. */
@@ -27,10 +39,19 @@ export interface JobStats {
 
 export interface MinerDeps {
   chain: Chain;
-  mempool: Mempool;
+  mempool: MinerPending;
   pool: MinerPool;
-  nodeId: string;
   maxTransactionsPerBlock: number;
+  /** The reward of a block holding `transactions`, to this node: last in the block. */
+  reward: (transactions: readonly Transaction[]) => Transaction;
+  /**
+   * On an accounts chain, what connecting the block (of which the proof is
+   * still unknown) changes in the ledger: computed when its job starts, on
+   * the tip the job mines on. Undefined on the walkthrough's chain.
+   */
+  prepare?: (template: Block) => Promise<LedgerWrite>;
+  /** The block is on our chain in memory: what it included leaves the pool, with what it made invalid; returns the seqs that left. */
+  confirm: (block: Block, included: readonly PendingEntry[], ledger: LedgerWrite | undefined) => number[];
   /** Makes a forged block durable; the request is answered after it. */
   persist: (mined: MinedBlock) => Promise<void>;
   /** Told of every finished job, forged or restarted. */
@@ -150,13 +171,13 @@ export class Miner {
   }
 
   async #mineOnTip(): Promise<MinedBlock> {
-    const { chain, mempool, pool, nodeId, maxTransactionsPerBlock, persist, log } = this.#deps;
+    const { chain, mempool, pool, maxTransactionsPerBlock, persist, prepare, confirm, reward, log } = this.#deps;
     const { rules } = chain;
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
       const parentHash = chain.tipHash;
       const index = chain.tip.index + 1;
-      const included = mempool.peek(maxTransactionsPerBlock);
+      const included = mempool.take(maxTransactionsPerBlock);
       const timestamp = nextTimestamp(chain.recentTimestamps, Date.now() / 1000, rules);
       const early = timestamp - rules.maxFutureSeconds - Date.now() / 1000;
       if (early > 0) {
@@ -170,7 +191,12 @@ export class Miner {
       }
       const { target, bits } = nextTarget(rules, chain.tip);
       const stated = bits === undefined ? {} : { bits };
-      const transactions = [...included.map((entry) => entry.tx), rewardFor(nodeId)];
+      const taken = included.map((entry) => entry.tx);
+      const transactions = [...taken, reward(taken)];
+      const template: Block = { index, timestamp, transactions, proof: 0, previous_hash: parentHash, ...stated };
+      const ledger = prepare === undefined ? undefined : await prepare(template);
+      // The ledger was read for this tip: one that moved meanwhile needs another template.
+      if (chain.tipHash !== parentHash) continue;
       const control = new JobControl();
       const startedAt = performance.now();
       const job: RunningJob = { index, transactions: included.length, control, startedAt, refreshed: false };
@@ -212,9 +238,10 @@ export class Miner {
         previous_hash: parentHash,
         ...stated,
       };
-      chain.append(block);
-      mempool.confirm(included);
-      const mined = { block, confirmed: included, search };
+      // Its transfers' signatures were verified as they entered the pool.
+      chain.append(block, { signatures: false });
+      const removed = confirm(block, included, ledger);
+      const mined: MinedBlock = { block, confirmed: included, removed, search, ...(ledger ? { ledger } : {}) };
       await persist(mined);
       this.#record(search, index, true);
       log.info(

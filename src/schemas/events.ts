@@ -1,7 +1,7 @@
 import type { JSONSchemaType, SchemaObject } from "ajv";
 import { PEER_VERDICTS } from "../consensus/index.js";
 import type { ChainEvent, EventKind, JobEvent, MiningEvent, PeerEvent, TransactionEvent } from "../events/index.js";
-import { transactionSchema } from "./schemas.js";
+import { blockTransactionSchema } from "./schemas.js";
 
 /**
  * The data of each event of GET /events, one JSON object per message: the
@@ -50,7 +50,7 @@ export const transactionEventSchema: JSONSchemaType<TransactionEvent> = {
   required: ["transaction", "index", "pending"],
   additionalProperties: false,
   properties: {
-    transaction: transactionSchema,
+    transaction: blockTransactionSchema,
     index: { type: "integer", minimum: 2, description: "The block meant to hold it" },
     pending: { type: "integer", minimum: 1, description: "Pending transactions, this one included" },
   },

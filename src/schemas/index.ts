@@ -12,6 +12,8 @@ export {
   checkExactNumbers,
   checkLocate,
   checkRegisterNodes,
+  checkSignedTransaction,
+  checkStoredTransaction,
   checkTip,
   checkTransaction,
   type FieldError,

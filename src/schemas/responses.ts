@@ -4,7 +4,7 @@ import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { ANNOUNCE_OUTCOMES, type AnnounceAnswer } from "../gossip/interface.js";
 import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
-import { blockSchema, transactionSchema } from "./schemas.js";
+import { blockSchema, blockTransactionSchema } from "./schemas.js";
 import type { FieldError } from "./validate.js";
 
 /**
@@ -66,7 +66,7 @@ export const pendingSchema: JSONSchemaType<PendingBody> = {
   required: ["transactions", "length"],
   additionalProperties: false,
   properties: {
-    transactions: { type: "array", items: transactionSchema, description: "In arrival order" },
+    transactions: { type: "array", items: blockTransactionSchema, description: "In arrival order" },
     length: { type: "integer", minimum: 0 },
   },
 };
@@ -90,7 +90,7 @@ export const minedSchema: JSONSchemaType<MinedBody> = {
     transactions: {
       type: "array",
       minItems: 1,
-      items: transactionSchema,
+      items: blockTransactionSchema,
       description: "The pending ones, then the reward",
     },
     proof: { type: "integer", minimum: 0 },
@@ -264,7 +264,7 @@ export const statsSchema: SchemaObject = {
     chain_length: { type: "integer", minimum: 1 },
     chain: {
       type: "object",
-      required: ["name", "id", "retarget", "block_time"],
+      required: ["name", "id", "retarget", "block_time", "ledger", "address_prefix", "reward_address"],
       additionalProperties: false,
       description: "The chain the node is on (its --chain)",
       properties: {
@@ -278,6 +278,20 @@ export const statsSchema: SchemaObject = {
         block_time: {
           type: ["integer", "null"],
           description: "The target spacing between blocks, in seconds; null on a fixed chain",
+        },
+        ledger: {
+          type: "string",
+          enum: ["names", "accounts"],
+          description:
+            "names: the walkthrough's transactions between any names; accounts: signed transfers between addresses",
+        },
+        address_prefix: {
+          type: ["string", "null"],
+          description: "An accounts chain's address prefix (toy for toy1...); null on a names chain",
+        },
+        reward_address: {
+          type: ["string", "null"],
+          description: "On an accounts chain, where this node's rewards go; null on a names chain",
         },
       },
     },

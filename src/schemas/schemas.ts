@@ -1,7 +1,7 @@
 import type { JSONSchemaType } from "ajv";
 import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
 import { ADDRESS_PREFIX_PATTERN, type ChainSpecFile, LEDGER_KINDS, SPEC_FORMAT } from "../chain/spec.js";
-import type { Block, Transaction } from "../chain/types.js";
+import type { Block, NamedTransaction, Transaction } from "../chain/types.js";
 
 /**
  * Every payload's schema, in one place: the API validates requests with them,
@@ -29,23 +29,122 @@ const name = (what: string) =>
     description: what,
   }) as const;
 
-export const transactionSchema: JSONSchemaType<Transaction> = {
+/**
+ * An optional field's schema as JSONSchemaType types it: it wants `nullable`
+ * on optional fields, which would let a null through where the field must be
+ * absent or a value (see chainQuerySchema).
+ */
+const optional = <T extends object>(schema: T) => schema as T & { nullable: true };
+
+/** The walkthrough's three fields, which every transaction has. */
+const namedProperties = {
+  sender: name('Who pays; "0" is reserved for mining rewards'),
+  recipient: name("Who is paid"),
+  amount: {
+    type: "number",
+    exclusiveMinimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description:
+      "How much: above 0, at most 2^53-1, and written with no more significant digits than a double keeps (it is refused, not rounded)",
+  },
+} as const;
+
+export const transactionSchema: JSONSchemaType<NamedTransaction> = {
   $id: "Transaction",
   type: "object",
   required: ["sender", "recipient", "amount"],
   additionalProperties: false,
-  properties: {
-    sender: name('Who pays; "0" is reserved for mining rewards'),
-    recipient: name("Who is paid"),
-    amount: {
-      type: "number",
-      exclusiveMinimum: 0,
-      maximum: Number.MAX_SAFE_INTEGER,
-      description:
-        "How much: above 0, at most 2^53-1, and written with no more significant digits than a double keeps (it is refused, not rounded)",
-    },
-  },
+  properties: namedProperties,
   examples: [{ sender: "Lea", recipient: "Mark", amount: 10 }],
+};
+
+/** A transfer's signature: Ed25519, 64 bytes in 128 lowercase hex digits. */
+export const SIGNATURE_PATTERN = "^[0-9a-f]{128}$";
+
+const fee = {
+  type: "integer",
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: "What the sender pays the block's miner, in the smallest unit, on top of the amount",
+} as const;
+const nonce = {
+  type: "integer",
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: "The sender's count of sent transactions, this one included: its last nonce plus one",
+} as const;
+const signature = {
+  type: "string",
+  pattern: SIGNATURE_PATTERN,
+  description:
+    "The sender's Ed25519 signature of the transfer and the chain's id, in 128 hex digits (see the README's Accounts)",
+} as const;
+
+/**
+ * A transaction as blocks hold it, on either ledger: the walkthrough's three
+ * fields, and on an accounts chain a transfer's fee, nonce and signature.
+ * Which fields a chain's blocks must have, its ledger's rules say.
+ */
+export const blockTransactionSchema: JSONSchemaType<Transaction> = {
+  $id: "BlockTransaction",
+  type: "object",
+  required: ["sender", "recipient", "amount"],
+  additionalProperties: false,
+  properties: {
+    ...namedProperties,
+    fee: optional(fee),
+    nonce: optional(nonce),
+    signature: optional(signature),
+  },
+};
+
+/** A transfer as a client posts it to an accounts chain: every field, signed. */
+export interface SignedTransactionBody {
+  sender: string;
+  recipient: string;
+  amount: number;
+  fee: number;
+  nonce: number;
+  signature: string;
+}
+
+const address = (what: string) =>
+  ({
+    type: "string",
+    minLength: 1,
+    maxLength: 128,
+    format: WELL_FORMED,
+    description: `${what}: an address of this chain (bech32m of an Ed25519 public key, e.g. toy1...)`,
+  }) as const;
+
+export const signedTransactionSchema: JSONSchemaType<SignedTransactionBody> = {
+  $id: "SignedTransaction",
+  type: "object",
+  required: ["sender", "recipient", "amount", "fee", "nonce", "signature"],
+  additionalProperties: false,
+  properties: {
+    sender: address("Who pays, and signs"),
+    recipient: address("Who is paid"),
+    amount: {
+      type: "integer",
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "How much, a whole number of the smallest unit",
+    },
+    fee,
+    nonce,
+    signature,
+  },
+  examples: [
+    {
+      sender: "toy1qy352euf40x77qfrg4ncn27dauqjx3t83x4ummcpydzk0zdtehhsmn0fsz",
+      recipient: "toy1jdd34uy0mh5m3mwmx0ja7qvg5elenqzwzsxeaqaz7ylyxkn28awq6spxk4",
+      amount: 250,
+      fee: 2,
+      nonce: 1,
+      signature: "0".repeat(128),
+    },
+  ],
 };
 
 export interface RegisterNodesBody {
@@ -74,13 +173,6 @@ export const registerNodesSchema: JSONSchemaType<RegisterNodesBody> = {
   examples: [{ nodes: ["http://127.0.0.1:5001"] }],
 };
 
-/**
- * An optional field's schema as JSONSchemaType types it: it wants `nullable`
- * on optional fields, which would let a null through where the field must be
- * absent or a value (see chainQuerySchema).
- */
-const optional = <T extends object>(schema: T) => schema as T & { nullable: true };
-
 export const blockSchema: JSONSchemaType<Block> = {
   $id: "Block",
   type: "object",
@@ -92,7 +184,7 @@ export const blockSchema: JSONSchemaType<Block> = {
     transactions: {
       type: "array",
       maxItems: MAX_BLOCK_TRANSACTIONS + 1,
-      items: transactionSchema,
+      items: blockTransactionSchema,
       description: `At most ${MAX_BLOCK_TRANSACTIONS} transactions, then the mining reward`,
     },
     proof: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER },

@@ -4,11 +4,13 @@ import {
   announceSchema,
   blockRefSchema,
   blockSchema,
+  blockTransactionSchema,
   chainQuerySchema,
   chainSchema,
   chainSpecSchema,
   locateSchema,
   registerNodesSchema,
+  signedTransactionSchema,
   tipSchema,
   transactionSchema,
   WELL_FORMED,
@@ -36,7 +38,7 @@ const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true });
 ajv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
-ajv.addSchema([transactionSchema, blockSchema, blockRefSchema]);
+ajv.addSchema([transactionSchema, blockTransactionSchema, blockSchema, blockRefSchema]);
 
 const FORMAT_MESSAGES: Record<string, string> = {
   [WELL_FORMED]: "must be well-formed Unicode: it holds an unpaired UTF-16 surrogate",
@@ -87,6 +89,9 @@ function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv
 }
 
 export const checkTransaction = checker(transactionSchema, "transaction");
+export const checkSignedTransaction = checker(signedTransactionSchema, "transaction");
+/** A pending transaction as the store keeps it: the walkthrough's, or a signed transfer. */
+export const checkStoredTransaction = checker(blockTransactionSchema, "transaction");
 export const checkRegisterNodes = checker(registerNodesSchema, "node list");
 export const checkChain = checker(chainSchema, "chain");
 export const checkBlockShape = checker(blockSchema, "block");

@@ -19,14 +19,18 @@ export function matchesHash(bytes: Uint8Array, hash: string): boolean {
 
 /**
  * The block of canonical bytes, with its fields in the walkthrough's order
- * (canonical JSON sorts them), so that JSON.stringify gives what /chain always gave.
+ * (canonical JSON sorts them), so that JSON.stringify gives what /chain always
+ * gave; a signed transfer's fee, nonce and signature follow its amount.
  */
 export function decodeBlock(bytes: string): Block {
   const stored = JSON.parse(bytes) as Block;
   return {
     index: stored.index,
     timestamp: stored.timestamp,
-    transactions: stored.transactions.map(({ sender, recipient, amount }) => ({ sender, recipient, amount })),
+    transactions: stored.transactions.map(({ sender, recipient, amount, fee, nonce, signature }) =>
+      // A transfer of an accounts chain has the three fields more; the walkthrough's have none.
+      signature === undefined ? { sender, recipient, amount } : { sender, recipient, amount, fee, nonce, signature },
+    ),
     proof: stored.proof,
     previous_hash: stored.previous_hash,
     ...(stored.bits === undefined ? {} : { bits: stored.bits }),

@@ -1,4 +1,5 @@
 import type { Block, HashList } from "../chain/index.js";
+import type { LedgerReader, LedgerWrite } from "../ledger/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
@@ -94,7 +95,7 @@ export interface ChainView {
  * call is atomic: after a crash, all of it is there or none. Staged blocks
  * (see Staging) are not synced: one that a crash loses is read again.
  */
-export interface Store extends Staging {
+export interface Store extends Staging, LedgerReader {
   /** Where the data lives, for messages. */
   readonly location: string;
   /** What was stored, or undefined for a new store. */
@@ -105,12 +106,17 @@ export interface Store extends Staging {
   /** Pending transactions evicted (see fitCapacity). */
   evictPending(seqs: readonly number[]): Promise<void>;
   addPeers(peers: readonly Peer[]): Promise<void>;
-  /** A block appended on the tip, and the pending transactions it confirmed. */
-  appendBlock(block: Block, confirmed: readonly number[]): Promise<void>;
+  /**
+   * A block appended on the tip, the pending transactions it confirmed and,
+   * on an accounts chain, what it changes in the ledger (see LedgerWrite).
+   * Accounts and undo data written read back at once, before they are durable.
+   */
+  appendBlock(block: Block, confirmed: readonly number[], ledger?: LedgerWrite): Promise<void>;
   /**
    * Adopts the staged blocks after `fork`, with these hashes (the last is the
    * new tip) and these bits (their index entries keep them, on a retargeting
-   * chain), as our chain, and swaps the mempool whole.
+   * chain), as our chain, swaps the mempool whole and, on an accounts chain,
+   * writes what disconnecting ours and connecting them changes in the ledger.
    */
   adoptStaged(
     fork: BlockRef,
@@ -118,6 +124,7 @@ export interface Store extends Staging {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
+    ledger?: LedgerWrite,
   ): Promise<void>;
   /** The blocks with these hashes, checked against them; a block written but not yet durable is read too. */
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]>;

@@ -1,5 +1,6 @@
 import type { ClassicLevel } from "classic-level";
-import type { Block } from "../chain/index.js";
+import type { Account, Block } from "../chain/index.js";
+import type { LedgerWrite, TxPlace, UndoRecord } from "../ledger/index.js";
 import type { Peer } from "../peers/index.js";
 import { encodeBlock } from "./block-codec.js";
 import type { NetworkId, PendingEntry, StoredTip } from "./interface.js";
@@ -15,7 +16,21 @@ export interface StoredEntry {
   bits?: string;
 }
 
-export type Value = string | number | Uint8Array | PendingEntry["tx"] | Peer | NetworkId | StoredTip | StoredEntry;
+/** Where a confirmed transaction is, under its id (i/). */
+export type StoredPlace = Omit<TxPlace, "id">;
+
+export type Value =
+  | string
+  | number
+  | Uint8Array
+  | PendingEntry["tx"]
+  | Peer
+  | NetworkId
+  | StoredTip
+  | StoredEntry
+  | Account
+  | UndoRecord
+  | StoredPlace;
 export type Op =
   | { type: "put"; key: string; value: Value; valueEncoding?: "utf8" | "view" }
   | { type: "del"; key: string };
@@ -24,6 +39,46 @@ export type Db = ClassicLevel<string, Value>;
 export const pad = (n: number): string => String(n).padStart(16, "0");
 export const indexKey = (height: number) => `h/${pad(height)}`;
 export const blockKey = (hash: string) => `b/${hash}`;
+export const accountKey = (address: string) => `a/${address}`;
+export const undoKey = (height: number) => `u/${pad(height)}`;
+export const placeKey = (id: string) => `i/${id}`;
+/** The first key of an address's history, and the key past its last (x/<address>0: "0" sorts right after "/"). */
+export const historyRange = (address: string) => ({ gte: `x/${address}/`, lt: `x/${address}0` });
+/** A place in an address's history: its keys sort by height, then position, so a reverse read is newest first. */
+export const historyCursor = (height: number, position: number) =>
+  `${pad(height)}/${String(position).padStart(5, "0")}`;
+export const historyKey = (address: string, height: number, position: number) =>
+  `x/${address}/${historyCursor(height, position)}`;
+
+/** The history keys of a transaction: its sender's and its recipient's (one, when they are the same). */
+function historyKeys({ sender, recipient, height, position }: TxPlace): string[] {
+  const keys = [historyKey(recipient, height, position)];
+  if (sender !== undefined && sender !== recipient) keys.push(historyKey(sender, height, position));
+  return keys;
+}
+
+/** The writes of a ledger write (see LedgerWrite), to go in the same batch as the blocks' index. */
+export function ledgerOps({ accounts, undo, places }: LedgerWrite): Op[] {
+  const ops: Op[] = [];
+  for (const [address, account] of accounts) {
+    ops.push(
+      account === null
+        ? { type: "del", key: accountKey(address) }
+        : { type: "put", key: accountKey(address), value: account },
+    );
+  }
+  for (const height of undo.del) ops.push({ type: "del", key: undoKey(height) });
+  for (const [height, record] of undo.put) ops.push({ type: "put", key: undoKey(height), value: record });
+  for (const place of places.del) {
+    ops.push({ type: "del", key: placeKey(place.id) });
+    for (const key of historyKeys(place)) ops.push({ type: "del", key });
+  }
+  for (const { id, ...place } of places.put) {
+    ops.push({ type: "put", key: placeKey(id), value: place });
+    for (const key of historyKeys({ id, ...place })) ops.push({ type: "put", key, value: id });
+  }
+  return ops;
+}
 
 /** The writes that put `block` in the store, at its height. */
 export function blockOps(block: Block): { hash: string; ops: Op[] } {

@@ -1,8 +1,9 @@
 import { ClassicLevel } from "classic-level";
-import type { Block, HashList } from "../chain/index.js";
+import type { Account, Block, HashList } from "../chain/index.js";
+import type { HistoryPage, LedgerWrite, TxPlace, UndoRecord } from "../ledger/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
-import { checkTransaction } from "../schemas/index.js";
+import { checkStoredTransaction } from "../schemas/index.js";
 import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock, matchesHash } from "./block-codec.js";
 import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
@@ -18,14 +19,20 @@ import type {
   StoredTip,
 } from "./interface.js";
 import {
+  accountKey,
   blockKey,
   blockOps,
   type Db,
+  historyRange,
   indexKey,
+  ledgerOps,
   type Op,
   pad,
+  placeKey,
   STORE_FORMAT,
   type StoredEntry,
+  type StoredPlace,
+  undoKey,
   type Value,
 } from "./level-keys.js";
 import { finishMigration, migrateFormat1 } from "./migrate.js";
@@ -211,6 +218,13 @@ export class LevelStore implements Store {
   readonly #writer: GroupCommit<Op>;
   /** Blocks written but not yet durable, by hash: blocks() reads them too. */
   readonly #unsynced = new Map<string, Block>();
+  /**
+   * Accounts and undo records written but not yet durable, by key (a value
+   * of undefined: deleted), each with the write that made it: the ledger
+   * reads the state as of every write issued, as the chain in memory is.
+   */
+  readonly #unsyncedLedger = new Map<string, { value: Value | undefined; write: number }>();
+  #writes = 0;
 
   constructor(readonly location: string) {
     this.#db = new ClassicLevel<string, Value>(location, { valueEncoding: "json" });
@@ -262,7 +276,7 @@ export class LevelStore implements Store {
     if (!isNetworkId(network)) throw damaged("its network record is missing or malformed");
     const pending: PendingEntry[] = [];
     for await (const [key, tx] of this.#db.iterator({ gte: "t/", lt: "t0" })) {
-      pending.push({ seq: Number(key.slice(2)), tx: checkTransaction(tx) });
+      pending.push({ seq: Number(key.slice(2)), tx: checkStoredTransaction(tx) });
     }
     const peers = (await this.#db.values({ gte: "p/", lt: "p0" }).all()).map((value) => {
       const { id, url } = value as Partial<Peer>;
@@ -328,14 +342,87 @@ export class LevelStore implements Store {
     );
   }
 
-  /** Writes `ops` with the blocks among them readable by blocks() until they are durable. */
-  async #writeBlocks(blocks: readonly { hash: string; block: Block }[], ops: Op[]): Promise<void> {
+  /**
+   * Writes `ops` with the blocks among them readable by blocks(), and the
+   * accounts and undo records of `ledger` by accounts() and undoOf(), until
+   * they are durable.
+   */
+  async #writeBlocks(
+    blocks: readonly { hash: string; block: Block }[],
+    ops: Op[],
+    ledger?: LedgerWrite,
+  ): Promise<void> {
+    const write = ++this.#writes;
+    const ledgerWrites = ledger === undefined ? [] : ledgerOps(ledger);
+    const readable = ledgerWrites.filter((op) => op.key.startsWith("a/") || op.key.startsWith("u/"));
     for (const { hash, block } of blocks) this.#unsynced.set(hash, block);
+    for (const op of readable) {
+      this.#unsyncedLedger.set(op.key, { value: op.type === "put" ? op.value : undefined, write });
+    }
     try {
-      await this.#writer.write(ops);
+      await this.#writer.write(ledgerWrites.length === 0 ? ops : [...ops, ...ledgerWrites]);
     } finally {
       for (const { hash } of blocks) this.#unsynced.delete(hash);
+      for (const { key } of readable) {
+        if (this.#unsyncedLedger.get(key)?.write === write) this.#unsyncedLedger.delete(key);
+      }
     }
+  }
+
+  async accounts(addresses: readonly string[]): Promise<Map<string, Account>> {
+    const found = new Map<string, Account>();
+    const unread: string[] = [];
+    for (const address of addresses) {
+      const unsynced = this.#unsyncedLedger.get(accountKey(address));
+      if (unsynced === undefined) unread.push(address);
+      else if (unsynced.value !== undefined) found.set(address, unsynced.value as Account);
+    }
+    if (unread.length === 0) return found;
+    const values = await this.#db.getMany(unread.map(accountKey));
+    for (const [i, value] of values.entries()) {
+      if (value === undefined) continue;
+      const account = value as Partial<Account>;
+      if (!Number.isSafeInteger(account.balance) || !Number.isSafeInteger(account.nonce)) {
+        throw new DamagedStoreError(this.location, `the account record of ${unread[i]} is malformed`);
+      }
+      found.set(unread[i] as string, value as Account);
+    }
+    return found;
+  }
+
+  async undoOf(height: number): Promise<UndoRecord> {
+    const unsynced = this.#unsyncedLedger.get(undoKey(height));
+    const value = unsynced === undefined ? await this.#db.get(undoKey(height)) : unsynced.value;
+    if (!Array.isArray(value))
+      throw new DamagedStoreError(this.location, `the undo data of block ${height} is missing`);
+    return value as UndoRecord;
+  }
+
+  async placeOf(id: string): Promise<TxPlace | undefined> {
+    const value = (await this.#db.get(placeKey(id))) as StoredPlace | undefined;
+    return value === undefined ? undefined : { id, ...value };
+  }
+
+  async history(address: string, limit: number, before?: string): Promise<HistoryPage> {
+    const range = historyRange(address);
+    const ids: string[] = [];
+    const cursors: string[] = [];
+    const options = {
+      gte: range.gte,
+      lt: before === undefined ? range.lt : `${range.gte}${before}`,
+      reverse: true,
+      limit: limit + 1,
+    };
+    for await (const [key, id] of this.#db.iterator(options)) {
+      ids.push(id as string);
+      cursors.push(key.slice(range.gte.length));
+    }
+    const more = ids.length > limit;
+    const places = await Promise.all(ids.slice(0, limit).map((id) => this.placeOf(id)));
+    return {
+      places: places.filter((place): place is TxPlace => place !== undefined),
+      ...(more ? { next: cursors[limit - 1] } : {}),
+    };
   }
 
   create(nodeId: string, network: NetworkId, genesis: Block): Promise<void> {
@@ -361,7 +448,7 @@ export class LevelStore implements Store {
     return this.#writer.write(peers.map((peer) => ({ type: "put", key: `p/${peer.id}`, value: peer })));
   }
 
-  appendBlock(block: Block, confirmed: readonly number[]): Promise<void> {
+  appendBlock(block: Block, confirmed: readonly number[], ledger?: LedgerWrite): Promise<void> {
     const { hash, ops } = blockOps(block);
     return this.#writeBlocks(
       [{ hash, block }],
@@ -370,6 +457,7 @@ export class LevelStore implements Store {
         { type: "put", key: "m/tip", value: { height: block.index, hash } },
         ...confirmed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
       ],
+      ledger,
     );
   }
 
@@ -414,6 +502,7 @@ export class LevelStore implements Store {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
+    ledger?: LedgerWrite,
   ): Promise<void> {
     const tip = { height: fork.height + hashes.length, hash: hashes.at(hashes.length - 1) as string };
     const ops: Op[] = [];
@@ -425,12 +514,16 @@ export class LevelStore implements Store {
       ops.push({ type: "put", key: indexKey(fork.height + 1 + i), value: entry });
       previous = hash;
     }
-    await this.#writer.write([
-      ...ops,
-      { type: "put", key: "m/tip", value: tip },
-      ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
-      ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
-    ]);
+    await this.#writeBlocks(
+      [],
+      [
+        ...ops,
+        { type: "put", key: "m/tip", value: tip },
+        ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
+        ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
+      ],
+      ledger,
+    );
     // Their blocks are ours now; a crash before this leaves the entries to start-up, which keeps those blocks.
     await this.#db.clear({ gte: stagedKey(fork.height + 1), lte: stagedKey(tip.height) });
   }

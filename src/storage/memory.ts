@@ -1,8 +1,16 @@
-import { type Block, blockHash, canonicalJson, type HashList } from "../chain/index.js";
+import { type Account, type Block, blockHash, canonicalJson, type HashList } from "../chain/index.js";
+import type { HistoryPage, LedgerWrite, TxPlace, UndoRecord } from "../ledger/index.js";
 import type { BlockRef } from "../schemas/index.js";
 import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock } from "./block-codec.js";
 import type { ChainView, IndexEntry, Store, StoredState } from "./interface.js";
+import { historyCursor } from "./level-keys.js";
+
+/** A place's cursor in an address's history, as the LevelStore's keys order them. */
+const cursorOf = (place: TxPlace): string => historyCursor(place.height, place.position);
+/** The addresses whose history holds a place. */
+const addressesOf = ({ sender, recipient }: TxPlace): string[] =>
+  sender === undefined || sender === recipient ? [recipient] : [recipient, sender];
 
 /** Blocks handed out at once by a view, as the LevelStore's. */
 const READ_BATCH = 128;
@@ -18,6 +26,65 @@ export class MemoryStore implements Store {
   #hashes: string[] = [];
   /** Blocks a resolve staged, by height. */
   readonly #staged = new Map<number, { hash: string; block: Block }>();
+  /** The accounts ledger (see LedgerWrite): accounts, undo data by block hash, places by id, and each address's places, oldest first. */
+  readonly #accounts = new Map<string, Account>();
+  readonly #undo = new Map<number, UndoRecord>();
+  readonly #places = new Map<string, TxPlace>();
+  readonly #history = new Map<string, TxPlace[]>();
+
+  accounts(addresses: readonly string[]): Promise<Map<string, Account>> {
+    const found = new Map<string, Account>();
+    for (const address of addresses) {
+      const account = this.#accounts.get(address);
+      if (account !== undefined) found.set(address, account);
+    }
+    return Promise.resolve(found);
+  }
+  undoOf(height: number): Promise<UndoRecord> {
+    const record = this.#undo.get(height);
+    return record === undefined
+      ? Promise.reject(new RangeError(`no undo data for block ${height}`))
+      : Promise.resolve(record);
+  }
+  placeOf(id: string): Promise<TxPlace | undefined> {
+    return Promise.resolve(this.#places.get(id));
+  }
+  history(address: string, limit: number, before?: string): Promise<HistoryPage> {
+    const all = this.#history.get(address) ?? [];
+    const places: TxPlace[] = [];
+    let i = all.length - 1;
+    while (i >= 0 && before !== undefined && cursorOf(all[i] as TxPlace) >= before) i--;
+    for (; i >= 0 && places.length < limit; i--) places.push(all[i] as TxPlace);
+    const last = places[places.length - 1];
+    return Promise.resolve({ places, ...(i >= 0 && last !== undefined ? { next: cursorOf(last) } : {}) });
+  }
+
+  #applyLedger(write: LedgerWrite | undefined): void {
+    if (write === undefined) return;
+    for (const [address, account] of write.accounts) {
+      if (account === null) this.#accounts.delete(address);
+      else this.#accounts.set(address, account);
+    }
+    for (const height of write.undo.del) this.#undo.delete(height);
+    for (const [height, record] of write.undo.put) this.#undo.set(height, record);
+    for (const place of write.places.del) {
+      this.#places.delete(place.id);
+      for (const address of addressesOf(place)) {
+        const list = this.#history.get(address) ?? [];
+        // Disconnected places are the newest.
+        const at = list.findLastIndex((each) => each.id === place.id);
+        if (at >= 0) list.splice(at, 1);
+      }
+    }
+    for (const place of write.places.put) {
+      this.#places.set(place.id, place);
+      for (const address of addressesOf(place)) {
+        const list = this.#history.get(address) ?? [];
+        list.push(place);
+        this.#history.set(address, list);
+      }
+    }
+  }
 
   load(): Promise<StoredState | undefined> {
     return Promise.resolve(undefined);
@@ -36,9 +103,10 @@ export class MemoryStore implements Store {
   addPeers(): Promise<void> {
     return Promise.resolve();
   }
-  appendBlock(block: Block): Promise<void> {
+  appendBlock(block: Block, _confirmed: readonly number[], ledger?: LedgerWrite): Promise<void> {
     this.#blocks.push(block);
     this.#hashes.push(blockHash(block));
+    this.#applyLedger(ledger);
     return Promise.resolve();
   }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
@@ -57,7 +125,14 @@ export class MemoryStore implements Store {
       yield heights.flatMap((height) => this.#staged.get(height)?.block ?? []);
     }
   }
-  adoptStaged(fork: BlockRef, hashes: HashList): Promise<void> {
+  adoptStaged(
+    fork: BlockRef,
+    hashes: HashList,
+    _bits: unknown,
+    _removed: unknown,
+    _pending: unknown,
+    ledger?: LedgerWrite,
+  ): Promise<void> {
     const blocks = [...this.#blocks.slice(0, fork.height)];
     const kept = [...this.#hashes.slice(0, fork.height)];
     for (let i = 0; i < hashes.length; i++) {
@@ -70,6 +145,7 @@ export class MemoryStore implements Store {
     }
     this.#blocks = blocks;
     this.#hashes = kept;
+    this.#applyLedger(ledger);
     return Promise.resolve();
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {

@@ -1,6 +1,7 @@
 import type { Block, Chain } from "../chain/index.js";
 import type { PeerReport } from "../consensus/index.js";
 import type { EventBus } from "../events/index.js";
+import type { AccountsMempool, Ledger } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import type { Mempool } from "../mempool/index.js";
 import type { NodeMetrics } from "../metrics/index.js";
@@ -22,13 +23,21 @@ export interface AdoptedTip {
   block: Block;
 }
 
+/** An accounts chain's ledger and pool, which a switch of chains changes. */
+export interface SyncAccounts {
+  ledger: Ledger;
+  mempool: AccountsMempool;
+}
+
 /**
  * What resolves and syncs need of the node they run in: its state, which
  * they read and switch, and what the node does as our chain changes.
  */
 export interface SyncHost {
   readonly chain: Chain;
-  readonly mempool: Mempool;
+  readonly mempool: Mempool | AccountsMempool;
+  /** On an accounts chain, its ledger and pool of transfers. */
+  readonly accounts: SyncAccounts | undefined;
   readonly peers: PeerSet;
   readonly store: Store;
   readonly events: EventBus;

@@ -1,4 +1,4 @@
-import { type Block, isBetter, MEDIAN_SPAN } from "../chain/index.js";
+import { type Block, InvalidChainError, isBetter, MEDIAN_SPAN } from "../chain/index.js";
 import { ChainChoice, forEachPeer, type PeerOutcome, type PeerReport, tipMeasure, vetTip } from "../consensus/index.js";
 import type { SyncResult } from "../gossip/index.js";
 import type { Logger } from "../log.js";
@@ -133,14 +133,22 @@ export class Sync {
     );
     const run = new RunSignal(this.#stopping, this.#deadlineMs);
     void this.#pages.warmUp();
-    let staged: StagedChain;
+    let staged: StagedChain | undefined;
+    let adopted: boolean;
     try {
       // An announced chain most likely extends ours, by the block just mined.
       staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, run.signal, { fromTip: true });
+      // On an accounts chain the staged blocks are connected to the ledger as they are adopted: a rule broken there makes the chain unusable too.
+      adopted = await adopt(this.#host, staged, this.#stopping, this.#log);
     } catch (error) {
       if (this.#stopping.aborted) return "stopped";
       const failed = this.#host.failure();
       if (failed) throw failed;
+      if (staged !== undefined) {
+        // Adopting failed: by a rule of the ledger (the peer's fault), or else (ours, which goes up).
+        await discardStaged(this.#host.store, staged.fork, staged.hashes.length);
+        if (!(error instanceof InvalidChainError)) throw error;
+      }
       const reason = error instanceof Error ? error.message : String(error);
       const health = peers.failed(peer.id, reason, Date.now());
       const retryAt = health.retryAt === undefined ? undefined : new Date(health.retryAt).toISOString();
@@ -162,7 +170,7 @@ export class Sync {
       run.close();
     }
     peers.succeeded(peer.id);
-    if (await adopt(this.#host, staged, this.#stopping, this.#log)) {
+    if (adopted) {
       events.emit("peer", { source: "sync", node: peer.id, verdict: "adopted", length: staged.length });
       return "adopted";
     }
@@ -204,8 +212,18 @@ export class Sync {
           choice.failed(peer, error);
           continue;
         }
+        let switched: boolean;
+        try {
+          switched = await adopt(this.#host, staged, this.#stopping, this.#log);
+        } catch (error) {
+          // A block that breaks the ledger's rules, found as the chain is connected: the peer's chain is invalid.
+          if (!(error instanceof InvalidChainError)) throw error;
+          await discardStaged(store, staged.fork, staged.hashes.length);
+          choice.failed(peer, error);
+          continue;
+        }
         choice.synced(peer, staged);
-        if (await adopt(this.#host, staged, this.#stopping, this.#log)) adopted = peer;
+        if (switched) adopted = peer;
         else await discardStaged(store, staged.fork, staged.hashes.length);
         break;
       }

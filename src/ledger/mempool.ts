@@ -1,0 +1,166 @@
+import { type Account, type Block, type ChainSpec, EMPTY_ACCOUNT, isReward, type Transaction } from "../chain/index.js";
+import { decodeAddress, type SignedTransaction, transactionId, verifyTransaction } from "../keys/index.js";
+import {
+  type AccountsLookup,
+  AccountsPool,
+  type Admission,
+  type Dropped,
+  type NewTransfer,
+  type PendingEntry,
+  type PooledTransfer,
+  type Refill,
+  ReservedSenderError,
+} from "../mempool/index.js";
+import type { LedgerReader, LedgerWrite } from "./interface.js";
+
+/** A transfer's size, for its fee rate: its canonical JSON, as a block holds it. */
+const bytesOf = (tx: SignedTransaction): number =>
+  Buffer.byteLength(JSON.stringify(tx, ["amount", "fee", "nonce", "recipient", "sender", "signature"]));
+
+/**
+ * The pending transfers of an accounts chain: the AccountsPool (its rules,
+ * in memory) over the ledger's state in the store. A transfer is admitted
+ * once its addresses pass their checksums and its signature verifies for
+ * this chain, against its sender's account at the tip; blocks and
+ * reorganisations take out what they confirm or make invalid.
+ */
+export class AccountsMempool {
+  readonly #spec: ChainSpec;
+  readonly #prefix: string;
+  readonly #reader: LedgerReader;
+  readonly pool: AccountsPool;
+  /** Counts the tips the pool was checked against: a block connected, or a reorganisation. */
+  #tipVersion = 0;
+
+  constructor(spec: ChainSpec, reader: LedgerReader, pool: AccountsPool) {
+    if (spec.ledger.kind !== "accounts") throw new Error("an AccountsMempool needs an accounts chain");
+    this.#spec = spec;
+    this.#prefix = spec.ledger.prefix;
+    this.#reader = reader;
+    this.pool = pool;
+  }
+
+  /**
+   * The pool the store held, each entry checked again against the ledger at
+   * the tip; returns it with the entries dropped (delete them).
+   */
+  static async restore(
+    spec: ChainSpec,
+    reader: LedgerReader,
+    capacity: number,
+    stored: readonly PendingEntry[],
+  ): Promise<{ mempool: AccountsMempool; dropped: Dropped[] }> {
+    const entries = stored.map(({ seq, tx }) => ({ seq, ...described(spec, tx as SignedTransaction) }));
+    const accounts = await lookupOf(
+      reader,
+      entries.map((entry) => entry.tx.sender),
+    );
+    const { pool, dropped } = AccountsPool.restore(capacity, entries, accounts);
+    return { mempool: new AccountsMempool(spec, reader, pool), dropped };
+  }
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  get capacity(): number {
+    return this.pool.capacity;
+  }
+
+  list(): Transaction[] {
+    return this.pool.list().map((entry) => entry.tx);
+  }
+
+  /**
+   * Admits a transfer: its addresses' checksums (AddressError naming the
+   * field), its signature for this chain (SignatureError), then the pool's
+   * rules against its sender's account (a TransferRefusedError).
+   */
+  async admit(tx: SignedTransaction): Promise<Admission> {
+    if (isReward(tx)) throw new ReservedSenderError(tx.sender);
+    decodeAddress(this.#prefix, tx.sender, "sender");
+    decodeAddress(this.#prefix, tx.recipient, "recipient");
+    verifyTransaction(this.#spec.id, this.#prefix, tx);
+    const transfer = described(this.#spec, tx);
+    for (;;) {
+      const version = this.#tipVersion;
+      const account = (await this.#reader.accounts([tx.sender])).get(tx.sender) ?? EMPTY_ACCOUNT;
+      // A block or a reorganisation while the account was read: read it again at the new tip.
+      if (version === this.#tipVersion) return this.pool.add(transfer, account);
+    }
+  }
+
+  /** For the next block: at most `limit` transfers, by fee rate, each sender's in nonce order. */
+  take(limit: number): PendingEntry[] {
+    return this.pool.select(limit).map(({ seq, id, tx }) => ({ seq, id, tx }));
+  }
+
+  /**
+   * A block was connected with `write`: its transfers leave the pool, and so
+   * do those it made invalid. Returns what left, for the store and the log.
+   */
+  connected(block: Block, write: LedgerWrite): { confirmed: PooledTransfer[]; dropped: Dropped[] } {
+    const transfers = block.transactions.filter((tx) => !isReward(tx));
+    const included = transfers.map((tx) => ({
+      id: transactionId(this.#spec.id, tx as SignedTransaction),
+      sender: tx.sender,
+    }));
+    this.#tipVersion++;
+    return this.pool.confirmed(included, afterWrite(write, new Map()));
+  }
+
+  /**
+   * Before a reorganisation with `write`: reads what its refill needs, the
+   * accounts of the senders of our dropped blocks' transfers (`returned`, in
+   * chain order) and of those pending, as they are after it.
+   */
+  async prepareRefill(returned: readonly Transaction[], write: LedgerWrite): Promise<PreparedRefill> {
+    const fresh = returned.filter((tx) => !isReward(tx)).map((tx) => described(this.#spec, tx as SignedTransaction));
+    const senders = new Set([
+      ...fresh.map((entry) => entry.tx.sender),
+      ...this.pool.list().map((entry) => entry.tx.sender),
+    ]);
+    const stored = await this.#reader.accounts([...senders].filter((sender) => !write.accounts.has(sender)));
+    return { fresh, senders, lookup: afterWrite(write, stored) };
+  }
+
+  /**
+   * The reorganisation: the returned transfers and those pending are
+   * admitted again against the new tip. Undefined, changing nothing, when a
+   * sender came into the pool after `prepared` was read (prepare again).
+   * Returns what was added (store it) and removed or refused (delete it; log it).
+   */
+  refill(prepared: PreparedRefill): Refill | undefined {
+    if (this.pool.list().some((entry) => !prepared.senders.has(entry.tx.sender))) return undefined;
+    this.#tipVersion++;
+    return this.pool.refill(prepared.fresh, prepared.lookup);
+  }
+}
+
+/** What a reorganisation's refill read beforehand (see AccountsMempool.prepareRefill). */
+export interface PreparedRefill {
+  fresh: NewTransfer[];
+  senders: ReadonlySet<string>;
+  lookup: AccountsLookup;
+}
+
+/** A transfer with its id and size, as the pool takes it. */
+function described(spec: ChainSpec, tx: SignedTransaction): NewTransfer {
+  const { sender, recipient, amount, fee, nonce, signature } = tx;
+  const transfer = { sender, recipient, amount, fee, nonce, signature };
+  return { id: transactionId(spec.id, transfer), tx: transfer, bytes: bytesOf(transfer) };
+}
+
+/** The accounts of `senders`, read from the store, as the pool reads them. */
+async function lookupOf(reader: LedgerReader, senders: readonly string[]): Promise<AccountsLookup> {
+  const found = await reader.accounts([...new Set(senders)]);
+  return (address) => found.get(address) ?? EMPTY_ACCOUNT;
+}
+
+/** The accounts after a write: what it changed, else what the store held before it (`stored`). */
+const afterWrite =
+  (write: LedgerWrite, stored: ReadonlyMap<string, Account>): AccountsLookup =>
+  (address) => {
+    if (write.accounts.has(address)) return write.accounts.get(address) ?? EMPTY_ACCOUNT;
+    return stored.get(address) ?? EMPTY_ACCOUNT;
+  };
