@@ -39,6 +39,8 @@ export interface Config {
   mine: boolean;
   /** On an accounts chain, where rewards go; undefined: a key the node keeps in its data dir. */
   rewardAddress: string | undefined;
+  /** Rebuild an accounts chain's ledger from the stored blocks before starting. */
+  reindex: boolean;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -135,6 +137,11 @@ export const FLAGS: readonly Flag[] = [
     type: "string",
     value: "<addr>",
     help: "on a chain with an accounts ledger, the address rewards go to (default: a key the node makes in its data dir, reward-key.json, which toychain wallet spends)",
+  },
+  {
+    name: "reindex",
+    type: "boolean",
+    help: "rebuild the ledger (accounts, undo data, the transactions' index) from the stored blocks before starting (default off)",
   },
   {
     name: "public-url",
@@ -307,6 +314,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     publicUrl,
     mine: boolean("mine"),
     rewardAddress,
+    reindex: boolean("reindex"),
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

@@ -15,7 +15,7 @@ import {
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { SignedTransaction } from "./keys/index.js";
-import { AccountsMempool, Ledger, type LedgerWrite, rewardAddress } from "./ledger/index.js";
+import { AccountsMempool, Ledger, type LedgerWrite, reindex, rewardAddress } from "./ledger/index.js";
 import type { Logger } from "./log.js";
 import { type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -68,6 +68,8 @@ export interface NodeOptions {
   rewardAddress?: string | undefined;
   /** Where the node keeps its files beside the store (its reward key); none in memory. */
   dataDir?: string | undefined;
+  /** --reindex: rebuild an accounts chain's ledger from its stored blocks before starting. */
+  reindex?: boolean;
 }
 
 /** The pending transactions, as the chain's ledger has them. */
@@ -162,6 +164,27 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     },
     `store checked: the index of ${view.length} blocks, and every rule on the last ${loaded.checked}`,
   );
+  if (rules.ledger.kind === "accounts" && (options.reindex || stored.reindexing)) {
+    options.log.info(
+      options.reindex
+        ? "rebuilding the ledger from the blocks (--reindex)"
+        : "rebuilding the ledger: a rebuild was cut short",
+    );
+    const rebuilt = await store.view();
+    try {
+      const { blocks, ms } = await reindex(new Ledger(rules, store), store, rebuilt);
+      options.log.info({ blocks, ms: Number(ms.toFixed(1)) }, `ledger rebuilt from ${blocks} blocks`);
+    } catch (error) {
+      if (error instanceof InvalidChainError) throw new DamagedStoreError(store.location, error.message);
+      throw error;
+    } finally {
+      await rebuilt.close();
+    }
+  } else if (options.reindex) {
+    options.log.info(
+      `--reindex: the chain ${rules.name} keeps no ledger (its transactions are names): nothing to rebuild`,
+    );
+  }
   if (stored.discardedStaged > 0) {
     options.log.info(
       { discarded: stored.discardedStaged },

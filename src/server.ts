@@ -33,7 +33,8 @@ type Defaulted =
   | "publicUrl"
   | "chain"
   | "mine"
-  | "rewardAddress";
+  | "rewardAddress"
+  | "reindex";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
@@ -129,6 +130,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     apiToken: config.apiToken,
     mine: config.mine ?? false,
     rewardAddress: config.rewardAddress,
+    reindex: config.reindex ?? false,
     dataDir: config.dataDir === undefined ? undefined : resolve(config.dataDir),
     log,
   });

@@ -423,9 +423,19 @@ t.test("a resolve and a sync from an announcer never run at once", async (t) => 
   const resolving = node.resolve();
   const syncing = node.syncFrom(peer(7902), other.durableTip);
   await tick();
-  t.same(network.calls, ["tip 127.0.0.1:7902"], "the sync waits while the resolve asks for the tip");
+  // The registration's catch-up (gossip) asks the peer's tip too, and its sync queues like any other.
+  t.same(
+    network.calls,
+    ["tip 127.0.0.1:7902", "tip 127.0.0.1:7902"],
+    "the sync waits while the resolve and the registration's catch-up ask for the tip",
+  );
   release.resolve();
   t.ok((await resolving).replaced, "the resolve adopts the chain");
   t.equal(await syncing, "overtaken", "and the sync, whose turn comes after, has nothing left to read");
-  t.same(network.calls, ["tip 127.0.0.1:7902", "locate 127.0.0.1:7902", "page from 2 127.0.0.1:7902"]);
+  t.same(network.calls, [
+    "tip 127.0.0.1:7902",
+    "tip 127.0.0.1:7902",
+    "locate 127.0.0.1:7902",
+    "page from 2 127.0.0.1:7902",
+  ]);
 });

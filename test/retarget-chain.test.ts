@@ -64,7 +64,15 @@ t.test("a node on a spec's chain states the target aserti3-2d sets in every bloc
   const stats = await request<{ chain: { name: string; id: string; retarget: string; block_time: number } }>(
     `${node.url}/stats`,
   );
-  t.same(stats.body.chain, { name: "quick", id: spec.id, retarget: "aserti3-2d", block_time: 2 });
+  t.same(stats.body.chain, {
+    name: "quick",
+    id: spec.id,
+    retarget: "aserti3-2d",
+    block_time: 2,
+    ledger: "names",
+    address_prefix: null,
+    reward_address: null,
+  });
 });
 
 t.test("a peer's block stating another target is refused, naming the rule and the expected bits", async (t) => {

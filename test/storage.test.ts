@@ -678,6 +678,15 @@ class FailingStore implements Store {
   history(address: string, limit: number, before?: string): Promise<HistoryPage> {
     return this.inner.history(address, limit, before);
   }
+  startReindex(): Promise<void> {
+    return this.inner.startReindex();
+  }
+  writeLedger(write: LedgerWrite): Promise<void> {
+    return this.inner.writeLedger(write);
+  }
+  finishReindex(): Promise<void> {
+    return this.inner.finishReindex();
+  }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
     return this.inner.stage(blocks);
   }

@@ -42,6 +42,8 @@ export interface StoredState {
   peers: Peer[];
   /** Blocks a resolve had staged when the node stopped, which loading deleted. */
   discardedStaged: number;
+  /** A rebuild of the ledger (--reindex) was cut short: it must run again before the node starts. */
+  reindexing?: boolean;
   /** Set when load() migrated the store (or finished migrating it). */
   migration?: StoreMigration;
 }
@@ -130,5 +132,15 @@ export interface Store extends Staging, LedgerReader {
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]>;
   /** A consistent view of the durable chain. */
   view(): Promise<ChainView>;
+  /**
+   * Starts rebuilding the ledger from the blocks (--reindex): deletes its
+   * records, having noted durably that a rebuild is under way, so that one
+   * cut short by a crash runs again at the next start (reindexing).
+   */
+  startReindex(): Promise<void>;
+  /** A part of a rebuild: the ledger's records of some blocks. */
+  writeLedger(write: LedgerWrite): Promise<void>;
+  /** The rebuild is done: the note goes. */
+  finishReindex(): Promise<void>;
   close(): Promise<void>;
 }

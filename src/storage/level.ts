@@ -80,6 +80,10 @@ function isTip(value: unknown): value is StoredTip {
 }
 
 const stagedKey = (height: number) => `s/${pad(height)}`;
+/** Set while the ledger is rebuilt from the blocks (--reindex): a start that finds it rebuilds again. */
+const REINDEX_KEY = "m/reindex";
+/** The ledger's records: accounts, undo data, places by id, and each address's history. */
+const LEDGER_PREFIXES = ["a/", "u/", "i/", "x/"] as const;
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
 type Snapshot = ReturnType<Db["snapshot"]>;
@@ -289,7 +293,16 @@ export class LevelStore implements Store {
         : await finishMigration(this.#db, this.location);
     if (!isTip(await this.#db.get("m/tip"))) throw damaged("its tip record is missing or malformed");
     const discardedStaged = await this.#discardStaged({ gte: "s/", lt: "s0" });
-    return { nodeId, network, pending, peers, discardedStaged, ...(migration === undefined ? {} : { migration }) };
+    const reindexing = (await this.#db.get(REINDEX_KEY)) !== undefined;
+    return {
+      nodeId,
+      network,
+      pending,
+      peers,
+      discardedStaged,
+      ...(reindexing ? { reindexing } : {}),
+      ...(migration === undefined ? {} : { migration }),
+    };
   }
 
   /**
@@ -526,6 +539,19 @@ export class LevelStore implements Store {
     );
     // Their blocks are ours now; a crash before this leaves the entries to start-up, which keeps those blocks.
     await this.#db.clear({ gte: stagedKey(fork.height + 1), lte: stagedKey(tip.height) });
+  }
+
+  async startReindex(): Promise<void> {
+    await this.#writer.write([{ type: "put", key: REINDEX_KEY, value: 1 }]);
+    for (const prefix of LEDGER_PREFIXES) await this.#db.clear({ gte: prefix, lt: `${prefix[0]}0` });
+  }
+
+  async writeLedger(write: LedgerWrite): Promise<void> {
+    await this.#writer.write(ledgerOps(write));
+  }
+
+  async finishReindex(): Promise<void> {
+    await this.#writer.write([{ type: "del", key: REINDEX_KEY }]);
   }
 
   async close(): Promise<void> {

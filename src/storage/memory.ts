@@ -59,6 +59,18 @@ export class MemoryStore implements Store {
     return Promise.resolve({ places, ...(i >= 0 && last !== undefined ? { next: cursorOf(last) } : {}) });
   }
 
+  startReindex(): Promise<void> {
+    for (const map of [this.#accounts, this.#undo, this.#places, this.#history]) map.clear();
+    return Promise.resolve();
+  }
+  writeLedger(write: LedgerWrite): Promise<void> {
+    this.#applyLedger(write);
+    return Promise.resolve();
+  }
+  finishReindex(): Promise<void> {
+    return Promise.resolve();
+  }
+
   #applyLedger(write: LedgerWrite | undefined): void {
     if (write === undefined) return;
     for (const [address, account] of write.accounts) {
