@@ -47,6 +47,7 @@ interface Scenario {
 }
 
 const fromAutocannon = (result: autocannon.Result): Figures => ({
+  requests: result.requests.total,
   requestsPerSecond: result.requests.average,
   p50: result.latency.p50,
   p99: result.latency.p99,

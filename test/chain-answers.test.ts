@@ -8,7 +8,8 @@ import type { AnsweredRequest } from "../src/api/access-log.js";
 import { ChainAnswers, type ChainSource, chainFrame, WHOLE_ANSWER_BYTES } from "../src/api/chain-body.js";
 import { fastLane } from "../src/api/fast-lane.js";
 import { type Block, blockHash, canonicalJson, GENESIS } from "../src/chain/index.js";
-import type { TipBody } from "../src/schemas/index.js";
+import { createLogger } from "../src/log.js";
+import { checkTransaction, type TipBody } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 import { type ChainView, MemoryStore } from "../src/storage/index.js";
 
@@ -231,7 +232,12 @@ t.test("the fast lane answers GET /chain from memory, and passes on the rest", a
   const url = await serve(
     t,
     fastLane(
-      answers,
+      {
+        answers,
+        check: checkTransaction,
+        addTransaction: () => Promise.reject(new Error("no transaction here")),
+        log: createLogger("silent"),
+      },
       (request) => recorded.push(request),
       (req, res) => {
         passed.push(`${req.method} ${req.url}`);

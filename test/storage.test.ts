@@ -333,18 +333,28 @@ t.test("LevelStore: concurrent writes share synced batches (group commit)", asyn
   t.equal(await store.load(), undefined);
   await store.create("b".repeat(32), NETWORK, GENESIS);
 
-  // Count the synced batches classic-level is asked for.
+  // Count the synced batches classic-level is asked to write: array batches, or chained ones (db.batch() and write).
+  type Options = { sync?: boolean } | undefined;
+  type Chained = { write: (options?: Options) => Promise<void> };
   const proto = ClassicLevel.prototype as unknown as { batch: (...args: unknown[]) => unknown };
   const original = proto.batch;
   let synced = 0;
   let unsynced = 0;
+  const count = (options: Options) => {
+    if (options?.sync === true) synced++;
+    else unsynced++;
+  };
   proto.batch = function (this: unknown, ...args: unknown[]) {
-    const options = args[1] as { sync?: boolean } | undefined;
-    if (Array.isArray(args[0])) {
-      if (options?.sync === true) synced++;
-      else unsynced++;
-    }
-    return original.apply(this, args);
+    if (Array.isArray(args[0])) count(args[1] as Options);
+    const batch = original.apply(this, args);
+    if (args.length > 0) return batch;
+    const chained = batch as Chained;
+    const write = chained.write.bind(chained);
+    chained.write = (options) => {
+      count(options);
+      return write(options);
+    };
+    return chained;
   };
   t.teardown(() => {
     proto.batch = original;

@@ -60,14 +60,24 @@ async function startServer(
  * (durable writes, as in production); once it listens, its log lines go to
  * `onLog`, parsed, or are drained unread.
  */
-export async function startToychain(
+export function startToychain(
+  flags: string[],
+  dataDir?: string,
+  onLog?: (entry: Record<string, unknown>) => void,
+): Promise<ServerProcess> {
+  return startToychainFrom(CLI, flags, dataDir, onLog);
+}
+
+/** startToychain with the CLI at `cli`: another build's `dist/src/cli.js` (see commit-build.ts). */
+export async function startToychainFrom(
+  cli: string,
   flags: string[],
   dataDir?: string,
   onLog?: (entry: Record<string, unknown>) => void,
 ): Promise<ServerProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "toychain-bench-"));
   const node = await startServer(
-    CLI,
+    cli,
     ["--port", "0", "--data-dir", dir, ...flags],
     (line) => {
       const entry = JSON.parse(line) as { msg?: string; url?: string };

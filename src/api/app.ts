@@ -2,6 +2,7 @@ import type { RequestListener } from "node:http";
 import type Router from "@koa/router";
 import Koa, { type Middleware } from "koa";
 import bodyParser from "koa-bodyparser";
+import type { Transaction } from "../chain/index.js";
 import type { Logger } from "../log.js";
 import type { ToyNode } from "../node.js";
 import { accessLog, requestRecorder } from "./access-log.js";
@@ -12,9 +13,8 @@ import { errorHandler, MethodNotAllowedError, RouteNotFoundError } from "./error
 import { EventStreams } from "./events.js";
 import { type ExplorerAssets, mountExplorer } from "./explorer.js";
 import { fastLane } from "./fast-lane.js";
-import { allowedMethods, routes } from "./routes.js";
+import { allowedMethods, BODY_LIMIT, postedTransactionCheck, routes } from "./routes.js";
 
-const BODY_LIMIT = "1mb";
 /** Errors that only mean the client closed its connection early. */
 const CLIENT_GONE = new Set([
   "ECONNRESET",
@@ -47,7 +47,7 @@ export interface AppOptions {
   explorerAssets: ExplorerAssets;
 }
 
-/** The node's HTTP API: GET /chain from memory when it can (fast-lane.ts), else Koa. */
+/** The node's HTTP API: GET /chain and POST /transactions/new before Koa when they can (fast-lane.ts), else Koa. */
 export function createApp(
   node: ToyNode,
   log: Logger,
@@ -73,5 +73,11 @@ export function createApp(
   app.use(bodyParser({ enableTypes: ["json"], jsonLimit: BODY_LIMIT, strict: true }));
   app.use(router.routes());
   app.use(unmatched(router));
-  return fastLane(answers, record, app.callback());
+  const lanes = {
+    answers,
+    check: postedTransactionCheck(node),
+    addTransaction: (tx: Transaction) => node.addTransaction(tx),
+    log,
+  };
+  return fastLane(lanes, record, app.callback());
 }

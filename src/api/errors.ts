@@ -94,7 +94,8 @@ export class ExplorerNotBuiltError extends Error {
   }
 }
 
-interface Answer {
+/** What an error answers: its status, JSON body and extra headers. */
+export interface ErrorAnswer {
   status: number;
   body: ErrorBody;
   headers?: Record<string, string>;
@@ -119,7 +120,7 @@ function isZlibError(error: unknown): error is Error & { code: string } {
 }
 
 /** The one place where errors become HTTP answers. */
-function toAnswer(error: unknown): Answer {
+function toAnswer(error: unknown): ErrorAnswer {
   if (error instanceof SchemaError) return { status: 400, body: { message: error.message, errors: error.errors } };
   if (error instanceof ReservedSenderError) {
     return { status: 400, body: { message: error.message, errors: [{ field: "sender", message: error.message }] } };
@@ -183,20 +184,28 @@ function toAnswer(error: unknown): Answer {
   return { status: 500, body: { message: "Internal error: the node logged the details" } };
 }
 
+/**
+ * The answer to a request that failed with `error`; what was not the
+ * client's fault is logged. Koa's errorHandler and the fast lane's
+ * POST /transactions/new (fast-lane.ts) both answer through it.
+ */
+export function errorAnswer(error: unknown, log: Logger, method: string, path: string): ErrorAnswer {
+  const answer = toAnswer(error);
+  // A 503 is the node stopping or refusing changes, which is logged where it happens.
+  if (answer.status >= 500 && answer.status !== 503) log.error({ err: error, method, path }, "request failed");
+  return answer;
+}
+
 /** Catches every error below it, answers JSON with a message, and logs what was not the client's fault. */
 export function errorHandler(log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      const answer = toAnswer(error);
+      const answer = errorAnswer(error, log, ctx.method, ctx.path);
       ctx.status = answer.status;
       ctx.body = answer.body;
       if (answer.headers) ctx.set(answer.headers);
-      // A 503 is the node stopping or refusing changes, which is logged where it happens.
-      if (answer.status >= 500 && answer.status !== 503) {
-        log.error({ err: error, method: ctx.method, path: ctx.path }, "request failed");
-      }
     }
   };
 }

@@ -1,6 +1,6 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { blockWork, leadingZeroBitsOf, nextTarget } from "../chain/index.js";
+import { blockWork, leadingZeroBitsOf, nextTarget, type Transaction } from "../chain/index.js";
 import type { ToyNode } from "../node.js";
 import type { PeerHealth } from "../peers/index.js";
 import {
@@ -19,13 +19,30 @@ import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
 import type { EventStreams } from "./events.js";
 import { type ExplorerAssets, explorerPage } from "./explorer.js";
 
-/** The JSON body of a request, checked against its schema, with every number exactly as written. */
+/** The largest JSON body a request may send. */
+export const BODY_LIMIT = "1mb";
+
+/** A JSON body as the body parser read it (`parsed` from `text`), checked against its schema, with every number exactly as written. */
+export function checkedBody<T>(parsed: unknown, text: string | undefined, check: Check<T>): T {
+  if (text) checkExactNumbers(text, check.what);
+  return check(parsed);
+}
+
+/** The JSON body of a request, checked (checkedBody). */
 function body<T>(ctx: Context, check: Check<T>): T {
   if (!ctx.is("application/json")) throw new UnsupportedMediaTypeError(ctx.get("content-type"));
-  const text = ctx.request.rawBody;
-  if (text) checkExactNumbers(text, check.what);
-  return check(ctx.request.body);
+  return checkedBody(ctx.request.body, ctx.request.rawBody, check);
 }
+
+/** POST /transactions/new's answer: the transaction is durable, meant for block `index`; on an accounts chain, with its id. */
+export const transactionAdded = ({ index, id }: { index: number; id?: string }): { message: string; id?: string } => ({
+  message: `Transaction added to the list of current transactions and will be mined into the block at index ${index}`,
+  ...(id === undefined ? {} : { id }),
+});
+
+/** What POST /transactions/new takes: on an accounts chain a signed transfer, else the walkthrough's three fields. */
+export const postedTransactionCheck = (node: Pick<ToyNode, "accounts">): Check<Transaction> =>
+  node.accounts === undefined ? checkTransaction : checkSignedTransaction;
 
 /** A peer's failure record as /stats shows it. */
 function healthOf(node: string, health: PeerHealth) {
@@ -89,14 +106,9 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
     ctx.body = { message: `toychain node ${node.id}: try every endpoint at /docs or /redoc` };
   });
 
+  // Also answered before Koa (fast-lane.ts), when its body is plain JSON.
   router.post("/transactions/new", async (ctx) => {
-    // An accounts chain takes signed transfers; the walkthrough's, its three fields.
-    const tx = node.accounts === undefined ? body(ctx, checkTransaction) : body(ctx, checkSignedTransaction);
-    const { index, id } = await node.addTransaction(tx);
-    ctx.body = {
-      message: `Transaction added to the list of current transactions and will be mined into the block at index ${index}`,
-      ...(id === undefined ? {} : { id }),
-    };
+    ctx.body = transactionAdded(await node.addTransaction(body(ctx, postedTransactionCheck(node))));
   });
 
   router.get("/transactions/pending", (ctx) => {

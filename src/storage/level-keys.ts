@@ -36,6 +36,30 @@ export type Op =
   | { type: "del"; key: string };
 export type Db = ClassicLevel<string, Value>;
 
+/**
+ * Writes `ops` as one atomic LevelDB batch (synced with `sync: true`), through
+ * a chained batch: a put or del each, handing LevelDB each key and value.
+ * classic-level's array batch (`db.batch(ops)`) copies every operation and
+ * has its native side read the copies' properties back, which cost the main
+ * thread about 4 times as much an operation (bench:batch: 12.8 µs against
+ * 3.3 for batches of 25 transactions, a group commit's under load), paid by
+ * every POST /transactions/new.
+ */
+export async function writeBatch(db: Db, ops: readonly Op[], options: { sync: boolean }): Promise<void> {
+  const batch = db.batch();
+  try {
+    for (const op of ops) {
+      if (op.type === "del") batch.del(op.key);
+      else if (op.valueEncoding === undefined) batch.put(op.key, op.value);
+      else batch.put(op.key, op.value, { valueEncoding: op.valueEncoding });
+    }
+  } catch (error) {
+    await batch.close();
+    throw error;
+  }
+  await batch.write(options);
+}
+
 export const pad = (n: number): string => String(n).padStart(16, "0");
 export const indexKey = (height: number) => `h/${pad(height)}`;
 export const blockKey = (hash: string) => `b/${hash}`;

@@ -34,6 +34,7 @@ import {
   type StoredPlace,
   undoKey,
   type Value,
+  writeBatch,
 } from "./level-keys.js";
 import { finishMigration, migrateFormat1 } from "./migrate.js";
 
@@ -232,7 +233,7 @@ export class LevelStore implements Store {
 
   constructor(readonly location: string) {
     this.#db = new ClassicLevel<string, Value>(location, { valueEncoding: "json" });
-    this.#writer = new GroupCommit((ops) => this.#db.batch(ops, { sync: true }));
+    this.#writer = new GroupCommit((ops) => writeBatch(this.#db, ops, { sync: true }));
   }
 
   async load(): Promise<StoredState | undefined> {
@@ -313,7 +314,7 @@ export class LevelStore implements Store {
     let discarded = 0;
     let ops: Op[] = [];
     const flush = async (): Promise<void> => {
-      if (ops.length > 0) await this.#db.batch(ops);
+      if (ops.length > 0) await writeBatch(this.#db, ops, { sync: false });
       ops = [];
     };
     for await (const [key, value] of this.#db.iterator(range)) {
@@ -475,11 +476,13 @@ export class LevelStore implements Store {
   }
 
   async stage(blocks: readonly StagedBlock[]): Promise<void> {
-    await this.#db.batch(
+    await writeBatch(
+      this.#db,
       blocks.flatMap(({ height, hash, previousHash, bytes }): Op[] => [
         { type: "put", key: blockKey(hash), value: bytes, valueEncoding: "view" },
         { type: "put", key: stagedKey(height), value: { hash, previous_hash: previousHash } },
       ]),
+      { sync: false },
     );
   }
 

@@ -2,7 +2,7 @@ import type { Block } from "../chain/index.js";
 import { checkBlockShape, SchemaError } from "../schemas/index.js";
 import { DamagedStoreError, StoreUnavailableError } from "./errors.js";
 import type { StoredTip, StoreMigration } from "./interface.js";
-import { blockOps, type Db, type Op, pad, STORE_FORMAT } from "./level-keys.js";
+import { blockOps, type Db, type Op, pad, STORE_FORMAT, writeBatch } from "./level-keys.js";
 
 /**
  * The migration of a format-1 store (toychain before issue 12) to format 2,
@@ -96,7 +96,7 @@ async function* oldBlocks(
 /** One synced batch of the migration; a failed one (disk full) refuses the start, and the next start resumes. */
 async function write(db: Db, location: string, ops: Op[]): Promise<void> {
   try {
-    await db.batch(ops, { sync: true });
+    await writeBatch(db, ops, { sync: true });
   } catch (error) {
     throw new StoreUnavailableError(
       location,
