@@ -8,10 +8,12 @@ import {
   chainQuerySchema,
   chainSchema,
   chainSpecSchema,
+  historyQuerySchema,
   locateSchema,
   registerNodesSchema,
   signedTransactionSchema,
   tipSchema,
+  transactionPathSchema,
   transactionSchema,
   WELL_FORMED,
 } from "./schemas.js";
@@ -101,6 +103,8 @@ export const checkTip = checker(tipSchema, "tip");
 export const checkBlockRef = checker(blockRefSchema, "block");
 export const checkAnnounce = checker(announceSchema, "announcement");
 export const checkChainSpecFile = checker(chainSpecSchema, "chain spec");
+export const checkTransactionPath = checker(transactionPathSchema, "transaction id");
+export const checkHistoryQuery = checker(historyQuerySchema, "query", queryAjv);
 
 /** Every number of a parsed lossless-json tree that a double would change, with its field path. */
 function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {
