@@ -159,6 +159,8 @@ export function usage(): string {
   const lines = FLAGS.map((f, i) => `${(names[i] as string).padEnd(width)}${f.help}`);
   return `Usage: toychain [options]                   start a node
        toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
+       toychain wallet <command> [options] make a key file, read a balance, send a transfer
+                                           (toychain wallet --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 

@@ -180,7 +180,8 @@ function collectById(roots: JsonSchema[]): Map<string, JsonSchema> {
 
 /**
  * An ajv schema as OpenAPI 3.1 (JSON Schema 2020-12) shows it: no `$id`,
- * embedded schemas that have one as `$ref`s, and ajv's `nullable: true` as a
+ * embedded schemas that have one as `$ref`s (and a `$ref` to an `$id`, as
+ * ajv reads it, a `$ref` to its component), and ajv's `nullable: true` as a
  * "null" member of `type` (and of `enum`).
  */
 function toOpenApiSchema(schema: JsonSchema): JsonSchema {
@@ -188,7 +189,8 @@ function toOpenApiSchema(schema: JsonSchema): JsonSchema {
     const id = idOf(sub);
     return id === undefined ? toOpenApiSchema(sub) : refTo(id);
   };
-  const { $id: _id, nullable, ...rest } = mapSubschemas(schema, convert);
+  const { $id: _id, nullable, $ref, ...rest } = mapSubschemas(schema, convert);
+  if (typeof $ref === "string") return { ...rest, ...refTo($ref) };
   if (nullable !== true) return rest;
   const types: unknown[] = Array.isArray(rest.type) ? rest.type : [rest.type];
   const values: unknown[] | undefined = Array.isArray(rest.enum) ? rest.enum : undefined;

@@ -3,6 +3,7 @@ export * from "./responses.js";
 export * from "./schemas.js";
 export {
   type Check,
+  checkAccountAnswer,
   checkAnnounce,
   checkBlockRef,
   checkBlockShape,
@@ -14,10 +15,13 @@ export {
   checkLocate,
   checkRegisterNodes,
   checkSignedTransaction,
+  checkStatsChain,
   checkStoredTransaction,
   checkTip,
   checkTransaction,
+  checkTransactionAdded,
   checkTransactionPath,
+  checkTransactionStatus,
   type FieldError,
   SchemaError,
 } from "./validate.js";

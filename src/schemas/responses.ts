@@ -258,6 +258,41 @@ export const authoritativeSchema: JSONSchemaType<AuthoritativeBody> = {
   },
 };
 
+/** /stats' `chain`: the chain the node is on, which a client (the wallet) reads to sign for it. */
+const statsChainSchema = {
+  type: "object",
+  required: ["name", "id", "retarget", "block_time", "ledger", "address_prefix", "reward_address"],
+  additionalProperties: false,
+  description: "The chain the node is on (its --chain)",
+  properties: {
+    name: { type: "string", description: "walkthrough, devnet, or the name in its spec file" },
+    id: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The chain's id: its genesis hash" },
+    retarget: {
+      type: "string",
+      enum: ["fixed", "aserti3-2d"],
+      description: "fixed: the walkthrough's --difficulty; aserti3-2d: each block's target follows the hash rate",
+    },
+    block_time: {
+      type: ["integer", "null"],
+      description: "The target spacing between blocks, in seconds; null on a fixed chain",
+    },
+    ledger: {
+      type: "string",
+      enum: ["names", "accounts"],
+      description:
+        "names: the walkthrough's transactions between any names; accounts: signed transfers between addresses",
+    },
+    address_prefix: {
+      type: ["string", "null"],
+      description: "An accounts chain's address prefix (toy for toy1...); null on a names chain",
+    },
+    reward_address: {
+      type: ["string", "null"],
+      description: "On an accounts chain, where this node's rewards go; null on a names chain",
+    },
+  },
+} as const;
+
 /**
  * Typed loosely: ajv's JSONSchemaType cannot express a required property that
  * may be null (job, winner), so the docs test checks real answers against it.
@@ -286,39 +321,7 @@ export const statsSchema: SchemaObject = {
   properties: {
     node_id: { type: "string", pattern: "^[0-9a-f]{32}$" },
     chain_length: { type: "integer", minimum: 1 },
-    chain: {
-      type: "object",
-      required: ["name", "id", "retarget", "block_time", "ledger", "address_prefix", "reward_address"],
-      additionalProperties: false,
-      description: "The chain the node is on (its --chain)",
-      properties: {
-        name: { type: "string", description: "walkthrough, devnet, or the name in its spec file" },
-        id: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The chain's id: its genesis hash" },
-        retarget: {
-          type: "string",
-          enum: ["fixed", "aserti3-2d"],
-          description: "fixed: the walkthrough's --difficulty; aserti3-2d: each block's target follows the hash rate",
-        },
-        block_time: {
-          type: ["integer", "null"],
-          description: "The target spacing between blocks, in seconds; null on a fixed chain",
-        },
-        ledger: {
-          type: "string",
-          enum: ["names", "accounts"],
-          description:
-            "names: the walkthrough's transactions between any names; accounts: signed transfers between addresses",
-        },
-        address_prefix: {
-          type: ["string", "null"],
-          description: "An accounts chain's address prefix (toy for toy1...); null on a names chain",
-        },
-        reward_address: {
-          type: ["string", "null"],
-          description: "On an accounts chain, where this node's rewards go; null on a names chain",
-        },
-      },
-    },
+    chain: statsChainSchema,
     difficulty: {
       type: "integer",
       minimum: 0,
@@ -463,7 +466,8 @@ export interface AccountBody {
   pending: { from: PendingTransferBody[]; to: PendingTransferBody[] };
 }
 
-export const accountSchema: JSONSchemaType<AccountBody> = {
+/** A SchemaObject: JSONSchemaType takes no `$ref` for an array's items (see `to`). */
+export const accountSchema: SchemaObject = {
   $id: "Account",
   type: "object",
   required: ["address", "balance", "nonce", "next_nonce", "pending"],
@@ -491,7 +495,8 @@ export const accountSchema: JSONSchemaType<AccountBody> = {
         },
         to: {
           type: "array",
-          items: pendingTransferSchema,
+          // By reference: ajv refuses a schema that embeds one $id twice.
+          items: { $ref: "PendingTransfer" },
           description: "Those paying it, in arrival order: not spendable until a block confirms them",
         },
       },
@@ -616,4 +621,21 @@ export const transactionUnknownSchema: JSONSchemaType<TransactionUnknownBody> = 
     status: { type: "string", const: "unknown" },
     message: { type: "string" },
   },
+};
+
+/** What a client (the wallet) reads of /stats: the chain the node is on. */
+export interface StatsChainBody {
+  chain: { name: string; id: string; ledger: "names" | "accounts"; address_prefix: string | null };
+}
+
+/** /stats as a client checks it: its `chain` only, whatever else it holds. */
+export const statsChainAnswerSchema: SchemaObject = {
+  type: "object",
+  required: ["chain"],
+  properties: { chain: statsChainSchema },
+};
+
+/** GET /transactions/{id}'s 200, as a client checks it. */
+export const transactionStatusSchema: SchemaObject = {
+  oneOf: [transactionPendingSchema, transactionConfirmedSchema],
 };
