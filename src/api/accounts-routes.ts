@@ -26,9 +26,9 @@ import {
  * take no pattern for a parameter. So GET /transactions/new stays a 405
  * (POST only), and a mistyped id answers 400 naming `id`, not 404.
  */
-export const TRANSACTION_PATH = /^\/transactions\/(?!(?:new|pending)$)([^/]+)$/;
+const TRANSACTION_PATH = /^\/transactions\/(?!(?:new|pending)$)([^/]+)$/;
 /** Its path as /openapi.json writes it, and its route's name. */
-export const TRANSACTION_ROUTE = "/transactions/{id}";
+const TRANSACTION_ROUTE = "/transactions/{id}";
 
 const pendingBody = ({ id, tx }: PooledTransfer): PendingTransferBody => ({ id, transaction: tx });
 
@@ -73,10 +73,10 @@ export function accountsRoutes(router: Router, node: ToyNode): void {
   });
 
   router.get("/accounts/:address/transactions", async (ctx) => {
-    const ledger = queries();
+    const accounts = queries();
     const { limit = DEFAULT_HISTORY_PAGE, before } = checkHistoryQuery({ ...ctx.query });
     const address = param(ctx, "address");
-    const { transactions, next } = await ledger.history(address, limit, before);
+    const { transactions, next } = await accounts.history(address, limit, before);
     ctx.body = {
       address,
       transactions: transactions.map(confirmedBody),
@@ -85,9 +85,9 @@ export function accountsRoutes(router: Router, node: ToyNode): void {
   });
 
   router.get(TRANSACTION_ROUTE, TRANSACTION_PATH, async (ctx) => {
-    const ledger = queries();
+    const accounts = queries();
     const { id } = checkTransactionPath({ id: ctx.captures?.[0] });
-    const found = await ledger.transaction(id);
+    const found = await accounts.transaction(id);
     ctx.body = statusBody(found);
   });
 }
