@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { KernelUnavailableError } from "../workers/kernel/index.js";
 import { ChainUsageError, runChainCommand } from "./cli/chain.js";
+import { isWalletFailure, runWalletCommand, WalletUsageError } from "./cli/wallet.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
 import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailableError } from "./storage/index.js";
@@ -20,6 +21,22 @@ if (process.argv[2] === "chain") {
     process.exit(0);
   } catch (error) {
     if (error instanceof ChainUsageError) fail(`${error.message}\nRun "toychain chain --help" to see the commands.`, 2);
+    throw error;
+  }
+}
+
+if (process.argv[2] === "wallet") {
+  try {
+    await runWalletCommand(
+      process.argv.slice(3),
+      (text) => process.stdout.write(text),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+    process.exit(0);
+  } catch (error) {
+    if (error instanceof WalletUsageError)
+      fail(`${error.message}\nRun "toychain wallet --help" to see the commands.`, 2);
+    if (isWalletFailure(error)) fail(error.message, 1);
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
 import type { ChainSpec } from "./chain/index.js";
-import { decodeAddress } from "./keys/index.js";
+import { decodeAddress, PASSPHRASE_VARIABLE } from "./keys/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
@@ -166,6 +166,8 @@ export function usage(): string {
   const lines = FLAGS.map((f, i) => `${(names[i] as string).padEnd(width)}${f.help}`);
   return `Usage: toychain [options]                   start a node
        toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
+       toychain wallet <command> [options] make a key file, read a balance, send a transfer
+                                           (toychain wallet --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 
@@ -188,7 +190,8 @@ function collect(argv: readonly string[], env: NodeJS.ProcessEnv): Map<string, {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const known = new Set(FLAGS.map((f) => envName(f.name)));
+  // TOYCHAIN_PASSPHRASE is no flag: it seals the node's reward key (and opens the wallet's), never given on argv.
+  const known = new Set([...FLAGS.map((f) => envName(f.name)), PASSPHRASE_VARIABLE]);
   const stray = Object.keys(env).find((key) => key.startsWith("TOYCHAIN_") && !known.has(key));
   if (stray) throw new UsageError(`unknown environment variable ${stray}; see --help for the settings`);
   const found = new Map<string, { value: string; from: string }>();

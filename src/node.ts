@@ -15,7 +15,7 @@ import {
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { SignedTransaction } from "./keys/index.js";
-import { AccountsMempool, Ledger, type LedgerWrite, reindex, rewardAddress } from "./ledger/index.js";
+import { AccountsMempool, Ledger, LedgerQueries, type LedgerWrite, reindex, rewardAddress } from "./ledger/index.js";
 import type { Logger } from "./log.js";
 import { type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -75,11 +75,22 @@ export interface NodeOptions {
 /** The pending transactions, as the chain's ledger has them. */
 export type NodeMempool = Mempool | AccountsMempool;
 
-/** On an accounts chain: the ledger over the store, the pool of signed transfers, and where this node's rewards go. */
+/**
+ * On an accounts chain: the ledger over the store, the pool of signed
+ * transfers, where this node's rewards go, and what the API reads of them.
+ */
 export interface NodeAccounts {
   ledger: Ledger;
   mempool: AccountsMempool;
   rewardAddress: string;
+  queries: LedgerQueries;
+}
+
+/** An accounts chain's ledger, pool and queries over the store and our chain. */
+function accountsOf(chain: Chain, store: Store, mempool: AccountsMempool, rewardAddress: string): NodeAccounts {
+  const ledger = new Ledger(chain.rules, store);
+  const queries = new LedgerQueries({ ledger, mempool, chain, blocks: (at) => store.blocks(at) });
+  return { ledger, mempool, rewardAddress, queries };
 }
 
 const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
@@ -274,7 +285,7 @@ export class ToyNode {
     this.#store = parts.store;
     this.accounts =
       this.mempool instanceof AccountsMempool
-        ? { ledger: new Ledger(this.chain.rules, parts.store), mempool: this.mempool, rewardAddress: reward as string }
+        ? accountsOf(this.chain, parts.store, this.mempool, reward as string)
         : undefined;
     // The chain was just read from the store, or is a new store's genesis.
     this.#durableTip = {

@@ -172,3 +172,8 @@ t.test("usage() mentions every flag", async (t) => {
   t.match(text, /16/, "the default difficulty");
   t.match(text, String(availableParallelism()), "the default thread count");
 });
+
+t.test("TOYCHAIN_PASSPHRASE is not a stray variable: it seals the node's reward key", async (t) => {
+  t.doesNotThrow(() => parseConfig([], { TOYCHAIN_PASSPHRASE: "correct horse" }), "a node starts with it set");
+  t.throws(() => parseConfig([], { TOYCHAIN_PASSPHRAS: "typo" }), /unknown environment variable TOYCHAIN_PASSPHRAS/);
+});

@@ -8,16 +8,20 @@ import { EventStreams } from "../src/api/events.js";
 import { loadExplorerAssets } from "../src/api/explorer.js";
 import type { JsonSchema, Method, OpenApiDocument, Operation, Reference, ResponseObject } from "../src/api/openapi.js";
 import { routes } from "../src/api/routes.js";
+import { newChainSpec, specFromFile } from "../src/chain/index.js";
 import { EVENT_KINDS, EventBus } from "../src/events/index.js";
 import {
   announceSchema,
   chainQuerySchema,
   eventSchemas,
+  historyQuerySchema,
   registerNodesSchema,
+  signedTransactionSchema,
   transactionSchema,
 } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 import { chromiumSkip, launchChromium } from "./helpers/browser.js";
+import { newWallet, transfer } from "./helpers/wallets.js";
 
 /**
  * The documentation pages: /openapi.json against the router and the ajv
@@ -34,7 +38,11 @@ t.teardown(() => running.close());
 const origin = running.url;
 const document = (await (await fetch(`${origin}/openapi.json`)).json()) as OpenApiDocument;
 
-/** The API's routes as routes() builds them (app.ts mounts the docs' own beside them): path → methods, HEAD aside. */
+/**
+ * The API's routes as routes() builds them (app.ts mounts the docs' own
+ * beside them): path → methods, HEAD aside. A path's `:name` is OpenAPI's
+ * `{name}`; a route matched by a RegExp is named by its OpenAPI path.
+ */
 function routerRoutes(): Map<string, Method[]> {
   const found = new Map<string, Method[]>();
   const streams = new EventStreams(new EventBus(), running.log, new Registry());
@@ -43,7 +51,7 @@ function routerRoutes(): Map<string, Method[]> {
     streams,
     explorer: loadExplorerAssets(),
   }).stack) {
-    const path = String(layer.path);
+    const path = typeof layer.path === "string" ? layer.path.replace(/:(\w+)/g, "{$1}") : String(layer.name);
     const methods = layer.methods.filter((m) => m !== "HEAD").map((m) => m.toLowerCase() as Method);
     found.set(path, [...(found.get(path) ?? []), ...methods].sort());
   }
@@ -97,12 +105,18 @@ t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
     t.ok(operation.responses[success], `${method.toUpperCase()} ${path} documents its ${success} answer`);
   }
 
-  for (const [path, schema] of [
-    ["/transactions/new", transactionSchema],
-    ["/nodes/register", registerNodesSchema],
-    ["/nodes/announce", announceSchema],
+  const transactionForms = (requestSchema("/transactions/new", "post").oneOf ?? []) as Reference[];
+  t.strictSame(
+    transactionForms,
+    [{ $ref: "#/components/schemas/Transaction" }, { $ref: "#/components/schemas/SignedTransaction" }],
+    "POST /transactions/new: a Transaction (names ledger) or a SignedTransaction (accounts ledger)",
+  );
+  for (const [path, documentedSchema, schema] of [
+    ["/transactions/new", resolve(transactionForms[0]?.$ref ?? "") as JsonSchema, transactionSchema],
+    ["/transactions/new", resolve(transactionForms[1]?.$ref ?? "") as JsonSchema, signedTransactionSchema],
+    ["/nodes/register", requestSchema("/nodes/register", "post"), registerNodesSchema],
+    ["/nodes/announce", requestSchema("/nodes/announce", "post"), announceSchema],
   ] as const) {
-    const documentedSchema = requestSchema(path, "post");
     t.strictSame(documentedSchema.properties, schema.properties, `POST ${path}: the ajv schema's properties`);
     t.strictSame(documentedSchema.required, schema.required, `POST ${path}: the ajv schema's required fields`);
     t.equal(documentedSchema.additionalProperties, false, `POST ${path}: no other field`);
@@ -143,7 +157,24 @@ t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
     Object.keys(chainQuerySchema.properties).map((name) => [name, "query", false]),
     "GET /chain: the query schema's fields as optional query parameters",
   );
+  const parametersOf = (path: string) =>
+    (document.paths[path]?.get?.parameters ?? []).map((p) => [p.name, p.in, p.required]);
+  t.strictSame(parametersOf("/accounts/{address}"), [["address", "path", true]], "GET /accounts/{address}");
+  t.strictSame(
+    parametersOf("/accounts/{address}/transactions"),
+    [["address", "path", true], ...Object.keys(historyQuerySchema.properties).map((name) => [name, "query", false])],
+    "GET /accounts/{address}/transactions: the address, and the page's optional query",
+  );
+  t.strictSame(parametersOf("/transactions/{id}"), [["id", "path", true]], "GET /transactions/{id}");
 });
+
+/** The documented path a request's path is of: itself, or the one whose `{parameters}` it fills. */
+function routeOf(path: string): string {
+  if (document.paths[path] !== undefined) return path;
+  const templates = Object.keys(document.paths).filter((template) => template.includes("{"));
+  const pattern = (template: string) => new RegExp(`^${template.replace(/\{\w+\}/g, "[^/]+")}$`);
+  return templates.find((template) => pattern(template).test(path)) ?? path;
+}
 
 t.test("the node's answers match the schemas the document gives them", async (t) => {
   const ajv = new Ajv2020({ strict: false, validateSchema: false, allErrors: true });
@@ -163,7 +194,7 @@ t.test("the node's answers match the schemas the document gives them", async (t)
     if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
     if (body !== undefined) init.headers = { "content-type": type };
     const res = await fetch(`${at}${path}`, init);
-    const route = path.split("?")[0] ?? path;
+    const route = routeOf(path.split("?")[0] ?? path);
     t.equal(res.status, status, `${method} ${path} answers ${status}`);
     const documented = document.paths[route]?.[method.toLowerCase() as Method]?.responses[String(status)];
     const location = isReference(documented)
@@ -226,6 +257,64 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "POST", "/transactions/new", 400, "{not json");
   await answer(t, "POST", "/transactions/new", 415, "Lea pays Mark", "text/plain");
   await answer(t, "POST", "/nodes/register", 413, { nodes: ["x".repeat(2 * 1024 * 1024)] });
+
+  // The accounts routes on the walkthrough's chain, which keeps none.
+  const someone = newWallet("toy").address;
+  await answer(t, "GET", `/accounts/${someone}`, 404);
+  await answer(t, "GET", `/accounts/${someone}/transactions`, 404);
+  await answer(t, "GET", `/transactions/${"0".repeat(64)}`, 404);
+
+  // An accounts chain's answers: transfers taken and refused, accounts, histories and transactions.
+  const spec = specFromFile(
+    newChainSpec({
+      name: "docs-accounts",
+      blockTime: 5,
+      hashesPerSecond: 1e3,
+      now: Math.floor(Date.now() / 1000),
+      ledger: "accounts",
+      reward: 1000,
+    }),
+  );
+  const [miner, payee] = [newWallet("toy"), newWallet("toy")];
+  const accounts = await startNode({
+    port: 0,
+    host: "127.0.0.1",
+    threads: 1,
+    difficulty: 8,
+    logLevel: "silent",
+    chain: spec,
+    rewardAddress: miner.address,
+    maxPending: 2,
+  });
+  t.teardown(() => accounts.close());
+  const at = accounts.url;
+  const pay = (nonce: number, amount = 100, key = miner) =>
+    transfer(spec.id, key, payee.address, { amount, fee: 1, nonce });
+  await answer(t, "GET", "/mine", 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", "/mine", 200, undefined, JSON_TYPE, at);
+  await answer(t, "POST", "/transactions/new", 200, pay(1), JSON_TYPE, at);
+  const forged = { ...pay(2), signature: pay(2, 100, payee).signature };
+  await answer(t, "POST", "/transactions/new", 400, forged, JSON_TYPE, at);
+  await answer(t, "POST", "/transactions/new", 409, pay(3), JSON_TYPE, at);
+  await answer(t, "POST", "/transactions/new", 422, pay(2, 5000), JSON_TYPE, at);
+  await answer(t, "POST", "/transactions/new", 200, pay(2), JSON_TYPE, at);
+  await answer(t, "POST", "/transactions/new", 429, pay(3), JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${miner.address}`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${payee.address}`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${miner.address.slice(0, -1)}x`, 400, undefined, JSON_TYPE, at);
+  const posted = (await (await fetch(`${at}/accounts/${miner.address}`)).json()) as {
+    pending: { from: { id: string }[] };
+  };
+  const id = posted.pending.from[0]?.id ?? "";
+  await answer(t, "GET", `/transactions/${id}`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", "/mine", 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/transactions/${id}`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/transactions/${"0".repeat(64)}`, 404, undefined, JSON_TYPE, at);
+  await answer(t, "GET", "/transactions/0xabc", 400, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${miner.address}/transactions?limit=2`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${miner.address}/transactions`, 200, undefined, JSON_TYPE, at);
+  await answer(t, "GET", `/accounts/${miner.address}/transactions?limit=101`, 400, undefined, JSON_TYPE, at);
+  await answer(t, "GET", "/stats", 200, undefined, JSON_TYPE, at);
 
   const metrics = await fetch(`${origin}/metrics`);
   t.equal(metrics.status, 200, "GET /metrics answers 200");

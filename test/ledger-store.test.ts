@@ -100,7 +100,15 @@ for (const [name, make] of stores) {
     await append(b3);
     const pay2 = transfer(spec.id, mark, lea.address, { amount: 100, fee: 1, nonce: 1 });
     const b4 = blockOn(b3, [pay2], miner);
-    await append(b4);
+    // The miner takes a block's transfers out of the pool as it issues the write: the place is read at once.
+    const writing = store.appendBlock(b4, [], await ledger.write([], [[b4]]));
+    chain.push(b4);
+    t.same(
+      await store.placeOf(ledger.idOf(pay2, 4)),
+      { id: ledger.idOf(pay2, 4), height: 4, position: 0, sender: mark.address, recipient: lea.address },
+      "a transaction's place reads back before its block's write is durable",
+    );
+    await writing;
     t.same(await accountsOf(store), await replayed(chain), "the accounts equal a replay of the chain");
     t.same((await store.accounts([lea.address])).get(lea.address), { balance: 1000 - 305 + 100, nonce: 1 });
 

@@ -4,6 +4,9 @@ import { extname } from "node:path";
 import type Router from "@koa/router";
 import { ASSETS_DIR, MissingAssetError, readAsset } from "../assets.js";
 import {
+  accountPathSchema,
+  accountSchema,
+  accountTransactionsSchema,
   announcedSchema,
   announceSchema,
   authoritativeSchema,
@@ -14,6 +17,7 @@ import {
   chainSchema,
   errorSchema,
   eventSchemas,
+  historyQuerySchema,
   locateSchema,
   messageSchema,
   minedSchema,
@@ -21,9 +25,15 @@ import {
   registeredSchema,
   registerNodesSchema,
   replacedSchema,
+  signedTransactionSchema,
   statsSchema,
   tipSchema,
+  transactionAddedSchema,
+  transactionConfirmedSchema,
+  transactionPathSchema,
+  transactionPendingSchema,
   transactionSchema,
+  transactionUnknownSchema,
 } from "../schemas/index.js";
 import { DocsNotBuiltError, RouteNotFoundError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
@@ -154,6 +164,8 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
   const document = openApiDocument(
     {
       transaction: transactionSchema,
+      signedTransaction: signedTransactionSchema,
+      transactionAdded: transactionAddedSchema,
       registerNodes: registerNodesSchema,
       block: blockSchema,
       chain: chainSchema,
@@ -172,6 +184,14 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
       stats: statsSchema,
       announce: announceSchema,
       announced: announcedSchema,
+      accountPath: accountPathSchema,
+      account: accountSchema,
+      historyQuery: historyQuerySchema,
+      accountTransactions: accountTransactionsSchema,
+      transactionPath: transactionPathSchema,
+      transactionPending: transactionPendingSchema,
+      transactionConfirmed: transactionConfirmedSchema,
+      transactionUnknown: transactionUnknownSchema,
       events: eventSchemas,
     },
     version,

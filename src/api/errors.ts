@@ -3,6 +3,7 @@ import { BUILD_COMMAND } from "../assets.js";
 import { NoCommonBlockError } from "../chain/index.js";
 import { ForeignAnnouncerError, InvalidAnnouncerError } from "../gossip/index.js";
 import { AddressError, TransactionError } from "../keys/index.js";
+import { LedgerMovedError, NoAccountsError, UnknownTransactionError } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import {
   InsufficientFundsError,
@@ -13,7 +14,7 @@ import {
 } from "../mempool/index.js";
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
-import { type ErrorBody, SchemaError } from "../schemas/index.js";
+import { type ErrorBody, SchemaError, type TransactionUnknownBody } from "../schemas/index.js";
 import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
 import { ResolveStoppedError } from "../sync/index.js";
 
@@ -97,7 +98,7 @@ export class ExplorerNotBuiltError extends Error {
 /** What an error answers: its status, JSON body and extra headers. */
 export interface ErrorAnswer {
   status: number;
-  body: ErrorBody;
+  body: ErrorBody | TransactionUnknownBody;
   headers?: Record<string, string>;
 }
 
@@ -149,6 +150,11 @@ function toAnswer(error: unknown): ErrorAnswer {
   if (error instanceof AddressError || error instanceof TransactionError) {
     return { status: 400, body: { message: error.message, errors: [{ field: error.field, message: error.message }] } };
   }
+  if (error instanceof UnknownTransactionError) {
+    return { status: 404, body: { id: error.id, status: "unknown", message: error.message } };
+  }
+  if (error instanceof NoAccountsError) return { status: 404, body: { message: error.message } };
+  if (error instanceof LedgerMovedError) return { status: 503, body: { message: error.message } };
   if (error instanceof InsufficientFundsError) return { status: 422, body: { message: error.message } };
   if (error instanceof TransferRefusedError) return { status: 409, body: { message: error.message } };
   if (

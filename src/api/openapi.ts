@@ -11,6 +11,8 @@ export type JsonSchema = { readonly [keyword: string]: unknown };
 /** The schemas the document is built from; each must have an `$id`. */
 export interface ApiSchemas {
   transaction: JsonSchema;
+  signedTransaction: JsonSchema;
+  transactionAdded: JsonSchema;
   registerNodes: JsonSchema;
   block: JsonSchema;
   chain: JsonSchema;
@@ -29,6 +31,14 @@ export interface ApiSchemas {
   stats: JsonSchema;
   announce: JsonSchema;
   announced: JsonSchema;
+  accountPath: JsonSchema;
+  account: JsonSchema;
+  historyQuery: JsonSchema;
+  accountTransactions: JsonSchema;
+  transactionPath: JsonSchema;
+  transactionPending: JsonSchema;
+  transactionConfirmed: JsonSchema;
+  transactionUnknown: JsonSchema;
   /** The data schema of each kind of event of GET /events, by its name in the stream. */
   events: Readonly<Record<string, JsonSchema>>;
 }
@@ -47,13 +57,14 @@ export interface ResponseObject {
 }
 
 export interface RequestBody {
+  description?: string;
   required: boolean;
   content: Record<string, MediaType>;
 }
 
 export interface Parameter {
   name: string;
-  in: "query";
+  in: "query" | "path";
   required: boolean;
   description?: string;
   schema: JsonSchema;
@@ -169,7 +180,8 @@ function collectById(roots: JsonSchema[]): Map<string, JsonSchema> {
 
 /**
  * An ajv schema as OpenAPI 3.1 (JSON Schema 2020-12) shows it: no `$id`,
- * embedded schemas that have one as `$ref`s, and ajv's `nullable: true` as a
+ * embedded schemas that have one as `$ref`s (and a `$ref` to an `$id`, as
+ * ajv reads it, a `$ref` to its component), and ajv's `nullable: true` as a
  * "null" member of `type` (and of `enum`).
  */
 function toOpenApiSchema(schema: JsonSchema): JsonSchema {
@@ -177,7 +189,8 @@ function toOpenApiSchema(schema: JsonSchema): JsonSchema {
     const id = idOf(sub);
     return id === undefined ? toOpenApiSchema(sub) : refTo(id);
   };
-  const { $id: _id, nullable, ...rest } = mapSubschemas(schema, convert);
+  const { $id: _id, nullable, $ref, ...rest } = mapSubschemas(schema, convert);
+  if (typeof $ref === "string") return { ...rest, ...refTo($ref) };
   if (nullable !== true) return rest;
   const types: unknown[] = Array.isArray(rest.type) ? rest.type : [rest.type];
   const values: unknown[] | undefined = Array.isArray(rest.enum) ? rest.enum : undefined;
@@ -186,18 +199,19 @@ function toOpenApiSchema(schema: JsonSchema): JsonSchema {
 }
 
 /**
- * A query string's fields as parameters. A field's `nullable` only tells ajv
- * that it may be absent, which `required` says here: a query string has no null.
+ * A query string's fields, or a path's, as parameters. A field's `nullable`
+ * only tells ajv that it may be absent, which `required` says here: a query
+ * string has no null. A path parameter is always required.
  */
-function queryParameters(schema: JsonSchema): Parameter[] {
+function parameters(schema: JsonSchema, where: Parameter["in"] = "query"): Parameter[] {
   const properties = isSchema(schema.properties) ? schema.properties : {};
   const required: unknown[] = Array.isArray(schema.required) ? schema.required : [];
   return Object.entries(properties).map(([name, property]) => {
     const { description, nullable: _nullable, ...rest } = isSchema(property) ? property : {};
     return {
       name,
-      in: "query",
-      required: required.includes(name),
+      in: where,
+      required: where === "path" || required.includes(name),
       ...(typeof description === "string" ? { description } : {}),
       schema: toOpenApiSchema(rest),
     };
@@ -207,11 +221,19 @@ function queryParameters(schema: JsonSchema): Parameter[] {
 const firstExample = (schema: JsonSchema): { example?: unknown } =>
   Array.isArray(schema.examples) && schema.examples.length > 0 ? { example: structuredClone(schema.examples[0]) } : {};
 
-/** A JSON request body of this schema, with its first example prefilled. */
-function jsonBody(schema: JsonSchema): RequestBody {
+/** A JSON request body of this schema (or of any of several), with the first one's first example prefilled. */
+function jsonBody(schemas: JsonSchema | JsonSchema[], description?: string): RequestBody {
+  const [first, ...others] = [schemas].flat() as [JsonSchema, ...JsonSchema[]];
+  const ref = refTo(idOrThrow(first));
   return {
+    ...(description === undefined ? {} : { description }),
     required: true,
-    content: { "application/json": { schema: refTo(idOrThrow(schema)), ...firstExample(schema) } },
+    content: {
+      "application/json": {
+        schema: others.length === 0 ? ref : { oneOf: [ref, ...others.map((schema) => refTo(idOrThrow(schema)))] },
+        ...firstExample(first),
+      },
+    },
   };
 }
 
@@ -251,10 +273,13 @@ const errorRef = (name: string): Reference => ({ $ref: `#/components/responses/$
 function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
   const answer = (description: string, example: unknown): ResponseObject => jsonAnswer(description, [error], example);
   return {
-    BadRequest: answer("The body or query breaks its schema (`errors` names each field), or the JSON is malformed", {
-      message: "Invalid transaction: amount must be > 0",
-      errors: [{ field: "amount", message: "must be > 0" }],
-    }),
+    BadRequest: answer(
+      "The body, query or path breaks its schema, or a field is refused (an address whose checksum fails, a signature that does not verify): `errors` names each field; or the JSON is malformed",
+      {
+        message: "Invalid transaction: amount must be > 0",
+        errors: [{ field: "amount", message: "must be > 0" }],
+      },
+    ),
     MethodNotAllowed: answer("The path exists, but not for this method; the Allow header lists those it has", {
       message: "Method HEAD is not allowed on /mine; use GET",
     }),
@@ -264,8 +289,29 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     UnsupportedMediaType: answer('The body is not sent as "Content-Type: application/json"', {
       message: 'Send the body as JSON with "Content-Type: application/json" (got "text/plain")',
     }),
-    TooManyRequests: answer("The mempool is full: retry once a block has been mined", {
-      message: "The node already holds 100000 pending transactions; retry once a block has been mined",
+    TooManyRequests: answer(
+      "The mempool is full: retry once a block has been mined; on an accounts chain, a transfer paying a higher fee rate than the lowest pending one that may be evicted takes its place (the message names the fee needed)",
+      {
+        message: "The node already holds 100000 pending transactions; retry once a block has been mined",
+      },
+    ),
+    TransferRefused: answer(
+      "On an accounts chain, the transfer's nonce does not fit its sender's: used already (a replay), past the next one (a gap), or pending already (the same transfer, or a replacement that does not pay a higher fee)",
+      {
+        message:
+          "nonce 3 from toy1qy352euf40x77qfrg4ncn27dauqjx3t83x4ummcpydzk0zdtehhsmn0fsz leaves a gap: the next is 1",
+      },
+    ),
+    InsufficientFunds: answer(
+      "On an accounts chain, the sender's confirmed balance does not cover this transfer's amount and fee with those of its pending ones",
+      {
+        message:
+          "toy1qy352euf40x77qfrg4ncn27dauqjx3t83x4ummcpydzk0zdtehhsmn0fsz holds 1000, and its pending transfers with this one need 1200",
+      },
+    ),
+    NoAccounts: answer("This node's chain keeps no accounts: its ledger is names (the walkthrough's)", {
+      message:
+        "This node's chain, walkthrough, keeps no accounts: its ledger is names, the walkthrough's transactions between any names. Accounts, balances and transfer ids are kept on chains made with \"toychain chain new --ledger accounts\"",
     }),
     Unauthorized: answer("This node has an API token, and the request did not carry it", {
       message: 'GET /mine needs this node\'s API token: send "Authorization: Bearer <token>"',
@@ -280,7 +326,7 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
       message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
     }),
     ServiceUnavailable: answer(
-      "The node is shutting down, or cannot serve this now (the explorer page not built, as many event streams open as it keeps)",
+      "The node is shutting down, or cannot serve this now (the explorer page not built, as many event streams open as it keeps, a reorganisation changing the chain during each read of its transactions)",
       {
         message: "The node is shutting down; no block was forged",
       },
@@ -320,15 +366,44 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         tags: ["transactions"],
         operationId: "newTransaction",
         summary: "Add a transaction",
-        description: 'Queues the transaction for the next block. Sender "0" is reserved for mining rewards.',
-        requestBody: jsonBody(s.transaction),
+        description:
+          "Queues the transaction for the next block. Sender \"0\" is reserved for mining rewards. Which form a node takes depends on its chain's ledger (`chain.ledger` in /stats): on the walkthrough's (names), a Transaction between any names; on an accounts chain, a SignedTransaction, admitted once its addresses' checksums pass, its signature verifies for this chain, its nonce is its sender's next (or replaces a pending one with a higher fee) and its sender's confirmed balance covers it with its pending ones.",
+        requestBody: jsonBody(
+          [s.transaction, s.signedTransaction],
+          "A Transaction on a names chain (the walkthrough's), a SignedTransaction on an accounts chain",
+        ),
         responses: {
-          200: jsonAnswer("Queued, with the index of the block it will be mined into", [s.message], {
-            message:
-              "Transaction added to the list of current transactions and will be mined into the block at index 2",
-          }),
+          200: jsonAnswer(
+            "Queued, with the index of the block it will be mined into and, on an accounts chain, the transfer's id",
+            [s.transactionAdded],
+            {
+              message:
+                "Transaction added to the list of current transactions and will be mined into the block at index 2",
+            },
+          ),
           ...bodyErrors,
+          409: errorRef("TransferRefused"),
+          422: errorRef("InsufficientFunds"),
           429: errorRef("TooManyRequests"),
+        },
+      },
+    },
+    "/transactions/{id}": {
+      get: {
+        tags: ["transactions"],
+        operationId: "transaction",
+        summary: "Find a transaction",
+        description:
+          "On an accounts chain: a transfer this node holds for a coming block, or a transaction (a reward too) in a block of its chain, with the block's height and its confirmations. An id it knows neither way answers 404 with the status unknown: a transfer posted to another node is known here once it reaches this node's pool or chain.",
+        parameters: parameters(s.transactionPath, "path"),
+        responses: {
+          200: jsonAnswer("Pending or confirmed", [s.transactionPending, s.transactionConfirmed]),
+          400: errorRef("BadRequest"),
+          404: jsonAnswer("Unknown to this node; or this node's chain keeps no accounts", [
+            s.transactionUnknown,
+            s.error,
+          ]),
+          503: errorRef("ServiceUnavailable"),
         },
       },
     },
@@ -338,6 +413,37 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         operationId: "pendingTransactions",
         summary: "List the pending transactions",
         responses: { 200: jsonAnswer("The transactions waiting for the next block", [s.pending]) },
+      },
+    },
+    "/accounts/{address}": {
+      get: {
+        tags: ["accounts"],
+        operationId: "account",
+        summary: "Get an account",
+        description:
+          "An address's confirmed balance and nonce, the nonce its next transfer takes, and the transfers pending from and to it. An address no block has touched has a balance of 0 and a nonce of 0. The address must be one of this chain's (its prefix, and its checksum: 400 naming `address` otherwise).",
+        parameters: parameters(s.accountPath, "path"),
+        responses: {
+          200: jsonAnswer("The account", [s.account]),
+          400: errorRef("BadRequest"),
+          404: errorRef("NoAccounts"),
+        },
+      },
+    },
+    "/accounts/{address}/transactions": {
+      get: {
+        tags: ["accounts"],
+        operationId: "accountTransactions",
+        summary: "List an account's transactions",
+        description:
+          "The confirmed transactions that pay an address or that it sent, its rewards included, newest first, a page at a time from an index the node keeps with its blocks: give a page's `next` as `before` for the next one.",
+        parameters: [...parameters(s.accountPath, "path"), ...parameters(s.historyQuery)],
+        responses: {
+          200: jsonAnswer("A page of its transactions", [s.accountTransactions]),
+          400: errorRef("BadRequest"),
+          404: errorRef("NoAccounts"),
+          503: errorRef("ServiceUnavailable"),
+        },
       },
     },
     "/mine": {
@@ -361,7 +467,7 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
         summary: "Get the chain",
         description:
           "The whole chain, or the blocks that `from`, `limit` and `max_bytes` select, streamed from the store. Each block's keys are sorted, as its hash covers them.",
-        parameters: queryParameters(s.chainQuery),
+        parameters: parameters(s.chainQuery),
         responses: { 200: jsonAnswer("The blocks and the chain's length", [s.chainPage]), 400: errorRef("BadRequest") },
       },
     },
@@ -511,7 +617,11 @@ export function openApiDocument(schemas: ApiSchemas, version: string, guarded: r
     // Open by default; with an API token, the guarded operations name it.
     security: [],
     tags: [
-      { name: "transactions", description: "Pending transactions" },
+      { name: "transactions", description: "Pending and confirmed transactions" },
+      {
+        name: "accounts",
+        description: "Balances, nonces and histories, on a chain with an accounts ledger (chain new --ledger accounts)",
+      },
       { name: "mining", description: "Proof of work" },
       { name: "chain", description: "The blocks" },
       { name: "nodes", description: "Peers and consensus" },

@@ -13,6 +13,7 @@ import {
   checkSignedTransaction,
   checkTransaction,
 } from "../schemas/index.js";
+import { accountsRoutes } from "./accounts-routes.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
 import { type ChainAnswers, chainFrame } from "./chain-body.js";
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from "./errors.js";
@@ -239,5 +240,7 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
     ctx.body = await node.metrics.registry.metrics();
   });
 
+  // GET /accounts/{address}, its transactions, and GET /transactions/{id}.
+  accountsRoutes(router, node);
   return router;
 }

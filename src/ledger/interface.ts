@@ -30,10 +30,16 @@ export interface LedgerWrite {
   places: { put: TxPlace[]; del: TxPlace[] };
 }
 
+/**
+ * A cursor in an address's history: the height (16 digits) and position (5)
+ * of the last transaction a page gave, which the next page starts below.
+ */
+export const HISTORY_CURSOR_PATTERN = "^[0-9]{16}/[0-9]{5}$";
+
 /** One page of an account's confirmed transactions, newest first. */
 export interface HistoryPage {
   places: TxPlace[];
-  /** Where the next (older) page starts, or undefined at the end. */
+  /** Where the next (older) page starts (HISTORY_CURSOR_PATTERN), or undefined at the end. */
   next?: string;
 }
 

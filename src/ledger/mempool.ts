@@ -82,11 +82,30 @@ export class AccountsMempool {
     decodeAddress(this.#prefix, tx.recipient, "recipient");
     verifyTransaction(this.#spec.id, this.#prefix, tx);
     const transfer = described(this.#spec, tx);
+    return this.#atTip(tx.sender, (account) => this.pool.add(transfer, account));
+  }
+
+  /**
+   * An address's confirmed account and its pending transfers, from it (in
+   * nonce order) and to it (in arrival order), as of one tip: what
+   * GET /accounts/{address} shows, whose next nonce is the account's plus
+   * those pending from it.
+   */
+  standing(address: string): Promise<{ account: Account; from: PooledTransfer[]; to: PooledTransfer[] }> {
+    return this.#atTip(address, (account) => ({
+      account,
+      from: this.pool.pendingFrom(address),
+      to: this.pool.pendingTo(address),
+    }));
+  }
+
+  /** `use` of the account of `address` at the tip the pool was last checked against, with the pool as it is then. */
+  async #atTip<T>(address: string, use: (account: Account) => T): Promise<T> {
     for (;;) {
       const version = this.#tipVersion;
-      const account = (await this.#reader.accounts([tx.sender])).get(tx.sender) ?? EMPTY_ACCOUNT;
+      const account = (await this.#reader.accounts([address])).get(address) ?? EMPTY_ACCOUNT;
       // A block or a reorganisation while the account was read: read it again at the new tip.
-      if (version === this.#tipVersion) return this.pool.add(transfer, account);
+      if (version === this.#tipVersion) return use(account);
     }
   }
 

@@ -3,6 +3,7 @@ export * from "./responses.js";
 export * from "./schemas.js";
 export {
   type Check,
+  checkAccountAnswer,
   checkAnnounce,
   checkBlockRef,
   checkBlockShape,
@@ -10,12 +11,17 @@ export {
   checkChainQuery,
   checkChainSpecFile,
   checkExactNumbers,
+  checkHistoryQuery,
   checkLocate,
   checkRegisterNodes,
   checkSignedTransaction,
+  checkStatsChain,
   checkStoredTransaction,
   checkTip,
   checkTransaction,
+  checkTransactionAdded,
+  checkTransactionPath,
+  checkTransactionStatus,
   type FieldError,
   SchemaError,
 } from "./validate.js";

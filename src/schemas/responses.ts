@@ -4,7 +4,14 @@ import type { Block, Transaction } from "../chain/types.js";
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { ANNOUNCE_OUTCOMES, type AnnounceAnswer } from "../gossip/interface.js";
 import { FAILURES_BEFORE_BACKOFF } from "../peers/index.js";
-import { blockSchema, blockTransactionSchema } from "./schemas.js";
+import {
+  blockSchema,
+  blockTransactionSchema,
+  optional,
+  type SignedTransactionBody,
+  signedTransactionSchema,
+  transactionIdField,
+} from "./schemas.js";
 import type { FieldError } from "./validate.js";
 
 /**
@@ -52,6 +59,23 @@ export const errorSchema: JSONSchemaType<ErrorBody> = {
         },
       },
     },
+  },
+};
+
+/** POST /transactions/new's answer: on an accounts chain, with the transfer's id. */
+export interface TransactionAddedBody {
+  message: string;
+  id?: string;
+}
+
+export const transactionAddedSchema: JSONSchemaType<TransactionAddedBody> = {
+  $id: "TransactionAdded",
+  type: "object",
+  required: ["message"],
+  additionalProperties: false,
+  properties: {
+    message: { type: "string" },
+    id: optional(transactionIdField("On an accounts chain only: the transfer's id, for GET /transactions/{id}")),
   },
 };
 
@@ -234,6 +258,41 @@ export const authoritativeSchema: JSONSchemaType<AuthoritativeBody> = {
   },
 };
 
+/** /stats' `chain`: the chain the node is on, which a client (the wallet) reads to sign for it. */
+const statsChainSchema = {
+  type: "object",
+  required: ["name", "id", "retarget", "block_time", "ledger", "address_prefix", "reward_address"],
+  additionalProperties: false,
+  description: "The chain the node is on (its --chain)",
+  properties: {
+    name: { type: "string", description: "walkthrough, devnet, or the name in its spec file" },
+    id: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The chain's id: its genesis hash" },
+    retarget: {
+      type: "string",
+      enum: ["fixed", "aserti3-2d"],
+      description: "fixed: the walkthrough's --difficulty; aserti3-2d: each block's target follows the hash rate",
+    },
+    block_time: {
+      type: ["integer", "null"],
+      description: "The target spacing between blocks, in seconds; null on a fixed chain",
+    },
+    ledger: {
+      type: "string",
+      enum: ["names", "accounts"],
+      description:
+        "names: the walkthrough's transactions between any names; accounts: signed transfers between addresses",
+    },
+    address_prefix: {
+      type: ["string", "null"],
+      description: "An accounts chain's address prefix (toy for toy1...); null on a names chain",
+    },
+    reward_address: {
+      type: ["string", "null"],
+      description: "On an accounts chain, where this node's rewards go; null on a names chain",
+    },
+  },
+} as const;
+
 /**
  * Typed loosely: ajv's JSONSchemaType cannot express a required property that
  * may be null (job, winner), so the docs test checks real answers against it.
@@ -262,39 +321,7 @@ export const statsSchema: SchemaObject = {
   properties: {
     node_id: { type: "string", pattern: "^[0-9a-f]{32}$" },
     chain_length: { type: "integer", minimum: 1 },
-    chain: {
-      type: "object",
-      required: ["name", "id", "retarget", "block_time", "ledger", "address_prefix", "reward_address"],
-      additionalProperties: false,
-      description: "The chain the node is on (its --chain)",
-      properties: {
-        name: { type: "string", description: "walkthrough, devnet, or the name in its spec file" },
-        id: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The chain's id: its genesis hash" },
-        retarget: {
-          type: "string",
-          enum: ["fixed", "aserti3-2d"],
-          description: "fixed: the walkthrough's --difficulty; aserti3-2d: each block's target follows the hash rate",
-        },
-        block_time: {
-          type: ["integer", "null"],
-          description: "The target spacing between blocks, in seconds; null on a fixed chain",
-        },
-        ledger: {
-          type: "string",
-          enum: ["names", "accounts"],
-          description:
-            "names: the walkthrough's transactions between any names; accounts: signed transfers between addresses",
-        },
-        address_prefix: {
-          type: ["string", "null"],
-          description: "An accounts chain's address prefix (toy for toy1...); null on a names chain",
-        },
-        reward_address: {
-          type: ["string", "null"],
-          description: "On an accounts chain, where this node's rewards go; null on a names chain",
-        },
-      },
-    },
+    chain: statsChainSchema,
     difficulty: {
       type: "integer",
       minimum: 0,
@@ -411,4 +438,204 @@ export const statsSchema: SchemaObject = {
       },
     },
   },
+};
+
+const whole = (description: string) =>
+  ({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description }) as const;
+
+/** A transfer waiting for a block. */
+export interface PendingTransferBody {
+  id: string;
+  transaction: SignedTransactionBody;
+}
+
+const pendingTransferSchema: JSONSchemaType<PendingTransferBody> = {
+  $id: "PendingTransfer",
+  type: "object",
+  required: ["id", "transaction"],
+  additionalProperties: false,
+  properties: { id: transactionIdField("Its id"), transaction: signedTransactionSchema },
+};
+
+/** GET /accounts/{address}. */
+export interface AccountBody {
+  address: string;
+  balance: number;
+  nonce: number;
+  next_nonce: number;
+  pending: { from: PendingTransferBody[]; to: PendingTransferBody[] };
+}
+
+/** A SchemaObject: JSONSchemaType takes no `$ref` for an array's items (see `to`). */
+export const accountSchema: SchemaObject = {
+  $id: "Account",
+  type: "object",
+  required: ["address", "balance", "nonce", "next_nonce", "pending"],
+  additionalProperties: false,
+  properties: {
+    address: { type: "string" },
+    balance: whole("What the chain's blocks leave it, in the smallest unit: confirmed coins only"),
+    nonce: whole("The nonce of its last confirmed transfer; 0 while it has sent none"),
+    next_nonce: {
+      type: "integer",
+      minimum: 1,
+      description: "The nonce its next transfer takes: nonce, plus its transfers pending, plus one",
+    },
+    pending: {
+      type: "object",
+      required: ["from", "to"],
+      additionalProperties: false,
+      description: "Transfers this node holds for the next blocks",
+      properties: {
+        from: {
+          type: "array",
+          items: pendingTransferSchema,
+          description:
+            "Its own, in nonce order: their amounts and fees together fit its balance, and a new transfer must fit what they leave",
+        },
+        to: {
+          type: "array",
+          // By reference: ajv refuses a schema that embeds one $id twice.
+          items: { $ref: "PendingTransfer" },
+          description: "Those paying it, in arrival order: not spendable until a block confirms them",
+        },
+      },
+    },
+  },
+  examples: [
+    {
+      address: "toy1qy352euf40x77qfrg4ncn27dauqjx3t83x4ummcpydzk0zdtehhsmn0fsz",
+      balance: 3000,
+      nonce: 0,
+      next_nonce: 1,
+      pending: { from: [], to: [] },
+    },
+  ],
+};
+
+/** A transaction of a block of the node's chain. */
+export interface ConfirmedTransactionBody {
+  id: string;
+  block: number;
+  position: number;
+  confirmations: number;
+  transaction: Transaction;
+}
+
+const confirmedProperties = {
+  block: { type: "integer", minimum: 2, description: "The height (index) of the block that holds it" },
+  position: { type: "integer", minimum: 0, description: "Its place in the block: 0 first, the reward last" },
+  confirmations: {
+    type: "integer",
+    minimum: 1,
+    description: "1 while its block is the tip, one more for each block on top of it",
+  },
+  transaction: blockTransactionSchema,
+} as const;
+
+const confirmedTransactionSchema: JSONSchemaType<ConfirmedTransactionBody> = {
+  $id: "ConfirmedTransaction",
+  type: "object",
+  required: ["id", "block", "position", "confirmations", "transaction"],
+  additionalProperties: false,
+  properties: { id: transactionIdField("Its id"), ...confirmedProperties },
+};
+
+/** GET /accounts/{address}/transactions. */
+export interface AccountTransactionsBody {
+  address: string;
+  transactions: ConfirmedTransactionBody[];
+  next: string | null;
+}
+
+/** A SchemaObject for the reason statsSchema gives: `next` is required and may be null. */
+export const accountTransactionsSchema: SchemaObject = {
+  $id: "AccountTransactions",
+  type: "object",
+  required: ["address", "transactions", "next"],
+  additionalProperties: false,
+  properties: {
+    address: { type: "string" },
+    transactions: {
+      type: "array",
+      items: confirmedTransactionSchema,
+      description: "The transactions that pay it or that it sent (its rewards too), newest first",
+    },
+    next: {
+      type: ["string", "null"],
+      description: "Give it as `before` for the next, older page; null on the last page",
+    },
+  },
+};
+
+/** GET /transactions/{id} of a transfer waiting for a block. */
+export interface TransactionPendingBody {
+  id: string;
+  status: "pending";
+  transaction: SignedTransactionBody;
+}
+
+export const transactionPendingSchema: JSONSchemaType<TransactionPendingBody> = {
+  $id: "TransactionPending",
+  type: "object",
+  required: ["id", "status", "transaction"],
+  additionalProperties: false,
+  properties: {
+    id: transactionIdField("Its id"),
+    status: { type: "string", const: "pending", description: "This node holds it for a coming block" },
+    transaction: signedTransactionSchema,
+  },
+};
+
+/** GET /transactions/{id} of a transaction in a block. */
+export interface TransactionConfirmedBody extends ConfirmedTransactionBody {
+  status: "confirmed";
+}
+
+export const transactionConfirmedSchema: JSONSchemaType<TransactionConfirmedBody> = {
+  $id: "TransactionConfirmed",
+  type: "object",
+  required: ["id", "status", "block", "position", "confirmations", "transaction"],
+  additionalProperties: false,
+  properties: {
+    id: transactionIdField("Its id"),
+    status: { type: "string", const: "confirmed", description: "A block of this node's chain holds it" },
+    ...confirmedProperties,
+  },
+};
+
+/** GET /transactions/{id}'s 404: an id neither pending nor confirmed here. */
+export interface TransactionUnknownBody {
+  id: string;
+  status: "unknown";
+  message: string;
+}
+
+export const transactionUnknownSchema: JSONSchemaType<TransactionUnknownBody> = {
+  $id: "TransactionUnknown",
+  type: "object",
+  required: ["id", "status", "message"],
+  additionalProperties: false,
+  properties: {
+    id: transactionIdField("The id asked"),
+    status: { type: "string", const: "unknown" },
+    message: { type: "string" },
+  },
+};
+
+/** What a client (the wallet) reads of /stats: the chain the node is on. */
+export interface StatsChainBody {
+  chain: { name: string; id: string; ledger: "names" | "accounts"; address_prefix: string | null };
+}
+
+/** /stats as a client checks it: its `chain` only, whatever else it holds. */
+export const statsChainAnswerSchema: SchemaObject = {
+  type: "object",
+  required: ["chain"],
+  properties: { chain: statsChainSchema },
+};
+
+/** GET /transactions/{id}'s 200, as a client checks it. */
+export const transactionStatusSchema: SchemaObject = {
+  oneOf: [transactionPendingSchema, transactionConfirmedSchema],
 };

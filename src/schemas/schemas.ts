@@ -2,6 +2,7 @@ import type { JSONSchemaType } from "ajv";
 import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
 import { ADDRESS_PREFIX_PATTERN, type ChainSpecFile, LEDGER_KINDS, SPEC_FORMAT } from "../chain/spec.js";
 import type { Block, NamedTransaction, Transaction } from "../chain/types.js";
+import { HISTORY_CURSOR_PATTERN } from "../ledger/interface.js";
 
 /**
  * Every payload's schema, in one place: the API validates requests with them,
@@ -34,7 +35,7 @@ const name = (what: string) =>
  * on optional fields, which would let a null through where the field must be
  * absent or a value (see chainQuerySchema).
  */
-const optional = <T extends object>(schema: T) => schema as T & { nullable: true };
+export const optional = <T extends object>(schema: T) => schema as T & { nullable: true };
 
 /** The walkthrough's three fields, which every transaction has. */
 const namedProperties = {
@@ -437,3 +438,65 @@ export const chainSpecSchema: JSONSchemaType<ChainSpecFile> = {
     genesis: { $ref: "Block" },
   },
 };
+
+/** A transaction's id, as GET /transactions/{id} and the answers name it. */
+export const transactionIdField = (what: string) =>
+  hash(
+    `${what}: the SHA-256 of the message its sender signed, in 64 hex digits (a reward's: of its chain, height, recipient and amount); it does not change with the signature`,
+  );
+
+/** GET /transactions/{id}'s path. */
+export interface TransactionPath {
+  id: string;
+}
+
+export const transactionPathSchema: JSONSchemaType<TransactionPath> = {
+  $id: "TransactionPath",
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: transactionIdField("The transaction's id") },
+};
+
+/** GET /accounts/{address}'s path; the address is checked as a transfer's are, its checksum included. */
+export interface AccountPath {
+  address: string;
+}
+
+export const accountPathSchema: JSONSchemaType<AccountPath> = {
+  $id: "AccountPath",
+  type: "object",
+  required: ["address"],
+  additionalProperties: false,
+  properties: { address: address("The account") },
+};
+
+/** Transactions in a page of an account's history at most, and by default. */
+export const MAX_HISTORY_PAGE = 100;
+export const DEFAULT_HISTORY_PAGE = 20;
+
+export interface HistoryQuery {
+  limit?: number;
+  before?: string;
+}
+
+/** Both fields are optional, and written without `nullable` for the reason chainQuerySchema gives. */
+export const historyQuerySchema = {
+  $id: "HistoryQuery",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    limit: {
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_HISTORY_PAGE,
+      description: `Transactions at most (1-${MAX_HISTORY_PAGE}; default ${DEFAULT_HISTORY_PAGE})`,
+    },
+    before: {
+      type: "string",
+      pattern: HISTORY_CURSOR_PATTERN,
+      description:
+        "The `next` of the page before: this page starts with the transaction after its last (default: the newest)",
+    },
+  },
+} as unknown as JSONSchemaType<HistoryQuery>;

@@ -1,5 +1,16 @@
-import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from "ajv";
+import { Ajv, type ErrorObject, type JSONSchemaType, type SchemaObject, type ValidateFunction } from "ajv";
 import { isLosslessNumber, isSafeNumber, parse } from "lossless-json";
+import {
+  type AccountBody,
+  accountSchema,
+  type StatsChainBody,
+  statsChainAnswerSchema,
+  type TransactionAddedBody,
+  type TransactionConfirmedBody,
+  type TransactionPendingBody,
+  transactionAddedSchema,
+  transactionStatusSchema,
+} from "./responses.js";
 import {
   announceSchema,
   blockRefSchema,
@@ -8,10 +19,12 @@ import {
   chainQuerySchema,
   chainSchema,
   chainSpecSchema,
+  historyQuerySchema,
   locateSchema,
   registerNodesSchema,
   signedTransactionSchema,
   tipSchema,
+  transactionPathSchema,
   transactionSchema,
   WELL_FORMED,
 } from "./schemas.js";
@@ -45,6 +58,9 @@ const FORMAT_MESSAGES: Record<string, string> = {
 };
 /** Query strings are text: this instance turns "5" into 5 where the schema wants a number. */
 const queryAjv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, coerceTypes: true });
+/** A node's answers, as a client reads them; /stats' fields that may be null are typed ["string", "null"]. */
+const answerAjv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, allowUnionTypes: true });
+answerAjv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
 
 function toFieldError(error: ErrorObject): FieldError {
   const path = error.instancePath.slice(1).replaceAll("/", ".");
@@ -74,7 +90,7 @@ export interface Check<T> {
 }
 
 /** Compiled on first use: compiling every schema at import cost each process (and worker) about 0.2 s at start. */
-function checker<T>(schema: JSONSchemaType<T>, what: string, compiler: Ajv = ajv): Check<T> {
+function checker<T>(schema: JSONSchemaType<T> | SchemaObject, what: string, compiler: Ajv = ajv): Check<T> {
   let validate: ValidateFunction<T> | undefined;
   const prepare = (): ValidateFunction<T> => {
     validate ??= compiler.compile(schema);
@@ -101,6 +117,17 @@ export const checkTip = checker(tipSchema, "tip");
 export const checkBlockRef = checker(blockRefSchema, "block");
 export const checkAnnounce = checker(announceSchema, "announcement");
 export const checkChainSpecFile = checker(chainSpecSchema, "chain spec");
+export const checkTransactionPath = checker(transactionPathSchema, "transaction id");
+export const checkHistoryQuery = checker(historyQuerySchema, "query", queryAjv);
+/** A node's answers, as the wallet reads them: the schemas the docs test holds the node to. */
+export const checkStatsChain = checker<StatsChainBody>(statsChainAnswerSchema, "/stats", answerAjv);
+export const checkAccountAnswer = checker<AccountBody>(accountSchema, "account", answerAjv);
+export const checkTransactionAdded = checker<TransactionAddedBody>(transactionAddedSchema, "answer", answerAjv);
+export const checkTransactionStatus = checker<TransactionPendingBody | TransactionConfirmedBody>(
+  transactionStatusSchema,
+  "transaction",
+  answerAjv,
+);
 
 /** Every number of a parsed lossless-json tree that a double would change, with its field path. */
 function inexactNumbers(value: unknown, path: string[], found: FieldError[]): FieldError[] {

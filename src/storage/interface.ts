@@ -111,7 +111,7 @@ export interface Store extends Staging, LedgerReader {
   /**
    * A block appended on the tip, the pending transactions it confirmed and,
    * on an accounts chain, what it changes in the ledger (see LedgerWrite).
-   * Accounts and undo data written read back at once, before they are durable.
+   * Accounts, undo data and places written read back at once, before they are durable.
    */
   appendBlock(block: Block, confirmed: readonly number[], ledger?: LedgerWrite): Promise<void>;
   /**

@@ -68,7 +68,7 @@ export const undoKey = (height: number) => `u/${pad(height)}`;
 export const placeKey = (id: string) => `i/${id}`;
 /** The first key of an address's history, and the key past its last (x/<address>0: "0" sorts right after "/"). */
 export const historyRange = (address: string) => ({ gte: `x/${address}/`, lt: `x/${address}0` });
-/** A place in an address's history: its keys sort by height, then position, so a reverse read is newest first. */
+/** A place in an address's history (HISTORY_CURSOR_PATTERN): its keys sort by height, then position, so a reverse read is newest first. */
 export const historyCursor = (height: number, position: number) =>
   `${pad(height)}/${String(position).padStart(5, "0")}`;
 export const historyKey = (address: string, height: number, position: number) =>

@@ -224,9 +224,12 @@ export class LevelStore implements Store {
   /** Blocks written but not yet durable, by hash: blocks() reads them too. */
   readonly #unsynced = new Map<string, Block>();
   /**
-   * Accounts and undo records written but not yet durable, by key (a value
-   * of undefined: deleted), each with the write that made it: the ledger
-   * reads the state as of every write issued, as the chain in memory is.
+   * Accounts, undo records and transactions' places written but not yet
+   * durable, by key (a value of undefined: deleted), each with the write
+   * that made it: the ledger reads the state as of every write issued, as
+   * the chain in memory is, and so does GET /transactions/{id}, which would
+   * otherwise find a transfer neither pending (a block took it) nor placed
+   * while that block is synced.
    */
   readonly #unsyncedLedger = new Map<string, { value: Value | undefined; write: number }>();
   #writes = 0;
@@ -358,8 +361,8 @@ export class LevelStore implements Store {
 
   /**
    * Writes `ops` with the blocks among them readable by blocks(), and the
-   * accounts and undo records of `ledger` by accounts() and undoOf(), until
-   * they are durable.
+   * accounts, undo records and places of `ledger` by accounts(), undoOf()
+   * and placeOf(), until they are durable.
    */
   async #writeBlocks(
     blocks: readonly { hash: string; block: Block }[],
@@ -368,7 +371,7 @@ export class LevelStore implements Store {
   ): Promise<void> {
     const write = ++this.#writes;
     const ledgerWrites = ledger === undefined ? [] : ledgerOps(ledger);
-    const readable = ledgerWrites.filter((op) => op.key.startsWith("a/") || op.key.startsWith("u/"));
+    const readable = ledgerWrites.filter((op) => /^[aui]\//.test(op.key));
     for (const { hash, block } of blocks) this.#unsynced.set(hash, block);
     for (const op of readable) {
       this.#unsyncedLedger.set(op.key, { value: op.type === "put" ? op.value : undefined, write });
@@ -413,7 +416,10 @@ export class LevelStore implements Store {
   }
 
   async placeOf(id: string): Promise<TxPlace | undefined> {
-    const value = (await this.#db.get(placeKey(id))) as StoredPlace | undefined;
+    const unsynced = this.#unsyncedLedger.get(placeKey(id));
+    const value = (unsynced === undefined ? await this.#db.get(placeKey(id)) : unsynced.value) as
+      | StoredPlace
+      | undefined;
     return value === undefined ? undefined : { id, ...value };
   }
 

@@ -49,6 +49,19 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Registers stop() on this test's teardown, so the node stops even when the test fails. */
   t?: Teardown;
+  /** The node's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CliOptions {
+  /** The command's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Runs it in a session of its own, with no controlling terminal, as a
+   * script or a service would: a command that would ask on the terminal
+   * (a wallet's passphrase) cannot ask whoever runs the tests.
+   */
+  noTerminal?: boolean;
 }
 
 const running = new Set<ChildProcess>();
@@ -57,13 +70,18 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Spawns the CLI with `args` and no port handling: for --help and bad flags. */
+/** Spawns the CLI with `args` and no port handling: for --help, bad flags, and commands that end by themselves. */
 export async function runCli(
   args: readonly string[],
   // A guard against a CLI that hangs, not a speed bound: a loaded machine may take seconds to start one.
   timeoutMs = 60_000,
+  { env, noTerminal = false }: CliOptions = {},
 ): Promise<Exit & { stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: noTerminal,
+    ...(env === undefined ? {} : { env }),
+  });
   running.add(child);
   let stdout = "";
   let stderr = "";
@@ -96,7 +114,10 @@ export async function runCli(
 export async function startNode(extraFlags: readonly string[] = [], options: StartOptions = {}): Promise<NodeProcess> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const flags = extraFlags.includes("--data-dir") ? extraFlags : ["--in-memory", ...extraFlags];
-  const child = spawn(process.execPath, [CLI, "--port", "0", ...flags], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "--port", "0", ...flags], {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   running.add(child);
   // "close" rather than "exit": by then every byte of stdout and stderr has been read.
   const exit = new Promise<Exit>((resolve) => {
