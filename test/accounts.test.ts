@@ -6,10 +6,9 @@ import {
   checkAccountsBlock,
   connectBlock,
   feesOf,
-  newChainSpec,
-  specFromFile,
   type Transaction,
 } from "../src/chain/index.js";
+import { accountsChain } from "./helpers/accounts-chain.js";
 import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
 /**
@@ -21,20 +20,8 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  */
 
 const SUBSIDY = 1000;
-const spec = specFromFile(
-  newChainSpec({
-    name: "ledger-test",
-    blockTime: 10,
-    hashesPerSecond: 1e6,
-    now: 1_800_000_000,
-    ledger: "accounts",
-    reward: SUBSIDY,
-  }),
-);
-const other = specFromFile(
-  newChainSpec({ name: "other", blockTime: 10, hashesPerSecond: 1e6, now: 1_800_000_000, ledger: "accounts" }),
-);
-const prefix = spec.ledger.kind === "accounts" ? spec.ledger.prefix : "";
+const { spec, prefix } = accountsChain("ledger-test", SUBSIDY);
+const other = accountsChain("other").spec;
 
 /** A block of these transfers and a reward (by default the right one) to `miner`; its proof is not the point here. */
 function blockOf(index: number, transfers: Transaction[], miner: string, reward?: number): Block {

@@ -1,5 +1,5 @@
 import t from "tap";
-import { type Block, blockHash, feesOf, newChainSpec, specFromFile, type Transaction } from "../src/chain/index.js";
+import { type Block, blockHash, type Transaction } from "../src/chain/index.js";
 import type { SignedTransaction } from "../src/keys/index.js";
 import {
   AccountsMempool,
@@ -10,6 +10,7 @@ import {
 } from "../src/ledger/index.js";
 import { AccountsPool } from "../src/mempool/index.js";
 import { MemoryStore } from "../src/storage/index.js";
+import { accountsChain } from "./helpers/accounts-chain.js";
 import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
 /**
@@ -21,29 +22,11 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  */
 
 const SUBSIDY = 1000;
-const spec = specFromFile(
-  newChainSpec({
-    name: "ledger-queries",
-    blockTime: 10,
-    hashesPerSecond: 1e6,
-    now: 1_800_000_000,
-    ledger: "accounts",
-    reward: SUBSIDY,
-  }),
-);
-const prefix = spec.ledger.kind === "accounts" ? spec.ledger.prefix : "";
+const { spec, prefix, blockOn: chainBlockOn } = accountsChain("ledger-queries", SUBSIDY);
 const [lea, mark] = [newWallet(prefix), newWallet(prefix)] as [TestWallet, TestWallet];
 
-function blockOn(parent: Block, transfers: Transaction[], to: TestWallet, salt = 0): Block {
-  return {
-    index: parent.index + 1,
-    timestamp: parent.timestamp + 10 + salt,
-    transactions: [...transfers, { sender: "0", recipient: to.address, amount: SUBSIDY + Number(feesOf(transfers)) }],
-    proof: salt,
-    previous_hash: blockHash(parent),
-    bits: spec.genesis.bits as string,
-  };
-}
+const blockOn = (parent: Block, transfers: Transaction[], to: TestWallet, salt = 0): Block =>
+  chainBlockOn(parent, transfers, to, { salt });
 
 /** A store holding `blocks` after the genesis, a pool over it, and queries that read blocks through `read`. */
 async function setUp(blocks: Block[], read?: (at: readonly { height: number }[]) => Block[]) {

@@ -2,17 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import t, { type Test } from "tap";
-import {
-  type Account,
-  type Block,
-  blockHash,
-  feesOf,
-  newChainSpec,
-  specFromFile,
-  type Transaction,
-} from "../src/chain/index.js";
+import { type Account, type Block, blockHash, type Transaction } from "../src/chain/index.js";
 import { Ledger } from "../src/ledger/index.js";
 import { encodeBlock, LevelStore, MemoryStore, type Store } from "../src/storage/index.js";
+import { accountsChain } from "./helpers/accounts-chain.js";
 import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
 /**
@@ -24,34 +17,15 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  */
 
 const SUBSIDY = 1000;
-const spec = specFromFile(
-  newChainSpec({
-    name: "ledger-store",
-    blockTime: 10,
-    hashesPerSecond: 1e6,
-    now: 1_800_000_000,
-    ledger: "accounts",
-    reward: SUBSIDY,
-  }),
-);
-const prefix = spec.ledger.kind === "accounts" ? spec.ledger.prefix : "";
+const { spec, prefix, blockOn: chainBlockOn } = accountsChain("ledger-store", SUBSIDY);
 const [lea, mark, miner] = [newWallet(prefix), newWallet(prefix), newWallet(prefix)] as [
   TestWallet,
   TestWallet,
   TestWallet,
 ];
 
-/** A block on `parent` paying its reward to `to`; proofs are not checked here. */
-function blockOn(parent: Block, transfers: Transaction[], to: TestWallet, salt = 0): Block {
-  return {
-    index: parent.index + 1,
-    timestamp: parent.timestamp + 10 + salt,
-    transactions: [...transfers, { sender: "0", recipient: to.address, amount: SUBSIDY + Number(feesOf(transfers)) }],
-    proof: salt,
-    previous_hash: blockHash(parent),
-    bits: spec.genesis.bits as string,
-  };
-}
+const blockOn = (parent: Block, transfers: Transaction[], to: TestWallet, salt = 0): Block =>
+  chainBlockOn(parent, transfers, to, { salt });
 
 /** The accounts a replay of `chain` (without its genesis) from nothing makes. */
 async function replayed(chain: readonly Block[]): Promise<Map<string, Account>> {

@@ -1,3 +1,4 @@
+import type { SignedTransaction } from "../keys/index.js";
 import {
   AlreadyPendingError,
   InsufficientFundsError,
@@ -11,15 +12,8 @@ import { compareFeeRate, type Rated } from "./fee-rate.js";
 import { KeyedHeap } from "./keyed-heap.js";
 import { admitChain, costOf } from "./sender-chain.js";
 
-/** A signed transfer: amount ≥ 1, fee ≥ 0, nonce ≥ 1, all safe integers; signature 128 hex. */
-export interface Transfer {
-  sender: string;
-  recipient: string;
-  amount: number;
-  fee: number;
-  nonce: number;
-  signature: string;
-}
+/** A signed transfer (src/keys): amount ≥ 1, fee ≥ 0, nonce ≥ 1, all safe integers; signature 128 hex. */
+export type Transfer = SignedTransaction;
 
 /** What the chain says a sender has: confirmed balance, and the nonce of its last confirmed transfer (0: none). */
 export interface SenderAccount {

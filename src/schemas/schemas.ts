@@ -2,6 +2,7 @@ import type { JSONSchemaType } from "ajv";
 import { MAX_BLOCK_TRANSACTIONS } from "../chain/genesis.js";
 import { ADDRESS_PREFIX_PATTERN, type ChainSpecFile, LEDGER_KINDS, SPEC_FORMAT } from "../chain/spec.js";
 import type { Block, NamedTransaction, Transaction } from "../chain/types.js";
+import type { SignedTransaction } from "../keys/index.js";
 import { HISTORY_CURSOR_PATTERN } from "../ledger/interface.js";
 
 /**
@@ -99,15 +100,8 @@ export const blockTransactionSchema: JSONSchemaType<Transaction> = {
   },
 };
 
-/** A transfer as a client posts it to an accounts chain: every field, signed. */
-export interface SignedTransactionBody {
-  sender: string;
-  recipient: string;
-  amount: number;
-  fee: number;
-  nonce: number;
-  signature: string;
-}
+/** A transfer as a client posts it to an accounts chain: every field, signed (src/keys). */
+export type SignedTransactionBody = SignedTransaction;
 
 const address = (what: string) =>
   ({
