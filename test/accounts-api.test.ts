@@ -1,11 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { type Transaction, walkthroughSpec } from "../src/chain/index.js";
 import {
   decryptKey,
-  publicKeyOf,
   readKeystore,
   type SignedTransaction,
   sign,
@@ -15,7 +14,7 @@ import {
 import { REWARD_KEY_FILE, REWARD_PASSPHRASE_FILE } from "../src/ledger/index.js";
 import type { AccountBody, AccountTransactionsBody, ConfirmedTransactionBody } from "../src/schemas/index.js";
 import { type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
-import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
+import { newWallet, rewardWallet, transfer } from "./helpers/wallets.js";
 
 /**
  * The accounts ledger through the API of real node processes, as a user
@@ -46,15 +45,8 @@ const { body: stats } = await request<{ chain: { id: string; address_prefix: str
 const chainId = stats.chain.id;
 const prefix = stats.chain.address_prefix;
 
-/** The wallet of the key node a made in its data dir, opened with the passphrase it wrote beside it. */
-async function rewardWallet(): Promise<TestWallet> {
-  const file = await readKeystore(join(dir, "a", REWARD_KEY_FILE));
-  const passphrase = readFileSync(join(dir, "a", REWARD_PASSPHRASE_FILE), "utf8").trim();
-  const secretKey = await decryptKey(file, passphrase);
-  return { address: file.address, secretKey, publicKey: publicKeyOf(secretKey) };
-}
-
-const miner = await rewardWallet();
+// The wallet of the key node a made in its data dir, opened with the passphrase it wrote beside it.
+const miner = await rewardWallet(join(dir, "a"));
 const payee = newWallet(prefix);
 const ADDED = "Transaction added to the list of current transactions and will be mined into the block at index";
 const REWARD = 1000;
