@@ -108,6 +108,9 @@ interface Load extends WrkResult {
   otherLoadCores: number;
 }
 
+/** Each node's flags: one mining thread (it does not mine), and a mempool no run fills. */
+const NODE_FLAGS = ["--threads", "1", "--max-pending", "100000000"];
+
 const TRANSACTION: WrkRequest = {
   method: "POST",
   contentType: "application/json",
@@ -126,7 +129,7 @@ async function wrk(url: string, duration: number): Promise<WrkResult> {
 
 /** A fresh node of the build at `cli`, with a data dir and one mining thread, loaded with POST /transactions/new. */
 async function loadTransactions(cli: string): Promise<Load> {
-  const node = await startToychainFrom(cli, ["--threads", "1", "--max-pending", "100000000"]);
+  const node = await startToychainFrom(cli, NODE_FLAGS);
   try {
     const url = `${node.url}/transactions/new`;
     await wrk(url, 1);
@@ -239,7 +242,7 @@ async function unsignedRate(): Promise<SectionReport> {
     json: {
       baseline: baseline.commit,
       wrk: { threads: 1, connections, seconds, warmupSeconds: 1, body: TRANSACTION.body },
-      flags: ["--threads", "1", "--max-pending", "100000000"],
+      flags: NODE_FLAGS,
       rounds: results,
       medians,
       failures,

@@ -33,7 +33,7 @@ export interface Lanes {
 
 /**
  * Answers the node's two most frequent requests before Koa, whose context,
- * middleware and routing cost more than the rest of such a request; each is
+ * middleware and routing are a large part of what they cost; each is
  * recorded as Koa's answers are (access-log.ts), under the same route, and
  * every other request goes to `next` (Koa).
  *

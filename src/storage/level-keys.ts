@@ -41,9 +41,9 @@ export type Db = ClassicLevel<string, Value>;
  * a chained batch: a put or del each, handing LevelDB each key and value.
  * classic-level's array batch (`db.batch(ops)`) copies every operation and
  * has its native side read the copies' properties back, which cost the main
- * thread about 4 times as much an operation (bench:batch: 12.8 µs against
- * 3.3 for batches of 25 transactions, a group commit's under load), paid by
- * every POST /transactions/new.
+ * thread about 4 times as much an operation (bench:batch: 10.8 µs against
+ * 2.9 for synced batches of 25 transactions, a group commit's under load),
+ * paid by every POST /transactions/new.
  */
 export async function writeBatch(db: Db, ops: readonly Op[], options: { sync: boolean }): Promise<void> {
   const batch = db.batch();
