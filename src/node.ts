@@ -17,7 +17,7 @@ import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "
 import type { SignedTransaction } from "./keys/index.js";
 import { AccountsMempool, Ledger, LedgerQueries, type LedgerWrite, reindex, rewardAddress } from "./ledger/index.js";
 import type { Logger } from "./log.js";
-import { type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
+import { AccountsPool, type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
@@ -133,7 +133,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     await store.create(id, network, rules.genesis);
     const mempool =
       rules.ledger.kind === "accounts"
-        ? (await AccountsMempool.restore(rules, store, capacity, [])).mempool
+        ? new AccountsMempool(rules, store, new AccountsPool(capacity))
         : new Mempool(capacity);
     return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
   }

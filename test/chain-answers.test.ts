@@ -1,6 +1,3 @@
-import { once } from "node:events";
-import { createServer, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import t from "tap";
@@ -12,6 +9,7 @@ import { createLogger } from "../src/log.js";
 import { checkTransaction, type TipBody } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
 import { type ChainView, MemoryStore } from "../src/storage/index.js";
+import { serve } from "./helpers/sync-peer.js";
 
 /**
  * GET /chain's answers from memory: ChainAnswers reads the whole chain once
@@ -19,8 +17,6 @@ import { type ChainView, MemoryStore } from "../src/storage/index.js";
  * before Koa. Against a store in memory whose views the test counts and
  * holds, then through a real node.
  */
-
-type Test = Parameters<Parameters<typeof t.test>[0]>[0];
 
 /**
  * A store in memory with `length` blocks, whose views are counted and may be
@@ -211,18 +207,6 @@ t.test("a chain longer than WHOLE_ANSWER_BYTES is streamed, never kept", async (
   }
   t.equal(chain.views, 3, "the first read, then a stream per answer");
 });
-
-/** A server on the loopback answering with `listener`; closed when the test ends. */
-async function serve(t: Test, listener: RequestListener): Promise<string> {
-  const server = createServer(listener);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 t.test("the fast lane answers GET /chain from memory, and passes on the rest", async (t) => {
   const chain = await source(3);

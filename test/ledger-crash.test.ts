@@ -6,6 +6,7 @@ import t, { type Test } from "tap";
 import { random } from "../bench/lib/random.js";
 import type { Block, Transaction } from "../src/chain/index.js";
 import { type SignedTransaction, transactionId } from "../src/keys/index.js";
+import { LEDGER_PREFIXES } from "../src/storage/index.js";
 import { type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
 import { newWallet, rewardWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
@@ -31,8 +32,6 @@ const ROUNDS = 4;
 const SEED = Number(process.env.LEDGER_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const pick = random(SEED);
 const between = (min: number, max: number) => min + pick(max - min + 1);
-/** The ledger's records in the store (src/storage/level.ts). */
-const LEDGER_PREFIXES = ["a/", "u/", "i/", "x/"];
 
 /** Every ledger record of a stopped node's store, by key. */
 async function ledgerOf(dir: string): Promise<Record<string, unknown>> {

@@ -1,6 +1,3 @@
-import { once } from "node:events";
-import { createServer, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import t from "tap";
 import type { AnsweredRequest } from "../src/api/access-log.js";
@@ -10,25 +7,13 @@ import type { Transaction } from "../src/chain/index.js";
 import { createLogger } from "../src/log.js";
 import { checkTransaction } from "../src/schemas/index.js";
 import { startNode } from "../src/server.js";
+import { serve } from "./helpers/sync-peer.js";
 
 /**
  * POST /transactions/new before Koa (src/api/fast-lane.ts): which requests
  * take the lane, and, through a real node, that every body gets the answer
  * Koa's route gives it, byte for byte: status, headers and body.
  */
-
-type Test = Parameters<Parameters<typeof t.test>[0]>[0];
-
-async function serve(t: Test, listener: RequestListener): Promise<string> {
-  const server = createServer(listener);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.teardown(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 const TX = { sender: "Lea", recipient: "Mark", amount: 10 };
 

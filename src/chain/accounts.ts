@@ -1,4 +1,4 @@
-import { decodeAddress, type SignedTransaction, verifyTransaction } from "../keys/index.js";
+import { decodeAddress, SignatureError, type SignedTransaction, signingMessage, verify } from "../keys/index.js";
 import { InvalidChainError } from "./errors.js";
 import { REWARD_SENDER } from "./genesis.js";
 import type { ChainSpec } from "./spec.js";
@@ -43,8 +43,11 @@ const isSafeCount = (value: unknown, min: number): value is number =>
 /** The transfers of a block: every transaction but its last, the reward. */
 export const transfersOf = (block: Block): readonly Transaction[] => block.transactions.slice(0, -1);
 
-/** Checks a transfer's fields, but its signature; `at` names it in messages. */
-function checkTransferShape(tx: Transaction, prefix: string, at: string, index: number): SignedTransaction {
+/**
+ * Checks a transfer's fields, but its signature; `at` names it in messages.
+ * Returns its sender's public key, which its addresses' decoding gave.
+ */
+function checkTransferShape(tx: Transaction, prefix: string, at: string, index: number): Uint8Array {
   const fail = (why: string): never => {
     throw new InvalidChainError(`${at}: ${why}`, index);
   };
@@ -53,14 +56,12 @@ function checkTransferShape(tx: Transaction, prefix: string, at: string, index: 
   if (!isSafeCount(tx.fee, 0)) fail(`fee ${tx.fee} is not a whole number from 0 to 2^53-1`);
   if (!isSafeCount(tx.nonce, 1)) fail(`nonce ${tx.nonce} is not a whole number from 1 to 2^53-1`);
   if (typeof tx.signature !== "string" || !SIGNATURE.test(tx.signature)) fail("its signature is not 128 hex digits");
-  for (const field of ["sender", "recipient"] as const) {
-    try {
-      decodeAddress(prefix, tx[field], field);
-    } catch (error) {
-      fail((error as Error).message);
-    }
+  try {
+    decodeAddress(prefix, tx.recipient, "recipient");
+    return decodeAddress(prefix, tx.sender, "sender");
+  } catch (error) {
+    return fail((error as Error).message);
   }
-  return tx as SignedTransaction;
 }
 
 /** The sum of the transfers' fees, which the reward adds to the subsidy. */
@@ -81,19 +82,18 @@ export function checkAccountsBlock(block: Block, spec: ChainSpec, { signatures =
   const transfers = transfersOf(block);
   for (const [i, tx] of transfers.entries()) {
     const at = `transaction ${i + 1}`;
-    const transfer = checkTransferShape(tx, prefix, at, block.index);
+    const senderKey = checkTransferShape(tx, prefix, at, block.index);
     if (!signatures) continue;
-    try {
-      verifyTransaction(spec.id, prefix, transfer);
-    } catch (error) {
-      throw new InvalidChainError(`${at}: ${(error as Error).message}`, block.index);
+    // The shape's checks are verifyTransaction's but the signature's own: only it is left.
+    const message = signingMessage(spec.id, tx as SignedTransaction);
+    if (!verify(senderKey, message, Buffer.from(tx.signature as string, "hex"))) {
+      throw new InvalidChainError(`${at}: ${new SignatureError(tx.sender).message}`, block.index);
     }
   }
-  checkAccountsReward(block, spec, transfers);
+  checkAccountsReward(block, spec, prefix, transfers);
 }
 
-function checkAccountsReward(block: Block, spec: ChainSpec, transfers: readonly Transaction[]): void {
-  if (spec.ledger.kind !== "accounts") return;
+function checkAccountsReward(block: Block, spec: ChainSpec, prefix: string, transfers: readonly Transaction[]): void {
   const reward = block.transactions[block.transactions.length - 1];
   if (reward === undefined || reward.sender !== REWARD_SENDER) {
     throw new InvalidChainError("the last transaction must be the mining reward", block.index);
@@ -102,7 +102,7 @@ function checkAccountsReward(block: Block, spec: ChainSpec, transfers: readonly 
     throw new InvalidChainError("the reward has no fee, nonce or signature", block.index);
   }
   try {
-    decodeAddress(spec.ledger.prefix, reward.recipient, "the reward's recipient");
+    decodeAddress(prefix, reward.recipient, "the reward's recipient");
   } catch (error) {
     throw new InvalidChainError((error as Error).message, block.index);
   }

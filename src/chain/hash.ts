@@ -5,6 +5,9 @@ import type { Block, BlockTemplate, Transaction } from "./types.js";
 /** A transaction's keys, sorted: as JSON.stringify's replacer, they pick and order every transaction's fields. */
 const TRANSACTION_KEYS = ["amount", "fee", "nonce", "recipient", "sender", "signature"];
 
+/** The canonical JSON of one transaction, as a block holds it. */
+export const transactionJson = (tx: Transaction): string => JSON.stringify(tx, TRANSACTION_KEYS);
+
 /** The canonical JSON of a block's transactions. */
 const transactionsJson = (transactions: readonly Transaction[]): string =>
   JSON.stringify(transactions, TRANSACTION_KEYS);

@@ -38,6 +38,7 @@ export {
   proofHash,
   proofMeetsTarget,
   sha256Hex,
+  transactionJson,
 } from "./hash.js";
 export { HashIndex } from "./hash-index.js";
 export {

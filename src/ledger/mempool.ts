@@ -1,5 +1,13 @@
-import { type Account, type Block, type ChainSpec, EMPTY_ACCOUNT, isReward, type Transaction } from "../chain/index.js";
-import { decodeAddress, type SignedTransaction, transactionId, verifyTransaction } from "../keys/index.js";
+import {
+  type Account,
+  type Block,
+  type ChainSpec,
+  EMPTY_ACCOUNT,
+  isReward,
+  type Transaction,
+  transactionJson,
+} from "../chain/index.js";
+import { type SignedTransaction, transactionId, verifyTransaction } from "../keys/index.js";
 import {
   type AccountsLookup,
   AccountsPool,
@@ -14,8 +22,7 @@ import {
 import type { LedgerReader, LedgerWrite } from "./interface.js";
 
 /** A transfer's size, for its fee rate: its canonical JSON, as a block holds it. */
-const bytesOf = (tx: SignedTransaction): number =>
-  Buffer.byteLength(JSON.stringify(tx, ["amount", "fee", "nonce", "recipient", "sender", "signature"]));
+const bytesOf = (tx: SignedTransaction): number => Buffer.byteLength(transactionJson(tx));
 
 /**
  * The pending transfers of an accounts chain: the AccountsPool (its rules,
@@ -78,8 +85,6 @@ export class AccountsMempool {
    */
   async admit(tx: SignedTransaction): Promise<Admission> {
     if (isReward(tx)) throw new ReservedSenderError(tx.sender);
-    decodeAddress(this.#prefix, tx.sender, "sender");
-    decodeAddress(this.#prefix, tx.recipient, "recipient");
     verifyTransaction(this.#spec.id, this.#prefix, tx);
     const transfer = described(this.#spec, tx);
     return this.#atTip(tx.sender, (account) => this.pool.add(transfer, account));
@@ -119,11 +124,10 @@ export class AccountsMempool {
    * do those it made invalid. Returns what left, for the store and the log.
    */
   connected(block: Block, write: LedgerWrite): { confirmed: PooledTransfer[]; dropped: Dropped[] } {
-    const transfers = block.transactions.filter((tx) => !isReward(tx));
-    const included = transfers.map((tx) => ({
-      id: transactionId(this.#spec.id, tx as SignedTransaction),
-      sender: tx.sender,
-    }));
+    // The write placed the block's transactions under their ids: its transfers are those with a sender.
+    const included = write.places.put.flatMap(({ id, height, sender }) =>
+      height === block.index && sender !== undefined ? [{ id, sender }] : [],
+    );
     this.#tipVersion++;
     return this.pool.confirmed(included, afterWrite(write, new Map()));
   }

@@ -20,7 +20,7 @@ export type {
   StoreMigration,
 } from "./interface.js";
 export { LevelStore } from "./level.js";
-export { STORE_FORMAT } from "./level-keys.js";
+export { LEDGER_PREFIXES, STORE_FORMAT } from "./level-keys.js";
 export { MemoryStore } from "./memory.js";
 export {
   type CheckBlocks,

@@ -63,6 +63,8 @@ export async function writeBatch(db: Db, ops: readonly Op[], options: { sync: bo
 export const pad = (n: number): string => String(n).padStart(16, "0");
 export const indexKey = (height: number) => `h/${pad(height)}`;
 export const blockKey = (hash: string) => `b/${hash}`;
+/** The ledger's records: accounts, undo data, places by id, and each address's history. */
+export const LEDGER_PREFIXES = ["a/", "u/", "i/", "x/"] as const;
 export const accountKey = (address: string) => `a/${address}`;
 export const undoKey = (height: number) => `u/${pad(height)}`;
 export const placeKey = (id: string) => `i/${id}`;

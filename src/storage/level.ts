@@ -25,6 +25,7 @@ import {
   type Db,
   historyRange,
   indexKey,
+  LEDGER_PREFIXES,
   ledgerOps,
   type Op,
   pad,
@@ -47,6 +48,14 @@ import { finishMigration, migrateFormat1 } from "./migrate.js";
  *   s/<height>   a block a resolve staged: its hash and previous_hash, as h/ has them
  *   t/<seq>      a pending transaction (seq zero-padded: arrival order)
  *   p/<id>       a registered peer
+ *
+ * and on an accounts chain its ledger (see LedgerWrite), written in the batch of the blocks that change it:
+ *
+ *   a/<address>                     an account: {balance, nonce}
+ *   u/<height>                      a block's undo data: the accounts it touched, as they were before it
+ *   i/<id>                          where a confirmed transaction is: height, position, sender, recipient
+ *   x/<address>/<height>/<position> an address's history (its value the transaction's id): newest last
+ *   m/reindex                       set while --reindex rebuilds the ledger
  *
  * Every write is one atomic batch, synced before it resolves, but staging:
  * a staged block is written with its s/ entry and not synced (a crash may
@@ -83,8 +92,6 @@ function isTip(value: unknown): value is StoredTip {
 const stagedKey = (height: number) => `s/${pad(height)}`;
 /** Set while the ledger is rebuilt from the blocks (--reindex): a start that finds it rebuilds again. */
 const REINDEX_KEY = "m/reindex";
-/** The ledger's records: accounts, undo data, places by id, and each address's history. */
-const LEDGER_PREFIXES = ["a/", "u/", "i/", "x/"] as const;
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
 type Snapshot = ReturnType<Db["snapshot"]>;

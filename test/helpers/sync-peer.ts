@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Block, hashOf } from "./chain-check.js";
 
@@ -68,21 +68,27 @@ export function servesChain(
   };
 }
 
-/** A plain HTTP server on 127.0.0.1 that lists the requests made to it, as "GET /chain/tip"; closed at the test's end. */
-export async function recordingPeer(
-  t: { teardown(fn: () => unknown): void },
-  handle: Handler,
-): Promise<{ url: string; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
+/** A plain HTTP server on 127.0.0.1 answering with `listener`; closed, connections and all, at the test's end. */
+export async function serve(t: { teardown(fn: () => unknown): void }, listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   t.teardown(() => {
     server.closeAllConnections();
     server.close();
   });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A plain HTTP server on 127.0.0.1 that lists the requests made to it, as "GET /chain/tip"; closed at the test's end. */
+export async function recordingPeer(
+  t: { teardown(fn: () => unknown): void },
+  handle: Handler,
+): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const url = await serve(t, (req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    handle(req, res);
+  });
+  return { url, requests };
 }
