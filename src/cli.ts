@@ -11,32 +11,33 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-if (process.argv[2] === "chain") {
-  try {
-    await runChainCommand(
-      process.argv.slice(3),
-      (text) => process.stdout.write(text),
-      (line) => process.stderr.write(`${line}\n`),
-    );
-    process.exit(0);
-  } catch (error) {
-    if (error instanceof ChainUsageError) fail(`${error.message}\nRun "toychain chain --help" to see the commands.`, 2);
-    throw error;
-  }
+/** A subcommand: what runs it, its usage error (exit 2), and what else it fails with for the user to act on (exit 1). */
+interface Subcommand {
+  run: (argv: string[], out: (text: string) => void, log: (line: string) => void) => Promise<void>;
+  usageError: new (...args: never[]) => Error;
+  isFailure: (error: unknown) => error is Error;
 }
 
-if (process.argv[2] === "wallet") {
+const SUBCOMMANDS = new Map<string, Subcommand>([
+  ["chain", { run: runChainCommand, usageError: ChainUsageError, isFailure: (_error): _error is Error => false }],
+  ["wallet", { run: runWalletCommand, usageError: WalletUsageError, isFailure: isWalletFailure }],
+]);
+
+const name = process.argv[2] ?? "";
+const subcommand = SUBCOMMANDS.get(name);
+if (subcommand !== undefined) {
   try {
-    await runWalletCommand(
+    await subcommand.run(
       process.argv.slice(3),
       (text) => process.stdout.write(text),
       (line) => process.stderr.write(`${line}\n`),
     );
     process.exit(0);
   } catch (error) {
-    if (error instanceof WalletUsageError)
-      fail(`${error.message}\nRun "toychain wallet --help" to see the commands.`, 2);
-    if (isWalletFailure(error)) fail(error.message, 1);
+    if (error instanceof subcommand.usageError) {
+      fail(`${error.message}\nRun "toychain ${name} --help" to see the commands.`, 2);
+    }
+    if (subcommand.isFailure(error)) fail(error.message, 1);
     throw error;
   }
 }
