@@ -1,0 +1,2 @@
+export type { SignatureJob, SignatureVerifier } from "./interface.js";
+export { LocalVerifier } from "./local.js";
