@@ -19,7 +19,7 @@ import { AccountsMempool, Ledger, LedgerQueries, type LedgerWrite, reindex, rewa
 import type { Logger } from "./log.js";
 import { AccountsPool, type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
-import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
+import { ContinuousMiner, type MinedBlock, Miner, MinerPool, type MiningJob } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
@@ -35,6 +35,15 @@ import {
   type Store,
   StoreFailedError,
 } from "./storage/index.js";
+import {
+  DEFAULT_BAN,
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_IDLE_MS,
+  DEFAULT_VARDIFF,
+  nonceRange,
+  type StratumConfig,
+  StratumServer,
+} from "./stratum/index.js";
 import { PeerNetwork, type Resolution, Sync, type SyncNetwork } from "./sync/index.js";
 
 export interface NodeOptions {
@@ -70,6 +79,8 @@ export interface NodeOptions {
   dataDir?: string | undefined;
   /** --reindex: rebuild an accounts chain's ledger from its stored blocks before starting. */
   reindex?: boolean;
+  /** --stratum-port: a Stratum endpoint for remote miners, listening from listenStratum(); mining is then continuous. */
+  stratum?: StratumConfig | undefined;
 }
 
 /** The pending transactions, as the chain's ledger has them. */
@@ -264,6 +275,8 @@ export class ToyNode {
   readonly miner: Miner;
   /** With --mine: the loop that forges block after block; GET /mine then waits for its next block. */
   readonly continuous: ContinuousMiner | undefined;
+  /** The Stratum endpoint for remote miners, with --stratum-port. */
+  readonly stratum: StratumServer | undefined;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
@@ -348,8 +361,29 @@ export class ToyNode {
         log: this.#log,
       },
     );
+    const { stratum } = options;
+    this.stratum =
+      stratum === undefined
+        ? undefined
+        : new StratumServer(
+            {
+              host: stratum.host,
+              port: stratum.port,
+              maxSessions: stratum.maxSessions,
+              apiToken: options.apiToken,
+              vardiff: { ...DEFAULT_VARDIFF, shareSeconds: stratum.shareSeconds },
+              handshakeMs: DEFAULT_HANDSHAKE_MS,
+              idleMs: DEFAULT_IDLE_MS,
+              ban: DEFAULT_BAN,
+              log: this.#log.child({ component: "stratum" }),
+            },
+            { submitProof: (seq, nonce, by) => this.miner.submitProof(seq, nonce, by) },
+          );
+    const server = this.stratum;
     this.miner = new Miner({
       chain: this.chain,
+      // The node's own threads keep to the first range of nonces; each remote miner gets another.
+      ...(server === undefined ? {} : { nonces: nonceRange(0), announceJob: (job: MiningJob) => server.onJob(job) }),
       mempool: this.mempool,
       pool: this.pool,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
@@ -380,15 +414,16 @@ export class ToyNode {
         }),
       log: this.#log.child({ component: "miner" }),
     });
-    this.continuous = options.mine
-      ? new ContinuousMiner({
-          miner: this.miner,
-          forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),
-          nextIndex: () => this.chain.tip.index + 1,
-          signal: this.#stopping.signal,
-          log: this.#log.child({ component: "miner" }),
-        })
-      : undefined;
+    this.continuous =
+      options.mine || server !== undefined
+        ? new ContinuousMiner({
+            miner: this.miner,
+            forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),
+            nextIndex: () => this.chain.tip.index + 1,
+            signal: this.#stopping.signal,
+            log: this.#log.child({ component: "miner" }),
+          })
+        : undefined;
   }
 
   /** Opens the node on its store: the state it kept, checked, or a new genesis. */
@@ -621,7 +656,7 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#sync.close()]);
+    await Promise.all([this.pool.close(), this.#sync.close(), this.stratum?.close()]);
     await this.#store.close();
   }
 }

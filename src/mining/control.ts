@@ -85,11 +85,20 @@ export class JobControl {
 
   /** Records a find: only the first caller wins, and every other worker stops. */
   win(): boolean {
-    return Atomics.compareExchange(this.#state, 0, RUNNING, FOUND) === RUNNING;
+    if (Atomics.compareExchange(this.#state, 0, RUNNING, FOUND) !== RUNNING) return false;
+    Atomics.notify(this.#state, 0);
+    return true;
+  }
+
+  /** Resolves once the job is no longer RUNNING: a pool with no threads of its own waits on it. */
+  async settled(): Promise<void> {
+    while (this.state === RUNNING) await Atomics.waitAsync(this.#state, 0, RUNNING).value;
   }
 
   /** Stops the job with no result (the tip moved); false when a worker already won. */
   cancel(): boolean {
-    return Atomics.compareExchange(this.#state, 0, RUNNING, CANCELLED) === RUNNING;
+    if (Atomics.compareExchange(this.#state, 0, RUNNING, CANCELLED) !== RUNNING) return false;
+    Atomics.notify(this.#state, 0);
+    return true;
   }
 }
