@@ -242,7 +242,7 @@ export class Miner {
   }
 
   async #mineOnTip(): Promise<MinedBlock> {
-    const { chain, mempool, pool, maxTransactionsPerBlock, persist, prepare, confirm, reward, log } = this.#deps;
+    const { chain, mempool, pool, maxTransactionsPerBlock, prepare, reward, log } = this.#deps;
     const { rules } = chain;
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
