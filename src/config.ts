@@ -195,6 +195,8 @@ export function usage(): string {
        toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
        toychain wallet <command> [options] make a key file, read a balance, send a transfer
                                            (toychain wallet --help)
+       toychain miner --pool <url> [options]
+                                           mine for a node over Stratum (toychain miner --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 

@@ -59,6 +59,11 @@ export class JobControl {
     this.#counters[3] = BigInt(end);
   }
 
+  /** The first nonce past every chunk claimed so far: where a new job on the same header goes on without hashing a nonce twice. */
+  get claimedEnd(): number {
+    return Number(this.#counters[2]) + Number(Atomics.load(this.#counters, 0)) * CHUNK_SIZE;
+  }
+
   /** The job's last nonce. */
   get end(): number {
     return Number(this.#counters[3]);

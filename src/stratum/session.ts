@@ -24,11 +24,10 @@ const SESSION_JOBS = 16;
 /** Bytes a session may leave unread in its socket's buffer before it is closed: a client that does not read. */
 const MAX_UNREAD_BYTES = 1024 * 1024;
 
-/** A job as one session got it: with the share target of then, and the nonces submitted for it. */
+/** A job as one session got it: with the share target of then. */
 interface SessionJob {
   seq: number;
   shareTarget: bigint;
-  nonces: Set<number>;
 }
 
 /** What a session needs of its endpoint. */
@@ -60,6 +59,12 @@ export class Session {
   readonly #reader = new LineReader();
   readonly #range: NonceRange;
   readonly #jobs = new Map<string, SessionJob>();
+  /**
+   * The nonces this session's shares used, by the node's job: one job may
+   * reach a session under several ids (its share target changed), and a
+   * share counts once whichever it is sent under.
+   */
+  readonly #nonces = new Map<number, Set<number>>();
   #jobCounter = 0;
   #subscribed = false;
   #name: string | undefined;
@@ -121,10 +126,18 @@ export class Session {
   /** Sends `job` to an authorized miner; a clean job voids its earlier ones. */
   notify(job: MiningJob): void {
     if (this.#name === undefined || this.#shareTarget === undefined) return;
-    if (job.clean) this.#jobs.clear();
+    if (job.clean) {
+      this.#jobs.clear();
+      this.#nonces.clear();
+    }
     const id = (++this.#jobCounter).toString(16);
-    this.#jobs.set(id, { seq: job.seq, shareTarget: this.#shareTarget, nonces: new Set() });
-    if (this.#jobs.size > SESSION_JOBS) this.#jobs.delete(this.#jobs.keys().next().value as string);
+    this.#jobs.set(id, { seq: job.seq, shareTarget: this.#shareTarget });
+    if (this.#jobs.size > SESSION_JOBS) {
+      const oldest = this.#jobs.keys().next().value as string;
+      const { seq } = this.#jobs.get(oldest) as SessionJob;
+      this.#jobs.delete(oldest);
+      if (![...this.#jobs.values()].some((sent) => sent.seq === seq)) this.#nonces.delete(seq);
+    }
     this.#send({
       id: null,
       method: "mining.notify",
@@ -277,12 +290,15 @@ export class Session {
         `nonce ${nonce} is outside this session's range ${this.#range.start} to ${this.#range.end}`,
       );
     }
-    if (sent.nonces.has(nonce))
-      throw new StratumError(StratumCode.DUPLICATE, `nonce ${nonce} was submitted for job ${jobId} already`);
+    const used = this.#nonces.get(sent.seq);
+    if (used?.has(nonce)) {
+      throw new StratumError(StratumCode.DUPLICATE, `nonce ${nonce} was submitted for this job already`);
+    }
     const hash = hashValue(proofHash(job.header, nonce));
     if (hash > sent.shareTarget)
       throw new StratumError(StratumCode.ABOVE_TARGET, "the share's hash is above its share target");
-    sent.nonces.add(nonce);
+    if (used === undefined) this.#nonces.set(sent.seq, new Set([nonce]));
+    else used.add(nonce);
     const now = Date.now();
     this.#work += blockWork(sent.shareTarget);
     this.#lastShare = now;
