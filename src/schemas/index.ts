@@ -5,6 +5,7 @@ export {
   type Check,
   checkAccountAnswer,
   checkAnnounce,
+  checkBlockPath,
   checkBlockRef,
   checkBlockShape,
   checkChain,
