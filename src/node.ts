@@ -11,6 +11,7 @@ import {
   REWARD_SENDER,
   rewardFor,
   type Transaction,
+  UnknownBlockError,
 } from "./chain/index.js";
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
@@ -620,6 +621,18 @@ export class ToyNode {
       await view.close();
     }
     throw new NoCommonBlockError(locator.length);
+  }
+
+  /** The block of our durable chain with this hash, and its confirmations (1 at the tip); else UnknownBlockError. */
+  async blockByHash(hash: string): Promise<{ block: Block; confirmations: number }> {
+    const view = await this.view();
+    try {
+      const block = await view.blockByHash(hash);
+      if (block === undefined) throw new UnknownBlockError(hash);
+      return { block, confirmations: view.length - block.index + 1 };
+    } finally {
+      await view.close();
+    }
   }
 
   /** A consistent view of the durable chain, for reading blocks (GET /chain); close it when done. */

@@ -1,6 +1,6 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
-import { NoCommonBlockError } from "../chain/index.js";
+import { NoCommonBlockError, UnknownBlockError } from "../chain/index.js";
 import { ForeignAnnouncerError, InvalidAnnouncerError } from "../gossip/index.js";
 import { AddressError, TransactionError } from "../keys/index.js";
 import { LedgerMovedError, NoAccountsError, UnknownTransactionError } from "../ledger/index.js";
@@ -170,7 +170,11 @@ function toAnswer(error: unknown): ErrorAnswer {
   }
   if (error instanceof DamagedStoreError) return { status: 500, body: { message: error.message } };
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
-  if (error instanceof RouteNotFoundError || error instanceof NoCommonBlockError) {
+  if (
+    error instanceof RouteNotFoundError ||
+    error instanceof NoCommonBlockError ||
+    error instanceof UnknownBlockError
+  ) {
     return { status: 404, body: { message: error.message } };
   }
   if (error instanceof MethodNotAllowedError) {

@@ -4,8 +4,10 @@ import { blockWork, leadingZeroBitsOf, nextTarget, type Transaction } from "../c
 import type { ToyNode } from "../node.js";
 import type { PeerHealth } from "../peers/index.js";
 import {
+  type BlockFoundBody,
   type Check,
   checkAnnounce,
+  checkBlockPath,
   checkChainQuery,
   checkExactNumbers,
   checkLocate,
@@ -136,6 +138,12 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
 
   router.post("/chain/locate", async (ctx) => {
     ctx.body = await node.locate(body(ctx, checkLocate).locator);
+  });
+
+  router.get("/blocks/:hash", async (ctx) => {
+    const { hash } = checkBlockPath({ ...ctx.params });
+    const { block, confirmations } = await node.blockByHash(hash);
+    ctx.body = { hash, height: block.index, confirmations, block } satisfies BlockFoundBody;
   });
 
   router.get("/chain", async (ctx) => {

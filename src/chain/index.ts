@@ -27,6 +27,7 @@ export {
   InvalidChainError,
   NoCommonBlockError,
   StaleBlockError,
+  UnknownBlockError,
 } from "./errors.js";
 export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export {

@@ -7,6 +7,7 @@ export {
   checkAccountAnswer,
   checkAnnounce,
   checkAuthorizeParams,
+  checkBlockPath,
   checkBlockRef,
   checkBlockShape,
   checkChain,

@@ -147,6 +147,35 @@ export const chainPageSchema: JSONSchemaType<ChainPageBody> = {
   },
 };
 
+/** GET /blocks/{hash}: a block of this node's chain, where it is, and how deep. */
+export interface BlockFoundBody {
+  hash: string;
+  height: number;
+  confirmations: number;
+  block: Block;
+}
+
+export const blockFoundSchema: JSONSchemaType<BlockFoundBody> = {
+  $id: "BlockFound",
+  type: "object",
+  required: ["hash", "height", "confirmations", "block"],
+  additionalProperties: false,
+  properties: {
+    hash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The block's hash, as asked" },
+    height: {
+      type: "integer",
+      minimum: 1,
+      description: "Its height in this node's chain: its index, 1 for the genesis",
+    },
+    confirmations: {
+      type: "integer",
+      minimum: 1,
+      description: "1 while it is the tip, one more for each block on top of it",
+    },
+    block: blockSchema,
+  },
+};
+
 export interface RegisteredBody {
   message: string;
   total_nodes: string[];

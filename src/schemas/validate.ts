@@ -13,6 +13,7 @@ import {
 } from "./responses.js";
 import {
   announceSchema,
+  blockPathSchema,
   blockRefSchema,
   blockSchema,
   blockTransactionSchema,
@@ -134,6 +135,7 @@ export const checkBlockRef = checker(blockRefSchema, "block");
 export const checkAnnounce = checker(announceSchema, "announcement");
 export const checkChainSpecFile = checker(chainSpecSchema, "chain spec");
 export const checkTransactionPath = checker(transactionPathSchema, "transaction id");
+export const checkBlockPath = checker(blockPathSchema, "block hash");
 export const checkHistoryQuery = checker(historyQuerySchema, "query", queryAjv);
 /** A node's answers, as the wallet reads them: the schemas the docs test holds the node to. */
 export const checkStatsChain = checker<StatsChainBody>(statsChainAnswerSchema, "/stats", answerAjv);
