@@ -335,6 +335,7 @@ export class ToyNode {
       peers: () => this.peers.ids.length,
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
+      stratum: () => this.stratum?.counts(),
     });
     this.#sync = new Sync(
       {

@@ -56,7 +56,9 @@ export interface MinerView {
   name: string | null;
   /** The miner's IP address and port, as the node sees them. */
   address: string;
-  /** Its rate, from its accepted shares' work since it authorized. */
+  /** The work of its accepted shares since it authorized, Σ 2^256 / (share target + 1), in decimal. */
+  work: string;
+  /** Its rate: that work over the seconds since it authorized. */
   hashes_per_second: number;
   /** The hashes one share takes now (2^256 / (share target + 1)). */
   share_hashes: number;

@@ -114,6 +114,7 @@ export class Session {
       session: this.id,
       name: this.#name ?? null,
       address: this.address,
+      work: String(this.#work),
       hashes_per_second: Math.round(this.hashesPerSecond),
       share_hashes: this.#shareTarget === undefined ? 0 : Number(blockWork(this.#shareTarget)),
       shares: { ...this.#shares },
