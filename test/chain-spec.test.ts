@@ -304,7 +304,10 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
 
   const ledgerCases: [string[], string][] = [
     [["--ledger", "coins"], '--ledger must be names or accounts, not "coins"'],
-    [["--ledger", "names", "--address-prefix", "coin"], "--address-prefix is for an accounts ledger, not --ledger names"],
+    [
+      ["--ledger", "names", "--address-prefix", "coin"],
+      "--address-prefix is for an accounts ledger, not --ledger names",
+    ],
     [["--ledger", "accounts", "--address-prefix", "Coin1"], "--address-prefix must be 1 to 16 lowercase letters"],
     [["--reward", "0"], "--reward must be a whole number from 1 to 2^53-1"],
     [["--reward", "9007199254740992"], "--reward must be a whole number from 1 to 2^53-1"],

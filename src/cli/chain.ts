@@ -104,7 +104,8 @@ function ledgerOf(
   }
   const ledger = (kind ?? "accounts") as LedgerKind;
   if (prefix === undefined) return { ledger };
-  if (ledger !== "accounts") throw new ChainUsageError("--address-prefix is for an accounts ledger, not --ledger names");
+  if (ledger !== "accounts")
+    throw new ChainUsageError("--address-prefix is for an accounts ledger, not --ledger names");
   if (!new RegExp(ADDRESS_PREFIX_PATTERN).test(prefix)) {
     throw new ChainUsageError(`--address-prefix must be 1 to 16 lowercase letters, not ${JSON.stringify(prefix)}`);
   }
