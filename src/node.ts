@@ -152,10 +152,20 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   if (stored.network.genesisHash !== network.genesisHash) {
     const held = stored.network.chain ?? "walkthrough";
     const start = BUILTIN_CHAINS.includes(held) ? `--chain ${held}` : `--chain and the spec file of ${held}`;
-    const advice = held === rules.name ? "give another --data-dir" : `start with ${start}, or give another --data-dir`;
+    const chains = `(genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id})`;
+    if (held !== rules.name) {
+      throw new ForeignStoreError(
+        store.location,
+        `it holds the chain ${held} ${chains}; start with ${start}, or give another --data-dir`,
+      );
+    }
+    if (rules.file === undefined) {
+      throw new ForeignStoreError(store.location, `it holds the chain ${held} ${chains}; give another --data-dir`);
+    }
+    // A spec of the same name made again, with another genesis: devnet was, for its accounts ledger.
     throw new ForeignStoreError(
       store.location,
-      `it holds the chain ${held} (genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id}); ${advice}`,
+      `it holds another chain named ${held} (genesis ${stored.network.genesisHash}), not this ${held} (genesis ${rules.id}): the spec was made again; remove this data dir to start on this one, or give another --data-dir`,
     );
   }
   if (stored.network.difficulty !== network.difficulty) {
