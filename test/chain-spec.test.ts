@@ -25,7 +25,7 @@ const made = (): ChainSpecFile =>
   newChainSpec({ name: "testnet", blockTime: 10, halfLife: 600, hashesPerSecond: 1e8, now: NOW });
 const parse = (file: unknown) => parseChainSpec(JSON.stringify(file), "test spec");
 /** devnet's id since it keeps accounts; the README names it. */
-const DEVNET_ID = "95b7d1cccdf7d3a7de4e54cc3b013df379c4239c0fcd64bbb03dcb17499ab334";
+const DEVNET_ID = "994e06965694ea20c8f14312e122e2d5ed22b5b9cd370ee1798d8690786862e2";
 
 t.test("a new spec: its genesis commits to every parameter, and its id is the genesis hash", async (t) => {
   const file = made();
@@ -195,7 +195,7 @@ t.test("built-in chains and spec files by path", async (t) => {
   t.equal(devnet.pow.kind, "asert");
   t.equal(devnet.pow.kind === "asert" && devnet.pow.params.spacing, 10n, "devnet's blocks come every 10 s");
   t.same(devnet.ledger, { kind: "accounts", prefix: "toy" }, "devnet keeps accounts, toy1... addresses");
-  // How devnet.json is made: chain new --name devnet --block-time 10 --hashrate 1e8 --pow-limit initial (the
+  // How devnet.json is made: chain new --name devnet --block-time 10 --hashrate 1e8 --pow-limit initial --reward 50000000 (the
   // half-life 60 block times, the ledger accounts), its genesis dated as it was first made, so that it stays aged.
   t.same(
     devnet.file,
@@ -205,6 +205,7 @@ t.test("built-in chains and spec files by path", async (t) => {
       hashesPerSecond: 1e8,
       powLimit: "initial",
       ledger: "accounts",
+      reward: 50_000_000,
       now: devnet.genesis.timestamp,
     }),
     "devnet.json is what chain new makes for 100 MH/s and 10-s blocks, its pow limit its initial target",
