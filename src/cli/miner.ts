@@ -113,9 +113,13 @@ export async function runMinerCommand(
       reportMs: reportSeconds * 1000,
       signal: stopping.signal,
     });
+    const started = performance.now();
     await miner.run();
-    const { accepted, stale, refused, blocks } = miner.counts;
-    log(`stopped: shares ${accepted} accepted, ${stale} stale, ${refused} refused; blocks ${blocks}`);
+    const { hashes, accepted, stale, refused, blocks } = miner.counts;
+    const seconds = (performance.now() - started) / 1000;
+    log(
+      `stopped after ${hashes} hashes in ${seconds.toFixed(1)} s: shares ${accepted} accepted, ${stale} stale, ${refused} refused; blocks ${blocks}`,
+    );
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

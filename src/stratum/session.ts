@@ -166,7 +166,7 @@ export class Session {
     this.#closed = true;
     clearTimeout(this.#handshake);
     this.#context.options.log.info(
-      { session: this.id, address: this.address, name: this.#name, shares: this.#shares },
+      { session: this.id, address: this.address, name: this.#name, shares: this.#shares, work: String(this.#work) },
       `stratum session closed: ${why}`,
     );
     this.#socket.destroy();
