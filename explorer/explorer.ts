@@ -68,6 +68,24 @@ interface Stats {
   peer_health: PeerHealth[];
   hashes_per_second: number;
   recent_jobs: { hashes_per_second: number; finished_at: string }[];
+  /** Null without --stratum-port; absent from a node that predates it. */
+  stratum?: StratumStats | null;
+}
+
+/** /stats' stratum: the endpoint and every remote miner. */
+interface StratumStats {
+  port: number;
+  sessions: number;
+  shares: { accepted: number; stale: number; refused: number };
+  hashes_per_second: number;
+  miners: {
+    name: string | null;
+    address: string;
+    hashes_per_second: number;
+    shares: { accepted: number; stale: number; refused: number };
+    blocks: number;
+    last_share: string | null;
+  }[];
 }
 
 interface FieldError {
@@ -324,6 +342,7 @@ function showNode(stats: Stats): void {
   setHeight(stats.chain_length);
   element("pending-count").textContent = String(stats.pending_transactions);
   showPeers(stats);
+  showMiners(stats);
 }
 
 /** The chain's name and id, how its target is set (and the spacing line on the block times), whether the node mines by itself. */
@@ -1044,6 +1063,34 @@ function showPeers(stats: Stats): void {
     return tr;
   });
   element("peers").replaceChildren(...(rows.length > 0 ? rows : [emptyRow(4, "No peers registered")]));
+}
+
+/** How often the miners' figures are read again while the node has a Stratum endpoint: shares bring no event. */
+const MINERS_POLL_MS = 5000;
+let minersPoll: ReturnType<typeof setInterval> | undefined;
+
+/** The Stratum miners beside the node's own threads, with --stratum-port; the card stays hidden without it. */
+function showMiners(stats: Stats): void {
+  const stratum = stats.stratum ?? null;
+  element("miners-card").hidden = stratum === null;
+  if (stratum === null) return;
+  minersPoll ??= setInterval(() => void loadStats(), MINERS_POLL_MS);
+  element("miners-summary").textContent =
+    `${stratum.miners.length} miners on port ${stratum.port}, ${mhps(stratum.hashes_per_second)} together, beside the node's own ${stats.threads} threads at ${mhps(stats.hashes_per_second)}`;
+  const rows = stratum.miners.map((miner) => {
+    const tr = make("tr");
+    const { accepted, stale, refused } = miner.shares;
+    tr.append(
+      make("td", miner.name ?? "—"),
+      make("td", miner.address, "mono"),
+      make("td", mhps(miner.hashes_per_second)),
+      make("td", `${accepted} / ${stale} / ${refused}`),
+      make("td", String(miner.blocks)),
+      make("td", miner.last_share === null ? "—" : new Date(miner.last_share).toLocaleTimeString()),
+    );
+    return tr;
+  });
+  element("miners").replaceChildren(...(rows.length > 0 ? rows : [emptyRow(6, "No miner connected")]));
 }
 
 function emptyRow(columns: number, text: string): HTMLTableRowElement {

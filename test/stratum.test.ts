@@ -2,6 +2,7 @@ import t, { type Test } from "tap";
 import { blockWork, hashValue, proofHash, targetForLeadingZeroBits } from "../src/chain/index.js";
 import { FIRST_NONCE, JobControl, MinerPool } from "../src/mining/index.js";
 import { DEFAULT_VARDIFF, RANGE_SIZE } from "../src/stratum/index.js";
+import { chromiumSkip, launchChromium } from "./helpers/browser.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
 import { type RawStratum, rawStratum, type StratumMessage } from "./helpers/stratum-client.js";
 
@@ -199,6 +200,23 @@ t.test("the handshake, a share, a block, and every refusal with its code", async
   const metrics = await fetch(`${node.url}/metrics`).then((response) => response.text());
   t.match(metrics, /toychain_stratum_shares_total\{outcome="accepted"\} 2/);
   t.match(metrics, /toychain_stratum_sessions 2/);
+
+  await t.test("the explorer shows every miner", { skip: chromiumSkip }, async (t) => {
+    const browser = await launchChromium();
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${node.url}/`);
+    await page.locator("#miners-card").waitFor({ state: "visible" });
+    const w1Row = page.locator("#miners tr", { hasText: "w1" });
+    await w1Row.waitFor();
+    t.match(await w1Row.textContent(), /2 \/ 1 \/ 7/, "w1's shares: accepted / stale / refused");
+    t.equal(await page.locator("#miners tr", { hasText: "w2" }).count(), 1, "and w2");
+    t.match(await page.locator("#miners-summary").textContent(), /^2 miners on port \d+, /);
+    t.same(errors, [], "no page error");
+  });
 });
 
 t.test("framing: split packets, batched lines, bad JSON, and a line over 16 KiB", async (t) => {
