@@ -22,6 +22,7 @@ import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
+import { LocalVerifier, type SignatureVerifier } from "./signatures/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
@@ -110,8 +111,18 @@ interface NodeParts {
   pool: MinerPool;
 }
 
-/** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
-async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
+/**
+ * Loads the store's state (refusing a damaged or foreign one), or starts a
+ * new one; an accounts chain's pool has the signatures of the transfers it
+ * admits checked by `signatures`.
+ */
+async function openState(
+  store: Store,
+  rules: NetworkRules,
+  pool: MinerPool,
+  signatures: SignatureVerifier,
+  options: NodeOptions,
+): Promise<NodeParts> {
   const network: NetworkId = {
     genesisHash: rules.id,
     difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : 0,
@@ -133,7 +144,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     await store.create(id, network, rules.genesis);
     const mempool =
       rules.ledger.kind === "accounts"
-        ? new AccountsMempool(rules, store, new AccountsPool(capacity))
+        ? new AccountsMempool(rules, store, new AccountsPool(capacity), signatures)
         : new Mempool(capacity);
     return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
   }
@@ -205,7 +216,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   return {
     id: stored.nodeId,
     chain: new Chain(rules, loaded.state),
-    mempool: await restoreMempool(store, rules, capacity, stored.pending, options.log),
+    mempool: await restoreMempool(store, rules, capacity, stored.pending, signatures, options.log),
     peers: new PeerSet(stored.peers),
     store,
     pool,
@@ -218,10 +229,11 @@ async function restoreMempool(
   rules: NetworkRules,
   capacity: number,
   pending: readonly PendingEntry[],
+  signatures: SignatureVerifier,
   log: Logger,
 ): Promise<NodeMempool> {
   if (rules.ledger.kind === "accounts") {
-    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending);
+    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending, signatures);
     if (dropped.length > 0) {
       await store.evictPending(dropped.map(({ entry }) => entry.seq));
       log.warn(
@@ -411,7 +423,7 @@ export class ToyNode {
         options.log.warn({ reason: priority.failed }, "the mining threads could not be set to the lowest priority");
     });
     try {
-      const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
+      const [parts] = await Promise.all([openState(store, rules, pool, new LocalVerifier(), options), warming]);
       const reward =
         rules.ledger.kind === "accounts"
           ? await rewardAddress(rules.ledger.prefix, {

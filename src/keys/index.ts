@@ -37,9 +37,11 @@ export {
 export { PASSPHRASE_VARIABLE, readPassphrase } from "./passphrase.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
 export {
+  checkTransfer,
   type SignedTransaction,
   signingMessage,
   signTransaction,
+  type TransferSignature,
   transactionId,
   type UnsignedTransaction,
   verifyTransaction,
