@@ -9,6 +9,7 @@ export {
   SECRET_KEY_BYTES,
   SIGNATURE_BYTES,
   sign,
+  signer,
   verify,
 } from "./ed25519.js";
 export {
