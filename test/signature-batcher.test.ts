@@ -11,6 +11,7 @@ import {
   LocalVerifier,
   SignatureBatcher,
   type SignatureJob,
+  type SignatureJobs,
   type SignatureVerifier,
   type Verdict,
 } from "../src/signatures/index.js";
@@ -30,11 +31,11 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
 /** A verifier whose every verifyEach waits until the test answers it: `calls` in order, each with its jobs. */
 class HeldVerifier implements SignatureVerifier {
-  readonly calls: { jobs: readonly SignatureJob[]; answer(): void; fail(error: Error): void }[] = [];
+  readonly calls: { jobs: SignatureJobs; answer(): void; fail(error: Error): void }[] = [];
   readonly #local = new LocalVerifier();
   #waiters: (() => void)[] = [];
 
-  verifyEach(jobs: readonly SignatureJob[]): Promise<boolean[]> {
+  verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
     return new Promise((resolve, reject) => {
       this.calls.push({
         jobs,
@@ -45,7 +46,7 @@ class HeldVerifier implements SignatureVerifier {
     });
   }
 
-  firstFailure(jobs: readonly SignatureJob[]): Promise<number> {
+  firstFailure(jobs: SignatureJobs): Promise<number> {
     return this.#local.firstFailure(jobs);
   }
 
@@ -61,8 +62,8 @@ class HeldVerifier implements SignatureVerifier {
 
 /** A verifier that verifies at once, and records each batch it was asked. */
 class RecordingVerifier extends LocalVerifier {
-  readonly batches: (readonly SignatureJob[])[] = [];
-  override verifyEach(jobs: readonly SignatureJob[]): Promise<boolean[]> {
+  readonly batches: SignatureJobs[] = [];
+  override verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
     this.batches.push(jobs);
     return super.verifyEach(jobs);
   }
