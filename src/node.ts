@@ -22,6 +22,7 @@ import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
+import { SignaturePool } from "./signatures/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
@@ -266,6 +267,12 @@ export class ToyNode {
   readonly continuous: ContinuousMiner | undefined;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
+  /**
+   * Verifies batches of signatures on every core (a peer's pages'), with up
+   * to --threads workers, started by the first batch: none on the
+   * walkthrough's chain, which has no signatures.
+   */
+  readonly signatures: SignaturePool;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
   readonly events = new EventBus();
   readonly #store: Store;
@@ -280,8 +287,9 @@ export class ToyNode {
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
   #durableTip: { length: number; hash: string; work: bigint; block: Block | undefined };
 
-  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined) {
+  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined, signatures: SignaturePool) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
+    this.signatures = signatures;
     this.#store = parts.store;
     this.accounts =
       this.mempool instanceof AccountsMempool
@@ -321,6 +329,7 @@ export class ToyNode {
       peers: () => this.peers.ids.length,
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
+      signatures: () => this.signatures.counts,
     });
     this.#sync = new Sync(
       {
@@ -345,6 +354,7 @@ export class ToyNode {
         stopping: this.#stopping.signal,
         // A gossiping node syncs at every block another node mines: its page worker stays up.
         keepPageWorker: options.gossip ?? false,
+        signatures: this.signatures,
         log: this.#log,
       },
     );
@@ -396,6 +406,7 @@ export class ToyNode {
     const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
+    const signatures = new SignaturePool({ threads: options.threads });
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
     const warming = pool.warmUp().then(({ calibration, priority }) => {
       const rates = Object.fromEntries(
@@ -420,7 +431,7 @@ export class ToyNode {
               log: options.log,
             })
           : undefined;
-      const node = new ToyNode(parts, options, reward);
+      const node = new ToyNode(parts, options, reward, signatures);
       // A gossiping node syncs at the first block another node mines: its page worker is up, and the
       // announcement's schema compiled, before it listens.
       if (options.gossip) {
@@ -430,7 +441,7 @@ export class ToyNode {
       return node;
     } catch (error) {
       await warming.catch(() => undefined);
-      await pool.close();
+      await Promise.all([pool.close(), signatures.close()]);
       await store.close();
       throw error;
     }
@@ -621,7 +632,7 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#sync.close()]);
+    await Promise.all([this.pool.close(), this.#sync.close(), this.signatures.close()]);
     await this.#store.close();
   }
 }
