@@ -279,9 +279,9 @@ export class ToyNode {
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
   /**
-   * Verifies batches of signatures on every core (the transfers admitted
-   * together), with up to --threads workers, started by the first batch:
-   * none on the walkthrough's chain, which has no signatures.
+   * Verifies batches of signatures on every core (a peer's pages', and the
+   * transfers admitted together), with up to --threads workers, started by
+   * the first batch: none on the walkthrough's chain, which has no signatures.
    */
   readonly signatures: SignaturePool;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
@@ -340,6 +340,7 @@ export class ToyNode {
       peers: () => this.peers.ids.length,
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
+      signatures: () => this.signatures.counts,
     });
     this.#sync = new Sync(
       {
@@ -364,6 +365,7 @@ export class ToyNode {
         stopping: this.#stopping.signal,
         // A gossiping node syncs at every block another node mines: its page worker stays up.
         keepPageWorker: options.gossip ?? false,
+        signatures: this.signatures,
         log: this.#log,
       },
     );

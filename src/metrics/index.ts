@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { DROP_REASONS, type GossipCounts, SYNC_OUTCOMES } from "../gossip/index.js";
 import type { SearchResult } from "../mining/index.js";
+import { registerSignatureMetrics, type SignatureCounts } from "../signatures/index.js";
 
 /** What the metrics read from the node at each scrape. */
 export interface NodeGauges {
@@ -12,6 +13,8 @@ export interface NodeGauges {
   peersBackingOff(): number;
   /** Gossip's counters, which /stats shows too. */
   gossip(): GossipCounts;
+  /** The signature pool's counters. */
+  signatures(): SignatureCounts;
 }
 
 /** The node's Prometheus metrics (GET /metrics), with Node's process metrics. */
@@ -80,6 +83,7 @@ export class NodeMetrics {
       registers,
     });
     this.#gossipCounters(gauges);
+    registerSignatureMetrics(this.registry, () => gauges.signatures());
     this.#http = new Histogram({
       name: "toychain_http_request_duration_seconds",
       help: "HTTP request latency by route",
