@@ -15,6 +15,7 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  * nonces on a connection of their own, without waiting for an answer
  * (HTTP/1.1 pipelining, so each sender's arrive in order), all 20 at once,
  * half through the fast lane and half through Koa. Every one is admitted,
+ * its signature verified once by the node's pool in batches of several,
  * then mined, and every balance and nonce is what the transfers make it.
  */
 
@@ -77,6 +78,17 @@ async function pipelined(node: NodeProcess, transfers: readonly Transaction[], c
   return answers;
 }
 
+/** What the node's signature pool verified, on its workers or on the main thread: batches and signatures (GET /metrics). */
+async function signatureCounts(node: NodeProcess): Promise<{ batches: number; signatures: number }> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const sum = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{on="\\w+"\\} (\\d+)$`, "gm"))].reduce(
+      (total, [, n]) => total + Number(n),
+      0,
+    );
+  return { batches: sum("toychain_signature_batches_total"), signatures: sum("toychain_signatures_total") };
+}
+
 const accountOf = async (node: NodeProcess, address: string): Promise<AccountBody> =>
   (await request<AccountBody>(`${node.url}/accounts/${address}`)).body;
 const mine = async (node: NodeProcess): Promise<{ index: number; transactions: Transaction[] }> => {
@@ -128,6 +140,9 @@ t.test("200 signed transfers from 20 senders, chained and posted together, are a
     senders.length * NONCES,
     "all 200 are pending",
   );
+  const verified = await signatureCounts(node);
+  t.equal(verified.signatures, funding.length + senders.length * NONCES, "the pool verified each signature once");
+  t.ok(verified.batches < verified.signatures, `in batches: ${verified.batches} for ${verified.signatures} signatures`);
 
   const block = await mine(node);
   t.equal(block.index, 4);
