@@ -23,17 +23,34 @@
  * --accounts addresses have a record, is compacted, and each of the ledger's
  * prefixes is measured, per account (a/), per block (u/) or per transfer (i/,
  * x/): what grows with accounts, and what with the chain.
+ *
+ * signed: durable POST /transactions/new of signed transfers on an accounts
+ * chain's node against unsigned ones on the walkthrough's, this build both,
+ * the same client, rounds alternating as above; both nodes take --threads
+ * of this machine's cores, a node's default, since the signature pool's
+ * workers are as many (SIGNED_NODE_FLAGS). The transfers are signed
+ * before any node is loaded: a chain is made (SIGNED_SPEC), a node mines a
+ * block to a funder, which pays every sender, and mines again; that data
+ * dir is copied for each round's node. Each sender then has a chain of
+ * nonces to post, the list of bodies going round the senders so that a
+ * sender's next nonce comes hundreds of requests after the one before
+ * (wrk's 50 connections cannot send it first); the warm-up posts other
+ * senders' transfers. wrk sends the next body of a list at each request
+ * (Lua), and so does the unsigned side, from a list of the same body, so
+ * that both cost the client alike.
  */
-import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { newChainSpec, specFromFile } from "../src/chain/index.js";
+import { encodeAddress, generateKeyPair, type SignedTransaction, signer, signingMessage } from "../src/keys/index.js";
 import { buildCommit, DEFAULT_BUILDS, describeCheckout, REPOSITORY } from "./lib/commit-build.js";
 import { childrenCpuSeconds, machineBusySeconds, processCpuSeconds } from "./lib/cpu.js";
 import { measureLedgerState } from "./lib/ledger-state.js";
-import { startToychainFrom } from "./lib/processes.js";
+import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
 import { table } from "./lib/table.js";
-import { runWrk, type WrkRequest, type WrkResult } from "./lib/wrk.js";
+import { runWrk, type WrkRequest, type WrkRequests, type WrkResult } from "./lib/wrk.js";
 
 /** The commit the issue measured the unsigned rate's fall from. */
 const BASELINE = "fec6c9a";
@@ -47,6 +64,7 @@ const { values } = parseArgs({
     baseline: { type: "string", default: BASELINE },
     builds: { type: "string", default: DEFAULT_BUILDS },
     accounts: { type: "string", default: "100000" },
+    "signed-transfers": { type: "string", default: "100000" },
     only: { type: "string" },
     json: { type: "string", default: join(REPOSITORY, "bench", "results", "ledger.json") },
     help: { type: "boolean", short: "h" },
@@ -86,6 +104,11 @@ const SECTIONS: Section[] = [
     title: "the ledger's state on disk: bytes per account, and per transfer",
     run: ledgerState,
   },
+  {
+    name: "signed",
+    title: "durable POST /transactions/new, signed (accounts chain) against unsigned (walkthrough chain)",
+    run: signedRate,
+  },
 ];
 
 if (values.help) {
@@ -96,6 +119,7 @@ if (values.help) {
   --baseline <commit> the build compared with (default ${BASELINE})
   --builds <dir>      where other commits are built and kept (default ${DEFAULT_BUILDS})
   --accounts <n>      accounts the state section makes (default 100000)
+  --signed-transfers <n>  signed transfers for each measurement, signed before (default 100000)
   --only <names>      these sections only, comma-separated (default all)
   --json <file>       where the results go (default bench/results/ledger.json)
 Sections:
@@ -106,8 +130,9 @@ const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const accounts = Number(values.accounts);
-if (![rounds, seconds, connections, accounts].every((n) => Number.isInteger(n) && n > 0)) {
-  console.error("--rounds, --seconds, --connections and --accounts take positive integers");
+const signedTransfers = Number(values["signed-transfers"]);
+if (![rounds, seconds, connections, accounts, signedTransfers].every((n) => Number.isInteger(n) && n > 0)) {
+  console.error("--rounds, --seconds, --connections, --accounts and --signed-transfers take positive integers");
   process.exit(2);
 }
 const chosen = values.only?.split(",") ?? SECTIONS.map((s) => s.name);
@@ -133,8 +158,8 @@ const TRANSACTION: WrkRequest = {
 };
 
 /** A wrk run on `url`; wrk missing ends the bench. */
-async function wrk(url: string, duration: number): Promise<WrkResult> {
-  const result = await runWrk(url, 1, connections, duration, TRANSACTION);
+async function wrk(url: string, duration: number, request: WrkRequest | WrkRequests): Promise<WrkResult> {
+  const result = await runWrk(url, 1, connections, duration, request);
   if ("missing" in result) {
     console.error(result.missing);
     process.exit(1);
@@ -143,14 +168,22 @@ async function wrk(url: string, duration: number): Promise<WrkResult> {
 }
 
 /** A fresh node of the build at `cli`, with a data dir and one mining thread, loaded with POST /transactions/new. */
-async function loadTransactions(cli: string): Promise<Load> {
-  const node = await startToychainFrom(cli, NODE_FLAGS);
+const loadTransactions = (cli: string): Promise<Load> =>
+  loadNode(() => startToychainFrom(cli, NODE_FLAGS), TRANSACTION, TRANSACTION);
+
+/** The node `start` starts, warmed for 1 s with `warm`'s requests, then loaded with `measured`'s; stopped after. */
+async function loadNode(
+  start: () => Promise<ServerProcess>,
+  warm: WrkRequest | WrkRequests,
+  measured: WrkRequest | WrkRequests,
+): Promise<Load> {
+  const node = await start();
   try {
     const url = `${node.url}/transactions/new`;
-    await wrk(url, 1);
+    await wrk(url, 1, warm);
     const pid = node.child.pid as number;
     const before = { node: processCpuSeconds(pid), rest: cpuOutsideNode(), at: performance.now() };
-    const result = await wrk(url, seconds);
+    const result = await wrk(url, seconds, measured);
     const nodeCpu = processCpuSeconds(pid) - before.node;
     const elapsed = (performance.now() - before.at) / 1000;
     return {
@@ -292,6 +325,252 @@ async function ledgerState(): Promise<SectionReport> {
       : `state on disk per account: ${per(accountRecord.diskBytes, report.accounts)} bytes (its record, ${per(accountRecord.logicalBytes, report.accounts)} bytes as written)`,
   ].join("\n");
   return { text, figures: [], json: report };
+}
+
+/** The signed section's chain: blocks as easy as a chain allows (a few ms on one thread), a reward that funds every sender. */
+const SIGNED_SPEC = {
+  name: "bench-signed",
+  blockTime: 5,
+  hashesPerSecond: 1e3,
+  ledger: "accounts",
+  reward: 1e12,
+} as const;
+/**
+ * Both nodes' flags in the signed section: as many threads as a node takes
+ * by default, this machine's cores, since they are the signature pool's too
+ * (the mining threads, the same number, do not mine), and a mempool no run fills.
+ */
+const SIGNED_NODE_FLAGS = ["--threads", String(availableParallelism()), "--max-pending", "100000000"];
+/** How many transfers each sender posts, nonces 1 to this. */
+const NONCES_PER_SENDER = 100;
+
+/** A key that signs many transfers, imported once, and its address. */
+interface Signer {
+  address: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** A funded accounts chain in a data dir to copy, and the bodies of the transfers its senders post, signed. */
+interface SignedChain {
+  dir: string;
+  /** The flags of a node of this chain, but its data dir. */
+  flags: string[];
+  /** The data dir after the funding blocks, which each round's node starts from, copied. */
+  template: string;
+  warm: WrkRequests;
+  measured: WrkRequests;
+}
+
+const JSON_POSTS = { method: "POST", contentType: "application/json" } as const;
+
+/**
+ * Each of `senders`' transfers of nonces 1 to NONCES_PER_SENDER, 1 coin and
+ * a fee of 1 to `recipient`, signed for `chainId`, as request bodies: every
+ * sender's nonce 1, then every sender's nonce 2, and so on.
+ */
+function signedBodies(chainId: string, senders: readonly Signer[], recipient: string): string[] {
+  const bodies: string[] = [];
+  for (let nonce = 1; nonce <= NONCES_PER_SENDER; nonce++) {
+    for (const { address, sign } of senders) {
+      const tx = { sender: address, recipient, amount: 1, fee: 1, nonce };
+      const signed: SignedTransaction = {
+        ...tx,
+        signature: Buffer.from(sign(signingMessage(chainId, tx))).toString("hex"),
+      };
+      bodies.push(JSON.stringify(signed));
+    }
+  }
+  return bodies;
+}
+
+/** A GET or POST of JSON on `url` that must answer 200: its body. */
+async function call<T>(url: string, body?: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * A chain of SIGNED_SPEC whose senders can post `count` transfers in the
+ * measurement and a third of that in the warm-up, each sender
+ * NONCES_PER_SENDER: a node mines a block to a funder, the funder pays
+ * every sender what its transfers spend, and the node mines until none is
+ * pending. The transfers are signed meanwhile.
+ */
+async function signedChain(count: number): Promise<SignedChain> {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-bench-signed-"));
+  const file = newChainSpec({ ...SIGNED_SPEC, now: Date.now() / 1000 });
+  const spec = specFromFile(file);
+  if (spec.ledger.kind !== "accounts") throw new Error("the signed section's chain keeps no accounts");
+  const { prefix } = spec.ledger;
+  const specFile = join(dir, "spec.json");
+  writeFileSync(specFile, JSON.stringify(file));
+  const newSigner = (): Signer => {
+    const { publicKey, secretKey } = generateKeyPair();
+    return { address: encodeAddress(prefix, publicKey), sign: signer(secretKey) };
+  };
+  const funder = newSigner();
+  const measuredSenders = Array.from({ length: Math.ceil(count / NONCES_PER_SENDER) }, newSigner);
+  const warmSenders = Array.from({ length: Math.ceil(measuredSenders.length / 3) }, newSigner);
+  const flags = ["--chain", specFile, "--reward-address", funder.address, ...SIGNED_NODE_FLAGS];
+  const template = join(dir, "template");
+  const node = await startToychainFrom(THIS_CLI, flags, template);
+  try {
+    await call(`${node.url}/mine`);
+    for (const [i, sender] of [...warmSenders, ...measuredSenders].entries()) {
+      const tx = {
+        sender: funder.address,
+        recipient: sender.address,
+        amount: 2 * NONCES_PER_SENDER,
+        fee: 0,
+        nonce: i + 1,
+      };
+      await call(`${node.url}/transactions/new`, {
+        ...tx,
+        signature: Buffer.from(funder.sign(signingMessage(spec.id, tx))).toString("hex"),
+      });
+    }
+    while ((await call<{ length: number }>(`${node.url}/transactions/pending`)).length > 0)
+      await call(`${node.url}/mine`);
+  } finally {
+    await node.stop();
+  }
+  process.stderr.write(
+    `signing ${count} transfers of ${measuredSenders.length} senders, and ${warmSenders.length * NONCES_PER_SENDER} for the warm-up...\n`,
+  );
+  return {
+    dir,
+    flags,
+    template,
+    warm: { ...JSON_POSTS, bodies: signedBodies(spec.id, warmSenders, funder.address) },
+    measured: { ...JSON_POSTS, bodies: signedBodies(spec.id, measuredSenders, funder.address) },
+  };
+}
+
+async function signedRate(): Promise<SectionReport> {
+  const chain = await signedChain(signedTransfers);
+  const unsigned = (like: WrkRequests): WrkRequests => ({ ...like, bodies: like.bodies.map(() => TRANSACTION.body) });
+  const [warmUnsigned, measuredUnsigned] = [unsigned(chain.warm), unsigned(chain.measured)];
+  const signedNode = async (round: number): Promise<ServerProcess> => {
+    const data = join(chain.dir, `round-${round}`);
+    cpSync(chain.template, data, { recursive: true });
+    const node = await startToychainFrom(THIS_CLI, chain.flags, data);
+    return {
+      ...node,
+      async stop() {
+        await node.stop();
+        rmSync(data, { recursive: true, force: true });
+      },
+    };
+  };
+  const results: { round: number; first: "signed" | "unsigned"; signed: Load; unsigned: Load; ratio: number }[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const signedFirst = round % 2 === 1;
+      process.stderr.write(`round ${round} of ${rounds}: ${signedFirst ? "signed" : "unsigned"} first...\n`);
+      const loadSigned = () => loadNode(() => signedNode(round), chain.warm, chain.measured);
+      const loadUnsigned = () =>
+        loadNode(() => startToychainFrom(THIS_CLI, SIGNED_NODE_FLAGS), warmUnsigned, measuredUnsigned);
+      const one = await (signedFirst ? loadSigned() : loadUnsigned());
+      const two = await (signedFirst ? loadUnsigned() : loadSigned());
+      const [signed, other] = signedFirst ? [one, two] : [two, one];
+      results.push({
+        round,
+        first: signedFirst ? "signed" : "unsigned",
+        signed,
+        unsigned: other,
+        ratio: signed.requestsPerSecond / other.requestsPerSecond,
+      });
+    }
+  } finally {
+    rmSync(chain.dir, { recursive: true, force: true });
+  }
+  const failures = results.reduce(
+    (sum, r) => sum + r.signed.non2xx + r.signed.errors + r.unsigned.non2xx + r.unsigned.errors,
+    0,
+  );
+  const ranOut = results.some((r) => r.signed.requests > chain.measured.bodies.length);
+  const medians = {
+    signed: median(results.map((r) => r.signed.requestsPerSecond)),
+    unsigned: median(results.map((r) => r.unsigned.requestsPerSecond)),
+    signedCpu: median(results.map((r) => r.signed.cpuUsPerRequest)),
+    unsignedCpu: median(results.map((r) => r.unsigned.cpuUsPerRequest)),
+    ratio: median(results.map((r) => r.ratio)),
+  };
+  const rows = results.map((r) => [
+    String(r.round),
+    r.first,
+    r.signed.requestsPerSecond.toFixed(0),
+    r.signed.cpuUsPerRequest.toFixed(0),
+    `${r.signed.p50.toFixed(2)} / ${r.signed.p99.toFixed(2)}`,
+    r.unsigned.requestsPerSecond.toFixed(0),
+    r.unsigned.cpuUsPerRequest.toFixed(0),
+    `${r.unsigned.p50.toFixed(2)} / ${r.unsigned.p99.toFixed(2)}`,
+    `${r.ratio.toFixed(2)}x`,
+    `${r.signed.otherLoadCores.toFixed(2)} / ${r.unsigned.otherLoadCores.toFixed(2)}`,
+  ]);
+  rows.push([
+    "median",
+    "",
+    medians.signed.toFixed(0),
+    medians.signedCpu.toFixed(0),
+    "",
+    medians.unsigned.toFixed(0),
+    medians.unsignedCpu.toFixed(0),
+    "",
+    `${medians.ratio.toFixed(2)}x`,
+    "",
+  ]);
+  const header = `durable POST /transactions/new, signed (accounts chain) against unsigned (walkthrough chain), this build: a data dir, ${SIGNED_NODE_FLAGS.slice(0, 2).join(" ")}; wrk -t1 -c${connections} -d${seconds}s after 1 s of warm-up, a list of bodies; ${rounds} rounds`;
+  const text = [
+    header,
+    table(
+      [
+        "round",
+        "first",
+        "signed req/s",
+        "µs CPU/req",
+        "p50 / p99 ms",
+        "unsigned req/s",
+        "µs CPU/req",
+        "p50 / p99 ms",
+        "ratio",
+        "other load, cores",
+      ],
+      rows,
+    ),
+    failures > 0 ? `${failures} requests failed or answered other than 2xx: the rates are not comparable` : "",
+    ranOut ? `the ${chain.measured.bodies.length} signed transfers ran out: raise --signed-transfers` : "",
+  ].join("\n");
+  return {
+    text,
+    figures: [
+      {
+        figure: "durable POST /transactions/new, signed vs unsigned, same run",
+        required: 0.5,
+        goal: 0.8,
+        measured: medians.ratio,
+      },
+    ],
+    json: {
+      wrk: { threads: 1, connections, seconds, warmupSeconds: 1, bodies: "a list, the next at each request" },
+      flags: SIGNED_NODE_FLAGS,
+      spec: SIGNED_SPEC,
+      transfers: {
+        measured: chain.measured.bodies.length,
+        warmup: chain.warm.bodies.length,
+        noncesPerSender: NONCES_PER_SENDER,
+      },
+      rounds: results,
+      medians,
+      failures,
+    },
+  };
 }
 
 const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), node: process.version };

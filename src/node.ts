@@ -23,6 +23,7 @@ import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool, type MiningJob } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
+import { SignaturePool, type SignatureVerifier } from "./signatures/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
@@ -122,8 +123,18 @@ interface NodeParts {
   pool: MinerPool;
 }
 
-/** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
-async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
+/**
+ * Loads the store's state (refusing a damaged or foreign one), or starts a
+ * new one; an accounts chain's pool has the signatures of the transfers it
+ * admits checked by `signatures`.
+ */
+async function openState(
+  store: Store,
+  rules: NetworkRules,
+  pool: MinerPool,
+  signatures: SignatureVerifier,
+  options: NodeOptions,
+): Promise<NodeParts> {
   const network: NetworkId = {
     genesisHash: rules.id,
     difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : 0,
@@ -145,7 +156,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     await store.create(id, network, rules.genesis);
     const mempool =
       rules.ledger.kind === "accounts"
-        ? new AccountsMempool(rules, store, new AccountsPool(capacity))
+        ? new AccountsMempool(rules, store, new AccountsPool(capacity), signatures)
         : new Mempool(capacity);
     return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
   }
@@ -227,7 +238,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   return {
     id: stored.nodeId,
     chain: new Chain(rules, loaded.state),
-    mempool: await restoreMempool(store, rules, capacity, stored.pending, options.log),
+    mempool: await restoreMempool(store, rules, capacity, stored.pending, signatures, options.log),
     peers: new PeerSet(stored.peers),
     store,
     pool,
@@ -240,10 +251,11 @@ async function restoreMempool(
   rules: NetworkRules,
   capacity: number,
   pending: readonly PendingEntry[],
+  signatures: SignatureVerifier,
   log: Logger,
 ): Promise<NodeMempool> {
   if (rules.ledger.kind === "accounts") {
-    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending);
+    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending, signatures);
     if (dropped.length > 0) {
       await store.evictPending(dropped.map(({ entry }) => entry.seq));
       log.warn(
@@ -290,6 +302,12 @@ export class ToyNode {
   readonly stratum: StratumServer | undefined;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
+  /**
+   * Verifies batches of signatures on every core (a peer's pages', and the
+   * transfers admitted together), with up to --threads workers, started by
+   * the first batch: none on the walkthrough's chain, which has no signatures.
+   */
+  readonly signatures: SignaturePool;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
   readonly events = new EventBus();
   readonly #store: Store;
@@ -304,8 +322,9 @@ export class ToyNode {
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
   #durableTip: { length: number; hash: string; work: bigint; block: Block | undefined };
 
-  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined) {
+  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined, signatures: SignaturePool) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
+    this.signatures = signatures;
     this.#store = parts.store;
     this.accounts =
       this.mempool instanceof AccountsMempool
@@ -346,6 +365,7 @@ export class ToyNode {
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
       stratum: () => this.stratum?.counts(),
+      signatures: () => this.signatures.counts,
     });
     this.#sync = new Sync(
       {
@@ -370,6 +390,7 @@ export class ToyNode {
         stopping: this.#stopping.signal,
         // A gossiping node syncs at every block another node mines: its page worker stays up.
         keepPageWorker: options.gossip ?? false,
+        signatures: this.signatures,
         log: this.#log,
       },
     );
@@ -443,6 +464,8 @@ export class ToyNode {
     const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
+    // As many as the mining threads, and one for a node whose Stratum miners do all its mining (--threads 0).
+    const signatures = new SignaturePool({ threads: Math.max(1, options.threads) });
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
     const warming = pool.warmUp().then(({ calibration, priority }) => {
       const rates = Object.fromEntries(
@@ -458,7 +481,7 @@ export class ToyNode {
         options.log.warn({ reason: priority.failed }, "the mining threads could not be set to the lowest priority");
     });
     try {
-      const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
+      const [parts] = await Promise.all([openState(store, rules, pool, signatures, options), warming]);
       const reward =
         rules.ledger.kind === "accounts"
           ? await rewardAddress(rules.ledger.prefix, {
@@ -467,7 +490,7 @@ export class ToyNode {
               log: options.log,
             })
           : undefined;
-      const node = new ToyNode(parts, options, reward);
+      const node = new ToyNode(parts, options, reward, signatures);
       // A gossiping node syncs at the first block another node mines: its page worker is up, and the
       // announcement's schema compiled, before it listens.
       if (options.gossip) {
@@ -477,7 +500,7 @@ export class ToyNode {
       return node;
     } catch (error) {
       await warming.catch(() => undefined);
-      await pool.close();
+      await Promise.all([pool.close(), signatures.close()]);
       await store.close();
       throw error;
     }
@@ -680,7 +703,7 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#sync.close(), this.stratum?.close()]);
+    await Promise.all([this.pool.close(), this.#sync.close(), this.signatures.close(), this.stratum?.close()]);
     await this.#store.close();
   }
 }

@@ -9,9 +9,14 @@ import { checkPage } from "../src/sync/range/page.js";
  */
 export default function page(task: PageTask): PageOutcome | ReturnType<typeof move> {
   const outcome = checkPage(task);
-  if (!("valid" in outcome)) return outcome;
-  // The blocks' bytes go back moved, not copied: as strings they would pile up in the main thread's heap.
-  return move({ [transferableSymbol]: [outcome.valid.encoded.buffer], [valueSymbol]: outcome });
+  // The blocks' bytes and the signatures go back moved, not copied: as strings or objects they would pile up in
+  // the main thread's heap.
+  const moved =
+    "valid" in outcome
+      ? [outcome.valid.encoded.buffer, outcome.valid.signatures?.buffer]
+      : [outcome.signatures?.buffer];
+  const buffers = moved.filter((buffer): buffer is ArrayBuffer => buffer !== undefined);
+  return buffers.length === 0 ? outcome : move({ [transferableSymbol]: buffers, [valueSymbol]: outcome });
 }
 
 /** Starts the worker, loads the modules above and compiles the chain's schema, before the first page comes. */

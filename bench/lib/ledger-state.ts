@@ -1,10 +1,10 @@
-import { createPrivateKey, sign as nodeSign, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { type Block, blockHash, newChainSpec, specFromFile, type Transaction } from "../../src/chain/index.js";
-import { encodeAddress, generateKeyPair, signingMessage } from "../../src/keys/index.js";
+import { encodeAddress, generateKeyPair, signer, signingMessage } from "../../src/keys/index.js";
 import { Ledger } from "../../src/ledger/index.js";
 import { LEDGER_PREFIXES, LevelStore } from "../../src/storage/index.js";
 
@@ -27,9 +27,6 @@ export interface LedgerStateReport {
   dataDirBytes: number;
   seconds: number;
 }
-
-/** The DER that wraps an Ed25519 seed (RFC 8410), to sign with one KeyObject instead of importing the key per signature. */
-const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
 const dirBytes = (dir: string): number =>
   readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
@@ -61,11 +58,7 @@ export async function measureLedgerState(accounts: number, perBlock: number): Pr
   const { prefix } = spec.ledger;
   const funder = generateKeyPair();
   const funderAddress = encodeAddress(prefix, funder.publicKey);
-  const funderKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, funder.secretKey]),
-    format: "der",
-    type: "pkcs8",
-  });
+  const sign = signer(funder.secretKey);
   const dir = mkdtempSync(join(tmpdir(), "toychain-bench-state-"));
   try {
     const store = new LevelStore(dir);
@@ -102,7 +95,7 @@ export async function measureLedgerState(accounts: number, perBlock: number): Pr
           fee: 0,
           nonce,
         };
-        const signature = nodeSign(null, signingMessage(spec.id, unsigned), funderKey).toString("hex");
+        const signature = Buffer.from(sign(signingMessage(spec.id, unsigned))).toString("hex");
         transfers.push({ ...unsigned, signature });
       }
       await append(transfers);

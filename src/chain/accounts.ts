@@ -1,4 +1,5 @@
 import { decodeAddress, SignatureError, type SignedTransaction, signingMessage, verify } from "../keys/index.js";
+import type { SignatureJob } from "../signatures/interface.js";
 import { InvalidChainError } from "./errors.js";
 import { REWARD_SENDER } from "./genesis.js";
 import type { ChainSpec } from "./spec.js";
@@ -72,23 +73,44 @@ export function feesOf(transfers: readonly Pick<Transaction, "fee">[]): bigint {
 }
 
 /**
- * The stateless rules of an accounts block: the transfers' shapes and, unless
- * `signatures` is false (they were verified elsewhere, in the worker pool, or
- * at their admission to our mempool), their signatures; and the reward.
+ * Takes the signatures a block's check leaves to others, in the order it
+ * would have verified them: each transfer's, once its shape has passed, with
+ * its block's index. A block's transfers come one after another, from its
+ * first, so a job's place among its block's tells its transfer.
  */
-export function checkAccountsBlock(block: Block, spec: ChainSpec, { signatures = true } = {}): void {
+export type SignatureSink = (job: SignatureJob, blockIndex: number) => void;
+
+/** The refusal of block `blockIndex` whose transfer number `transfer` (from 1) has a signature that does not verify. */
+export const signatureRefusal = (blockIndex: number, transfer: number, sender: string): InvalidChainError =>
+  new InvalidChainError(`transaction ${transfer}: ${new SignatureError(sender).message}`, blockIndex);
+
+/**
+ * The stateless rules of an accounts block: the transfers' shapes and their
+ * signatures, and the reward. `signatures` false: they were verified
+ * already, at their admission to our mempool; a sink: each is given to it
+ * instead, to be verified elsewhere (a peer's page's, in the signature
+ * pool). A signature verified elsewhere that fails must be refused as this
+ * check would have: signatureRefusal, unless a rule before it failed.
+ */
+export function checkAccountsBlock(
+  block: Block,
+  spec: ChainSpec,
+  { signatures = true }: { signatures?: boolean | SignatureSink } = {},
+): void {
   if (spec.ledger.kind !== "accounts") throw new Error("checkAccountsBlock needs an accounts chain");
   const { prefix } = spec.ledger;
   const transfers = transfersOf(block);
   for (const [i, tx] of transfers.entries()) {
-    const at = `transaction ${i + 1}`;
-    const senderKey = checkTransferShape(tx, prefix, at, block.index);
-    if (!signatures) continue;
+    const senderKey = checkTransferShape(tx, prefix, `transaction ${i + 1}`, block.index);
+    if (signatures === false) continue;
     // The shape's checks are verifyTransaction's but the signature's own: only it is left.
-    const message = signingMessage(spec.id, tx as SignedTransaction);
-    if (!verify(senderKey, message, Buffer.from(tx.signature as string, "hex"))) {
-      throw new InvalidChainError(`${at}: ${new SignatureError(tx.sender).message}`, block.index);
-    }
+    const job = {
+      publicKey: senderKey,
+      message: signingMessage(spec.id, tx as SignedTransaction),
+      signature: Buffer.from(tx.signature as string, "hex"),
+    };
+    if (signatures !== true) signatures(job, block.index);
+    else if (!verify(job.publicKey, job.message, job.signature)) throw signatureRefusal(block.index, i + 1, tx.sender);
   }
   checkAccountsReward(block, spec, prefix, transfers);
 }

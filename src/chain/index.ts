@@ -5,6 +5,8 @@ export {
   connectBlock,
   EMPTY_ACCOUNT,
   feesOf,
+  type SignatureSink,
+  signatureRefusal,
   touchedAddresses,
   transfersOf,
 } from "./accounts.js";

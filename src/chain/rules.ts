@@ -1,4 +1,4 @@
-import { checkAccountsBlock } from "./accounts.js";
+import { checkAccountsBlock, type SignatureSink } from "./accounts.js";
 import { InvalidChainError } from "./errors.js";
 import { MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 import { blockHash, type EncodedBlock, encodeBlock, powHeader, proofMeetsTarget } from "./hash.js";
@@ -22,10 +22,11 @@ export interface BlockContext {
   header?: string;
   /**
    * On an accounts chain, whether to verify the transfers' signatures
-   * (default true); false only where they were verified already: at their
-   * admission to our mempool, or in the worker pool that checks a peer's pages.
+   * (default true); false only where they were verified already, at their
+   * admission to our mempool; a sink to leave them to the signature pool, as
+   * a peer's pages do (see checkAccountsBlock).
    */
-  signatures?: boolean;
+  signatures?: boolean | SignatureSink;
 }
 
 const NODE_ID = /^[0-9a-f]{32}$/;
@@ -178,15 +179,17 @@ export interface TipContext {
 
 /**
  * Checks that `blocks` extend the block `tip` describes, one after another,
- * against every rule; `now` refuses blocks dated too far ahead. Returns each
- * block's canonical JSON (in parts) and hash, and the context of the last
- * one, for the run that follows it.
+ * against every rule, the transfers' signatures given to `signatures`
+ * instead when it is a sink; `now` refuses blocks dated too far ahead.
+ * Returns each block's canonical JSON (in parts) and hash, and the context
+ * of the last one, for the run that follows it.
  */
 export function checkExtension(
   blocks: readonly Block[],
   tip: TipContext,
   rules: NetworkRules,
   now: number | undefined,
+  signatures: boolean | SignatureSink = true,
 ): { encoded: EncodedBlock[]; tip: TipContext } {
   const encoded: EncodedBlock[] = [];
   const recent = tip.recent.slice(-MEDIAN_SPAN);
@@ -194,7 +197,7 @@ export function checkExtension(
   let previousHash = tip.hash;
   for (const block of blocks) {
     const encoding = encodeBlock(block);
-    checkBlock(block, previous, previousHash, rules, { recent, now, header: encoding.header });
+    checkBlock(block, previous, previousHash, rules, { recent, now, header: encoding.header, signatures });
     encoded.push(encoding);
     previousHash = encoding.hash;
     previous = block;

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { DROP_REASONS, type GossipCounts, SYNC_OUTCOMES } from "../gossip/index.js";
 import type { SearchResult } from "../mining/index.js";
+import { registerSignatureMetrics, type SignatureCounts } from "../signatures/index.js";
 import type { StratumCounts } from "../stratum/index.js";
 
 /** What the metrics read from the node at each scrape. */
@@ -15,6 +16,8 @@ export interface NodeGauges {
   gossip(): GossipCounts;
   /** The Stratum endpoint's counters, without one undefined. */
   stratum(): StratumCounts | undefined;
+  /** The signature pool's counters. */
+  signatures(): SignatureCounts;
 }
 
 /** The node's Prometheus metrics (GET /metrics), with Node's process metrics. */
@@ -84,6 +87,7 @@ export class NodeMetrics {
     });
     this.#gossipCounters(gauges);
     this.#stratumMetrics(gauges);
+    registerSignatureMetrics(this.registry, () => gauges.signatures());
     this.#http = new Histogram({
       name: "toychain_http_request_duration_seconds",
       help: "HTTP request latency by route",

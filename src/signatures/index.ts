@@ -1,2 +1,13 @@
-export type { SignatureJob, SignatureVerifier } from "./interface.js";
+export { SignatureBatch } from "./batch.js";
+export { type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
+export { SignatureCheckError } from "./errors.js";
+export type { SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
 export { LocalVerifier } from "./local.js";
+export {
+  noSignatureCounts,
+  registerSignatureMetrics,
+  type SignatureCounts,
+  VERIFIED_ON,
+  type VerifiedOn,
+} from "./metrics.js";
+export { POOL_THRESHOLD, SignaturePool, type SignaturePoolOptions } from "./pool.js";

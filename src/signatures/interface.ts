@@ -1,3 +1,5 @@
+import type { SignatureBatch } from "./batch.js";
+
 /**
  * Ed25519 signatures to verify by the pinned rule of src/keys/ed25519.ts:
  * each a public key, the message it signed and the signature, as bytes.
@@ -9,16 +11,34 @@ export interface SignatureJob {
 }
 
 /**
+ * Jobs to verify: as objects, or packed in one buffer (SignatureBatch), as
+ * they come from the page worker, which finds a peer's page's signatures.
+ */
+export type SignatureJobs = readonly SignatureJob[] | SignatureBatch;
+
+/**
  * What verifies batches of signatures: on this thread (LocalVerifier) or on
  * every core. Either answers exactly as src/keys' verify does, job by job.
  */
 export interface SignatureVerifier {
   /** Whether each job's signature verifies, in the jobs' order. */
-  verifyEach(jobs: readonly SignatureJob[]): Promise<boolean[]>;
+  verifyEach(jobs: SignatureJobs): Promise<boolean[]>;
   /**
    * The index of the first job whose signature does not verify, or -1 if
    * all do: what a block's check needs, which may stop at the first failure.
    */
-  firstFailure(jobs: readonly SignatureJob[]): Promise<number>;
+  firstFailure(jobs: SignatureJobs): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * A chunk of a batch for one worker (workers/signatures.ts): its jobs packed
+ * (SignatureBatch's buffer, moved), and for firstFailure, the index of its
+ * first job in the whole batch and the batch's shared stop flag: the lowest
+ * index found failing so far by any chunk (2^31-1 while none has).
+ */
+export interface ChunkTask {
+  buffer: ArrayBuffer;
+  first: number;
+  stop?: SharedArrayBuffer;
 }

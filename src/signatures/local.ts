@@ -1,14 +1,22 @@
 import { verify } from "../keys/index.js";
-import type { SignatureJob, SignatureVerifier } from "./interface.js";
+import { SignatureBatch } from "./batch.js";
+import type { SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
+
+/** The job at `index` of either form of jobs. */
+export const jobAt = (jobs: SignatureJobs, index: number): SignatureJob =>
+  jobs instanceof SignatureBatch ? jobs.job(index) : (jobs[index] as SignatureJob);
+
+const verifies = ({ publicKey, message, signature }: SignatureJob): boolean => verify(publicKey, message, signature);
 
 /** Verifies on the calling thread, one signature after another. */
 export class LocalVerifier implements SignatureVerifier {
-  verifyEach(jobs: readonly SignatureJob[]): Promise<boolean[]> {
-    return Promise.resolve(jobs.map((job) => verify(job.publicKey, job.message, job.signature)));
+  verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
+    return Promise.resolve(Array.from({ length: jobs.length }, (_, i) => verifies(jobAt(jobs, i))));
   }
 
-  firstFailure(jobs: readonly SignatureJob[]): Promise<number> {
-    return Promise.resolve(jobs.findIndex((job) => !verify(job.publicKey, job.message, job.signature)));
+  firstFailure(jobs: SignatureJobs): Promise<number> {
+    for (let i = 0; i < jobs.length; i++) if (!verifies(jobAt(jobs, i))) return Promise.resolve(i);
+    return Promise.resolve(-1);
   }
 
   close(): Promise<void> {

@@ -13,6 +13,7 @@ export {
   type StagedBlock,
   type Staging,
   type SyncNetwork,
+  verifyPageSignatures,
 } from "./range/index.js";
 export { RunSignal } from "./run-signal.js";
 export { Sync } from "./sync.js";

@@ -6,6 +6,7 @@ import type { Logger } from "../log.js";
 import type { Mempool } from "../mempool/index.js";
 import type { NodeMetrics } from "../metrics/index.js";
 import type { Peer, PeerSet } from "../peers/index.js";
+import type { SignatureVerifier } from "../signatures/index.js";
 import type { Store, StoreFailedError } from "../storage/index.js";
 import type { SyncNetwork } from "./range/index.js";
 
@@ -61,5 +62,7 @@ export interface SyncOptions {
   stopping: AbortSignal;
   /** A node that syncs at every block (gossip) keeps its page worker up. */
   keepPageWorker: boolean;
+  /** Verifies the signatures of peers' pages, which the page worker leaves: the node's signature pool. */
+  signatures: SignatureVerifier;
   log: Logger;
 }

@@ -37,7 +37,7 @@ export class Sync {
   /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
   #lane: Promise<unknown> = Promise.resolve();
 
-  constructor(host: SyncHost, { network, deadlineMs, stopping, keepPageWorker, log }: SyncOptions) {
+  constructor(host: SyncHost, { network, deadlineMs, stopping, keepPageWorker, signatures, log }: SyncOptions) {
     this.#host = host;
     this.#network = network;
     this.#deadlineMs = deadlineMs;
@@ -47,6 +47,7 @@ export class Sync {
     this.#rangeDeps = {
       network,
       checkPage: (task) => this.#pages.check(task),
+      signatures,
       staging: host.store,
       rules: host.chain.rules,
       log: log.child({ component: "sync" }),

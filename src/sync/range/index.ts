@@ -1,4 +1,12 @@
-export type { CheckedPage, PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
+export type {
+  CheckedPage,
+  PageOutcome,
+  PageSignatures,
+  PageTask,
+  StagedBlock,
+  Staging,
+  SyncNetwork,
+} from "./interface.js";
 export { buildLocator, locatorHeights } from "./locator.js";
 export { checkPage, PAGE_BYTES, PAGE_FRAME_BYTES } from "./page.js";
 export { PagePool } from "./page-pool.js";
@@ -10,3 +18,4 @@ export {
   type SyncBase,
   syncRange,
 } from "./range.js";
+export { verifyPageSignatures } from "./signatures.js";

@@ -28,7 +28,23 @@ export interface PageTask {
   now: number;
 }
 
-/** A page that passed every check: its blocks as canonical JSON, their hashes, and where it leaves the chain. */
+/**
+ * A page's transfers' signatures, which the page worker leaves to the
+ * signature pool: packed in a SignatureBatch's buffer (moved back, not
+ * copied), in the order its blocks' check would have verified them, and how
+ * many of them each block holds, from the page's first block on.
+ */
+export interface PageSignatures {
+  buffer: ArrayBuffer;
+  perBlock: number[];
+}
+
+/**
+ * A page that passed every check but its signatures: its blocks as
+ * canonical JSON, their hashes, where it leaves the chain, and its
+ * signatures to verify (none on the walkthrough's chain, or in blocks
+ * without transfers).
+ */
 export interface CheckedPage {
   /**
    * Every block's canonical JSON as UTF-8, one after another in one buffer,
@@ -42,14 +58,19 @@ export interface CheckedPage {
   /** Its last block, and the context the next page extends. */
   last: Block;
   tip: TipContext;
+  signatures: PageSignatures | undefined;
 }
 
 /**
  * What a page came to; a broken rule comes back as data, since error classes
  * do not cross threads. `unlinked`: the page is well formed but its first
- * block does not follow the block it was to extend.
+ * block does not follow the block it was to extend. `signatures`: those of
+ * the transfers checked before the broken rule, one of which may fail
+ * first, making the page's refusal its own.
  */
-export type PageOutcome = { valid: CheckedPage } | { invalid: string; unlinked?: true };
+export type PageOutcome =
+  | { valid: CheckedPage }
+  | { invalid: string; unlinked?: true; signatures?: PageSignatures | undefined };
 
 /** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
 export interface StagedBlock {

@@ -1,8 +1,10 @@
-import { type Block, checkExtension, InvalidChainError } from "../../chain/index.js";
+import { type Block, checkExtension, InvalidChainError, type SignatureSink } from "../../chain/index.js";
 // Not ../../schemas/index.js: the page worker (workers/page.ts) would load the response schemas too, and through
 // them consensus, peers and got.
 import { checkChain, SchemaError } from "../../schemas/validate.js";
-import type { PageOutcome, PageTask } from "./interface.js";
+import { SignatureBatch } from "../../signatures/batch.js";
+import type { SignatureJob } from "../../signatures/interface.js";
+import type { PageOutcome, PageSignatures, PageTask } from "./interface.js";
 
 /** Bytes of blocks a page is asked for, at most: a page of one larger block is allowed (see MAX_BLOCK_BYTES). */
 export const PAGE_BYTES = 2 * 1024 * 1024;
@@ -11,11 +13,34 @@ export const PAGE_FRAME_BYTES = 64 * 1024;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** The signatures a page's check leaves to the signature pool, and how many each of its blocks holds. */
+class PageSignatureSink {
+  readonly #jobs: SignatureJob[] = [];
+  readonly #perBlock: number[] = [];
+
+  constructor(readonly from: number) {}
+
+  readonly take: SignatureSink = (job, blockIndex) => {
+    this.#jobs.push(job);
+    const at = blockIndex - this.from;
+    while (this.#perBlock.length <= at) this.#perBlock.push(0);
+    this.#perBlock[at] = (this.#perBlock[at] as number) + 1;
+  };
+
+  /** The signatures packed, or undefined if there are none. */
+  packed(): PageSignatures | undefined {
+    if (this.#jobs.length === 0) return undefined;
+    return { buffer: SignatureBatch.pack(this.#jobs).buffer, perBlock: this.#perBlock };
+  }
+}
+
 /**
  * Checks one page of a peer's chain, each step only if the one before passed:
  * UTF-8, JSON, the chain schema, no more blocks or bytes than were asked for,
- * its first block at the height asked, and every rule, each block extending
- * the one before, the first extending `after`. Pure: no I/O, no state.
+ * its first block at the height asked, and every rule but the transfers'
+ * signatures, each block extending the one before, the first extending
+ * `after`. The signatures come back packed, to be verified on every core
+ * (see verifyPageSignatures). Pure: no I/O, no state.
  */
 export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): PageOutcome {
   let body: unknown;
@@ -46,8 +71,9 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
   if ((blocks[0] as Block).index !== from) {
     return { invalid: `its page from block ${from} starts at block ${(blocks[0] as Block).index}` };
   }
+  const signatures = new PageSignatureSink(from);
   try {
-    const { encoded: blocksJson, tip } = checkExtension(blocks, after, rules, now);
+    const { encoded: blocksJson, tip } = checkExtension(blocks, after, rules, now, signatures.take);
     const ends: number[] = [];
     let end = 0;
     for (const { head, transactions } of blocksJson) {
@@ -63,11 +89,12 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
     }
     const hashes = blocksJson.map((block) => block.hash);
     const bits = blocks.map((block) => block.bits);
-    return { valid: { encoded, ends, hashes, bits, tip, last: blocks[blocks.length - 1] as Block } };
+    const last = blocks[blocks.length - 1] as Block;
+    return { valid: { encoded, ends, hashes, bits, tip, last, signatures: signatures.packed() } };
   } catch (error) {
     if (!(error instanceof InvalidChainError)) throw error;
-    return (blocks[0] as Block).previous_hash === after.hash
-      ? { invalid: error.message }
-      : { invalid: error.message, unlinked: true };
+    if ((blocks[0] as Block).previous_hash !== after.hash) return { invalid: error.message, unlinked: true };
+    const before = signatures.packed();
+    return before === undefined ? { invalid: error.message } : { invalid: error.message, signatures: before };
   }
 }

@@ -3,8 +3,10 @@ import { vetTip } from "../../consensus/index.js";
 import type { Logger } from "../../log.js";
 import { type Peer, PeerDataError } from "../../peers/index.js";
 import { type BlockRef, MAX_PAGE, type TipBody } from "../../schemas/index.js";
+import type { SignatureVerifier } from "../../signatures/index.js";
 import type { PageOutcome, PageTask, StagedBlock, Staging, SyncNetwork } from "./interface.js";
 import { buildLocator } from "./locator.js";
+import { verifyPageSignatures } from "./signatures.js";
 
 /** Our chain as range sync reads it. */
 export interface SyncBase {
@@ -18,7 +20,10 @@ export interface SyncBase {
 
 export interface RangeSyncDeps {
   network: SyncNetwork;
+  /** Checks a page against every rule but its signatures (the page worker). */
   checkPage: (task: PageTask) => Promise<PageOutcome>;
+  /** Verifies the signatures checkPage leaves, on every core (the signature pool). */
+  signatures: SignatureVerifier;
   staging: Staging;
   rules: NetworkRules;
   /** Told of every page, at debug level, and of the fork point. */
@@ -51,6 +56,15 @@ export interface RangeSyncOptions {
   fromTip?: boolean;
 }
 
+/** A page read and checked, but for its signatures, with the time each took. */
+interface ReadPage {
+  from: number;
+  outcome: PageOutcome;
+  size: number;
+  fetchMs: number;
+  checkMs: number;
+}
+
 /** The fork point with `peer`, found with a block locator of our chain. */
 async function locate(peer: Peer, ours: SyncBase, network: SyncNetwork, signal: AbortSignal): Promise<BlockRef> {
   const locator = buildLocator(ours.length, (height) => ours.hashAt(height));
@@ -67,10 +81,12 @@ async function locate(peer: Peer, ours: SyncBase, network: SyncNetwork, signal: 
  * Range sync from one peer whose tip is `target`: refuses a tip no chain of
  * ours can have (another chain's, or work its length rules out: vetTip)
  * before any request, then finds the fork point with a block locator, then reads the blocks after it in pages, checks each page
- * (shape and every rule, each block extending the one before) as it arrives
- * and stages it, up to the announced tip, whose hash must match. A page that
- * breaks a rule ends it: a bad peer costs the pages read until then, and the
- * blocks staged from it are discarded. With `fromTip`, the first page is read
+ * (shape and every rule, each block extending the one before) as it arrives,
+ * its signatures on every core while the next page is read and checked, and
+ * stages it, up to the announced tip, whose hash must match. A page that
+ * breaks a rule ends it: a bad peer costs the pages read until then (and the
+ * one read ahead), and the blocks staged from it are discarded. With
+ * `fromTip`, the first page is read
  * from our tip, and the fork point looked for only if that page does not
  * follow our tip (one page more). A chain whose blocks, every one checked,
  * hold less work than the peer claimed is refused: a peer lying about its
@@ -80,7 +96,7 @@ export async function syncRange(
   peer: Peer,
   target: TipBody,
   ours: SyncBase,
-  { network, checkPage, staging, rules, log }: RangeSyncDeps,
+  { network, checkPage, signatures, staging, rules, log }: RangeSyncDeps,
   signal: AbortSignal,
   { fromTip = false }: RangeSyncOptions = {},
 ): Promise<StagedChain> {
@@ -98,16 +114,22 @@ export async function syncRange(
   const hashes = new HashIndex();
   let workIndex: WorkIndex | undefined;
   let tip: Block | undefined;
+  const read = async (after: TipContext, signal: AbortSignal): Promise<ReadPage> => {
+    const from = after.height + 1;
+    const limit = Math.min(MAX_PAGE, target.length - after.height);
+    const asked = performance.now();
+    const bytes = await network.page(peer, from, limit, signal);
+    const size = bytes.length;
+    const received = performance.now();
+    const outcome = await checkPage({ bytes, from, limit, after, rules, now: Date.now() / 1000 });
+    return { from, outcome, size, fetchMs: received - asked, checkMs: performance.now() - received };
+  };
+  // The next page, read and checked while this one's signatures are verified: abandoned if this one fails.
+  let ahead: { page: Promise<ReadPage>; stop: AbortController } | undefined;
   try {
     while (after.height < target.length) {
-      const from = after.height + 1;
-      const limit = Math.min(MAX_PAGE, target.length - after.height);
-      const asked = performance.now();
-      const bytes = await network.page(peer, from, limit, signal);
-      const size = bytes.length;
-      const received = performance.now();
-      const outcome = await checkPage({ bytes, from, limit, after, rules, now: Date.now() / 1000 });
-      const checked = performance.now();
+      const { from, outcome, size, fetchMs, checkMs } = await (ahead?.page ?? read(after, signal));
+      ahead = undefined;
       if ("invalid" in outcome && guessed && outcome.unlinked) {
         // Its chain forks from ours below our tip: find where, and read on from there.
         guessed = false;
@@ -116,9 +138,23 @@ export async function syncRange(
         after = { ...fork, recent: await ours.timestampsUpTo(fork.height) };
         continue;
       }
-      if ("invalid" in outcome) throw new PeerDataError(outcome.invalid);
+      if ("invalid" in outcome) {
+        // A signature checked before the broken rule may fail first: it is then the page's refusal.
+        const refused = await verifyPageSignatures(outcome.signatures, from, rules, signatures);
+        throw new PeerDataError(refused ?? outcome.invalid);
+      }
       guessed = false;
       const page = outcome.valid;
+      if (page.tip.height < target.length) {
+        const stop = new AbortController();
+        ahead = { page: read(page.tip, AbortSignal.any([signal, stop.signal])), stop };
+        // Awaited at the next turn, or abandoned below.
+        ahead.page.catch(() => undefined);
+      }
+      const verifying = performance.now();
+      const refused = await verifyPageSignatures(page.signatures, from, rules, signatures);
+      if (refused !== undefined) throw new PeerDataError(refused);
+      const verified = performance.now();
       const fresh: StagedBlock[] = [];
       page.hashes.forEach((hash, i) => {
         const height = from + i;
@@ -141,9 +177,10 @@ export async function syncRange(
           from,
           blocks: page.hashes.length,
           bytes: size,
-          fetchMs: Math.round(received - asked),
-          checkMs: Math.round(checked - received),
-          stageMs: Math.round(performance.now() - checked),
+          fetchMs: Math.round(fetchMs),
+          checkMs: Math.round(checkMs),
+          signaturesMs: Math.round(verified - verifying),
+          stageMs: Math.round(performance.now() - verified),
         },
         "page read",
       );
@@ -160,6 +197,10 @@ export async function syncRange(
       throw new PeerDataError(`its blocks hold ${workIndex.total} work, less than the ${target.work} it claimed`);
     }
   } catch (error) {
+    if (ahead !== undefined) {
+      ahead.stop.abort();
+      await ahead.page.catch(() => undefined);
+    }
     await discardStaged(staging, fork, hashes.length);
     throw error;
   }

@@ -1,0 +1,126 @@
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+import { SignatureBatch } from "./batch.js";
+import type { ChunkTask, SignatureJobs, SignatureVerifier } from "./interface.js";
+import { LocalVerifier } from "./local.js";
+import { noSignatureCounts, type SignatureCounts, type VerifiedOn } from "./metrics.js";
+
+const WORKER = new URL("../../workers/signatures.js", import.meta.url).href;
+
+/**
+ * Below this many signatures a batch is verified on the calling thread, and
+ * no chunk sent to a worker holds fewer. Measured on the 2-core Xeon while
+ * other work loaded it (load average 3 to 5): a chunk's trip to a warm
+ * worker and back costs about 0.25 ms beyond its verifies, and a verify
+ * 0.2 ms (0.13 on the idle machine), so two chunks answer sooner than the
+ * calling thread from about 3 signatures (0.25 + n/2 x 0.2 < n x 0.2), and a
+ * batch sent costs the calling thread less than verifying it from 2. A
+ * peer's page or block of any size is far above it.
+ */
+export const POOL_THRESHOLD = 4;
+
+/** The stop flag's value while no chunk has found a failure: past any index. */
+const NO_FAILURE = 0x7fffffff;
+
+export interface SignaturePoolOptions {
+  /** Worker threads at most (default availableParallelism()); they start on demand and stop when idle. */
+  threads?: number;
+  /** Below this many signatures a batch is verified on the calling thread (default POOL_THRESHOLD). */
+  threshold?: number;
+  /** How long an idle worker stays up (default 30 s). */
+  idleTimeoutMs?: number;
+  /** The workers' module (default workers/signatures.js): another only in tests. */
+  worker?: string;
+}
+
+/**
+ * Verifies batches of Ed25519 signatures on every core (Piscina): a batch is
+ * split into one chunk per thread, each packed in one buffer that is moved to
+ * its worker, not copied. A batch too small to be worth the crossing is
+ * verified on the calling thread. firstFailure's chunks share a flag, so that
+ * a chunk stops once a failure is known before the job it is at; the answer
+ * is still the first failing job in order. No worker starts until a batch
+ * comes: a node on the walkthrough's chain, which has no signatures, starts none.
+ */
+export class SignaturePool implements SignatureVerifier {
+  readonly threads: number;
+  readonly threshold: number;
+  readonly #piscina: Piscina;
+  readonly #local = new LocalVerifier();
+  readonly #counts = noSignatureCounts();
+
+  constructor({
+    threads = availableParallelism(),
+    threshold = POOL_THRESHOLD,
+    idleTimeoutMs = 30_000,
+    worker = WORKER,
+  }: SignaturePoolOptions = {}) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`SignaturePool: ${threads} threads`);
+    if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`SignaturePool: threshold ${threshold}`);
+    this.threads = threads;
+    this.threshold = threshold;
+    this.#piscina = new Piscina({
+      filename: worker,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: idleTimeoutMs,
+      concurrentTasksPerWorker: 1,
+      execArgv: WORKER_EXEC_ARGV,
+    });
+  }
+
+  /** What the pool has been asked so far. */
+  get counts(): SignatureCounts {
+    return { batches: { ...this.#counts.batches }, signatures: { ...this.#counts.signatures } };
+  }
+
+  async verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
+    if (this.#onCaller(jobs)) return this.#local.verifyEach(jobs);
+    const chunks = await Promise.all(this.#chunks(jobs).map((task) => this.#run<Uint8Array>("verifyEach", task)));
+    const results: boolean[] = [];
+    for (const chunk of chunks) for (const verified of chunk) results.push(verified === 1);
+    return results;
+  }
+
+  async firstFailure(jobs: SignatureJobs): Promise<number> {
+    if (this.#onCaller(jobs)) return this.#local.firstFailure(jobs);
+    const stop = new SharedArrayBuffer(4);
+    new Int32Array(stop)[0] = NO_FAILURE;
+    const failures = await Promise.all(
+      this.#chunks(jobs).map((task) => this.#run<number>("firstFailure", { ...task, stop })),
+    );
+    // The chunks are in order: the first that failed holds the first failure.
+    return failures.find((index) => index >= 0) ?? -1;
+  }
+
+  async close(): Promise<void> {
+    await this.#piscina.close({ force: true });
+  }
+
+  /** Counts the batch; true when it is verified here, being below the threshold. */
+  #onCaller(jobs: SignatureJobs): boolean {
+    const on: VerifiedOn = jobs.length < this.threshold ? "caller" : "workers";
+    this.#counts.batches[on]++;
+    this.#counts.signatures[on] += jobs.length;
+    return on === "caller";
+  }
+
+  /** The batch in one chunk per thread, none below the threshold, sizes within one of each other. */
+  #chunks(jobs: SignatureJobs): ChunkTask[] {
+    const count = Math.min(this.threads, Math.floor(jobs.length / this.threshold));
+    const tasks: ChunkTask[] = [];
+    for (let i = 0, start = 0; i < count; i++) {
+      const end = start + Math.floor(jobs.length / count) + (i < jobs.length % count ? 1 : 0);
+      const batch =
+        jobs instanceof SignatureBatch ? jobs.slice(start, end) : SignatureBatch.pack(jobs.slice(start, end));
+      tasks.push({ buffer: batch.buffer, first: start });
+      start = end;
+    }
+    return tasks;
+  }
+
+  #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
+    return this.#piscina.run(task, { name, transferList: [task.buffer] }) as Promise<T>;
+  }
+}

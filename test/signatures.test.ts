@@ -1,0 +1,174 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import t from "tap";
+import { generateKeyPair, sign } from "../src/keys/index.js";
+import { LocalVerifier, SignatureBatch, type SignatureJob, SignaturePool } from "../src/signatures/index.js";
+
+/**
+ * The signature pool (src/signatures): a batch packed in one buffer and
+ * back; answers equal to LocalVerifier's, which verifies on this thread by
+ * the pinned rule, on genuine signatures, altered ones and C2SP/CCTV's edge
+ * cases, whatever the threads and threshold; the first failing job in
+ * order however many chunks fail; small batches on the calling thread; and
+ * a worker that throws or dies rejects the batch's promise.
+ */
+
+const hex = (text: string): Buffer => Buffer.from(text, "hex");
+
+function genuine(count: number): SignatureJob[] {
+  const keys = Array.from({ length: 4 }, () => generateKeyPair());
+  return Array.from({ length: count }, (_, i) => {
+    const key = keys[i % keys.length] as (typeof keys)[number];
+    const message = Buffer.from(`transfer ${i}`);
+    return { publicKey: key.publicKey, message, signature: sign(key.secretKey, message) };
+  });
+}
+
+/** The job with its signature's last byte of R changed: it no longer verifies. */
+const altered = ({ publicKey, message, signature }: SignatureJob): SignatureJob => {
+  const changed = Uint8Array.from(signature);
+  changed[5] = (changed[5] as number) ^ 1;
+  return { publicKey, message, signature: changed };
+};
+
+const VALID = genuine(48);
+const local = new LocalVerifier();
+
+interface CctvVector {
+  key: string;
+  sig: string;
+  msg: string;
+}
+const cctv = (
+  JSON.parse(
+    readFileSync(new URL("../../test/vectors/ed25519/cctv_ed25519vectors.json", import.meta.url), "utf8"),
+  ) as CctvVector[]
+).map((v): SignatureJob => ({ publicKey: hex(v.key), signature: hex(v.sig), message: Buffer.from(v.msg) }));
+
+const pools: SignaturePool[] = [];
+const poolOf = (options: ConstructorParameters<typeof SignaturePool>[0]): SignaturePool => {
+  const pool = new SignaturePool(options);
+  pools.push(pool);
+  return pool;
+};
+t.teardown(() => Promise.all(pools.map((pool) => pool.close())));
+
+t.test("a batch packs its jobs' bytes, whatever their lengths, and slices copy a range of them", async (t) => {
+  const odd: SignatureJob[] = [
+    VALID[0] as SignatureJob,
+    { publicKey: new Uint8Array(31), signature: new Uint8Array(0), message: new Uint8Array(0) },
+    { publicKey: new Uint8Array(33).fill(7), signature: new Uint8Array(65).fill(9), message: Buffer.from("m") },
+    VALID[1] as SignatureJob,
+  ];
+  const batch = SignatureBatch.pack(odd);
+  t.equal(batch.length, 4);
+  const plain = (job: SignatureJob) => [job.publicKey, job.signature, job.message].map((bytes) => [...bytes]);
+  t.same(
+    Array.from({ length: batch.length }, (_, i) => plain(batch.job(i))),
+    odd.map(plain),
+  );
+  const middle = batch.slice(1, 3);
+  t.equal(middle.length, 2);
+  t.same([plain(middle.job(0)), plain(middle.job(1))], odd.slice(1, 3).map(plain));
+  t.equal(batch.slice(2, 2).length, 0, "an empty slice");
+  t.same(
+    plain(new SignatureBatch(middle.buffer.slice(0)).job(1)),
+    plain(odd[2] as SignatureJob),
+    "read back from its buffer",
+  );
+  t.throws(() => batch.slice(3, 5), RangeError);
+  t.throws(() => batch.job(4), RangeError);
+  const broken = batch.buffer.slice(0);
+  new Uint32Array(broken, 0, 2)[1] = broken.byteLength + 1;
+  t.throws(() => new SignatureBatch(broken), RangeError, "offsets past its end are refused");
+});
+
+t.test("all valid: -1, and true for each; on the workers", async (t) => {
+  const pool = poolOf({ threads: 2, threshold: 4 });
+  t.equal(await pool.firstFailure(VALID), -1);
+  t.same(
+    await pool.verifyEach(VALID),
+    VALID.map(() => true),
+  );
+  t.same(pool.counts, { batches: { workers: 2, caller: 0 }, signatures: { workers: 96, caller: 0 } });
+});
+
+t.test("empty: -1 and no answers, on the calling thread", async (t) => {
+  const pool = poolOf({ threads: 2 });
+  t.equal(await pool.firstFailure([]), -1);
+  t.same(await pool.verifyEach([]), []);
+  t.same(await pool.firstFailure(SignatureBatch.pack([])), -1);
+  t.same(pool.counts, { batches: { workers: 0, caller: 3 }, signatures: { workers: 0, caller: 0 } });
+});
+
+t.test("below the threshold on the calling thread, from it on the workers: the same answers", async (t) => {
+  const pool = poolOf({ threads: 2, threshold: 8 });
+  const small = [VALID[0], altered(VALID[1] as SignatureJob), VALID[2]] as SignatureJob[];
+  t.equal(await pool.firstFailure(small), 1);
+  t.same(await pool.verifyEach(small), [true, false, true]);
+  t.same(pool.counts.batches, { workers: 0, caller: 2 }, "3 signatures: verified here");
+  const large = [...VALID.slice(0, 7), altered(VALID[7] as SignatureJob)];
+  t.equal(await pool.firstFailure(large), 7);
+  t.same(await pool.verifyEach(large), [...Array(7).fill(true), false]);
+  t.same(pool.counts.batches, { workers: 2, caller: 2 }, "8 signatures: on the workers");
+});
+
+t.test("the first failing job in order, among failures in several chunks", async (t) => {
+  const pool = poolOf({ threads: 4, threshold: 1 });
+  const failing = new Set([13, 20, 25, 38, 47]);
+  const jobs = VALID.map((job, i) => (failing.has(i) ? altered(job) : job));
+  t.equal(await pool.firstFailure(jobs), 13, "chunks of 12: the second's first failure, though the others fail too");
+  t.equal(await pool.firstFailure(SignatureBatch.pack(jobs)), 13, "packed alike");
+  t.same(
+    await pool.verifyEach(jobs),
+    jobs.map((_, i) => !failing.has(i)),
+  );
+  const lastOnly = VALID.map((job, i) => (i === 47 ? altered(job) : job));
+  t.equal(await pool.firstFailure(lastOnly), 47, "a failure in the last chunk alone");
+  const firstOfAll = VALID.map((job, i) => (i === 0 || i === 30 ? altered(job) : job));
+  t.equal(await pool.firstFailure(firstOfAll), 0);
+});
+
+t.test("answers equal LocalVerifier's, on genuine, altered and CCTV's edge-case signatures", async (t) => {
+  const pool = poolOf({ threads: 3, threshold: 2 });
+  const everyCctv = await pool.verifyEach(cctv);
+  t.same(everyCctv, await local.verifyEach(cctv), "every CCTV vector, in one batch");
+  t.ok(
+    everyCctv.includes(true) && everyCctv.includes(false),
+    "CCTV holds signatures the pinned rule accepts and refuses",
+  );
+  const job = fc.oneof(fc.constantFrom(...VALID), fc.constantFrom(...VALID).map(altered), fc.constantFrom(...cctv));
+  await fc.assert(
+    fc.asyncProperty(fc.array(job, { maxLength: 40 }), fc.boolean(), async (jobs, packed) => {
+      const given = packed ? SignatureBatch.pack(jobs) : jobs;
+      t.same(await pool.verifyEach(given), await local.verifyEach(jobs));
+      t.equal(await pool.firstFailure(given), await local.firstFailure(jobs));
+    }),
+    { numRuns: 60 },
+  );
+});
+
+t.test("a worker that throws or dies: the batch's promise rejects", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-signatures-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const throwing = join(dir, "throws.mjs");
+  writeFileSync(
+    throwing,
+    'export function verifyEach() { throw new Error("worker broke"); }\nexport const firstFailure = verifyEach;\n',
+  );
+  const throws = poolOf({ threads: 2, threshold: 1, worker: throwing });
+  await t.rejects(throws.firstFailure(VALID), { message: "worker broke" });
+  await t.rejects(throws.verifyEach(VALID), { message: "worker broke" });
+  const dying = join(dir, "dies.mjs");
+  writeFileSync(dying, "export function verifyEach() { process.exit(3); }\nexport const firstFailure = verifyEach;\n");
+  const dies = poolOf({ threads: 2, threshold: 1, worker: dying });
+  await t.rejects(dies.firstFailure(VALID));
+  await t.rejects(dies.verifyEach(VALID));
+});
+
+t.test("threads and threshold must be whole numbers from 1", async (t) => {
+  t.throws(() => new SignaturePool({ threads: 0 }), RangeError);
+  t.throws(() => new SignaturePool({ threshold: 0.5 }), RangeError);
+});
