@@ -170,12 +170,14 @@ export class RemoteMiner {
         }
       },
       (error: unknown) => {
-        if (error instanceof StratumError && error.code === StratumCode.STALE) {
+        // A share still on its way when the connection closed is lost, not refused: the next session's jobs are new.
+        if (!(error instanceof StratumError)) return;
+        if (error.code === StratumCode.STALE) {
           this.counts.stale++;
           return;
         }
         this.counts.refused++;
-        this.#options.log(`share ${nonce} refused: ${(error as Error).message}`);
+        this.#options.log(`share ${nonce} refused: ${error.message}`);
       },
     );
   }
