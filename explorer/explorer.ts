@@ -3,10 +3,13 @@
  * API, kept live by the events of GET /events. It talks to this node alone.
  */
 
+/** A transaction as blocks and the pool hold it: on an accounts chain a transfer also has its fee, nonce and signature (a reward has none). */
 interface Transaction {
   sender: string;
   recipient: string;
   amount: number;
+  fee?: number;
+  nonce?: number;
 }
 
 interface Block {
@@ -45,6 +48,10 @@ interface ChainInfo {
   retarget: "fixed" | "aserti3-2d";
   /** The target spacing in seconds, on a retargeting chain. */
   block_time: number | null;
+  /** names: the walkthrough's transactions between any names; accounts: signed transfers between addresses. */
+  ledger: "names" | "accounts";
+  /** An accounts chain's address prefix (toy for toy1...), else null. */
+  address_prefix: string | null;
 }
 
 interface Stats {
@@ -61,6 +68,24 @@ interface Stats {
   peer_health: PeerHealth[];
   hashes_per_second: number;
   recent_jobs: { hashes_per_second: number; finished_at: string }[];
+  /** Null without --stratum-port; absent from a node that predates it. */
+  stratum?: StratumStats | null;
+}
+
+/** /stats' stratum: the endpoint and every remote miner. */
+interface StratumStats {
+  port: number;
+  sessions: number;
+  shares: { accepted: number; stale: number; refused: number };
+  hashes_per_second: number;
+  miners: {
+    name: string | null;
+    address: string;
+    hashes_per_second: number;
+    shares: { accepted: number; stale: number; refused: number };
+    blocks: number;
+    last_share: string | null;
+  }[];
 }
 
 interface FieldError {
@@ -71,6 +96,8 @@ interface FieldError {
 interface ApiError {
   message: string;
   errors?: FieldError[];
+  /** GET /transactions/{id}'s 404 says "unknown". */
+  status?: string;
 }
 
 interface PeerReport {
@@ -315,6 +342,7 @@ function showNode(stats: Stats): void {
   setHeight(stats.chain_length);
   element("pending-count").textContent = String(stats.pending_transactions);
   showPeers(stats);
+  showMiners(stats);
 }
 
 /** The chain's name and id, how its target is set (and the spacing line on the block times), whether the node mines by itself. */
@@ -398,19 +426,17 @@ function blockRow(row: BlockRow, fresh: boolean): HTMLTableRowElement {
   const tr = make("tr");
   if (fresh) tr.className = "fresh";
   tr.dataset.index = String(row.index);
-  const cell = make("td");
   const button = make("button", String(row.index));
   button.type = "button";
   button.setAttribute("aria-label", `Show the transactions of block ${row.index}`);
-  button.addEventListener("click", () => void showBlock(row.index));
-  cell.append(button);
+  button.addEventListener("click", () => navigate(blockHref(row.index)));
   const hash = make("td", shortHash(row.hash), "hash");
   if (row.hash !== null) hash.title = row.hash;
   const target = make("td", "", "target");
   targetCell(target, row.bits);
-  const miner = make("td", row.miner ?? "—", "miner");
+  const miner = cell(row.miner === null ? "—" : addressNode(row.miner), "miner");
   if (row.miner !== null) miner.title = row.miner;
-  tr.append(cell, hash, target, make("td", time(row.timestamp)), make("td", String(row.transactions)), miner);
+  tr.append(cell(button), hash, target, make("td", time(row.timestamp)), make("td", String(row.transactions)), miner);
   return tr;
 }
 
@@ -460,40 +486,529 @@ async function loadOlder(): Promise<void> {
   drawBlockTimes();
 }
 
-async function showBlock(index: number): Promise<void> {
-  const detail = element("block-detail");
-  const page = await api<{ chain: Block[] }>(`/chain?from=${index}&limit=1`);
-  const block = page.chain[0];
-  if (block === undefined) return;
-  const table = make("table");
-  const head = make("thead");
-  const headRow = make("tr");
-  for (const name of ["Sender", "Recipient", "Amount"]) {
+/** A cell of a table: text, or an element (a link). */
+function cell(content: string | Node, className = ""): HTMLTableCellElement {
+  const td = make("td", "", className);
+  td.append(content);
+  return td;
+}
+
+/** A table in its scrolling box, with a row that says `empty` when it has none. */
+function table(headers: readonly string[], rows: HTMLTableRowElement[], empty: string, id = ""): HTMLDivElement {
+  const head = make("tr");
+  for (const name of headers) {
     const th = make("th", name);
     th.scope = "col";
-    headRow.append(th);
+    head.append(th);
   }
-  head.append(headRow);
+  const thead = make("thead");
+  thead.append(head);
   const body = make("tbody");
-  for (const tx of block.transactions) {
+  body.append(...(rows.length > 0 ? rows : [emptyRow(headers.length, empty)]));
+  const built = make("table");
+  if (id) built.id = id;
+  built.append(thead, body);
+  const scroll = make("div", "", "scroll");
+  scroll.append(built);
+  return scroll;
+}
+
+/** One fact of a view: its label, its value (text or a link), the value's id, and whether it takes a whole line (a hash, an address). */
+interface Fact {
+  label: string;
+  value: string | Node;
+  id?: string;
+  wide?: boolean;
+}
+
+/** Facts as the node card shows them: a label above each value. */
+function facts(entries: readonly Fact[]): HTMLDListElement {
+  const list = make("dl", "", "facts");
+  for (const { label, value, id, wide } of entries) {
+    const dd = make("dd", "", wide ? "mono" : "");
+    dd.append(value);
+    if (id) dd.id = id;
+    const pair = make("div", "", wide ? "full" : "");
+    pair.append(make("dt", label), dd);
+    list.append(pair);
+  }
+  return list;
+}
+
+function link(text: string, href: string, className = ""): HTMLAnchorElement {
+  const anchor = make("a", text, className);
+  anchor.href = href;
+  return anchor;
+}
+
+/** The page's addresses: #/account/<address>, #/account/<address>?before=<cursor>, #/tx/<id>, #/block/<height or hash>. */
+const accountHref = (address: string, before: string | null = null): string =>
+  `#/account/${encodeURIComponent(address)}${before === null ? "" : `?before=${encodeURIComponent(before)}`}`;
+const transactionHref = (id: string): string => `#/tx/${encodeURIComponent(id)}`;
+const blockHref = (at: number | string): string => `#/block/${encodeURIComponent(String(at))}`;
+
+const isAccountsChain = (): boolean => state.chain?.ledger === "accounts";
+
+/** An address as a link to its account on an accounts chain; the walkthrough's names as text. */
+const addressNode = (address: string): HTMLElement =>
+  isAccountsChain() ? link(address, accountHref(address), "mono") : make("span", address);
+
+/** A transaction's sender: an address (or name), or "0", which marks a block's reward. */
+const senderNode = (sender: string): HTMLElement => (sender === "0" ? make("span", "0 (reward)") : addressNode(sender));
+
+/** A transaction id as a short link to its view, the whole id on hover. */
+function transactionLink(id: string): HTMLAnchorElement {
+  const anchor = link(shortHash(id), transactionHref(id), "mono");
+  anchor.title = id;
+  return anchor;
+}
+
+const plural = (count: number, one: string): string => `${count} ${one}${count === 1 ? "" : "s"}`;
+const amountOf = (value: number | undefined): string => (value === undefined ? "—" : String(value));
+
+/** What the page is showing, from its URL's fragment. */
+type Route =
+  | { kind: "none" }
+  | { kind: "account"; address: string; before: string | null }
+  | { kind: "transaction"; id: string }
+  | { kind: "block"; height: number }
+  | { kind: "block-hash"; hash: string };
+
+const HASH_TEXT = /^[0-9a-f]{64}$/;
+const HEIGHT_TEXT = /^[1-9][0-9]{0,15}$/;
+const NO_ROUTE: Route = { kind: "none" };
+
+function parseRoute(fragment: string): Route {
+  const [path = "", query = ""] = fragment.replace(/^#/, "").split("?", 2);
+  let parts: string[];
+  try {
+    parts = path.split("/").map(decodeURIComponent);
+  } catch {
+    return NO_ROUTE;
+  }
+  const [root, kind, value] = parts;
+  if (root !== "" || value === undefined || parts.length !== 3) return NO_ROUTE;
+  if (kind === "account" && value !== "") {
+    return { kind: "account", address: value, before: new URLSearchParams(query).get("before") };
+  }
+  if (kind === "tx" && HASH_TEXT.test(value)) return { kind: "transaction", id: value };
+  if (kind === "block" && HEIGHT_TEXT.test(value) && Number.isSafeInteger(Number(value))) {
+    return { kind: "block", height: Number(value) };
+  }
+  if (kind === "block" && HASH_TEXT.test(value)) return { kind: "block-hash", hash: value };
+  return NO_ROUTE;
+}
+
+const VIEW_TITLES: Record<Exclude<Route["kind"], "none">, string> = {
+  account: "Account",
+  transaction: "Transaction",
+  block: "Block",
+  "block-hash": "Block",
+};
+
+/** Transactions in a page of an account's history. */
+const HISTORY_PAGE = 10;
+
+interface PendingTransfer {
+  id: string;
+  transaction: Transaction;
+}
+
+interface AccountAnswer {
+  address: string;
+  balance: number;
+  nonce: number;
+  pending: { from: PendingTransfer[]; to: PendingTransfer[] };
+}
+
+interface ConfirmedTransaction {
+  id: string;
+  block: number;
+  position: number;
+  confirmations: number;
+  transaction: Transaction;
+}
+
+interface HistoryAnswer {
+  transactions: ConfirmedTransaction[];
+  /** The cursor of the page before this one (older), or null at the first transaction. */
+  next: string | null;
+}
+
+type TransactionAnswer =
+  | { id: string; status: "pending"; transaction: Transaction }
+  | ({ status: "confirmed" } & ConfirmedTransaction);
+
+interface BlockAnswer {
+  hash: string;
+  height: number;
+  confirmations: number;
+  block: Block;
+}
+
+/** Which way a transaction goes for `address`, and the other side. */
+function sides(tx: Transaction, address: string): { direction: string; other: string | null } {
+  if (tx.sender === "0") return { direction: "reward", other: null };
+  if (tx.sender === address && tx.recipient === address) return { direction: "to itself", other: address };
+  if (tx.sender === address) return { direction: "out", other: tx.recipient };
+  return { direction: "in", other: tx.sender };
+}
+
+/** What transfers pending from or to an account add up to: for the sender, amounts and fees. */
+function pendingSum(transfers: readonly PendingTransfer[], withFees: boolean): string {
+  if (transfers.length === 0) return "none";
+  const sum = transfers.reduce((total, { transaction: tx }) => total + tx.amount + (withFees ? (tx.fee ?? 0) : 0), 0);
+  return `${sum} (${plural(transfers.length, "transfer")})`;
+}
+
+async function accountView(address: string, before: string | null): Promise<Node[]> {
+  const path = `/accounts/${encodeURIComponent(address)}`;
+  const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+  if (before !== null) query.set("before", before);
+  const [account, history] = await Promise.all([
+    api<AccountAnswer>(path),
+    api<HistoryAnswer>(`${path}/transactions?${query}`),
+  ]);
+  const { from, to } = account.pending;
+  const pendingRows = [
+    ...from.map((p) => ({ ...p, direction: "out", other: p.transaction.recipient })),
+    ...to.map((p) => ({ ...p, direction: "in", other: p.transaction.sender })),
+  ].map(({ id, transaction: tx, direction, other }) => {
     const tr = make("tr");
     tr.append(
-      make("td", tx.sender === "0" ? "0 (reward)" : tx.sender),
-      make("td", tx.recipient),
-      make("td", String(tx.amount)),
+      cell(transactionLink(id)),
+      cell(direction),
+      cell(addressNode(other)),
+      cell(String(tx.amount)),
+      cell(amountOf(tx.fee)),
+      cell(amountOf(tx.nonce)),
     );
-    body.append(tr);
+    return tr;
+  });
+  const historyRows = history.transactions.map(({ id, block, transaction: tx }) => {
+    const { direction, other } = sides(tx, account.address);
+    const tr = make("tr");
+    tr.append(
+      cell(link(String(block), blockHref(block))),
+      cell(transactionLink(id)),
+      cell(direction),
+      cell(other === null ? "—" : addressNode(other)),
+      cell(String(tx.amount)),
+      cell(amountOf(tx.fee)),
+    );
+    return tr;
+  });
+  const pager = make("p", "", "pager");
+  if (before !== null) pager.append(link("Newest", accountHref(account.address)));
+  if (history.next !== null) pager.append(link("Older", accountHref(account.address, history.next)));
+  return [
+    make("p", account.address, "mono subject"),
+    facts([
+      { label: "Balance", value: String(account.balance), id: "account-balance" },
+      { label: "Nonce", value: String(account.nonce), id: "account-nonce" },
+      { label: "Pending out", value: pendingSum(from, true), id: "account-pending-out" },
+      { label: "Pending in", value: pendingSum(to, false), id: "account-pending-in" },
+    ]),
+    make("h3", "Pending"),
+    table(["Id", "Direction", "From or to", "Amount", "Fee", "Nonce"], pendingRows, "None pending", "account-pending"),
+    make("h3", before === null ? "Transactions, newest first" : "Older transactions, newest first"),
+    table(
+      ["Block", "Id", "Direction", "From or to", "Amount", "Fee"],
+      historyRows,
+      before === null ? "None confirmed yet" : "None older",
+      "account-transactions",
+    ),
+    pager,
+  ];
+}
+
+async function transactionView(id: string): Promise<Node[]> {
+  const status = (text: string, kind: string): HTMLParagraphElement => {
+    const shown = make("p", text, `status ${kind}`);
+    shown.id = "tx-status";
+    return shown;
+  };
+  let found: TransactionAnswer;
+  try {
+    found = await api<TransactionAnswer>(`/transactions/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (!(error instanceof ApiFailure && error.body.status === "unknown")) throw error;
+    return [make("p", id, "mono subject"), status(`Unknown: ${error.body.message}`, "unknown")];
   }
-  table.append(head, body);
-  const scroll = make("div", "", "scroll");
-  scroll.append(table);
+  const tx = found.transaction;
+  const confirmed = found.status === "confirmed" ? found : null;
+  return [
+    make("p", found.id, "mono subject"),
+    confirmed === null
+      ? status("Pending: this node holds it for a coming block", "pending")
+      : status(`In block ${confirmed.block}, ${plural(confirmed.confirmations, "confirmation")}`, "confirmed"),
+    facts([
+      { label: "Sender", value: senderNode(tx.sender), id: "tx-sender", wide: true },
+      { label: "Recipient", value: addressNode(tx.recipient), id: "tx-recipient", wide: true },
+      { label: "Amount", value: String(tx.amount), id: "tx-amount" },
+      { label: "Fee", value: amountOf(tx.fee), id: "tx-fee" },
+      { label: "Nonce", value: amountOf(tx.nonce), id: "tx-nonce" },
+      {
+        label: "Block",
+        value: confirmed === null ? "none yet" : link(String(confirmed.block), blockHref(confirmed.block)),
+        id: "tx-block",
+      },
+    ]),
+  ];
+}
+
+type BlockRoute = Extract<Route, { kind: "block" | "block-hash" }>;
+
+/** A block by its hash (GET /blocks/{hash}) or by its height (GET /chain, its hash from the block after it or the tip). */
+async function blockView(route: BlockRoute): Promise<Node[]> {
+  if (route.kind === "block-hash") return blockDetail(await api<BlockAnswer>(`/blocks/${route.hash}`));
+  const page = await api<{ chain: Block[]; length: number }>(`/chain?from=${route.height}&limit=2`);
+  const [block, next] = page.chain;
+  if (block === undefined) {
+    const message = `No block at height ${route.height}: this node's chain has ${plural(page.length, "block")}.`;
+    return [make("p", message, "status unknown")];
+  }
+  const tip = next === undefined ? await api<Tip>("/chain/tip") : null;
+  const hash = next?.previous_hash ?? (tip?.length === block.index ? tip.hash : null);
+  return blockDetail({ block, hash, confirmations: page.length - block.index + 1 });
+}
+
+/** A block's detail: its target, hash, time and depth, and its transactions (on an accounts chain, their addresses link to their accounts). */
+function blockDetail({
+  block,
+  hash,
+  confirmations,
+}: {
+  block: Block;
+  hash: string | null;
+  confirmations: number;
+}): Node[] {
+  const accounts = isAccountsChain();
+  const rows = block.transactions.map((tx) => {
+    const tr = make("tr");
+    tr.append(cell(senderNode(tx.sender)), cell(addressNode(tx.recipient)), cell(String(tx.amount)));
+    if (accounts) tr.append(cell(amountOf(tx.fee)), cell(amountOf(tx.nonce)));
+    return tr;
+  });
   const target = targetOf(block.bits ?? null);
-  detail.replaceChildren(
+  const detail = make("div");
+  detail.id = "block-detail";
+  detail.append(
     make("h3", `Block ${block.index}: ${block.transactions.length} transactions, proof ${block.proof}`),
     make("p", target === null ? "" : `Target: ${target.hashes} expected (${target.source})`, "target"),
+    facts([
+      { label: "Hash", value: hash ?? "…", id: "block-hash", wide: true },
+      { label: "Time", value: time(block.timestamp) },
+      { label: "Confirmations", value: String(confirmations), id: "block-confirmations" },
+    ]),
     make("p", `Previous hash ${block.previous_hash}`, "mono help"),
-    scroll,
+    table(
+      accounts ? ["Sender", "Recipient", "Amount", "Fee", "Nonce"] : ["Sender", "Recipient", "Amount"],
+      rows,
+      "No transactions",
+    ),
   );
+  return [detail];
+}
+
+function routeView(route: Exclude<Route, { kind: "none" }>): Promise<Node[]> {
+  switch (route.kind) {
+    case "account":
+      return accountView(route.address, route.before);
+    case "transaction":
+      return transactionView(route.id);
+    default:
+      return blockView(route);
+  }
+}
+
+/** What a failed read says on the page: the API's own message, or that the node did not answer. */
+const failureText = (error: unknown): string =>
+  error instanceof ApiFailure
+    ? error.message
+    : `The node did not answer: ${error instanceof Error ? error.message : String(error)}`;
+
+/** The view's renders: only the latest one asked writes; a refresh asked while one runs runs after it. */
+const views = { asked: 0, running: false, again: false };
+
+/**
+ * Shows the view the URL's fragment names (an account, a transaction, a
+ * block), or none; `moved` when the user went there (a link, a search, a
+ * click), which brings the view into sight.
+ */
+async function render(moved: boolean): Promise<void> {
+  const asked = ++views.asked;
+  views.running = true;
+  const route = parseRoute(location.hash);
+  const section = element("view");
+  let body: Node[] = [];
+  if (route.kind !== "none") {
+    try {
+      body = await routeView(route);
+    } catch (error) {
+      body = [make("p", failureText(error), "status unknown")];
+    }
+  }
+  if (asked !== views.asked) return;
+  views.running = false;
+  section.hidden = route.kind === "none";
+  element("view-title").textContent = route.kind === "none" ? "" : VIEW_TITLES[route.kind];
+  element("view-body").replaceChildren(...body);
+  if (moved && route.kind !== "none") {
+    // Brought into sight when its top is not (a block clicked far down the page); else the search box stays in sight above it.
+    const { top } = section.getBoundingClientRect();
+    if (top < 0 || top > window.innerHeight / 2) section.scrollIntoView({ block: "start" });
+    element("view-title").focus({ preventScroll: true });
+  }
+  if (views.again) {
+    views.again = false;
+    void render(false);
+  }
+}
+
+/** The view read again (a block came, the chain changed), once at a time. */
+function refreshView(): void {
+  if (parseRoute(location.hash).kind === "none") return;
+  if (views.running) views.again = true;
+  else void render(false);
+}
+
+/** Goes to a view: a new fragment renders through hashchange; the same one is rendered again. */
+function navigate(fragment: string): void {
+  if (location.hash === fragment) void render(true);
+  else location.hash = fragment;
+}
+
+/** bech32's alphabet, bech32m's checksum constant and generator (BIP 350). */
+const BECH32_ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+const BECH32M_CONSTANT = 0x2bc830a3;
+const BECH32_GENERATOR = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+
+function bech32Polymod(values: readonly number[]): number {
+  let check = 1;
+  for (const value of values) {
+    const top = check >>> 25;
+    check = ((check & 0x1ffffff) << 5) ^ value;
+    BECH32_GENERATOR.forEach((generator, i) => {
+      if ((top >>> i) & 1) check ^= generator;
+    });
+  }
+  return check;
+}
+
+/**
+ * A text with an address's shape (bech32: a prefix, "1", then at least six
+ * characters of its alphabet, in one case): the address in lower case, as the
+ * node writes addresses, its prefix, and whether its bech32m checksum holds.
+ * Null for any other text. The node checks the rest (the length, the key).
+ */
+function addressText(text: string): { address: string; prefix: string; checksum: boolean } | null {
+  const address = text.toLowerCase();
+  if (text !== address && text !== text.toUpperCase()) return null;
+  const separator = address.lastIndexOf("1");
+  const prefix = address.slice(0, separator);
+  const data = [...address.slice(separator + 1)];
+  if (separator < 1 || data.length < 6 || !/^[\x21-\x7e]+$/.test(prefix)) return null;
+  if (!data.every((c) => BECH32_ALPHABET.includes(c))) return null;
+  const codes = [...prefix].map((c) => c.charCodeAt(0));
+  const values = [
+    ...codes.map((c) => c >> 5),
+    0,
+    ...codes.map((c) => c & 31),
+    ...data.map((c) => BECH32_ALPHABET.indexOf(c)),
+  ];
+  return { address, prefix, checksum: bech32Polymod(values) === BECH32M_CONSTANT };
+}
+
+/** Searches being answered: only the latest one's answer shows. */
+let searches = 0;
+
+/**
+ * What a search finds: a block height, a block hash, else (on an accounts
+ * chain) a transaction id, an address; it goes to its view, or says plainly
+ * on the page that nothing matches, and why.
+ */
+async function search(text: string): Promise<void> {
+  const asked = ++searches;
+  const answer = element("search-answer");
+  const say = (message: string): void => {
+    if (asked === searches) answer.textContent = message;
+  };
+  const go = (fragment: string): void => {
+    if (asked !== searches) return;
+    answer.textContent = "";
+    navigate(fragment);
+  };
+  const query = text.trim();
+  say("");
+  if (query === "") {
+    say("Type an address, a transaction id, a block height or a block hash.");
+    return;
+  }
+  try {
+    // What the chain is (its ledger, its prefix) decides what a text can be: read it first if the page has not yet.
+    const chain = state.chain ?? (await loadStats()).chain;
+    const accounts = chain.ledger === "accounts";
+    const prefix = chain.address_prefix;
+    const noAccounts = `this chain, ${chain.name}, keeps no accounts: its transactions are between names`;
+    if (/^[0-9]+$/.test(query)) {
+      const height = Number(query);
+      const page =
+        Number.isSafeInteger(height) && height >= 1
+          ? await api<{ chain: Block[]; length: number }>(`/chain?from=${height}&limit=1`)
+          : null;
+      if (page !== null && page.chain.length > 0) go(blockHref(height));
+      else
+        say(
+          `No block at height ${query}: this node's chain has ${plural(page?.length ?? state.height, "block")}, from height 1.`,
+        );
+      return;
+    }
+    if (/^[0-9a-fA-F]{64}$/.test(query)) {
+      const hash = query.toLowerCase();
+      if (await found(`/blocks/${hash}`)) go(blockHref(hash));
+      else if (!accounts)
+        say(`No block of this node's chain has the hash ${hash}; and ${noAccounts}, so it has no transaction ids.`);
+      else if (await found(`/transactions/${hash}`)) go(transactionHref(hash));
+      else
+        say(
+          `Nothing matches ${hash}: no block of this node's chain has this hash, and no transaction this node holds or has in a block has this id.`,
+        );
+      return;
+    }
+    const address = addressText(query);
+    if (address !== null && accounts && address.prefix === prefix) {
+      if (address.checksum) go(accountHref(address.address));
+      else say(`${query} is not an address of this chain: its checksum fails (a mistyped character?).`);
+      return;
+    }
+    if (address?.checksum && accounts) {
+      say(`${query} is an address of another chain: this chain's addresses start with ${prefix}1.`);
+      return;
+    }
+    if (address?.checksum) {
+      say(`${query} is an address, but ${noAccounts}.`);
+      return;
+    }
+    say(
+      accounts
+        ? `Nothing matches "${query}": search for an address (${prefix}1…), a transaction id or block hash (64 hex digits), or a block height.`
+        : `Nothing matches "${query}": search for a block height or a block hash (64 hex digits); ${noAccounts}.`,
+    );
+  } catch (error) {
+    say(failureText(error));
+  }
+}
+
+/** Whether a GET of `path` finds something: true on 200, false on 404; any other failure is thrown. */
+async function found(path: string): Promise<boolean> {
+  try {
+    await api<unknown>(path);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 404) return false;
+    throw error;
+  }
 }
 
 function drawBlockTimes(): void {
@@ -513,7 +1028,7 @@ function drawBlockTimes(): void {
 
 function txRow(tx: Transaction): HTMLTableRowElement {
   const tr = make("tr");
-  tr.append(make("td", tx.sender), make("td", tx.recipient), make("td", String(tx.amount)));
+  tr.append(cell(addressNode(tx.sender)), cell(addressNode(tx.recipient)), cell(String(tx.amount)));
   return tr;
 }
 
@@ -548,6 +1063,34 @@ function showPeers(stats: Stats): void {
     return tr;
   });
   element("peers").replaceChildren(...(rows.length > 0 ? rows : [emptyRow(4, "No peers registered")]));
+}
+
+/** How often the miners' figures are read again while the node has a Stratum endpoint: shares bring no event. */
+const MINERS_POLL_MS = 5000;
+let minersPoll: ReturnType<typeof setInterval> | undefined;
+
+/** The Stratum miners beside the node's own threads, with --stratum-port; the card stays hidden without it. */
+function showMiners(stats: Stats): void {
+  const stratum = stats.stratum ?? null;
+  element("miners-card").hidden = stratum === null;
+  if (stratum === null) return;
+  minersPoll ??= setInterval(() => void loadStats(), MINERS_POLL_MS);
+  element("miners-summary").textContent =
+    `${stratum.miners.length} miners on port ${stratum.port}, ${mhps(stratum.hashes_per_second)} together, beside the node's own ${stats.threads} threads at ${mhps(stats.hashes_per_second)}`;
+  const rows = stratum.miners.map((miner) => {
+    const tr = make("tr");
+    const { accepted, stale, refused } = miner.shares;
+    tr.append(
+      make("td", miner.name ?? "—"),
+      make("td", miner.address, "mono"),
+      make("td", mhps(miner.hashes_per_second)),
+      make("td", `${accepted} / ${stale} / ${refused}`),
+      make("td", String(miner.blocks)),
+      make("td", miner.last_share === null ? "—" : new Date(miner.last_share).toLocaleTimeString()),
+    );
+    return tr;
+  });
+  element("miners").replaceChildren(...(rows.length > 0 ? rows : [emptyRow(6, "No miner connected")]));
 }
 
 function emptyRow(columns: number, text: string): HTMLTableRowElement {
@@ -699,12 +1242,17 @@ function follow(source: EventSource): void {
     if (state.chain?.retarget !== "fixed") void fillBits(block.index, block.hash);
     void readTip();
     void loadPending();
+    refreshView();
   });
   on<unknown>("chain", () => {
     void loadRecent();
     void loadPending();
+    refreshView();
   });
   on<TransactionEvent>("transaction", (event) => {
+    const route = parseRoute(location.hash);
+    const { sender, recipient } = event.transaction;
+    if (route.kind === "account" && (route.address === sender || route.address === recipient)) refreshView();
     const body = element("pending");
     if (body.querySelector("td[colspan]")) body.replaceChildren();
     body.prepend(txRow(event.transaction));
@@ -725,9 +1273,10 @@ function follow(source: EventSource): void {
   });
 }
 
-/** Everything read again; the blocks after /stats, whose chain says what their targets are. */
+/** Everything read again; the blocks and the view after /stats, whose chain says what their targets are and whether it keeps accounts. */
 async function refresh(): Promise<void> {
-  await Promise.all([loadJobs().then(loadRecent), loadPending(), showTokenField()]);
+  const stats = loadJobs();
+  await Promise.all([stats.then(loadRecent), stats.then(() => render(false)), loadPending(), showTokenField()]);
 }
 
 /** The token field shows when the node has one (read again after a reconnect): its OpenAPI document then names the bearer scheme. */
@@ -760,6 +1309,11 @@ function start(): void {
     event.preventDefault();
     void postTransaction(form);
   });
+  element<HTMLFormElement>("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    void search(element<HTMLInputElement>("search-input").value);
+  });
+  window.addEventListener("hashchange", () => void render(true));
   listen();
   void refresh();
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { KernelUnavailableError } from "../workers/kernel/index.js";
 import { ChainUsageError, runChainCommand } from "./cli/chain.js";
+import { isMinerFailure, MinerUsageError, runMinerCommand } from "./cli/miner.js";
 import { isWalletFailure, runWalletCommand, WalletUsageError } from "./cli/wallet.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
@@ -21,6 +22,7 @@ interface Subcommand {
 const SUBCOMMANDS = new Map<string, Subcommand>([
   ["chain", { run: runChainCommand, usageError: ChainUsageError, isFailure: (_error): _error is Error => false }],
   ["wallet", { run: runWalletCommand, usageError: WalletUsageError, isFailure: isWalletFailure }],
+  ["miner", { run: runMinerCommand, usageError: MinerUsageError, isFailure: isMinerFailure }],
 ]);
 
 const name = process.argv[2] ?? "";

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
 import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec } from "./specs/index.js";
 import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
+import { DEFAULT_MAX_SESSIONS, DEFAULT_VARDIFF, RANGE_COUNT, type StratumConfig } from "./stratum/index.js";
 
 export interface Config {
   port: number;
@@ -41,6 +42,8 @@ export interface Config {
   rewardAddress: string | undefined;
   /** Rebuild an accounts chain's ledger from the stored blocks before starting. */
   reindex: boolean;
+  /** A Stratum endpoint for remote miners, or undefined. */
+  stratum: StratumConfig | undefined;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -144,6 +147,30 @@ export const FLAGS: readonly Flag[] = [
     help: "rebuild the ledger (accounts, undo data, the transactions' index) from the stored blocks before starting (default off)",
   },
   {
+    name: "stratum-port",
+    type: "string",
+    value: "<n>",
+    help: "open a Stratum endpoint there for remote miners (toychain miner); the node then mines block after block as with --mine, its own threads beside them (--threads 0: the miners alone)",
+  },
+  {
+    name: "stratum-host",
+    type: "string",
+    value: "<addr>",
+    help: "address the Stratum endpoint listens on (default: --host's)",
+  },
+  {
+    name: "stratum-max-sessions",
+    type: "string",
+    value: "<n>",
+    help: `miners connected at once, at most (default ${DEFAULT_MAX_SESSIONS})`,
+  },
+  {
+    name: "stratum-share-seconds",
+    type: "string",
+    value: "<s>",
+    help: `the spacing of each miner's shares its share target aims at (default ${DEFAULT_VARDIFF.shareSeconds})`,
+  },
+  {
     name: "public-url",
     type: "string",
     value: "<url>",
@@ -168,6 +195,8 @@ export function usage(): string {
        toychain chain new|show [options]   make or show a chain spec (toychain chain --help)
        toychain wallet <command> [options] make a key file, read a balance, send a transfer
                                            (toychain wallet --help)
+       toychain miner --pool <url> [options]
+                                           mine for a node over Stratum (toychain miner --help)
 
 A toychain node: a proof-of-work blockchain whose mining runs on every CPU core.
 
@@ -298,10 +327,28 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
   if (apiToken !== undefined && !/^[\x21-\x7e]{16,1024}$/.test(apiToken)) {
     throw new UsageError(`${from("api-token")} must be 16 to 1024 printable characters without spaces`);
   }
+  let stratum: StratumConfig | undefined;
+  if (found.has("stratum-port")) {
+    const shareSeconds = Number(text("stratum-share-seconds", String(DEFAULT_VARDIFF.shareSeconds)));
+    if (!(shareSeconds >= 0.01 && shareSeconds <= 3600)) {
+      throw new UsageError(`${from("stratum-share-seconds")} must be a number of seconds from 0.01 to 3600`);
+    }
+    stratum = {
+      port: integer("stratum-port", 0, 0, 65535),
+      host: text("stratum-host", host),
+      maxSessions: integer("stratum-max-sessions", DEFAULT_MAX_SESSIONS, 1, RANGE_COUNT - 1),
+      shareSeconds,
+    };
+  } else {
+    for (const flag of ["stratum-host", "stratum-max-sessions", "stratum-share-seconds"]) {
+      if (found.has(flag)) throw new UsageError(`${from(flag)} is for a node with --stratum-port`);
+    }
+  }
   return {
     port,
     host,
-    threads: integer("threads", defaultThreads(), 1, MAX_THREADS),
+    // A node with remote miners may leave all the mining to them.
+    threads: integer("threads", defaultThreads(), stratum === undefined ? 1 : 0, MAX_THREADS),
     difficulty,
     chain,
     kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
@@ -318,6 +365,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     mine: boolean("mine"),
     rewardAddress,
     reindex: boolean("reindex"),
+    stratum,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,
   };

@@ -11,6 +11,7 @@ import {
   REWARD_SENDER,
   rewardFor,
   type Transaction,
+  UnknownBlockError,
 } from "./chain/index.js";
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
@@ -19,10 +20,10 @@ import { AccountsMempool, Ledger, LedgerQueries, type LedgerWrite, reindex, rewa
 import type { Logger } from "./log.js";
 import { AccountsPool, type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
-import { ContinuousMiner, type MinedBlock, Miner, MinerPool } from "./mining/index.js";
+import { ContinuousMiner, type MinedBlock, Miner, MinerPool, type MiningJob } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
-import { SignaturePool } from "./signatures/index.js";
+import { SignaturePool, type SignatureVerifier } from "./signatures/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
@@ -36,6 +37,15 @@ import {
   type Store,
   StoreFailedError,
 } from "./storage/index.js";
+import {
+  DEFAULT_BAN,
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_IDLE_MS,
+  DEFAULT_VARDIFF,
+  nonceRange,
+  type StratumConfig,
+  StratumServer,
+} from "./stratum/index.js";
 import { PeerNetwork, type Resolution, Sync, type SyncNetwork } from "./sync/index.js";
 
 export interface NodeOptions {
@@ -71,6 +81,8 @@ export interface NodeOptions {
   dataDir?: string | undefined;
   /** --reindex: rebuild an accounts chain's ledger from its stored blocks before starting. */
   reindex?: boolean;
+  /** --stratum-port: a Stratum endpoint for remote miners, listening from listenStratum(); mining is then continuous. */
+  stratum?: StratumConfig | undefined;
 }
 
 /** The pending transactions, as the chain's ledger has them. */
@@ -111,8 +123,18 @@ interface NodeParts {
   pool: MinerPool;
 }
 
-/** Loads the store's state (refusing a damaged or foreign one), or starts a new one. */
-async function openState(store: Store, rules: NetworkRules, pool: MinerPool, options: NodeOptions): Promise<NodeParts> {
+/**
+ * Loads the store's state (refusing a damaged or foreign one), or starts a
+ * new one; an accounts chain's pool has the signatures of the transfers it
+ * admits checked by `signatures`.
+ */
+async function openState(
+  store: Store,
+  rules: NetworkRules,
+  pool: MinerPool,
+  signatures: SignatureVerifier,
+  options: NodeOptions,
+): Promise<NodeParts> {
   const network: NetworkId = {
     genesisHash: rules.id,
     difficulty: rules.pow.kind === "fixed" ? rules.pow.difficulty : 0,
@@ -134,17 +156,27 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
     await store.create(id, network, rules.genesis);
     const mempool =
       rules.ledger.kind === "accounts"
-        ? new AccountsMempool(rules, store, new AccountsPool(capacity))
+        ? new AccountsMempool(rules, store, new AccountsPool(capacity), signatures)
         : new Mempool(capacity);
     return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
   }
   if (stored.network.genesisHash !== network.genesisHash) {
     const held = stored.network.chain ?? "walkthrough";
     const start = BUILTIN_CHAINS.includes(held) ? `--chain ${held}` : `--chain and the spec file of ${held}`;
-    const advice = held === rules.name ? "give another --data-dir" : `start with ${start}, or give another --data-dir`;
+    const chains = `(genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id})`;
+    if (held !== rules.name) {
+      throw new ForeignStoreError(
+        store.location,
+        `it holds the chain ${held} ${chains}; start with ${start}, or give another --data-dir`,
+      );
+    }
+    if (rules.file === undefined) {
+      throw new ForeignStoreError(store.location, `it holds the chain ${held} ${chains}; give another --data-dir`);
+    }
+    // A spec of the same name made again, with another genesis: devnet was, for its accounts ledger.
     throw new ForeignStoreError(
       store.location,
-      `it holds the chain ${held} (genesis ${stored.network.genesisHash}), not ${rules.name} (genesis ${rules.id}); ${advice}`,
+      `it holds another chain named ${held} (genesis ${stored.network.genesisHash}), not this ${held} (genesis ${rules.id}): the spec was made again; remove this data dir to start on this one, or give another --data-dir`,
     );
   }
   if (stored.network.difficulty !== network.difficulty) {
@@ -206,7 +238,7 @@ async function openState(store: Store, rules: NetworkRules, pool: MinerPool, opt
   return {
     id: stored.nodeId,
     chain: new Chain(rules, loaded.state),
-    mempool: await restoreMempool(store, rules, capacity, stored.pending, options.log),
+    mempool: await restoreMempool(store, rules, capacity, stored.pending, signatures, options.log),
     peers: new PeerSet(stored.peers),
     store,
     pool,
@@ -219,10 +251,11 @@ async function restoreMempool(
   rules: NetworkRules,
   capacity: number,
   pending: readonly PendingEntry[],
+  signatures: SignatureVerifier,
   log: Logger,
 ): Promise<NodeMempool> {
   if (rules.ledger.kind === "accounts") {
-    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending);
+    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending, signatures);
     if (dropped.length > 0) {
       await store.evictPending(dropped.map(({ entry }) => entry.seq));
       log.warn(
@@ -265,12 +298,14 @@ export class ToyNode {
   readonly miner: Miner;
   /** With --mine: the loop that forges block after block; GET /mine then waits for its next block. */
   readonly continuous: ContinuousMiner | undefined;
+  /** The Stratum endpoint for remote miners, with --stratum-port. */
+  readonly stratum: StratumServer | undefined;
   readonly metrics: NodeMetrics;
   readonly gossip: Gossip;
   /**
-   * Verifies batches of signatures on every core (a peer's pages'), with up
-   * to --threads workers, started by the first batch: none on the
-   * walkthrough's chain, which has no signatures.
+   * Verifies batches of signatures on every core (a peer's pages', and the
+   * transfers admitted together), with up to --threads workers, started by
+   * the first batch: none on the walkthrough's chain, which has no signatures.
    */
   readonly signatures: SignaturePool;
   /** What the node does, as it happens: blocks, chains, transactions, mining, peers' verdicts. */
@@ -329,6 +364,7 @@ export class ToyNode {
       peers: () => this.peers.ids.length,
       peersBackingOff: () => this.peers.health(Date.now()).filter(({ health }) => health.retryAt !== undefined).length,
       gossip: () => this.gossip.counts,
+      stratum: () => this.stratum?.counts(),
       signatures: () => this.signatures.counts,
     });
     this.#sync = new Sync(
@@ -358,8 +394,29 @@ export class ToyNode {
         log: this.#log,
       },
     );
+    const { stratum } = options;
+    this.stratum =
+      stratum === undefined
+        ? undefined
+        : new StratumServer(
+            {
+              host: stratum.host,
+              port: stratum.port,
+              maxSessions: stratum.maxSessions,
+              apiToken: options.apiToken,
+              vardiff: { ...DEFAULT_VARDIFF, shareSeconds: stratum.shareSeconds },
+              handshakeMs: DEFAULT_HANDSHAKE_MS,
+              idleMs: DEFAULT_IDLE_MS,
+              ban: DEFAULT_BAN,
+              log: this.#log.child({ component: "stratum" }),
+            },
+            { submitProof: (seq, nonce, by) => this.miner.submitProof(seq, nonce, by) },
+          );
+    const server = this.stratum;
     this.miner = new Miner({
       chain: this.chain,
+      // The node's own threads keep to the first range of nonces; each remote miner gets another.
+      ...(server === undefined ? {} : { nonces: nonceRange(0), announceJob: (job: MiningJob) => server.onJob(job) }),
       mempool: this.mempool,
       pool: this.pool,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
@@ -390,15 +447,16 @@ export class ToyNode {
         }),
       log: this.#log.child({ component: "miner" }),
     });
-    this.continuous = options.mine
-      ? new ContinuousMiner({
-          miner: this.miner,
-          forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),
-          nextIndex: () => this.chain.tip.index + 1,
-          signal: this.#stopping.signal,
-          log: this.#log.child({ component: "miner" }),
-        })
-      : undefined;
+    this.continuous =
+      options.mine || server !== undefined
+        ? new ContinuousMiner({
+            miner: this.miner,
+            forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),
+            nextIndex: () => this.chain.tip.index + 1,
+            signal: this.#stopping.signal,
+            log: this.#log.child({ component: "miner" }),
+          })
+        : undefined;
   }
 
   /** Opens the node on its store: the state it kept, checked, or a new genesis. */
@@ -406,7 +464,8 @@ export class ToyNode {
     const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
-    const signatures = new SignaturePool({ threads: options.threads });
+    // As many as the mining threads, and one for a node whose Stratum miners do all its mining (--threads 0).
+    const signatures = new SignaturePool({ threads: Math.max(1, options.threads) });
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
     const warming = pool.warmUp().then(({ calibration, priority }) => {
       const rates = Object.fromEntries(
@@ -422,7 +481,7 @@ export class ToyNode {
         options.log.warn({ reason: priority.failed }, "the mining threads could not be set to the lowest priority");
     });
     try {
-      const [parts] = await Promise.all([openState(store, rules, pool, options), warming]);
+      const [parts] = await Promise.all([openState(store, rules, pool, signatures, options), warming]);
       const reward =
         rules.ledger.kind === "accounts"
           ? await rewardAddress(rules.ledger.prefix, {
@@ -598,6 +657,18 @@ export class ToyNode {
     throw new NoCommonBlockError(locator.length);
   }
 
+  /** The block of our durable chain with this hash, and its confirmations (1 at the tip); else UnknownBlockError. */
+  async blockByHash(hash: string): Promise<{ block: Block; confirmations: number }> {
+    const view = await this.view();
+    try {
+      const block = await view.blockByHash(hash);
+      if (block === undefined) throw new UnknownBlockError(hash);
+      return { block, confirmations: view.length - block.index + 1 };
+    } finally {
+      await view.close();
+    }
+  }
+
   /** A consistent view of the durable chain, for reading blocks (GET /chain); close it when done. */
   async view(): Promise<ChainView> {
     const view = await this.#store.view();
@@ -632,7 +703,7 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#sync.close(), this.signatures.close()]);
+    await Promise.all([this.pool.close(), this.#sync.close(), this.signatures.close(), this.stratum?.close()]);
     await this.#store.close();
   }
 }

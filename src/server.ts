@@ -34,7 +34,8 @@ type Defaulted =
   | "chain"
   | "mine"
   | "rewardAddress"
-  | "reindex";
+  | "reindex"
+  | "stratum";
 
 /**
  * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
@@ -131,6 +132,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     mine: config.mine ?? false,
     rewardAddress: config.rewardAddress,
     reindex: config.reindex ?? false,
+    stratum: config.stratum,
     dataDir: config.dataDir === undefined ? undefined : resolve(config.dataDir),
     log,
   });
@@ -185,6 +187,20 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         `gossip announces this node as ${publicUrl}, which peers cannot reach: give --public-url (TOYCHAIN_PUBLIC_URL)`,
       );
     }
+  }
+  if (node.stratum !== undefined) {
+    try {
+      await node.stratum.listen();
+    } catch (error) {
+      server.close();
+      await node.close();
+      throw error;
+    }
+    const { host: stratumHost, maxSessions, shareSeconds } = config.stratum ?? {};
+    log.info(
+      { host: stratumHost, port: node.stratum.port, maxSessions, shareSeconds, threads: config.threads },
+      `stratum endpoint listening on stratum+tcp://${stratumHost}:${node.stratum.port} for remote miners (toychain miner)`,
+    );
   }
   if (node.continuous) {
     // After gossip's start: the first block forged is announced.

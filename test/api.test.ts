@@ -49,6 +49,15 @@ interface PendingBody {
   transactions: Transaction[];
   length: number;
 }
+interface BlockFoundBody {
+  hash: string;
+  height: number;
+  confirmations: number;
+  block: Block;
+}
+interface RefusalBody extends Message {
+  errors?: { field: string; message: string }[];
+}
 interface RegisterBody extends Message {
   total_nodes: string[];
 }
@@ -231,6 +240,28 @@ t.test("the walkthrough on one node", async (t) => {
     }
   });
 
+  t.test("GET /blocks/{hash}: a block of the chain by its hash, with its height and confirmations", async (t) => {
+    const chain = await chainOf(a);
+    const genesis = await get<BlockFoundBody>(a, `/blocks/${GENESIS_HASH}`);
+    t.equal(genesis.status, 200);
+    t.strictSame(genesis.body, { hash: GENESIS_HASH, height: 1, confirmations: 3, block: GENESIS }, "the genesis");
+    const tipHash = blockHash(chain[2] as Block);
+    const tip = await get<BlockFoundBody>(a, `/blocks/${tipHash}`);
+    t.strictSame(tip.body, { hash: tipHash, height: 3, confirmations: 1, block: chain[2] }, "the tip: 1 confirmation");
+
+    const unknown = "0".repeat(64);
+    const missing = await get<RefusalBody>(a, `/blocks/${unknown}`);
+    t.equal(missing.status, 404);
+    t.strictSame(missing.body, { message: `Block ${unknown} is not in this node's chain` });
+    const malformed = await get<RefusalBody>(a, `/blocks/${GENESIS_HASH.toUpperCase()}`);
+    t.equal(malformed.status, 400, "hashes are lower-case hex");
+    t.strictSame(
+      malformed.body.errors?.map((e) => e.field),
+      ["hash"],
+      "the refusal names the field",
+    );
+  });
+
   t.test("a transaction after two blocks is meant for block 4", async (t) => {
     const reply = await post<Message>(a, "/transactions/new", { sender: "Mark", recipient: "Lea", amount: 0.5 });
     t.equal(reply.status, 200);
@@ -335,6 +366,11 @@ t.test("/nodes/resolve between two in-process nodes", async (t) => {
     t.strictSame(reply.body.peers, [{ node: idOf(b.url), reached: true, verdict: "adopted", length: 3 }]);
     t.strictSame(await chainOf(c), bChain, "GET /chain shows the adopted chain");
     t.notSame(bChain, cBefore);
+    const dropped = blockHash(cBefore[1] as Block);
+    t.equal((await get<Message>(c, `/blocks/${dropped}`)).status, 404, "c's own block 2, of the branch it left: 404");
+    const adopted = await get<BlockFoundBody>(c, `/blocks/${blockHash(bChain[1] as Block)}`);
+    t.equal(adopted.status, 200);
+    t.same([adopted.body.height, adopted.body.confirmations], [2, 2], "b's block 2, now c's, 2 deep");
   });
 
   t.test("the mempool keeps what the adopted chain lacks", async (t) => {

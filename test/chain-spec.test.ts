@@ -16,7 +16,7 @@ import {
   walkthroughSpec,
 } from "../src/chain/index.js";
 import { ChainSpecLoadError, loadChainSpec, parseChainSpec } from "../src/specs/index.js";
-import { runCli } from "./helpers/node-process.js";
+import { runCli, startNode } from "./helpers/node-process.js";
 
 /** Chain specs: what `chain new` writes, what a node accepts, and the command as a user runs it. */
 
@@ -24,6 +24,8 @@ const NOW = 1_800_000_000.75;
 const made = (): ChainSpecFile =>
   newChainSpec({ name: "testnet", blockTime: 10, halfLife: 600, hashesPerSecond: 1e8, now: NOW });
 const parse = (file: unknown) => parseChainSpec(JSON.stringify(file), "test spec");
+/** devnet's id since it keeps accounts; the README names it. */
+const DEVNET_ID = "994e06965694ea20c8f14312e122e2d5ed22b5b9cd370ee1798d8690786862e2";
 
 t.test("a new spec: its genesis commits to every parameter, and its id is the genesis hash", async (t) => {
   const file = made();
@@ -56,7 +58,7 @@ t.test("a new spec: its genesis commits to every parameter, and its id is the ge
 });
 
 t.test(
-  "the ledger: names by default, or accounts with an address prefix, each committed to by the genesis",
+  "the ledger: names (newChainSpec's default, as a spec file's without one), or accounts with an address prefix, each committed to by the genesis",
   async (t) => {
     const names = parse(made());
     t.same(names.ledger, { kind: "names" });
@@ -192,6 +194,24 @@ t.test("built-in chains and spec files by path", async (t) => {
   t.equal(devnet.name, "devnet");
   t.equal(devnet.pow.kind, "asert");
   t.equal(devnet.pow.kind === "asert" && devnet.pow.params.spacing, 10n, "devnet's blocks come every 10 s");
+  t.same(devnet.ledger, { kind: "accounts", prefix: "toy" }, "devnet keeps accounts, toy1... addresses");
+  // How devnet.json is made: chain new --name devnet --block-time 10 --hashrate 1e8 --pow-limit initial --reward 50000000 (the
+  // half-life 60 block times, the ledger accounts), its genesis dated as it was first made, so that it stays aged.
+  t.same(
+    devnet.file,
+    newChainSpec({
+      name: "devnet",
+      blockTime: 10,
+      hashesPerSecond: 1e8,
+      powLimit: "initial",
+      ledger: "accounts",
+      reward: 50_000_000,
+      now: devnet.genesis.timestamp,
+    }),
+    "devnet.json is what chain new makes for 100 MH/s and 10-s blocks, its pow limit its initial target",
+  );
+  t.equal(new Date(devnet.genesis.timestamp * 1000).toISOString(), "2026-12-07T04:50:43.000Z", "dated as first made");
+  t.equal(devnet.id, DEVNET_ID, "its id, which a change of any parameter changes");
   t.equal(loadChainSpec("walkthrough", 20).pow.kind, "fixed");
   t.throws(() => loadChainSpec("/no/such/spec.json", 16), {
     name: ChainSpecLoadError.name,
@@ -215,6 +235,9 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
   const file = JSON.parse(readFileSync(out, "utf8")) as ChainSpecFile;
   const spec = parse(file);
   t.equal(file.name, "fast", "named after its file");
+  t.same(spec.ledger, { kind: "accounts", prefix: "toy" }, "an accounts ledger by default, toy1... addresses");
+  t.match(created.stdout, "ledger             accounts: signed transfers between toy1... addresses");
+  t.match(created.stdout, "reward             1 and the block's fees");
   t.equal(file.blockTime, 5);
   t.equal(file.halfLife, 300, "a half-life of 60 block times by default");
   t.equal(blockWork(targetFromBits(Number.parseInt(file.genesis.bits ?? "", 16))) >= 100_000_000n, true);
@@ -262,9 +285,30 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
   t.match(withLedger.stdout, "ledger             accounts: signed transfers between coin1... addresses");
   t.match(withLedger.stdout, "reward             50000000 and the block's fees");
   t.same(parse(JSON.parse(readFileSync(accounts, "utf8"))).ledger, { kind: "accounts", prefix: "coin" });
+  const names = join(dir, "names.json");
+  const withNames = await runCli([
+    ...["chain", "new", "--out", names, "--block-time", "5", "--hashrate", "2e7", "--ledger", "names"],
+  ]);
+  t.equal(withNames.code, 0, withNames.stderr);
+  t.match(withNames.stdout, "ledger             names: the walkthrough's transactions");
+  t.match(withNames.stdout, /reward {13}1\n/, "a reward of 1, no fees");
+  const namesFile = JSON.parse(readFileSync(names, "utf8")) as ChainSpecFile;
+  t.equal(namesFile.ledger, "names", "--ledger names: the walkthrough's transactions");
+  t.notOk("addressPrefix" in namesFile, "and no address prefix");
+  t.same(parse(namesFile).ledger, { kind: "names" });
+  const prefixOnly = join(dir, "prefixed.json");
+  const withPrefix = await runCli([
+    ...["chain", "new", "--out", prefixOnly, "--block-time", "5", "--hashrate", "2e7", "--address-prefix", "coin"],
+  ]);
+  t.equal(withPrefix.code, 0, withPrefix.stderr);
+  t.same(parse(JSON.parse(readFileSync(prefixOnly, "utf8"))).ledger, { kind: "accounts", prefix: "coin" });
+
   const ledgerCases: [string[], string][] = [
     [["--ledger", "coins"], '--ledger must be names or accounts, not "coins"'],
-    [["--address-prefix", "coin"], "--address-prefix is for --ledger accounts"],
+    [
+      ["--ledger", "names", "--address-prefix", "coin"],
+      "--address-prefix is for an accounts ledger, not --ledger names",
+    ],
     [["--ledger", "accounts", "--address-prefix", "Coin1"], "--address-prefix must be 1 to 16 lowercase letters"],
     [["--reward", "0"], "--reward must be a whole number from 1 to 2^53-1"],
     [["--reward", "9007199254740992"], "--reward must be a whole number from 1 to 2^53-1"],
@@ -282,4 +326,44 @@ t.test("toychain chain new and show, as a user runs them", async (t) => {
   const help = await runCli(["chain", "--help"]);
   t.equal(help.code, 0);
   t.match(help.stdout, /^Usage: toychain chain new --out <file> --block-time <s>/);
+  t.match(help.stdout, /--ledger <kind> +accounts: .*\n +\(default\); names: /, "accounts, the default");
+});
+
+/** devnet.json before it kept accounts (commit 08fa209): a names chain of the same name. */
+const DEVNET_BEFORE_ACCOUNTS = {
+  format: "toychain-chain/1",
+  name: "devnet",
+  blockTime: 10,
+  halfLife: 600,
+  powLimit: "1d044b82",
+  reward: 1,
+  timestamps: { medianOf: 11, maxFutureSeconds: 25, wholeSeconds: true },
+  genesis: {
+    index: 1,
+    timestamp: 1796619043,
+    transactions: [],
+    proof: 0,
+    previous_hash: "1297c37698e579a777a4140efe338cc776f66f868a97811a9aa60f8d3e9892d3",
+    bits: "1d044b82",
+  },
+};
+
+t.test("a data dir of devnet before it kept accounts is refused, naming both ids and what to do", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-old-devnet-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const oldSpec = join(dir, "devnet-before.json");
+  writeFileSync(oldSpec, JSON.stringify(DEVNET_BEFORE_ACCOUNTS));
+  const oldId = parse(DEVNET_BEFORE_ACCOUNTS).id;
+  t.equal(oldId, "f94ab100d9806eab4fea274fe2420c350e65db63dfc2e1900e0b41465d3f662f", "the old devnet's id");
+  const dataDir = join(dir, "data");
+  const old = await startNode(["--chain", oldSpec, "--threads", "1", "--data-dir", dataDir], { t });
+  t.same(await old.stop(), { code: 0, signal: null });
+
+  const refused = await runCli(["--chain", "devnet", "--port", "0", "--threads", "1", "--data-dir", dataDir]);
+  t.equal(refused.code, 1, "today's devnet refuses it: exit 1");
+  t.equal(
+    refused.stderr,
+    `toychain: The store in ${dataDir} belongs to another network: it holds another chain named devnet (genesis ${oldId}), ` +
+      `not this devnet (genesis ${DEVNET_ID}): the spec was made again; remove this data dir to start on this one, or give another --data-dir\n`,
+  );
 });

@@ -166,6 +166,7 @@ t.test("/openapi.json is an OpenAPI 3.1 document of every route", async (t) => {
     "GET /accounts/{address}/transactions: the address, and the page's optional query",
   );
   t.strictSame(parametersOf("/transactions/{id}"), [["id", "path", true]], "GET /transactions/{id}");
+  t.strictSame(parametersOf("/blocks/{hash}"), [["hash", "path", true]], "GET /blocks/{hash}");
 });
 
 /** The documented path a request's path is of: itself, or the one whose `{parameters}` it fills. */
@@ -232,6 +233,9 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "POST", "/chain/locate", 200, { locator: [{ height: tip.length, hash: tip.hash }] });
   await answer(t, "POST", "/chain/locate", 404, { locator: [{ height: 1, hash: "0".repeat(64) }] });
   await answer(t, "POST", "/chain/locate", 400, { locator: [] });
+  await answer(t, "GET", `/blocks/${tip.hash}`, 200);
+  await answer(t, "GET", `/blocks/${"0".repeat(64)}`, 404);
+  await answer(t, "GET", "/blocks/0xabc", 400);
   await answer(t, "POST", "/nodes/announce", 202, { ...tip, url: origin });
   await answer(t, "POST", "/nodes/announce", 400, { ...tip, url: "ftp://127.0.0.1:1" });
   await answer(t, "POST", "/nodes/announce", 400, { ...tip, length: 0, url: origin });
@@ -309,6 +313,8 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "GET", `/transactions/${id}`, 200, undefined, JSON_TYPE, at);
   await answer(t, "GET", "/mine", 200, undefined, JSON_TYPE, at);
   await answer(t, "GET", `/transactions/${id}`, 200, undefined, JSON_TYPE, at);
+  const { hash: transfersBlock } = (await (await fetch(`${at}/chain/tip`)).json()) as { hash: string };
+  await answer(t, "GET", `/blocks/${transfersBlock}`, 200, undefined, JSON_TYPE, at);
   await answer(t, "GET", `/transactions/${"0".repeat(64)}`, 404, undefined, JSON_TYPE, at);
   await answer(t, "GET", "/transactions/0xabc", 400, undefined, JSON_TYPE, at);
   await answer(t, "GET", `/accounts/${miner.address}/transactions?limit=2`, 200, undefined, JSON_TYPE, at);

@@ -10,6 +10,7 @@ import {
   publicKeyOf,
   SMALL_ORDER_ENCODINGS,
   sign,
+  signer,
   verify,
 } from "../src/keys/index.js";
 
@@ -186,6 +187,7 @@ t.test("RFC 8032's tests: the public key, the signature, and it verifies", async
   for (const v of RFC8032) {
     t.equal(Buffer.from(publicKeyOf(hex(v.secret))).toString("hex"), v.public);
     t.equal(Buffer.from(sign(hex(v.secret), hex(v.message))).toString("hex"), v.signature);
+    t.equal(Buffer.from(signer(hex(v.secret))(hex(v.message))).toString("hex"), v.signature, "signer: the same");
     t.ok(verify(hex(v.public), hex(v.message), hex(v.signature)));
   }
 });

@@ -9,6 +9,7 @@ import {
   UnknownTransactionError,
 } from "../src/ledger/index.js";
 import { AccountsPool } from "../src/mempool/index.js";
+import { LocalVerifier } from "../src/signatures/index.js";
 import { MemoryStore } from "../src/storage/index.js";
 import { accountsChain } from "./helpers/accounts-chain.js";
 import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
@@ -36,7 +37,7 @@ async function setUp(blocks: Block[], read?: (at: readonly { height: number }[])
   for (const block of blocks) await store.appendBlock(block, [], await ledger.write([], [[block]]));
   const chain = [spec.genesis, ...blocks];
   const hashes = chain.map((block) => blockHash(block));
-  const mempool = new AccountsMempool(spec, store, new AccountsPool(10));
+  const mempool = new AccountsMempool(spec, store, new AccountsPool(10), new LocalVerifier());
   const queries = new LedgerQueries({
     ledger,
     mempool,

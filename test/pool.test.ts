@@ -49,6 +49,27 @@ t.test("JobControl", async (t) => {
     t.equal(control.claimChunk(), -1);
   });
 
+  t.test("a job over a range of nonces claims chunks within it only, shared by its views", async (t) => {
+    const start = FIRST_NONCE + 5 * 2 ** 40;
+    const control = new JobControl({ start, end: start + 3 * CHUNK_SIZE - 1 });
+    t.equal(control.end, start + 3 * CHUNK_SIZE - 1);
+    const view = new JobControl(control.buffer);
+    t.equal(view.end, control.end, "a worker's view knows where the range ends");
+    t.same(
+      [control.claimChunk(), view.claimChunk(), control.claimChunk(), view.claimChunk()],
+      [start, start + CHUNK_SIZE, start + 2 * CHUNK_SIZE, -1],
+      "three chunks, then the range is spent",
+    );
+    for (const [range, why] of [
+      [{ start: FIRST_NONCE - 1 }, "a nonce of 15 digits"],
+      [{ end: MAX_NONCE + 1 }, "past 2^53-1"],
+      [{ start: FIRST_NONCE + 10, end: FIRST_NONCE + 9 }, "an end before its start"],
+      [{ start: FIRST_NONCE + 0.5 }, "a fraction"],
+    ] as const) {
+      t.throws(() => new JobControl(range), RangeError, why);
+    }
+  });
+
   t.test("win and cancel: only the first transition counts", async (t) => {
     const won = new JobControl();
     t.equal(won.state, RUNNING);
@@ -136,6 +157,25 @@ t.test("MinerPool (portable kernel)", async (t) => {
     t.equal(result.nonce, null);
     t.equal(result.winner, null);
     t.equal(chunksClaimed(control), 0n, "no chunk claimed");
+  });
+
+  t.test("a job over a range finds its proof there, and spends exactly the range when there is none", async (t) => {
+    const start = FIRST_NONCE + 3 * 2 ** 40;
+    const h = header("range");
+    const found = await pool.search(
+      h,
+      targetForLeadingZeroBits(8),
+      new JobControl({ start, end: start + 2 ** 40 - 1 }),
+    );
+    t.ok(
+      found.nonce !== null && found.nonce >= start && found.nonce < start + 2 ** 40,
+      `proof ${found.nonce} in range`,
+    );
+    t.ok(found.nonce !== null && meetsDifficulty(h, found.nonce, 8));
+    const end = start + 2 * CHUNK_SIZE + 99;
+    const spent = await pool.search(h, targetForLeadingZeroBits(60), new JobControl({ start, end }));
+    t.equal(spent.nonce, null, "no proof at difficulty 60");
+    t.equal(spent.hashes, end - start + 1, "every nonce of the range tried once, none past it");
   });
 
   t.test("the pool still works after a cancelled job", async (t) => {

@@ -11,6 +11,7 @@ import {
   GENESIS,
   type HashList,
   type Transaction,
+  UnknownBlockError,
   walkthroughSpec,
 } from "../src/chain/index.js";
 import type { HistoryPage, LedgerWrite, TxPlace, UndoRecord } from "../src/ledger/index.js";
@@ -586,6 +587,38 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
   const mined = await reopened.node.mine();
   t.equal(mined.block.index, 6, "mining continues on the adopted tip");
   await reopened.close();
+});
+
+t.test("ToyNode on a LevelStore: a block by its hash, of its chain only, after a switch and a restart", async (t) => {
+  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
+  t.teardown(() => other.close());
+  for (let i = 0; i < 3; i++) await other.mine();
+
+  const dir = tempDir(t);
+  const ours = await ToyNode.open({
+    chain: walkthroughSpec(DIFFICULTY),
+    threads: 1,
+    log,
+    store: new LevelStore(dir),
+    network: new NodeNetwork({ "127.0.0.1:5009": other }),
+  });
+  let closed = false;
+  t.teardown(async () => {
+    if (!closed) await ours.close();
+  });
+  const { block: left } = await ours.mine();
+  t.same(await ours.blockByHash(blockHash(left)), { block: left, confirmations: 1 }, "our block 2, at the tip");
+  await ours.registerNodes(["127.0.0.1:5009"]);
+  t.ok((await ours.resolve()).replaced, "our chain of 2 is replaced by their chain of 4");
+  await t.rejects(ours.blockByHash(blockHash(left)), UnknownBlockError, "our old block 2: still stored, not ours");
+  const theirs = (await readChain(other))[1] as Block;
+  t.same(await ours.blockByHash(blockHash(theirs)), { block: theirs, confirmations: 3 }, "their block 2, 3 deep");
+  await ours.close();
+  closed = true;
+
+  const reopened = await nodeOn(t, dir);
+  t.same(await reopened.node.blockByHash(GENESIS_HASH), { block: GENESIS, confirmations: 4 }, "after a restart");
+  await t.rejects(reopened.node.blockByHash("0".repeat(64)), UnknownBlockError, "a hash no block has");
 });
 
 t.test("a store with a tampered block is refused: DamagedStoreError naming the directory", async (t) => {

@@ -1,5 +1,5 @@
 import { workerData } from "piscina";
-import { CHUNK_SIZE, JobControl, MAX_NONCE, RUNNING } from "../src/mining/control.js";
+import { CHUNK_SIZE, JobControl, RUNNING } from "../src/mining/control.js";
 import type {
   CalibrateOutcome,
   CalibrateTask,
@@ -44,7 +44,7 @@ export default function search(task: SearchTask): SearchOutcome {
   claiming: while (control.state === RUNNING) {
     const start = control.claimChunk();
     if (start < 0) break;
-    const end = Math.min(start + CHUNK_SIZE, MAX_NONCE + 1);
+    const end = Math.min(start + CHUNK_SIZE, control.end + 1);
     for (let from = start; from < end; from += kernel.batch) {
       if (control.state !== RUNNING) break claiming;
       const count = Math.min(kernel.batch, end - from);

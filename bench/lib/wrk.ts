@@ -31,10 +31,41 @@ export interface WrkRequest {
   body: string;
 }
 
-/** wrk's Lua script sending `request`; the body in a long bracket string, which takes it as it is. */
-function script({ method, contentType, body }: WrkRequest): string {
-  if (body.includes("]==]")) throw new Error('wrk: a body holding "]==]" would end its Lua string');
-  return `wrk.method = ${JSON.stringify(method)}\nwrk.headers["Content-Type"] = ${JSON.stringify(contentType)}\nwrk.body = [==[${body}]==]\n`;
+/**
+ * Requests that differ by their bodies: each request sends the next of
+ * `bodies`, in order, from the first (with one wrk thread, whichever
+ * connection sends it), and after the last the first again. Built by Lua for
+ * each request, where a WrkRequest is built once: compare runs of this form
+ * with each other.
+ */
+export interface WrkRequests {
+  method: string;
+  contentType: string;
+  /** One line each. */
+  bodies: readonly string[];
+}
+
+/** A text in a Lua long bracket string, which takes it as it is. */
+function luaString(text: string): string {
+  if (text.includes("]==]")) throw new Error('wrk: a text holding "]==]" would end its Lua string');
+  return `[==[${text}]==]`;
+}
+
+/** wrk's Lua script sending `request`; for a WrkRequests, its bodies are read from `bodiesFile`. */
+function script(request: WrkRequest | WrkRequests, bodiesFile: string): string {
+  const head = `wrk.method = ${JSON.stringify(request.method)}\nwrk.headers["Content-Type"] = ${JSON.stringify(request.contentType)}\n`;
+  if ("body" in request) return `${head}wrk.body = ${luaString(request.body)}\n`;
+  // wrk calls request() once before the run, in its first thread's Lua state, to check what it
+  // builds, and sends that nowhere: that call is given the first body and not counted.
+  return `${head}local bodies = {}
+for line in io.lines(${luaString(bodiesFile)}) do bodies[#bodies + 1] = line end
+local checked = false
+local sent = 0
+function request()
+  if checked then sent = sent + 1 else checked = true end
+  return wrk.format(nil, nil, nil, bodies[(math.max(sent, 1) - 1) % #bodies + 1])
+end
+`;
 }
 
 /**
@@ -47,13 +78,20 @@ export async function runWrk(
   threads: number,
   connections: number,
   seconds: number,
-  request?: WrkRequest,
+  request?: WrkRequest | WrkRequests,
 ): Promise<WrkResult | { missing: string }> {
   const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", url];
   let dir: string | undefined;
   if (request) {
     dir = mkdtempSync(join(tmpdir(), "toychain-wrk-"));
-    writeFileSync(join(dir, "request.lua"), script(request));
+    const bodiesFile = join(dir, "bodies.txt");
+    if ("bodies" in request) {
+      // Each wrk thread has a Lua state of its own, which would send the same bodies.
+      if (threads !== 1) throw new Error("wrk: a list of bodies is sent by one thread");
+      if (request.bodies.some((body) => body.includes("\n"))) throw new Error("wrk: a body holds a line break");
+      writeFileSync(bodiesFile, `${request.bodies.join("\n")}\n`);
+    }
+    writeFileSync(join(dir, "request.lua"), script(request, bodiesFile));
     args.push("-s", join(dir, "request.lua"));
   }
   let stdout: string;

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type Router from "@koa/router";
 import { ASSETS_DIR, MissingAssetError, readAsset } from "../assets.js";
@@ -10,6 +9,8 @@ import {
   announcedSchema,
   announceSchema,
   authoritativeSchema,
+  blockFoundSchema,
+  blockPathSchema,
   blockRefSchema,
   blockSchema,
   chainPageSchema,
@@ -35,6 +36,7 @@ import {
   transactionSchema,
   transactionUnknownSchema,
 } from "../schemas/index.js";
+import { VERSION } from "../version.js";
 import { DocsNotBuiltError, RouteNotFoundError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 
@@ -45,11 +47,6 @@ import { openApiDocument } from "./openapi.js";
  * from their npm packages at build time by docs-assets.ts) are read once at
  * start and served from memory under /docs/assets/.
  */
-
-/** This file runs from dist/src/api/. */
-const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
 
 const ASSETS_PATH = "/docs/assets";
 
@@ -178,6 +175,8 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
       tip: tipSchema,
       locate: locateSchema,
       blockRef: blockRefSchema,
+      blockPath: blockPathSchema,
+      blockFound: blockFoundSchema,
       registered: registeredSchema,
       replaced: replacedSchema,
       authoritative: authoritativeSchema,
@@ -194,7 +193,7 @@ export function mountDocs(router: Router, guarded: readonly string[], assets: Do
       transactionUnknown: transactionUnknownSchema,
       events: eventSchemas,
     },
-    version,
+    VERSION,
     guarded,
   );
   const json = JSON.stringify(document, null, 2);

@@ -1,6 +1,6 @@
 import type { Middleware } from "koa";
 import { BUILD_COMMAND } from "../assets.js";
-import { NoCommonBlockError } from "../chain/index.js";
+import { NoCommonBlockError, UnknownBlockError } from "../chain/index.js";
 import { ForeignAnnouncerError, InvalidAnnouncerError } from "../gossip/index.js";
 import { AddressError, TransactionError } from "../keys/index.js";
 import { LedgerMovedError, NoAccountsError, UnknownTransactionError } from "../ledger/index.js";
@@ -15,6 +15,7 @@ import {
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type ErrorBody, SchemaError, type TransactionUnknownBody } from "../schemas/index.js";
+import { SignatureCheckError } from "../signatures/index.js";
 import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
 import { ResolveStoppedError } from "../sync/index.js";
 
@@ -169,8 +170,19 @@ function toAnswer(error: unknown): ErrorAnswer {
     return { status: 503, body: { message: error.message } };
   }
   if (error instanceof DamagedStoreError) return { status: 500, body: { message: error.message } };
+  // The node's fault, not the signer's, and not a state it announces (503): logged below, with its cause.
+  if (error instanceof SignatureCheckError) {
+    return {
+      status: 500,
+      body: { message: "Internal error: the node could not check the signature, and did not take the transfer; retry" },
+    };
+  }
   if (error instanceof UnsupportedMediaTypeError) return { status: 415, body: { message: error.message } };
-  if (error instanceof RouteNotFoundError || error instanceof NoCommonBlockError) {
+  if (
+    error instanceof RouteNotFoundError ||
+    error instanceof NoCommonBlockError ||
+    error instanceof UnknownBlockError
+  ) {
     return { status: 404, body: { message: error.message } };
   }
   if (error instanceof MethodNotAllowedError) {

@@ -25,6 +25,8 @@ export interface ApiSchemas {
   tip: JsonSchema;
   locate: JsonSchema;
   blockRef: JsonSchema;
+  blockPath: JsonSchema;
+  blockFound: JsonSchema;
   registered: JsonSchema;
   replaced: JsonSchema;
   authoritative: JsonSchema;
@@ -322,6 +324,9 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
         message: "Cannot add 1 nodes to the 1000 registered: a node keeps at most 1000",
       },
     ),
+    UnknownBlock: answer("No block of this node's chain has this hash", {
+      message: "Block 0000000000000000000000000000000000000000000000000000000000000000 is not in this node's chain",
+    }),
     NoCommonBlock: answer("None of the locator's blocks is in this node's chain: another network", {
       message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
     }),
@@ -469,6 +474,21 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
           "The whole chain, or the blocks that `from`, `limit` and `max_bytes` select, streamed from the store. Each block's keys are sorted, as its hash covers them.",
         parameters: parameters(s.chainQuery),
         responses: { 200: jsonAnswer("The blocks and the chain's length", [s.chainPage]), 400: errorRef("BadRequest") },
+      },
+    },
+    "/blocks/{hash}": {
+      get: {
+        tags: ["chain"],
+        operationId: "block",
+        summary: "Find a block by its hash",
+        description:
+          "The block of this node's chain with this hash, its height and its confirmations, read from the store by its hash. A block this node never held, or one of a branch its chain left, answers 404. By height, a block is `GET /chain?from=N&limit=1`.",
+        parameters: parameters(s.blockPath, "path"),
+        responses: {
+          200: jsonAnswer("The block, where it is and how deep", [s.blockFound]),
+          400: errorRef("BadRequest"),
+          404: errorRef("UnknownBlock"),
+        },
       },
     },
     "/chain/tip": {

@@ -4,8 +4,10 @@ import { blockWork, leadingZeroBitsOf, nextTarget, type Transaction } from "../c
 import type { ToyNode } from "../node.js";
 import type { PeerHealth } from "../peers/index.js";
 import {
+  type BlockFoundBody,
   type Check,
   checkAnnounce,
+  checkBlockPath,
   checkChainQuery,
   checkExactNumbers,
   checkLocate,
@@ -13,6 +15,7 @@ import {
   checkSignedTransaction,
   checkTransaction,
 } from "../schemas/index.js";
+import type { StratumServer } from "../stratum/index.js";
 import { accountsRoutes } from "./accounts-routes.js";
 import { GUARDED_PATHS, requireToken } from "./auth.js";
 import { type ChainAnswers, chainFrame } from "./chain-body.js";
@@ -44,6 +47,21 @@ export const transactionAdded = ({ index, id }: { index: number; id?: string }):
 /** What POST /transactions/new takes: on an accounts chain a signed transfer, else the walkthrough's three fields. */
 export const postedTransactionCheck = (node: Pick<ToyNode, "accounts">): Check<Transaction> =>
   node.accounts === undefined ? checkTransaction : checkSignedTransaction;
+
+/** The Stratum endpoint and its miners as /stats shows them, or null without one. */
+function stratumStats(stratum: StratumServer | undefined) {
+  if (stratum === undefined) return null;
+  const counts = stratum.counts();
+  return {
+    port: stratum.port,
+    sessions: counts.sessions,
+    shares: counts.shares,
+    turned_away: counts.turnedAway,
+    bans: counts.bans,
+    hashes_per_second: Math.round(counts.hashesPerSecond),
+    miners: stratum.miners(),
+  };
+}
 
 /** A peer's failure record as /stats shows it. */
 function healthOf(node: string, health: PeerHealth) {
@@ -138,6 +156,12 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
     ctx.body = await node.locate(body(ctx, checkLocate).locator);
   });
 
+  router.get("/blocks/:hash", async (ctx) => {
+    const { hash } = checkBlockPath({ ...ctx.params });
+    const { block, confirmations } = await node.blockByHash(hash);
+    ctx.body = { hash, height: block.index, confirmations, block } satisfies BlockFoundBody;
+  });
+
   router.get("/chain", async (ctx) => {
     const { from = 1, limit, max_bytes: maxBytes } = checkChainQuery({ ...ctx.query });
     ctx.type = "application/json";
@@ -228,6 +252,7 @@ export function routes(node: ToyNode, { apiToken, answers, streams, explorer }: 
         syncs_failed: gossip.counts.syncs.failed,
         failing_peers: gossip.failing.map(({ id, health }) => healthOf(id, health)),
       },
+      stratum: stratumStats(node.stratum),
     };
   });
 

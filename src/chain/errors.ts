@@ -61,6 +61,14 @@ export class NoCommonBlockError extends Error {
   }
 }
 
+/** A block hash that names no block of this node's chain: unknown here, or of a branch the chain left. */
+export class UnknownBlockError extends Error {
+  override readonly name = "UnknownBlockError";
+  constructor(readonly hash: string) {
+    super(`Block ${hash} is not in this node's chain`);
+  }
+}
+
 /** A chain spec whose parameters do not make a chain, or whose genesis does not commit to them. */
 export class ChainSpecError extends Error {
   override readonly name = "ChainSpecError";

@@ -29,6 +29,7 @@ export {
   InvalidChainError,
   NoCommonBlockError,
   StaleBlockError,
+  UnknownBlockError,
 } from "./errors.js";
 export { GENESIS, MAX_BLOCK_TRANSACTIONS, MAX_PROOF, REWARD_AMOUNT, REWARD_SENDER } from "./genesis.js";
 export {

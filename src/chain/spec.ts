@@ -168,7 +168,11 @@ export interface NewChainOptions {
    * until it caught up.
    */
   powLimit?: number | "initial";
-  /** The ledger (default names) and, for accounts, the addresses' prefix (default DEFAULT_ADDRESS_PREFIX). */
+  /**
+   * The ledger (default names, as a spec file without one; `toychain chain
+   * new` asks for accounts unless told --ledger names) and, for accounts,
+   * the addresses' prefix (default DEFAULT_ADDRESS_PREFIX).
+   */
   ledger?: LedgerKind;
   addressPrefix?: string;
   /** Coins a block's reward creates (default REWARD_AMOUNT). */

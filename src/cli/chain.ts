@@ -27,7 +27,8 @@ new   writes a spec for a chain of its own: a genesis dated now, blocks every
       --block-time seconds whose target follows the hash rate (aserti3-2d),
       and an initial target at which this machine alone (its hash rate,
       measured now on every core) makes a block about every --block-time.
-      Start its nodes with toychain --chain <file>.
+      Its ledger keeps accounts (signed transfers, balances, fees) unless
+      --ledger names. Start its nodes with toychain --chain <file>.
   --out <file>          where to write the spec (refused if it exists, unless --force)
   --block-time <s>      the target time between blocks, whole seconds (1-86400)
   --half-life <s>       seconds behind (ahead of) schedule that double (halve) the target
@@ -36,8 +37,8 @@ new   writes a spec for a chain of its own: a genesis dated now, blocks every
   --pow-limit <bits>    the easiest target, as compact bits in 8 hex digits (default 1f00ffff,
                         65,536 hashes a block), or initial: never easier than the initial target
   --name <name>         the chain's name (default: the file's name without .json)
-  --ledger <kind>       names: the walkthrough's transactions between any names (default);
-                        accounts: signed transfers between addresses, with balances and fees
+  --ledger <kind>       accounts: signed transfers between addresses, with balances and fees
+                        (default); names: the walkthrough's transactions between any names
   --address-prefix <p>  an accounts chain's address prefix, 1-16 lowercase letters (default toy)
   --reward <n>          what a block's reward creates, a whole number of the smallest unit
                         (default 1; on an accounts chain the block's fees come on top)
@@ -93,7 +94,7 @@ async function measure(log: (line: string) => void): Promise<{ hashesPerSecond: 
   }
 }
 
-/** --ledger and --address-prefix, which only an accounts ledger takes. */
+/** --ledger (accounts unless told names) and --address-prefix, which only an accounts ledger takes. */
 function ledgerOf(
   kind: string | undefined,
   prefix: string | undefined,
@@ -101,9 +102,10 @@ function ledgerOf(
   if (kind !== undefined && !(LEDGER_KINDS as readonly string[]).includes(kind)) {
     throw new ChainUsageError(`--ledger must be ${LEDGER_KINDS.join(" or ")}, not ${JSON.stringify(kind)}`);
   }
-  const ledger = (kind ?? "names") as LedgerKind;
+  const ledger = (kind ?? "accounts") as LedgerKind;
   if (prefix === undefined) return { ledger };
-  if (ledger !== "accounts") throw new ChainUsageError("--address-prefix is for --ledger accounts");
+  if (ledger !== "accounts")
+    throw new ChainUsageError("--address-prefix is for an accounts ledger, not --ledger names");
   if (!new RegExp(ADDRESS_PREFIX_PATTERN).test(prefix)) {
     throw new ChainUsageError(`--address-prefix must be 1 to 16 lowercase letters, not ${JSON.stringify(prefix)}`);
   }

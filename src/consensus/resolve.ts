@@ -1,4 +1,11 @@
-import { type ChainMeasure, type ChainSpec, compareChains, impossibleClaim, isBetter } from "../chain/index.js";
+import {
+  type ChainMeasure,
+  type ChainSpec,
+  compareChains,
+  InvalidChainError,
+  impossibleClaim,
+  isBetter,
+} from "../chain/index.js";
 import { type Peer, PeerDataError, PeerUnreachableError } from "../peers/index.js";
 import type { TipBody } from "../schemas/schemas.js";
 
@@ -165,7 +172,8 @@ function failureReport(peer: Peer, error: unknown): PeerReport {
   if (error instanceof PeerUnreachableError) {
     return { node: peer.id, reached: false, verdict: "unreachable", reason: error.message };
   }
-  if (error instanceof PeerDataError) {
+  // A rule broken: in what the peer sent (its tip, a page), or, on an accounts chain, by a block the ledger connects.
+  if (error instanceof PeerDataError || error instanceof InvalidChainError) {
     return { node: peer.id, reached: true, verdict: "invalid", reason: error.message };
   }
   return { node: peer.id, reached: false, verdict: "unreachable", reason: String(error) };

@@ -10,7 +10,7 @@ export {
   SECRET_KEY_BYTES,
   SIGNATURE_BYTES,
   sign,
-  signerOf,
+  signer,
   verify,
 } from "./ed25519.js";
 export {
@@ -39,9 +39,11 @@ export {
 export { PASSPHRASE_VARIABLE, readPassphrase } from "./passphrase.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
 export {
+  checkTransfer,
   type SignedTransaction,
   signingMessage,
   signTransaction,
+  type TransferSignature,
   transactionId,
   type UnsignedTransaction,
   verifyTransaction,

@@ -125,16 +125,26 @@ export function signTransaction(chainId: string, secretKey: Uint8Array, tx: Unsi
 }
 
 /**
- * Checks a transfer as every node does: both addresses are of this chain
- * (prefix) and decode, the fields are in range, and the signature is the
- * sender's over signingMessage by the pinned rule (ed25519.ts). Throws
- * AddressError naming the field, TransactionError, or SignatureError
- * (`signature does not verify for sender toy1...`). Pure: no I/O, no
- * ledger; the nonce's and the balance's turn come later.
+ * What verifying a transfer's signature takes once its other checks have
+ * passed: its sender's public key, the message it signed (signingMessage)
+ * and the signature's 64 bytes.
  */
-export function verifyTransaction(chainId: string, prefix: string, tx: SignedTransaction): void {
+export interface TransferSignature {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * Every check of verifyTransaction but the signature's own, the cheap ones:
+ * both addresses are of this chain (prefix) and decode, the fields are in
+ * range, and the signature is 128 lower-case hex digits. Throws AddressError
+ * naming the field, or TransactionError; returns what verifying the
+ * signature takes, which may then be done elsewhere (a worker thread).
+ */
+export function checkTransfer(chainId: string, prefix: string, tx: SignedTransaction): TransferSignature {
   const message = signingMessage(chainId, tx);
-  const senderKey = decodeAddress(prefix, tx.sender, "sender");
+  const publicKey = decodeAddress(prefix, tx.sender, "sender");
   decodeAddress(prefix, tx.recipient, "recipient");
   const signature: unknown = tx.signature;
   if (typeof signature !== "string" || !SIGNATURE.test(signature)) {
@@ -149,5 +159,17 @@ export function verifyTransaction(chainId: string, prefix: string, tx: SignedTra
       `signature must be ${SIGNATURE_BYTES * 2} lower-case hex digits (${SIGNATURE_BYTES} bytes)${found}`,
     );
   }
-  if (!verify(senderKey, message, Buffer.from(signature, "hex"))) throw new SignatureError(tx.sender);
+  return { publicKey, message, signature: Buffer.from(signature, "hex") };
+}
+
+/**
+ * Checks a transfer as every node does: checkTransfer's checks, then the
+ * signature is the sender's over signingMessage by the pinned rule
+ * (ed25519.ts). Throws AddressError naming the field, TransactionError, or
+ * SignatureError (`signature does not verify for sender toy1...`). Pure: no
+ * I/O, no ledger; the nonce's and the balance's turn come later.
+ */
+export function verifyTransaction(chainId: string, prefix: string, tx: SignedTransaction): void {
+  const { publicKey, message, signature } = checkTransfer(chainId, prefix, tx);
+  if (!verify(publicKey, message, signature)) throw new SignatureError(tx.sender);
 }

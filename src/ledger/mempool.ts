@@ -7,7 +7,7 @@ import {
   type Transaction,
   transactionJson,
 } from "../chain/index.js";
-import { type SignedTransaction, transactionId, verifyTransaction } from "../keys/index.js";
+import { checkTransfer, SignatureError, type SignedTransaction, transactionId } from "../keys/index.js";
 import {
   type AccountsLookup,
   AccountsPool,
@@ -19,6 +19,7 @@ import {
   type Refill,
   ReservedSenderError,
 } from "../mempool/index.js";
+import { SignatureBatcher, type SignatureVerifier, type Verdict } from "../signatures/index.js";
 import type { LedgerReader, LedgerWrite } from "./interface.js";
 
 /** A transfer's size, for its fee rate: its canonical JSON, as a block holds it. */
@@ -30,21 +31,28 @@ const bytesOf = (tx: SignedTransaction): number => Buffer.byteLength(transaction
  * once its addresses pass their checksums and its signature verifies for
  * this chain, against its sender's account at the tip; blocks and
  * reorganisations take out what they confirm or make invalid.
+ *
+ * The cheap checks run on the caller's turn; the signatures of the transfers
+ * that arrive together are verified as one batch by the verifier (on every
+ * core: SignatureBatcher), and the batch is then admitted in arrival order.
  */
 export class AccountsMempool {
   readonly #spec: ChainSpec;
   readonly #prefix: string;
   readonly #reader: LedgerReader;
   readonly pool: AccountsPool;
+  readonly #batcher: SignatureBatcher<NewTransfer, Admission>;
   /** Counts the tips the pool was checked against: a block connected, or a reorganisation. */
   #tipVersion = 0;
 
-  constructor(spec: ChainSpec, reader: LedgerReader, pool: AccountsPool) {
+  /** The pool over `reader`'s accounts, whose admissions' signatures `verifier` checks. */
+  constructor(spec: ChainSpec, reader: LedgerReader, pool: AccountsPool, verifier: SignatureVerifier) {
     if (spec.ledger.kind !== "accounts") throw new Error("an AccountsMempool needs an accounts chain");
     this.#spec = spec;
     this.#prefix = spec.ledger.prefix;
     this.#reader = reader;
     this.pool = pool;
+    this.#batcher = new SignatureBatcher(verifier, (batch) => this.#admitBatch(batch));
   }
 
   /**
@@ -56,6 +64,7 @@ export class AccountsMempool {
     reader: LedgerReader,
     capacity: number,
     stored: readonly PendingEntry[],
+    verifier: SignatureVerifier,
   ): Promise<{ mempool: AccountsMempool; dropped: Dropped[] }> {
     const entries = stored.map(({ seq, tx }) => ({ seq, ...described(spec, tx as SignedTransaction) }));
     const accounts = await lookupOf(
@@ -63,7 +72,7 @@ export class AccountsMempool {
       entries.map((entry) => entry.tx.sender),
     );
     const { pool, dropped } = AccountsPool.restore(capacity, entries, accounts);
-    return { mempool: new AccountsMempool(spec, reader, pool), dropped };
+    return { mempool: new AccountsMempool(spec, reader, pool, verifier), dropped };
   }
 
   get size(): number {
@@ -79,15 +88,37 @@ export class AccountsMempool {
   }
 
   /**
-   * Admits a transfer: its addresses' checksums (AddressError naming the
-   * field), its signature for this chain (SignatureError), then the pool's
-   * rules against its sender's account (a TransferRefusedError).
+   * Admits a transfer: first the cheap checks, on this turn: the reserved
+   * sender (ReservedSenderError), its addresses' checksums (AddressError
+   * naming the field), its fields and its signature's form
+   * (TransactionError); then its signature for this chain, verified in this
+   * turn's batch (SignatureError; SignatureCheckError when the verifier
+   * fails); then, in arrival order, the pool's rules against its sender's
+   * account (a TransferRefusedError).
    */
   async admit(tx: SignedTransaction): Promise<Admission> {
     if (isReward(tx)) throw new ReservedSenderError(tx.sender);
-    verifyTransaction(this.#spec.id, this.#prefix, tx);
-    const transfer = described(this.#spec, tx);
-    return this.#atTip(tx.sender, (account) => this.pool.add(transfer, account));
+    const signature = checkTransfer(this.#spec.id, this.#prefix, tx);
+    return this.#batcher.submit(signature, described(this.#spec, tx));
+  }
+
+  /**
+   * A batch whose signatures were verified, in arrival order: each transfer
+   * whose signature verifies is added to the pool against its sender's
+   * account at the tip, the batch's senders read at once.
+   */
+  #admitBatch(batch: readonly Verdict<NewTransfer>[]): Promise<PromiseSettledResult<Admission>[]> {
+    const senders = new Set(batch.flatMap(({ item, valid }) => (valid ? [item.tx.sender] : [])));
+    return this.#atTip([...senders], (account) =>
+      batch.map(({ item, valid }): PromiseSettledResult<Admission> => {
+        try {
+          if (!valid) throw new SignatureError(item.tx.sender);
+          return { status: "fulfilled", value: this.pool.add(item, account(item.tx.sender)) };
+        } catch (reason) {
+          return { status: "rejected", reason };
+        }
+      }),
+    );
   }
 
   /**
@@ -97,20 +128,24 @@ export class AccountsMempool {
    * those pending from it.
    */
   standing(address: string): Promise<{ account: Account; from: PooledTransfer[]; to: PooledTransfer[] }> {
-    return this.#atTip(address, (account) => ({
-      account,
+    return this.#atTip([address], (account) => ({
+      account: account(address),
       from: this.pool.pendingFrom(address),
       to: this.pool.pendingTo(address),
     }));
   }
 
-  /** `use` of the account of `address` at the tip the pool was last checked against, with the pool as it is then. */
-  async #atTip<T>(address: string, use: (account: Account) => T): Promise<T> {
+  /**
+   * `use` of the accounts of `addresses` at the tip the pool was last
+   * checked against, with the pool as it is then: `use` runs in the turn
+   * the accounts were read, before any block or reorganisation.
+   */
+  async #atTip<T>(addresses: readonly string[], use: (account: AccountsLookup) => T): Promise<T> {
     for (;;) {
       const version = this.#tipVersion;
-      const account = (await this.#reader.accounts([address])).get(address) ?? EMPTY_ACCOUNT;
-      // A block or a reorganisation while the account was read: read it again at the new tip.
-      if (version === this.#tipVersion) return use(account);
+      const found = addresses.length === 0 ? new Map<string, Account>() : await this.#reader.accounts(addresses);
+      // A block or a reorganisation while the accounts were read: read them again at the new tip.
+      if (version === this.#tipVersion) return use((address) => found.get(address) ?? EMPTY_ACCOUNT);
     }
   }
 

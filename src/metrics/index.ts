@@ -3,6 +3,7 @@ import { PEER_VERDICTS, type PeerReport } from "../consensus/index.js";
 import { DROP_REASONS, type GossipCounts, SYNC_OUTCOMES } from "../gossip/index.js";
 import type { SearchResult } from "../mining/index.js";
 import { registerSignatureMetrics, type SignatureCounts } from "../signatures/index.js";
+import type { StratumCounts } from "../stratum/index.js";
 
 /** What the metrics read from the node at each scrape. */
 export interface NodeGauges {
@@ -13,6 +14,8 @@ export interface NodeGauges {
   peersBackingOff(): number;
   /** Gossip's counters, which /stats shows too. */
   gossip(): GossipCounts;
+  /** The Stratum endpoint's counters, without one undefined. */
+  stratum(): StratumCounts | undefined;
   /** The signature pool's counters. */
   signatures(): SignatureCounts;
 }
@@ -83,6 +86,7 @@ export class NodeMetrics {
       registers,
     });
     this.#gossipCounters(gauges);
+    this.#stratumMetrics(gauges);
     registerSignatureMetrics(this.registry, () => gauges.signatures());
     this.#http = new Histogram({
       name: "toychain_http_request_duration_seconds",
@@ -90,6 +94,48 @@ export class NodeMetrics {
       labelNames: ["method", "route", "status"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
+    });
+  }
+
+  /** The Stratum endpoint's, read at each scrape as /stats reads them; one series per outcome, however many miners. */
+  #stratumMetrics(gauges: NodeGauges): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "toychain_stratum_sessions",
+      help: "Stratum connections open, authorized or not",
+      registers,
+      collect() {
+        this.set(gauges.stratum()?.sessions ?? 0);
+      },
+    });
+    new Gauge({
+      name: "toychain_stratum_hashrate_hashes_per_second",
+      help: "The Stratum miners' rates from their shares, summed",
+      registers,
+      collect() {
+        this.set(gauges.stratum()?.hashesPerSecond ?? 0);
+      },
+    });
+    new Counter({
+      name: "toychain_stratum_shares_total",
+      help: "Stratum shares by outcome: accepted, stale (for a job no longer live), refused",
+      labelNames: ["outcome"],
+      registers,
+      collect() {
+        const counts = gauges.stratum();
+        this.reset();
+        if (counts === undefined) return;
+        for (const [outcome, n] of Object.entries(counts.shares)) this.inc({ outcome }, n);
+      },
+    });
+    new Counter({
+      name: "toychain_stratum_turned_away_total",
+      help: "Stratum connections closed at once: the address banned, or every session taken",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(gauges.stratum()?.turnedAway ?? 0);
+      },
     });
   }
 

@@ -7,13 +7,14 @@ export {
   REFRESH_MS,
   retryMs,
 } from "./continuous.js";
-export { CANCELLED, FOUND, JobControl, RUNNING } from "./control.js";
+export { CANCELLED, FIRST_NONCE, FOUND, JobControl, MAX_NONCE, RUNNING } from "./control.js";
 export { MinerStoppedError } from "./errors.js";
 export { type HashRate, measureHashRate } from "./hashrate.js";
-export type { SearchOutcome, SearchResult, SearchTask } from "./interface.js";
+export type { MiningJob, RefusedProof, SearchOutcome, SearchResult, SearchTask } from "./interface.js";
 export {
   type JobProgress,
   type JobStats,
+  LIVE_JOBS,
   type MinedBlock,
   Miner,
   type MinerDeps,

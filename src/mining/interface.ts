@@ -51,6 +51,24 @@ export interface SearchResult {
   stopLatencyMs: number;
 }
 
+/**
+ * A job as the node's remote miners get it (src/stratum): the block it
+ * forges is at `index`, and a proof is a nonce whose hash of H and the nonce
+ * is at most `target`.
+ */
+export interface MiningJob {
+  /** Counts the node's jobs: one number a job, for as long as the node runs. */
+  seq: number;
+  index: number;
+  header: string;
+  target: bigint;
+  /** Its parent is not the previous job's: proofs for the jobs before it are stale. */
+  clean: boolean;
+}
+
+/** Why Miner.submitProof did not make a proof the next block. */
+export type RefusedProof = "stale" | "no proof" | "late";
+
 /** A segment of a long chain to check in a worker: its first block is the previous segment's last. */
 export interface SegmentTask {
   blocks: Block[];

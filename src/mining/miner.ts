@@ -1,10 +1,18 @@
 import type { Logger } from "pino";
-import { type Block, type Chain, nextTarget, nextTimestamp, powHeader, type Transaction } from "../chain/index.js";
+import {
+  type Block,
+  type Chain,
+  nextTarget,
+  nextTimestamp,
+  powHeader,
+  proofMeetsTarget,
+  type Transaction,
+} from "../chain/index.js";
 import type { LedgerWrite } from "../ledger/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import { CANCELLED, JobControl } from "./control.js";
 import { MinerStoppedError } from "./errors.js";
-import type { SearchResult } from "./interface.js";
+import type { MiningJob, RefusedProof, SearchResult } from "./interface.js";
 import type { MinerPool } from "./pool.js";
 
 export interface MinedBlock {
@@ -58,10 +66,20 @@ export interface MinerDeps {
   observe: (search: SearchResult, forged: boolean, index: number) => void;
   /** Told of the running job's progress every PROGRESS_INTERVAL_MS. */
   progress?: (progress: JobProgress) => void;
+  /** Told of every job as it starts, for remote miners (src/stratum). */
+  announceJob?: (job: MiningJob) => void;
+  /** The nonces this node's own threads search: all 16-digit ones unless given (a node with remote miners keeps to one range). */
+  nonces?: { start: number; end: number };
   log: Logger;
 }
 
 const RECENT_JOBS = 20;
+/**
+ * The jobs on the tip a remote miner's proof may still be for: the running
+ * one and those it replaced to take in new transactions. Older ones, or any
+ * on another tip, are stale.
+ */
+export const LIVE_JOBS = 8;
 /** How often a running job reports its progress: a few times a second. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -70,6 +88,24 @@ export interface JobProgress {
   index: number;
   hashes: number;
   seconds: number;
+}
+
+/** A job remote miners may still send a proof for: what forging its block needs. */
+interface LiveJob {
+  seq: number;
+  parentHash: string;
+  template: Block;
+  included: PendingEntry[];
+  ledger: LedgerWrite | undefined;
+  header: string;
+  target: bigint;
+}
+
+/** A remote miner's proof, waiting for the running job to stop. */
+interface ExternalProof {
+  job: LiveJob;
+  nonce: number;
+  by: string;
 }
 
 /** The job running now: what it mines, and the memory that stops it. */
@@ -91,6 +127,13 @@ export class Miner {
   #queue: Promise<unknown> = Promise.resolve();
   #job: RunningJob | undefined;
   #stopped = false;
+  #seq = 0;
+  /** The live jobs, oldest first, all on #liveParent. */
+  readonly #live = new Map<number, LiveJob>();
+  #liveParent: string | undefined;
+  #external: ExternalProof | undefined;
+  /** A request is being mined (#mineOnTip runs): only then can a remote proof end a job. */
+  #mining = false;
   readonly #recent: JobStats[] = [];
   readonly #deps: MinerDeps;
 
@@ -109,7 +152,15 @@ export class Miner {
 
   /** Mines the next block; resolves when it is on the chain. */
   mine(): Promise<MinedBlock> {
-    const turn = this.#queue.then(() => this.#mineOnTip());
+    const turn = this.#queue.then(async () => {
+      this.#mining = true;
+      try {
+        return await this.#mineOnTip();
+      } finally {
+        this.#mining = false;
+        this.#external = undefined;
+      }
+    });
     this.#queue = turn.catch(() => undefined);
     return turn;
   }
@@ -149,6 +200,26 @@ export class Miner {
     return true;
   }
 
+  /**
+   * A remote miner's proof for job `seq`: if that job is live and the proof
+   * meets its block's target, the running job stops and forges that job's
+   * block with it (its reward is this node's, as for a block of its own
+   * threads). Returns true then, or why not: the job is no longer live
+   * ("stale"), the hash is above the target ("no proof"), or another proof
+   * already ends the job ("late").
+   */
+  submitProof(seq: number, nonce: number, by: string): true | RefusedProof {
+    const job = this.#live.get(seq);
+    if (!this.#mining || job === undefined || job.parentHash !== this.#deps.chain.tipHash) return "stale";
+    if (!proofMeetsTarget(job.header, nonce, job.target)) return "no proof";
+    if (this.#external !== undefined) return "late";
+    const running = this.#job;
+    // A running job its own threads already won goes on to forge their block.
+    if (running !== undefined && !running.control.cancel()) return "late";
+    this.#external = { job, nonce, by };
+    return true;
+  }
+
   /** Stops mining for good: the running and queued requests fail with MinerStoppedError. */
   stop(): void {
     this.#stopped = true;
@@ -171,7 +242,7 @@ export class Miner {
   }
 
   async #mineOnTip(): Promise<MinedBlock> {
-    const { chain, mempool, pool, maxTransactionsPerBlock, persist, prepare, confirm, reward, log } = this.#deps;
+    const { chain, mempool, pool, maxTransactionsPerBlock, prepare, reward, log } = this.#deps;
     const { rules } = chain;
     for (;;) {
       if (this.#stopped) throw new MinerStoppedError();
@@ -197,11 +268,14 @@ export class Miner {
       const ledger = prepare === undefined ? undefined : await prepare(template);
       // The ledger was read for this tip: one that moved meanwhile needs another template.
       if (chain.tipHash !== parentHash) continue;
-      const control = new JobControl();
+      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash, ...stated });
+      const live = this.#announce({ parentHash, template, included, ledger, header, target });
+      const control = new JobControl(this.#deps.nonces);
       const startedAt = performance.now();
       const job: RunningJob = { index, transactions: included.length, control, startedAt, refreshed: false };
       this.#job = job;
-      const header = powHeader({ index, timestamp, transactions, previous_hash: parentHash, ...stated });
+      // A remote proof that came while this job was being prepared ends it before it starts.
+      if (this.#external !== undefined) control.cancel();
       const { progress } = this.#deps;
       const ticker =
         progress &&
@@ -213,6 +287,10 @@ export class Miner {
         this.#job = undefined;
         clearInterval(ticker);
       });
+      const external = this.#takeExternal();
+      if (search.nonce === null && external !== undefined && chain.tipHash === external.job.parentHash) {
+        return this.#forge(external.job, external.nonce, search, external.by, live.seq);
+      }
       if (search.nonce === null || chain.tipHash !== parentHash) {
         if (this.#stopped) throw new MinerStoppedError();
         this.#record(search, index, false);
@@ -230,36 +308,76 @@ export class Miner {
         log.info({ index, hashes: search.hashes }, why);
         continue;
       }
-      const block: Block = {
-        index,
-        timestamp,
-        transactions,
-        proof: search.nonce,
-        previous_hash: parentHash,
-        ...stated,
-      };
-      // Its transfers' signatures were verified as they entered the pool.
-      chain.append(block, { signatures: false });
-      const removed = confirm(block, included, ledger);
-      const mined: MinedBlock = { block, confirmed: included, removed, search, ...(ledger ? { ledger } : {}) };
-      await persist(mined);
-      this.#record(search, index, true);
-      log.info(
-        {
-          index,
-          threads: pool.threads,
-          ...(rules.pow.kind === "fixed" ? { difficulty: rules.pow.difficulty } : stated),
-          kernel: search.kernel,
-          hashes: search.hashes,
-          seconds: Number(search.seconds.toFixed(3)),
-          mhps: Number((search.hashes / search.seconds / 1e6).toFixed(2)),
-          winner: search.winner,
-          stopLatencyMs: Number(search.stopLatencyMs.toFixed(3)),
-          transactions: transactions.length,
-        },
-        "block forged",
-      );
-      return mined;
+      return this.#forge(live, search.nonce, search, undefined, live.seq);
     }
+  }
+
+  /** Records job `fields` as live on its parent (the first on a new parent is clean) and tells the remote miners. */
+  #announce(fields: Omit<LiveJob, "seq">): LiveJob {
+    const seq = ++this.#seq;
+    const clean = this.#liveParent !== fields.parentHash;
+    if (clean) {
+      this.#live.clear();
+      this.#liveParent = fields.parentHash;
+    }
+    const live: LiveJob = { seq, ...fields };
+    this.#live.set(seq, live);
+    if (this.#live.size > LIVE_JOBS) this.#live.delete(this.#live.keys().next().value as number);
+    const { template, header, target } = fields;
+    this.#deps.announceJob?.({ seq, index: template.index, header, target, clean });
+    return live;
+  }
+
+  #takeExternal(): ExternalProof | undefined {
+    const external = this.#external;
+    this.#external = undefined;
+    return external;
+  }
+
+  /**
+   * Forges live job `job`'s block with proof `nonce`, found by this node's
+   * threads (`by` undefined) or by a remote miner: on the chain, out of the
+   * pool, durable, logged. `running` is the seq of the job that was running.
+   */
+  async #forge(
+    job: LiveJob,
+    nonce: number,
+    search: SearchResult,
+    by: string | undefined,
+    running: number,
+  ): Promise<MinedBlock> {
+    const { chain, pool, persist, confirm, log } = this.#deps;
+    const { rules } = chain;
+    const block: Block = { ...job.template, proof: nonce };
+    // Its transfers' signatures were verified as they entered the pool.
+    chain.append(block, { signatures: false });
+    const removed = confirm(block, job.included, job.ledger);
+    const found: SearchResult = by === undefined ? search : { ...search, nonce, winner: null };
+    const mined: MinedBlock = {
+      block,
+      confirmed: job.included,
+      removed,
+      search: found,
+      ...(job.ledger ? { ledger: job.ledger } : {}),
+    };
+    await persist(mined);
+    this.#record(found, block.index, true);
+    log.info(
+      {
+        index: block.index,
+        threads: pool.threads,
+        ...(rules.pow.kind === "fixed" ? { difficulty: rules.pow.difficulty } : { bits: block.bits }),
+        kernel: search.kernel,
+        hashes: search.hashes,
+        seconds: Number(search.seconds.toFixed(3)),
+        mhps: Number((search.hashes / search.seconds / 1e6).toFixed(2)),
+        winner: found.winner,
+        ...(by === undefined ? {} : { by, job: job.seq, running }),
+        stopLatencyMs: Number(search.stopLatencyMs.toFixed(3)),
+        transactions: block.transactions.length,
+      },
+      by === undefined ? "block forged" : "block forged with a remote miner's proof",
+    );
+    return mined;
   }
 }

@@ -74,11 +74,12 @@ export class MinerPool {
     const workerData: MinerWorkerData = this.#candidates.includes("portable")
       ? { portableModule: readPortableModule() }
       : {};
+    // A node whose remote miners do all its mining (--threads 0) starts no mining thread: its pool only waits.
     this.#piscina = new Piscina({
       filename: WORKER,
       workerData,
       minThreads: threads,
-      maxThreads: threads,
+      maxThreads: Math.max(1, threads),
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
       execArgv: WORKER_EXEC_ARGV,
@@ -86,7 +87,7 @@ export class MinerPool {
     this.#validators = new Piscina({
       filename: VALIDATOR,
       minThreads: 0,
-      maxThreads: threads,
+      maxThreads: Math.max(1, threads),
       idleTimeout: 10_000,
       concurrentTasksPerWorker: 1,
       execArgv: WORKER_EXEC_ARGV,
@@ -104,6 +105,12 @@ export class MinerPool {
    */
   async search(header: string, target: bigint, control: JobControl): Promise<SearchResult> {
     const started = performance.now();
+    if (this.threads === 0) {
+      // Only remote miners search: the job lasts until it is won or cancelled.
+      await control.settled();
+      const seconds = (performance.now() - started) / 1000;
+      return { nonce: null, winner: null, kernel: this.#kernel, hashes: 0, seconds, stopLatencyMs: 0 };
+    }
     const outcomes = (await Promise.all(
       Array.from({ length: this.threads }, (_, worker) =>
         this.#piscina.run({
@@ -135,6 +142,9 @@ export class MinerPool {
    * nonce, so the first real job is not slowed by loading the kernel.
    */
   async warmUp(): Promise<WarmUp> {
+    if (this.threads === 0) {
+      return { calibration: { kernel: this.#kernel, rates: [] }, priority: { failed: "no mining thread of its own" } };
+    }
     const task: CalibrateTask = { candidates: [...this.#candidates], ms: CALIBRATION_MS };
     const calibration = (await this.#piscina.run(task, { name: "calibrate" })) as CalibrateOutcome;
     this.#kernel = calibration.kernel;
@@ -151,8 +161,9 @@ export class MinerPool {
     if (blocks.length < PARALLEL_VALIDATION_MIN) return checkSegment(blocks, rules, { before });
     const times = [...before.slice(1 - MEDIAN_SPAN), ...blocks.map((block) => block.timestamp)];
     const offset = times.length - blocks.length;
-    const size = Math.ceil((blocks.length - 1) / this.threads);
-    const tasks = Array.from({ length: this.threads }, (_, i): SegmentTask => {
+    const parts = Math.max(1, this.threads);
+    const size = Math.ceil((blocks.length - 1) / parts);
+    const tasks = Array.from({ length: parts }, (_, i): SegmentTask => {
       const start = i * size;
       const part = times.slice(Math.max(0, offset + start - (MEDIAN_SPAN - 1)), offset + start);
       return { blocks: blocks.slice(start, start + size + 1), before: part, rules };

@@ -1,10 +1,13 @@
 export * from "./events.js";
 export * from "./responses.js";
 export * from "./schemas.js";
+export * from "./stratum.js";
 export {
   type Check,
   checkAccountAnswer,
   checkAnnounce,
+  checkAuthorizeParams,
+  checkBlockPath,
   checkBlockRef,
   checkBlockShape,
   checkChain,
@@ -13,10 +16,16 @@ export {
   checkExactNumbers,
   checkHistoryQuery,
   checkLocate,
+  checkNotifyParams,
   checkRegisterNodes,
+  checkSetTargetParams,
   checkSignedTransaction,
   checkStatsChain,
   checkStoredTransaction,
+  checkStratumRequest,
+  checkSubmitParams,
+  checkSubscribeParams,
+  checkSubscribeResult,
   checkTip,
   checkTransaction,
   checkTransactionAdded,

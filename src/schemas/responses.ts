@@ -147,6 +147,35 @@ export const chainPageSchema: JSONSchemaType<ChainPageBody> = {
   },
 };
 
+/** GET /blocks/{hash}: a block of this node's chain, where it is, and how deep. */
+export interface BlockFoundBody {
+  hash: string;
+  height: number;
+  confirmations: number;
+  block: Block;
+}
+
+export const blockFoundSchema: JSONSchemaType<BlockFoundBody> = {
+  $id: "BlockFound",
+  type: "object",
+  required: ["hash", "height", "confirmations", "block"],
+  additionalProperties: false,
+  properties: {
+    hash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "The block's hash, as asked" },
+    height: {
+      type: "integer",
+      minimum: 1,
+      description: "Its height in this node's chain: its index, 1 for the genesis",
+    },
+    confirmations: {
+      type: "integer",
+      minimum: 1,
+      description: "1 while it is the tip, one more for each block on top of it",
+    },
+    block: blockSchema,
+  },
+};
+
 export interface RegisteredBody {
   message: string;
   total_nodes: string[];
@@ -293,6 +322,45 @@ const statsChainSchema = {
   },
 } as const;
 
+/** One remote miner, as /stats shows it (src/stratum's MinerView). */
+const minerSchema = {
+  type: "object",
+  required: [
+    "session",
+    "name",
+    "address",
+    "work",
+    "hashes_per_second",
+    "share_hashes",
+    "shares",
+    "blocks",
+    "last_share",
+    "connected_at",
+  ],
+  additionalProperties: false,
+  properties: {
+    session: { type: "string", pattern: "^[0-9a-f]{16}$" },
+    name: { type: "string", nullable: true, description: "The name it authorized as" },
+    address: { type: "string", description: "Its IP address and port, as the node sees them" },
+    work: {
+      type: "string",
+      pattern: "^[0-9]+$",
+      description: "The work of its accepted shares since it authorized, each 2^256 / (share target + 1), in decimal",
+    },
+    hashes_per_second: { type: "number", description: "That work over the seconds since it authorized" },
+    share_hashes: { type: "number", description: "The hashes a share takes at its share target now" },
+    shares: {
+      type: "object",
+      required: ["accepted", "stale", "refused"],
+      additionalProperties: false,
+      properties: { accepted: { type: "integer" }, stale: { type: "integer" }, refused: { type: "integer" } },
+    },
+    blocks: { type: "integer", minimum: 0, description: "Its shares that were blocks this node forged" },
+    last_share: { type: "string", nullable: true, format: "date-time" },
+    connected_at: { type: "string", format: "date-time" },
+  },
+} as const;
+
 /**
  * Typed loosely: ajv's JSONSchemaType cannot express a required property that
  * may be null (job, winner), so the docs test checks real answers against it.
@@ -316,6 +384,7 @@ export const statsSchema: SchemaObject = {
     "hashes_per_second",
     "recent_jobs",
     "gossip",
+    "stratum",
   ],
   additionalProperties: false,
   properties: {
@@ -346,7 +415,11 @@ export const statsSchema: SchemaObject = {
         },
       },
     },
-    threads: { type: "integer", minimum: 1 },
+    threads: {
+      type: "integer",
+      minimum: 0,
+      description: "The node's own mining threads (0: its Stratum miners alone mine)",
+    },
     kernel: {
       type: "string",
       enum: [...NATIVE_VARIANTS, "portable"],
@@ -435,6 +508,33 @@ export const statsSchema: SchemaObject = {
           description: "The peers whose announcements have been failing",
           items: peerHealthSchema("Announcements"),
         },
+      },
+    },
+    stratum: {
+      type: "object",
+      nullable: true,
+      description:
+        "The Stratum endpoint for remote miners (--stratum-port) and every miner connected to it; null without one",
+      required: ["port", "sessions", "shares", "turned_away", "bans", "hashes_per_second", "miners"],
+      additionalProperties: false,
+      properties: {
+        port: { type: "integer", minimum: 0, maximum: 65535 },
+        sessions: count("Connections open, authorized or not"),
+        shares: {
+          type: "object",
+          description: "Shares since the start: accepted, stale (for a job replaced meanwhile) and refused",
+          required: ["accepted", "stale", "refused"],
+          additionalProperties: false,
+          properties: {
+            accepted: count("Shares accepted"),
+            stale: count("Shares for a job no longer live (error 21)"),
+            refused: count("Requests refused for any other reason (errors 20, 22, 23, 24, 25)"),
+          },
+        },
+        turned_away: count("Connections closed at once: the address banned, or every session taken"),
+        bans: count("Addresses banned now"),
+        hashes_per_second: { type: "number", description: "The miners' rates, summed" },
+        miners: { type: "array", items: minerSchema },
       },
     },
   },

@@ -452,6 +452,19 @@ export const transactionPathSchema: JSONSchemaType<TransactionPath> = {
   properties: { id: transactionIdField("The transaction's id") },
 };
 
+/** GET /blocks/{hash}'s path. */
+export interface BlockPath {
+  hash: string;
+}
+
+export const blockPathSchema: JSONSchemaType<BlockPath> = {
+  $id: "BlockPath",
+  type: "object",
+  required: ["hash"],
+  additionalProperties: false,
+  properties: { hash: hash("The block's hash: the SHA-256 of its canonical JSON, in 64 hex digits") },
+};
+
 /** GET /accounts/{address}'s path; the address is checked as a transfer's are, its checksum included. */
 export interface AccountPath {
   address: string;

@@ -13,6 +13,7 @@ import {
 } from "./responses.js";
 import {
   announceSchema,
+  blockPathSchema,
   blockRefSchema,
   blockSchema,
   blockTransactionSchema,
@@ -28,6 +29,22 @@ import {
   transactionSchema,
   WELL_FORMED,
 } from "./schemas.js";
+import {
+  type AuthorizeParams,
+  authorizeParamsSchema,
+  type NotifyParams,
+  notifyParamsSchema,
+  type SetTargetParams,
+  type StratumRequest,
+  type SubmitParams,
+  type SubscribeParams,
+  type SubscribeResult,
+  setTargetParamsSchema,
+  stratumRequestSchema,
+  submitParamsSchema,
+  subscribeParamsSchema,
+  subscribeResultSchema,
+} from "./stratum.js";
 
 /** One problem found in a payload: where (a field path) and what. */
 export interface FieldError {
@@ -118,6 +135,7 @@ export const checkBlockRef = checker(blockRefSchema, "block");
 export const checkAnnounce = checker(announceSchema, "announcement");
 export const checkChainSpecFile = checker(chainSpecSchema, "chain spec");
 export const checkTransactionPath = checker(transactionPathSchema, "transaction id");
+export const checkBlockPath = checker(blockPathSchema, "block hash");
 export const checkHistoryQuery = checker(historyQuerySchema, "query", queryAjv);
 /** A node's answers, as the wallet reads them: the schemas the docs test holds the node to. */
 export const checkStatsChain = checker<StatsChainBody>(statsChainAnswerSchema, "/stats", answerAjv);
@@ -162,3 +180,12 @@ export function checkExactNumbers(text: string, what: string): void {
   const errors = inexactNumbers(tree, [], []);
   if (errors.length > 0) throw new SchemaError(what, errors);
 }
+/** Stratum's messages: tuples of params, some of which may be left off at their end (strictTuples would refuse them). */
+const stratumAjv = new Ajv({ allErrors: true, strict: true, strictTuples: false, allowUnionTypes: true });
+export const checkStratumRequest = checker<StratumRequest>(stratumRequestSchema, "request", stratumAjv);
+export const checkSubscribeParams = checker<SubscribeParams>(subscribeParamsSchema, "params", stratumAjv);
+export const checkAuthorizeParams = checker<AuthorizeParams>(authorizeParamsSchema, "params", stratumAjv);
+export const checkSubmitParams = checker<SubmitParams>(submitParamsSchema, "params", stratumAjv);
+export const checkSubscribeResult = checker<SubscribeResult>(subscribeResultSchema, "subscribe result", stratumAjv);
+export const checkSetTargetParams = checker<SetTargetParams>(setTargetParamsSchema, "params", stratumAjv);
+export const checkNotifyParams = checker<NotifyParams>(notifyParamsSchema, "params", stratumAjv);

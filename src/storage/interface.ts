@@ -88,6 +88,12 @@ export interface ChainView {
    * as the walkthrough's /chain shows them), each checked against its hash.
    */
   encoded(from: number, to: number): AsyncIterable<Buffer[]>;
+  /**
+   * The block with this hash when this chain holds it (at its index), checked
+   * against the hash; undefined for a hash the store has no block of, or whose
+   * block is of a branch the chain left (the store keeps those too).
+   */
+  blockByHash(hash: string): Promise<Block | undefined>;
   close(): Promise<void>;
 }
 

@@ -192,6 +192,19 @@ class LevelChainView implements ChainView {
     }
   }
 
+  async blockByHash(hash: string): Promise<Block | undefined> {
+    const bytes = await this.db.get<string, Buffer>(blockKey(hash), {
+      snapshot: this.snapshot,
+      valueEncoding: "buffer",
+    });
+    if (bytes === undefined) return undefined;
+    if (!matchesHash(bytes, hash)) {
+      throw new DamagedStoreError(this.location, `its block ${hash} was altered: its bytes no longer hash to its key`);
+    }
+    const block = decodeBlock(bytes.toString("utf8"));
+    return (await this.hashAt(block.index)) === hash ? block : undefined;
+  }
+
   close(): Promise<void> {
     return this.snapshot.close();
   }

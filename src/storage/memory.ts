@@ -24,6 +24,8 @@ export class MemoryStore implements Store {
   /** The chain; a replacement makes new arrays, so a view keeps the ones it took. */
   #blocks: Block[] = [];
   #hashes: string[] = [];
+  /** Every block the chain has held, by hash, those of branches it left included (as the LevelStore keeps them). */
+  readonly #byHash = new Map<string, Block>();
   /** Blocks a resolve staged, by height. */
   readonly #staged = new Map<number, { hash: string; block: Block }>();
   /** The accounts ledger (see LedgerWrite): accounts, undo data by block hash, places by id, and each address's places, oldest first. */
@@ -104,6 +106,7 @@ export class MemoryStore implements Store {
   create(_nodeId: string, _network: unknown, genesis: Block): Promise<void> {
     this.#blocks = [genesis];
     this.#hashes = [blockHash(genesis)];
+    this.#byHash.set(this.#hashes[0] as string, genesis);
     return Promise.resolve();
   }
   addTransaction(): Promise<void> {
@@ -116,8 +119,10 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
   appendBlock(block: Block, _confirmed: readonly number[], ledger?: LedgerWrite): Promise<void> {
+    const hash = blockHash(block);
     this.#blocks.push(block);
-    this.#hashes.push(blockHash(block));
+    this.#hashes.push(hash);
+    this.#byHash.set(hash, block);
     this.#applyLedger(ledger);
     return Promise.resolve();
   }
@@ -153,6 +158,7 @@ export class MemoryStore implements Store {
       if (staged === undefined || staged.hash !== hashes.at(i)) throw new RangeError(`block ${height} was not staged`);
       blocks.push(staged.block);
       kept.push(staged.hash);
+      this.#byHash.set(staged.hash, staged.block);
       this.#staged.delete(height);
     }
     this.#blocks = blocks;
@@ -166,6 +172,7 @@ export class MemoryStore implements Store {
   view(): Promise<ChainView> {
     const blocks = this.#blocks;
     const hashes = this.#hashes;
+    const byHash = this.#byHash;
     const length = blocks.length;
     return Promise.resolve({
       length,
@@ -187,6 +194,11 @@ export class MemoryStore implements Store {
         for await (const batch of this.blocks(from, to)) {
           yield batch.map((block) => Buffer.from(canonicalJson(block)));
         }
+      },
+      blockByHash(hash: string): Promise<Block | undefined> {
+        const block = byHash.get(hash);
+        const held = block !== undefined && block.index <= length && hashes[block.index - 1] === hash;
+        return Promise.resolve(held ? block : undefined);
       },
       close: () => Promise.resolve(),
     });

@@ -30,7 +30,7 @@ const host = (port: number) => `http://127.0.0.1:${port}`;
 interface Stats {
   node_id: string;
   chain_length: number;
-  chain: { name: string };
+  chain: { name: string; ledger: string; reward_address: string | null };
   mining: "continuous" | "on request";
   difficulty: number;
   kernel: string;
@@ -317,20 +317,38 @@ async function main(): Promise<void> {
   });
 
   await step(
-    "podman-compose up: three devnet nodes that mine by themselves and agree on one chain, kept across down and up",
+    "podman-compose up: three devnet nodes that mine by themselves to their own keys and agree on one chain, kept across down and up",
     async (t) => {
       const compose = (...args: string[]) =>
         must("podman-compose", ["-p", COMPOSE_PROJECT, ...args], { timeoutMs: 600_000 });
+      /** The toychain CLI in a service's container, as its user node, after `environment` (shell assignments). */
+      const cli = async (service: string, command: string, environment = "") => {
+        const filters = [
+          `label=io.podman.compose.project=${COMPOSE_PROJECT}`,
+          `label=com.docker.compose.service=${service}`,
+        ];
+        const name = await podman(["ps", ...filters.flatMap((f) => ["--filter", f]), "--format", "{{.Names}}"]);
+        return podman(["exec", name, "sh", "-c", `${environment} node dist/src/cli.js ${command}`]);
+      };
       composeUp = true;
       await compose("up", "-d");
       await Promise.all(PORTS.map((port) => waitForAnswer(`${host(port)}/stats`)));
       const ports = Object.fromEntries(COMPOSE_SERVICES.map((service, i) => [service, PORTS[i] as number]));
+      const rewardAddresses: Record<string, string> = {};
       for (const [service, port] of Object.entries(ports)) {
         const others = COMPOSE_SERVICES.filter((other) => other !== service).map((other) => `${other}:5000`);
         const status = await stats(port);
         t.same(status.peers.sort(), others, `${service} (:${port}) knows ${others.join(" and ")}`);
         t.equal(status.chain.name, "devnet", `${service} is on devnet`);
+        t.equal(status.chain.ledger, "accounts", `${service}'s devnet keeps accounts`);
         t.equal(status.mining, "continuous", `${service} mines by itself`);
+        const keyAddress = await cli(service, "wallet address --file /data/reward-key.json");
+        t.equal(
+          status.chain.reward_address,
+          keyAddress,
+          `${service}'s rewards go to the key it made in its volume, /data/reward-key.json`,
+        );
+        rewardAddresses[service] = keyAddress;
       }
       // Nobody calls /mine: the nodes forge blocks by themselves (devnet: about one every 10 s) and gossip them.
       const agreed = await agreement(3);
@@ -343,6 +361,35 @@ async function main(): Promise<void> {
       t.ok(after.length >= mined.index, `the three agree again at ${after.length} blocks`);
       const ids = await Promise.all(PORTS.map(async (port) => (await stats(port)).node_id));
 
+      // A node that mined pays another node's key with the wallet in its own container, opening its reward key
+      // with the passphrase the node wrote beside it; every node confirms the transfer.
+      const balances = await Promise.all(
+        COMPOSE_SERVICES.map(async (service) => {
+          const address = rewardAddresses[service] as string;
+          return (await request<{ balance: number }>(`${host(PORTS[0])}/accounts/${address}`)).body.balance;
+        }),
+      );
+      const payer = COMPOSE_SERVICES.find((_, i) => (balances[i] as number) > 0);
+      t.ok(payer !== undefined, `a node holds the rewards of the blocks it mined (balances ${balances.join(", ")})`);
+      const payee = COMPOSE_SERVICES.find((service) => service !== payer) as string;
+      const sent = await cli(
+        payer ?? "node1",
+        `wallet send --file /data/reward-key.json --to ${rewardAddresses[payee]} --amount 1`,
+        'TOYCHAIN_PASSPHRASE="$(cat /data/reward-key.passphrase)"',
+      );
+      const [, id] = /^id +([0-9a-f]{64})$/m.exec(sent) ?? [];
+      t.match(
+        sent,
+        `sent 1 to ${rewardAddresses[payee]}, fee 0, nonce 1`,
+        `${payer} pays ${payee} with its reward key`,
+      );
+      t.ok(id !== undefined, `the wallet prints the transfer's id: ${sent}`);
+      const confirmedAt = await Promise.all(PORTS.map((port) => confirmation(port, id ?? "")));
+      t.ok(
+        confirmedAt.every((block) => block === confirmedAt[0]),
+        `every node has the transfer confirmed, in block ${confirmedAt[0]}`,
+      );
+
       await compose("down");
       for (const port of PORTS) t.notOk(await portInUse(port), `port ${port} is free after down`);
       await compose("up", "-d");
@@ -354,10 +401,26 @@ async function main(): Promise<void> {
           after.previousHash,
           `:${port} keeps the chain it had across down and up`,
         );
-        t.equal((await stats(port)).node_id, ids[i], `:${port} keeps its node id`);
+        const status = await stats(port);
+        t.equal(status.node_id, ids[i], `:${port} keeps its node id`);
+        const service = COMPOSE_SERVICES[i] as string;
+        t.equal(status.chain.reward_address, rewardAddresses[service], `:${port} keeps its reward key`);
       }
     },
   );
+}
+
+/** The block a node has transaction `id` confirmed in, once it has; fails after 10 minutes. */
+async function confirmation(port: number, id: string): Promise<number> {
+  const deadline = Date.now() + 600_000;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const { body } = await request<{ status: string; block?: number }>(`${host(port)}/transactions/${id}`);
+    if (body.status === "confirmed" && body.block !== undefined) return body.block;
+    last = body.status;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`:${port} did not confirm transaction ${id} within 10 minutes (last: ${last})`);
 }
 
 /** A tip every compose node is on: its length and its block's previous_hash. */

@@ -7,6 +7,7 @@ import {
   powHeader,
   proofMeetsTarget,
   rewardFor,
+  type Transaction,
   targetFromBits,
 } from "../../src/chain/index.js";
 
@@ -31,6 +32,19 @@ export function withProof(template: Omit<Block, "proof">, target: bigint): Block
   return { ...template, proof };
 }
 
+/** A block on `parent` holding `transactions`, dated `step` seconds after it, mined at the target `spec` sets. */
+export function mineOn(spec: ChainSpec, parent: Block, transactions: Transaction[], step: number): Block {
+  const { target, bits } = nextTarget(spec, parent);
+  const template = {
+    index: parent.index + 1,
+    timestamp: parent.timestamp + step,
+    transactions,
+    previous_hash: blockHash(parent),
+    bits: bits as string,
+  };
+  return withProof(template, target);
+}
+
 /** `chain` and `count` blocks mined on its last, each dated `step` seconds after its parent, at the targets `spec` sets, paying `miner`. */
 export function extendChain(
   spec: ChainSpec,
@@ -40,17 +54,7 @@ export function extendChain(
   miner: string,
 ): Block[] {
   const blocks = [...chain];
-  for (let i = 0; i < count; i++) {
-    const parent = blocks[blocks.length - 1] as Block;
-    const { target, bits } = nextTarget(spec, parent);
-    const template = {
-      index: parent.index + 1,
-      timestamp: parent.timestamp + step,
-      transactions: [rewardFor(miner)],
-      previous_hash: blockHash(parent),
-      bits: bits as string,
-    };
-    blocks.push(withProof(template, target));
-  }
+  for (let i = 0; i < count; i++)
+    blocks.push(mineOn(spec, blocks[blocks.length - 1] as Block, [rewardFor(miner)], step));
   return blocks;
 }

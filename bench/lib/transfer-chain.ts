@@ -12,7 +12,7 @@ import {
   specFromFile,
   type Transaction,
 } from "../../src/chain/index.js";
-import { encodeAddress, generateKeyPair, signerOf, signingMessage } from "../../src/keys/index.js";
+import { encodeAddress, generateKeyPair, signer, signingMessage } from "../../src/keys/index.js";
 
 /**
  * An accounts chain of signed transfers for the benches, built once and
@@ -26,7 +26,7 @@ import { encodeAddress, generateKeyPair, signerOf, signingMessage } from "../../
  * the bank's included.
  */
 
-export interface SignedChainOptions {
+export interface TransferChainOptions {
   transfers: number;
   perBlock: number;
   senders: number;
@@ -34,7 +34,7 @@ export interface SignedChainOptions {
   dir: string;
 }
 
-export interface SignedChain {
+export interface TransferChain {
   specFile: string;
   spec: ChainSpec;
   /** Every block's JSON, the genesis first. */
@@ -51,7 +51,7 @@ const SUBSIDY = 1_000_000_000_000;
 const BUILT = "built";
 
 /** The chain these options describe, from `dir` or built there; progress goes to stderr. */
-export function signedChain({ transfers, perBlock, senders, dir }: SignedChainOptions): SignedChain {
+export function transferChain({ transfers, perBlock, senders, dir }: TransferChainOptions): TransferChain {
   const count = Math.max(1, Math.min(senders, transfers));
   const home = join(dir, `signed-chain-v1-${transfers}-${perBlock}-${count}`);
   const specFile = join(home, "spec.json");
@@ -82,7 +82,7 @@ interface Account {
 
 function account(prefix: string): Account {
   const { publicKey, secretKey } = generateKeyPair();
-  return { address: encodeAddress(prefix, publicKey), sign: signerOf(secretKey), nonce: 0 };
+  return { address: encodeAddress(prefix, publicKey), sign: signer(secretKey), nonce: 0 };
 }
 
 function build(transfers: number, perBlock: number, count: number, specFile: string, lines: string): void {
