@@ -16,7 +16,7 @@
  *     peak RSS (its VmHWM: B starts just before), and whether B adopted all
  *     of A's chain, or else the reason its resolve report gives.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_BLOCK_TRANSACTIONS } from "../src/node.js";
 import { fillStore } from "./lib/fill.js";
+import { json, memory, request } from "./lib/node-http.js";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
 import { type Result, syncChart } from "./lib/sync-chart.js";
 import { duration, table } from "./lib/table.js";
@@ -87,43 +88,6 @@ function progress(text: string): void {
 }
 
 const MiB = 1024 * 1024;
-
-/** A process's VmRSS (now) and VmHWM (its peak so far), in MiB. */
-function memory(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rss: kib("VmRSS") / 1024, hwm: kib("VmHWM") / 1024 };
-}
-
-interface Answer {
-  status: number;
-  /** performance.now() when the status line and headers arrived. */
-  headersAt: number;
-  body: Buffer;
-}
-
-/** One request over node:http, with no timeout of its own (a resolve may take long). */
-function request(url: string, { method = "GET", body, agent }: { method?: string; body?: string; agent?: Agent } = {}) {
-  return new Promise<Answer>((resolve, reject) => {
-    const headers = body === undefined ? {} : { "content-type": "application/json" };
-    const req = httpRequest(url, { method, headers, agent }, (res) => {
-      const headersAt = performance.now();
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headersAt, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** The JSON answer of a request that must succeed. */
-async function json<T>(url: string, init?: { method?: string; body?: string }): Promise<T> {
-  const answer = await request(url, init);
-  if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}: ${answer.body.toString("utf8")}`);
-  return JSON.parse(answer.body.toString("utf8")) as T;
-}
 
 interface Stats {
   chain_length: number;

@@ -3,6 +3,7 @@ import t from "tap";
 import {
   AddressError,
   AddressPrefixError,
+  DECODED_CACHE_SIZE,
   decodeAddress,
   encodeAddress,
   generateKeyPair,
@@ -46,6 +47,26 @@ t.test("any new key's address decodes to it", async (t) => {
     const decoded = Buffer.from(decodeAddress("toy", address, "recipient"));
     if (!decoded.equals(Buffer.from(publicKey))) t.fail(`${address} decodes to ${decoded.toString("hex")}`);
   }
+});
+
+t.test("an address decoded again: the same key, a copy of its own; past the keys kept, still right", async (t) => {
+  const first = decodeAddress("toy", RFC8032_ADDRESS, "sender");
+  first.fill(0);
+  t.same(
+    Buffer.from(decodeAddress("toy", RFC8032_ADDRESS, "sender")),
+    RFC8032_KEY,
+    "a key changed by its caller is not",
+  );
+  t.throws(() => decodeAddress("tox", RFC8032_ADDRESS, "sender"), AddressError, "nor is another prefix's address");
+  const keys = Array.from({ length: DECODED_CACHE_SIZE + 10 }, () => generateKeyPair().publicKey);
+  const addresses = keys.map((key) => encodeAddress("toy", key));
+  for (const round of ["decoded", "decoded again"]) {
+    const wrong = addresses.filter(
+      (address, i) => !Buffer.from(decodeAddress("toy", address, "sender")).equals(keys[i] as Uint8Array),
+    );
+    t.same(wrong, [], `${addresses.length} addresses, more than are kept, ${round}`);
+  }
+  t.same(Buffer.from(decodeAddress("toy", RFC8032_ADDRESS, "sender")), RFC8032_KEY);
 });
 
 t.test("a mistyped character fails the checksum, naming the field", async (t) => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import t from "tap";
 import {
   generateKeyPair,
+  KEY_CACHE_SIZE,
   L,
   pointFailure,
   publicKeyFailure,
@@ -76,6 +77,24 @@ t.test("CCTV: the pinned rule accepts exactly the 43 listed vectors of the 914",
     cctv.filter(ourVerify).map((v) => v.number),
     ACCEPTED,
   );
+});
+
+t.test("keys kept between verifies change no answer: CCTV again, backwards, and past the keys kept", async (t) => {
+  const accepted = (vectors: readonly CctvVector[]) =>
+    vectors
+      .filter(ourVerify)
+      .map((v) => v.number)
+      .sort((a, b) => a - b);
+  t.same(accepted(cctv), ACCEPTED, "again, its keys seen already");
+  t.same(accepted([...cctv].reverse()), ACCEPTED, "in the other order");
+  const { secretKey } = generateKeyPair();
+  const message = Buffer.from("m");
+  const keys = Array.from({ length: KEY_CACHE_SIZE + 10 }, () => generateKeyPair().publicKey);
+  t.notOk(
+    keys.some((key) => verify(key, message, sign(secretKey, message))),
+    `${keys.length} other keys, more than are kept: none verifies another key's signature`,
+  );
+  t.same(accepted(cctv), ACCEPTED, "and CCTV once they have pushed its keys out");
 });
 
 t.test("CCTV: the listed vectors are those whose only flags are low-order components", async (t) => {

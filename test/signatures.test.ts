@@ -131,6 +131,21 @@ t.test("the first failing job in order, among failures in several chunks", async
   t.equal(await pool.firstFailure(firstOfAll), 0);
 });
 
+t.test("a large batch, in several chunks a thread: the first failure in order, and each answer", async (t) => {
+  const pool = poolOf({ threads: 2 });
+  const failing = new Set([700, 701, 1500, 2047]);
+  const jobs = Array.from({ length: 2048 }, (_, i) => {
+    const job = VALID[i % VALID.length] as SignatureJob;
+    return failing.has(i) ? altered(job) : job;
+  });
+  t.equal(await pool.firstFailure(SignatureBatch.pack(jobs)), 700);
+  t.same(
+    await pool.verifyEach(jobs),
+    jobs.map((_, i) => !failing.has(i)),
+  );
+  t.equal(await pool.firstFailure(jobs.slice(701 + 1)), 1500 - 702, "and past the first two");
+});
+
 t.test("answers equal LocalVerifier's, on genuine, altered and CCTV's edge-case signatures", async (t) => {
   const pool = poolOf({ threads: 3, threshold: 2 });
   const everyCctv = await pool.verifyEach(cctv);

@@ -89,14 +89,36 @@ function decode(prefix: string, text: string): Uint8Array | string {
   return failure === undefined ? publicKey : `its key is ${failure}`;
 }
 
+/** How many addresses' keys a thread keeps: a few hundred KB. */
+export const DECODED_CACHE_SIZE = 4096;
+
+/**
+ * The keys of the addresses decoded lately, by prefix and text, the most
+ * recently used last. A block's transfers name the same accounts again and
+ * again, and decoding one (bech32m, then the key's checks) costs several
+ * microseconds, a page of 10,000 transfers a good part of its check.
+ * Failures are not kept: their messages are made each time.
+ */
+const decodedKeys = new Map<string, Uint8Array>();
+
 /**
  * The public key of an address of this chain. Throws AddressError naming the
  * field the text came in and what is wrong with it, for instance
  * `recipient "toy1..." is not a toy address: its checksum fails`.
  */
 export function decodeAddress(prefix: string, text: string, field: string): Uint8Array {
+  // A space is in neither: bech32 prefixes are printable ASCII without it, and a text with one fails to decode.
+  const id = `${prefix} ${text}`;
+  const known = decodedKeys.get(id);
+  if (known !== undefined) {
+    decodedKeys.delete(id);
+    decodedKeys.set(id, known);
+    return known.slice();
+  }
   checkPrefix(prefix);
   const decoded = decode(prefix, text);
   if (typeof decoded === "string") throw new AddressError(field, text, prefix, decoded);
+  if (decodedKeys.size >= DECODED_CACHE_SIZE) decodedKeys.delete(decodedKeys.keys().next().value as string);
+  decodedKeys.set(id, decoded.slice());
   return decoded;
 }

@@ -119,21 +119,48 @@ export function checkPublicKey(publicKey: Uint8Array): void {
 }
 
 /**
- * The KeyObject of a raw public key, made for each verify. As a JWK: node:crypto
+ * The KeyObject of a raw public key (in base64url). As a JWK: node:crypto
  * imports it with EVP_PKEY_new_raw_public_key, in about a tenth of a verify
  * here, where the DER (SubjectPublicKeyInfo) goes through OpenSSL 3's
  * decoders and costs as much as the verify itself.
  */
-const publicKeyObject = (publicKey: Uint8Array): KeyObject =>
-  createPublicKey({
-    key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey).toString("base64url") },
-    format: "jwk",
-  });
+const publicKeyObject = (x: string): KeyObject =>
+  createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
+
+/** How many public keys' KeyObjects a thread keeps: a few MB at most. */
+export const KEY_CACHE_SIZE = 4096;
+
+/**
+ * The KeyObjects of the public keys that passed steps 1 and 3 lately, by
+ * their base64url, the most recently used last. A sender's transfers come
+ * in runs (a peer's page, a wallet's payments), and both its import and its
+ * checks cost a verify about a tenth: a key seen again skips them. Both are
+ * functions of the key's bytes alone, so the answer is the same; keys that
+ * fail are not kept, nor is anything of a signature, so a flood of fresh
+ * keys or forged signatures costs what it did, and a Map entry.
+ */
+const keyObjects = new Map<string, KeyObject>();
+
+/** The KeyObject of a public key of 32 bytes that passes step 3, or undefined. */
+function checkedKeyObject(publicKey: Uint8Array): KeyObject | undefined {
+  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString("base64url");
+  let key = keyObjects.get(x);
+  if (key !== undefined) {
+    keyObjects.delete(x);
+  } else {
+    if (pointFailure(publicKey) !== undefined) return undefined;
+    key = publicKeyObject(x);
+    if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.delete(keyObjects.keys().next().value as string);
+  }
+  keyObjects.set(x, key);
+  return key;
+}
 
 /** Whether `signature` is the holder of `publicKey`'s over `message`, by the pinned rule above. */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
   if (littleEndian(signature.subarray(32)) >= L) return false;
-  if (pointFailure(publicKey) !== undefined || pointFailure(signature.subarray(0, 32)) !== undefined) return false;
-  return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+  if (pointFailure(signature.subarray(0, 32)) !== undefined) return false;
+  const key = checkedKeyObject(publicKey);
+  return key !== undefined && nodeVerify(null, message, key, signature);
 }

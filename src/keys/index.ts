@@ -1,7 +1,8 @@
-export { addressPrefix, decodeAddress, encodeAddress } from "./address.js";
+export { addressPrefix, DECODED_CACHE_SIZE, decodeAddress, encodeAddress } from "./address.js";
 export {
   checkPublicKey,
   generateKeyPair,
+  KEY_CACHE_SIZE,
   type KeyPair,
   PUBLIC_KEY_BYTES,
   publicKeyFailure,

@@ -9,6 +9,7 @@ export {
   PAGE_BYTES,
   type PageOutcome,
   PagePool,
+  type PageSignatures,
   type PageTask,
   type StagedBlock,
   type Staging,
