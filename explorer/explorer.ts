@@ -1067,14 +1067,18 @@ function showPeers(stats: Stats): void {
 
 /** How often the miners' figures are read again while the node has a Stratum endpoint: shares bring no event. */
 const MINERS_POLL_MS = 5000;
-let minersPoll: ReturnType<typeof setInterval> | undefined;
+/** Whether the miners' poll runs: it starts with the first /stats that has a Stratum endpoint. */
+let pollingMiners = false;
 
 /** The Stratum miners beside the node's own threads, with --stratum-port; the card stays hidden without it. */
 function showMiners(stats: Stats): void {
   const stratum = stats.stratum ?? null;
   element("miners-card").hidden = stratum === null;
   if (stratum === null) return;
-  minersPoll ??= setInterval(() => void loadStats(), MINERS_POLL_MS);
+  if (!pollingMiners) {
+    pollingMiners = true;
+    setInterval(() => void loadStats(), MINERS_POLL_MS);
+  }
   element("miners-summary").textContent =
     `${stratum.miners.length} miners on port ${stratum.port}, ${mhps(stratum.hashes_per_second)} together, beside the node's own ${stats.threads} threads at ${mhps(stats.hashes_per_second)}`;
   const rows = stratum.miners.map((miner) => {
