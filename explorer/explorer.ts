@@ -359,6 +359,10 @@ function showChain({ chain, mining }: Stats): void {
     spacing === null
       ? "Seconds between each block and the one before it."
       : `Seconds between each block and the one before it; the dashed line is the chain's target spacing, ${spacing} s, to which ${chain.retarget} steers the block times by setting each block's target.`;
+  // An accounts chain refuses the walkthrough's unsigned transactions: the form gives way to the wallet.
+  const accounts = chain.ledger === "accounts";
+  element("transaction").hidden = accounts;
+  element("signed-only").hidden = !accounts;
   const pill = element("mining");
   pill.hidden = mining === undefined;
   pill.textContent = mining === "continuous" ? "mining continuously" : "mining on request";

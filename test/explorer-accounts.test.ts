@@ -125,6 +125,12 @@ t.test("an accounts chain: search, an account, a transaction, a block", { skip: 
   t.teardown(() => browser.close());
   const { page, problems } = await openExplorer(browser, origin, expected404);
 
+  await t.test("the unsigned transaction form gives way to the wallet", async (t) => {
+    await page.locator("#signed-only").waitFor({ state: "visible" });
+    t.equal(await page.locator("#transaction").isHidden(), true, "no form for what the node would refuse");
+    t.match(await page.locator("#signed-only").textContent(), /toychain wallet send/);
+  });
+
   await t.test("an address searched: its balance, nonce, pending transfers and transactions", async (t) => {
     await search(page, payee.address);
     await page.locator("#account-balance").waitFor();
