@@ -8,6 +8,7 @@ import { RETRY_MS, STREAM_BUFFER_BYTES } from "../src/api/events.js";
 import { EVENT_KINDS, type EventKind } from "../src/events/index.js";
 import { eventSchemas } from "../src/schemas/index.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
+import { until } from "./helpers/until.js";
 
 /**
  * GET /events against real node processes: every kind of event, each
@@ -117,22 +118,6 @@ async function metric(target: NodeProcess, name: string): Promise<number> {
   const text = await (await fetch(`${target.url}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return Number(line?.split(" ")[1] ?? Number.NaN);
-}
-
-/** Polls until `read` gives what `ok` wants; resolves with the value. */
-async function until<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const rssBytes = (pid: number): number => {

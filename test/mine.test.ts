@@ -6,6 +6,7 @@ import { blockHash, newChainSpec, nextTarget } from "../src/chain/index.js";
 import { parseChainSpec } from "../src/specs/index.js";
 import { type Block, type ChainBody, chainProblem, reward, type Tx } from "./helpers/chain-check.js";
 import { type LogLine, type NodeProcess, request, startNode } from "./helpers/node-process.js";
+import { until } from "./helpers/until.js";
 
 /**
  * --mine on real processes: a node that mines block after block by itself,
@@ -36,20 +37,6 @@ interface StatsBody {
   mining: string;
   chain_length: number;
   job: { index: number } | null;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `read` until `done` holds of what it returns, or fails the test after `boundMs`. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, boundMs = 60_000) {
-  const deadline = performance.now() + boundMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (performance.now() > deadline)
-      throw new Error(`${what}: not within ${boundMs} ms; last seen ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
 }
 
 const chainOf = async (node: NodeProcess): Promise<Block[]> =>

@@ -549,13 +549,15 @@ t.test("ToyNode on a LevelStore: a restart keeps node id, chain, pending transac
   await third.close();
 });
 
-t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
-  // A longer chain from an in-memory node of the same network, served in process.
-  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
-  t.teardown(() => other.close());
-  await other.addTransaction(tx(1, "theirs"));
-  for (let i = 0; i < 4; i++) await other.mine();
-
+/**
+ * Our node on a LevelStore in a fresh dir, whose one peer (127.0.0.1:5009)
+ * is `other`, served in process; closed at the test's end unless closeOurs
+ * closed it first.
+ */
+async function nodeBeside(
+  t: Test,
+  other: ToyNode,
+): Promise<{ dir: string; ours: ToyNode; closeOurs: () => Promise<void> }> {
   const dir = tempDir(t);
   const ours = await ToyNode.open({
     chain: walkthroughSpec(DIFFICULTY),
@@ -565,9 +567,23 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
     network: new NodeNetwork({ "127.0.0.1:5009": other }),
   });
   let closed = false;
-  t.teardown(async () => {
-    if (!closed) await ours.close();
-  });
+  const closeOurs = async () => {
+    if (closed) return;
+    closed = true;
+    await ours.close();
+  };
+  t.teardown(closeOurs);
+  return { dir, ours, closeOurs };
+}
+
+t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a restart", async (t) => {
+  // A longer chain from an in-memory node of the same network, served in process.
+  const other = await ToyNode.open({ chain: walkthroughSpec(DIFFICULTY), threads: 1, log });
+  t.teardown(() => other.close());
+  await other.addTransaction(tx(1, "theirs"));
+  for (let i = 0; i < 4; i++) await other.mine();
+
+  const { dir, ours, closeOurs } = await nodeBeside(t, other);
   await ours.addTransaction(tx(1, "ours"));
   await ours.mine();
   await ours.addTransaction(tx(2, "ours"));
@@ -577,8 +593,7 @@ t.test("ToyNode on a LevelStore: an adopted chain and its mempool survive a rest
   t.same(await readChain(ours), await readChain(other));
   t.same(ours.mempool.list(), [tx(1, "ours"), tx(2, "ours")], "our dropped block's transaction is pending again");
   const id = ours.id;
-  await ours.close();
-  closed = true;
+  await closeOurs();
 
   const reopened = await nodeOn(t, dir);
   t.equal(reopened.node.id, id);
@@ -594,18 +609,7 @@ t.test("ToyNode on a LevelStore: a block by its hash, of its chain only, after a
   t.teardown(() => other.close());
   for (let i = 0; i < 3; i++) await other.mine();
 
-  const dir = tempDir(t);
-  const ours = await ToyNode.open({
-    chain: walkthroughSpec(DIFFICULTY),
-    threads: 1,
-    log,
-    store: new LevelStore(dir),
-    network: new NodeNetwork({ "127.0.0.1:5009": other }),
-  });
-  let closed = false;
-  t.teardown(async () => {
-    if (!closed) await ours.close();
-  });
+  const { dir, ours, closeOurs } = await nodeBeside(t, other);
   const { block: left } = await ours.mine();
   t.same(await ours.blockByHash(blockHash(left)), { block: left, confirmations: 1 }, "our block 2, at the tip");
   await ours.registerNodes(["127.0.0.1:5009"]);
@@ -613,8 +617,7 @@ t.test("ToyNode on a LevelStore: a block by its hash, of its chain only, after a
   await t.rejects(ours.blockByHash(blockHash(left)), UnknownBlockError, "our old block 2: still stored, not ours");
   const theirs = (await readChain(other))[1] as Block;
   t.same(await ours.blockByHash(blockHash(theirs)), { block: theirs, confirmations: 3 }, "their block 2, 3 deep");
-  await ours.close();
-  closed = true;
+  await closeOurs();
 
   const reopened = await nodeOn(t, dir);
   t.same(await reopened.node.blockByHash(GENESIS_HASH), { block: GENESIS, confirmations: 4 }, "after a restart");

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { CLI, type NodeProcess, request, startNode } from "./helpers/node-process.js";
+import { until } from "./helpers/until.js";
+import { watched } from "./helpers/watched.js";
 
 /**
  * `toychain miner` processes mining for a real node over Stratum: they forge
@@ -43,37 +45,20 @@ function startMiner(port: number, name: string, threads: number): MinerProcess {
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
+  const lines = watched<string>((seen) => `${name}'s lines so far:\n${seen.join("\n")}`);
   let partial = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     const parts = (partial + chunk).split("\n");
     partial = parts.pop() ?? "";
     lines.push(...parts);
-    for (const wake of waiters) wake();
   });
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
   process.once("exit", () => child.kill("SIGKILL"));
   return {
     child,
-    lines,
     exited,
-    waitFor: (match, timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines.find(match);
-          if (found === undefined) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${name}: no matching line within ${timeoutMs} ms:\n${lines.join("\n")}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
+    lines: lines.items,
+    waitFor: (match, timeoutMs = 60_000) => lines.next(match, timeoutMs),
   };
 }
 
@@ -86,14 +71,6 @@ interface Miner {
 async function miners(node: NodeProcess): Promise<Miner[]> {
   const stats = await request<{ stratum: { miners: Miner[] } }>(`${node.url}/stats`);
   return stats.body.stratum.miners;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** A port free now, for a node that must listen on the same one after a restart. */
@@ -129,11 +106,13 @@ t.test("two miners forge the node's blocks; the node measures each one's work fr
     one.child.kill("SIGKILL");
     two.child.kill("SIGKILL");
   });
-  await until(`both miners past ${SHARES} accepted shares and the node past 3 blocks`, async () => {
-    const seen = await miners(node);
-    const tip = await request<{ length: number }>(`${node.url}/chain/tip`);
-    return seen.length === 2 && seen.every((miner) => miner.shares.accepted >= SHARES) && tip.body.length > 3;
-  });
+  await until(
+    async () => ({ seen: await miners(node), tip: await request<{ length: number }>(`${node.url}/chain/tip`) }),
+    ({ seen, tip }) =>
+      seen.length === 2 && seen.every((miner) => miner.shares.accepted >= SHARES) && tip.body.length > 3,
+    `both miners past ${SHARES} accepted shares and the node past 3 blocks`,
+    180_000,
+  );
   const chain = await request<{ chain: { transactions: { sender: string; recipient: string }[] }[] }>(
     `${node.url}/chain`,
   );
@@ -183,28 +162,34 @@ t.test(
       steady.child.kill("SIGKILL");
       doomed.child.kill("SIGKILL");
     });
-    await until("both miners' shares accepted", async () => {
-      const seen = await miners(node);
-      return seen.length === 2 && seen.every((miner) => miner.shares.accepted >= 5);
-    });
+    await until(
+      () => miners(node),
+      (seen) => seen.length === 2 && seen.every((miner) => miner.shares.accepted >= 5),
+      "both miners' shares accepted",
+      180_000,
+    );
     doomed.child.kill("SIGKILL");
     await node.waitForLog(
       (line) => line.msg === "stratum session closed: the miner disconnected" && line.name === "doomed",
     );
     const before = (await miners(node)).find((miner) => miner.name === "steady")?.shares.accepted ?? 0;
-    await until("the steady miner's shares still accepted", async () => {
-      const seen = await miners(node);
-      return seen.length === 1 && (seen[0]?.shares.accepted ?? 0) >= before + 20;
-    });
+    await until(
+      () => miners(node),
+      (seen) => seen.length === 1 && (seen[0]?.shares.accepted ?? 0) >= before + 20,
+      "the steady miner's shares still accepted",
+      180_000,
+    );
     t.pass("the node goes on with the miner left");
 
     await node.stop();
     await steady.waitFor((line) => line.includes("reconnecting in"));
     node = await startNode(nodeFlags(stratumPort, dir), { t });
-    await until("the miner reconnected and its shares accepted by the restarted node", async () => {
-      const seen = await miners(node);
-      return seen.length === 1 && seen[0]?.name === "steady" && (seen[0]?.shares.accepted ?? 0) >= 5;
-    });
+    await until(
+      () => miners(node),
+      (seen) => seen.length === 1 && seen[0]?.name === "steady" && (seen[0]?.shares.accepted ?? 0) >= 5,
+      "the miner reconnected and its shares accepted by the restarted node",
+      180_000,
+    );
     t.equal(steady.lines.filter((line) => line.startsWith("connected to ")).length, 2, "it connected twice");
     t.equal(steady.child.exitCode, null, "the miner never stopped");
   },

@@ -3,6 +3,7 @@ export {
   type ContinuousMinerDeps,
   FIRST_RETRY_MS,
   MAX_RETRY_MS,
+  pause,
   REFRESH_CHECK_MS,
   REFRESH_MS,
   retryMs,

@@ -1,5 +1,5 @@
 import { hashValue, proofHash } from "../chain/index.js";
-import { CANCELLED, JobControl, type MinerPool } from "../mining/index.js";
+import { CANCELLED, JobControl, type MinerPool, pause } from "../mining/index.js";
 import { type RemoteJob, StratumAuthorizationError, StratumClient, type StratumClientEvents } from "./client.js";
 import { StratumCode, StratumError } from "./errors.js";
 import type { NonceRange } from "./ranges.js";
@@ -33,17 +33,6 @@ export interface RemoteMinerCounts {
   /** Accepted shares that were blocks too. */
   blocks: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * `toychain miner`: mines for a node over Stratum with this machine's
@@ -87,7 +76,7 @@ export class RemoteMiner {
         failures++;
         const wait = Math.min(MAX_RECONNECT_MS, FIRST_RECONNECT_MS * 2 ** (failures - 1));
         log(`${ended instanceof Error ? ended.message : "the connection ended"}; reconnecting in ${wait} ms`);
-        await sleep(wait, signal);
+        await pause(wait, signal);
       }
     } finally {
       clearInterval(reporter);

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { watched } from "./watched.js";
 
 /** A Stratum message as the node sends it: an answer (id, result, error) or a notification (method, params). */
 export interface StratumMessage {
@@ -38,35 +39,18 @@ export async function rawStratum(port: number, host = "127.0.0.1"): Promise<RawS
     socket.once("error", reject);
   });
   socket.on("error", () => undefined);
-  const messages: StratumMessage[] = [];
-  const waiters = new Set<() => void>();
+  const seen = watched<StratumMessage>((messages) => `Stratum messages so far: ${JSON.stringify(messages)}`);
   let partial = "";
   socket.setEncoding("utf8").on("data", (chunk: string) => {
     const lines = (partial + chunk).split("\n");
     partial = lines.pop() ?? "";
-    for (const line of lines) if (line.trim() !== "") messages.push(JSON.parse(line) as StratumMessage);
-    for (const wake of waiters) wake();
+    seen.push(...lines.filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as StratumMessage));
   });
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  const next = (match: (message: StratumMessage) => boolean, timeoutMs = 15_000): Promise<StratumMessage> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const found = messages.find(match);
-        if (found === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no matching Stratum message within ${timeoutMs} ms; got ${JSON.stringify(messages)}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
+  const { next } = seen;
   return {
     socket,
-    messages,
+    messages: seen.items,
     send: (request) => socket.write(`${JSON.stringify(request)}\n`),
     write: (bytes) => socket.write(bytes),
     next,
