@@ -122,7 +122,15 @@ t.test("two miners forge the node's blocks; the node measures each one's work fr
     rewards.every((recipient) => recipient === node.nodeId),
     "every reward goes to the node",
   );
-  const byMiner = node.logs.filter((line) => line.msg === "block forged with a remote miner's proof");
+  // A block's log line is written before it is served, but on another pipe: it may reach the test later.
+  const byMiner = await Promise.all(
+    rewards.map((_, at) =>
+      node.waitForLog(
+        (line) => line.msg === "block forged with a remote miner's proof" && line.index === at + 2,
+        30_000,
+      ),
+    ),
+  );
   t.equal(byMiner.length, rewards.length, "each block from a miner's proof, logged with its name");
   t.ok(
     byMiner.every((line) => line.by === "one-thread" || line.by === "two-threads"),
