@@ -395,28 +395,12 @@ export class ToyNode {
       },
     );
     const { stratum } = options;
-    this.stratum =
-      stratum === undefined
-        ? undefined
-        : new StratumServer(
-            {
-              host: stratum.host,
-              port: stratum.port,
-              maxSessions: stratum.maxSessions,
-              apiToken: options.apiToken,
-              vardiff: { ...DEFAULT_VARDIFF, shareSeconds: stratum.shareSeconds },
-              handshakeMs: DEFAULT_HANDSHAKE_MS,
-              idleMs: DEFAULT_IDLE_MS,
-              ban: DEFAULT_BAN,
-              log: this.#log.child({ component: "stratum" }),
-            },
-            { submitProof: (seq, nonce, by) => this.miner.submitProof(seq, nonce, by) },
-          );
-    const server = this.stratum;
     this.miner = new Miner({
       chain: this.chain,
       // The node's own threads keep to the first range of nonces; each remote miner gets another.
-      ...(server === undefined ? {} : { nonces: nonceRange(0), announceJob: (job: MiningJob) => server.onJob(job) }),
+      ...(stratum === undefined
+        ? {}
+        : { nonces: nonceRange(0), announceJob: (job: MiningJob) => this.stratum?.onJob(job) }),
       mempool: this.mempool,
       pool: this.pool,
       maxTransactionsPerBlock: options.maxTransactionsPerBlock ?? DEFAULT_MAX_BLOCK_TRANSACTIONS,
@@ -447,8 +431,25 @@ export class ToyNode {
         }),
       log: this.#log.child({ component: "miner" }),
     });
+    this.stratum =
+      stratum === undefined
+        ? undefined
+        : new StratumServer(
+            {
+              host: stratum.host,
+              port: stratum.port,
+              maxSessions: stratum.maxSessions,
+              apiToken: options.apiToken,
+              vardiff: { ...DEFAULT_VARDIFF, shareSeconds: stratum.shareSeconds },
+              handshakeMs: DEFAULT_HANDSHAKE_MS,
+              idleMs: DEFAULT_IDLE_MS,
+              ban: DEFAULT_BAN,
+              log: this.#log.child({ component: "stratum" }),
+            },
+            this.miner,
+          );
     this.continuous =
-      options.mine || server !== undefined
+      options.mine || stratum !== undefined
         ? new ContinuousMiner({
             miner: this.miner,
             forge: () => (this.#failure ? Promise.reject(this.#failure) : this.miner.mine()),

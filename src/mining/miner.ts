@@ -93,6 +93,8 @@ export interface JobProgress {
 /** A job remote miners may still send a proof for: what forging its block needs. */
 interface LiveJob {
   seq: number;
+  /** The job as remote miners get it. */
+  announced: MiningJob;
   parentHash: string;
   template: Block;
   included: PendingEntry[];
@@ -131,6 +133,7 @@ export class Miner {
   /** The live jobs, oldest first, all on #liveParent. */
   readonly #live = new Map<number, LiveJob>();
   #liveParent: string | undefined;
+  #current: MiningJob | undefined;
   #external: ExternalProof | undefined;
   /** A request is being mined (#mineOnTip runs): only then can a remote proof end a job. */
   #mining = false;
@@ -148,6 +151,17 @@ export class Miner {
   /** The last finished jobs, newest last. */
   get recent(): readonly JobStats[] {
     return this.#recent;
+  }
+
+  /** The job announced last, as remote miners get it, or undefined before the first. */
+  get current(): MiningJob | undefined {
+    return this.#current;
+  }
+
+  /** Job `seq` as remote miners got it, while a proof for it may still forge a block: live, and on the tip. */
+  live(seq: number): MiningJob | undefined {
+    const job = this.#live.get(seq);
+    return job !== undefined && job.parentHash === this.#deps.chain.tipHash ? job.announced : undefined;
   }
 
   /** Mines the next block; resolves when it is on the chain. */
@@ -313,18 +327,20 @@ export class Miner {
   }
 
   /** Records job `fields` as live on its parent (the first on a new parent is clean) and tells the remote miners. */
-  #announce(fields: Omit<LiveJob, "seq">): LiveJob {
+  #announce(fields: Omit<LiveJob, "seq" | "announced">): LiveJob {
     const seq = ++this.#seq;
     const clean = this.#liveParent !== fields.parentHash;
     if (clean) {
       this.#live.clear();
       this.#liveParent = fields.parentHash;
     }
-    const live: LiveJob = { seq, ...fields };
+    const { template, header, target } = fields;
+    const announced: MiningJob = { seq, index: template.index, header, target, clean };
+    const live: LiveJob = { seq, announced, ...fields };
     this.#live.set(seq, live);
     if (this.#live.size > LIVE_JOBS) this.#live.delete(this.#live.keys().next().value as number);
-    const { template, header, target } = fields;
-    this.#deps.announceJob?.({ seq, index: template.index, header, target, clean });
+    this.#current = announced;
+    this.#deps.announceJob?.(announced);
     return live;
   }
 

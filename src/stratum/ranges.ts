@@ -32,6 +32,12 @@ export function nonceRange(slot: number): NonceRange {
 
 export const inRange = (nonce: number, { start, end }: NonceRange): boolean => nonce >= start && nonce <= end;
 
+/** A session's range of nonces, and the slot it is taken from (given back when the session ends). */
+export interface RangeClaim {
+  slot: number;
+  range: NonceRange;
+}
+
 /**
  * Hands out the sessions' ranges, slots 1 and up, and takes them back when a
  * session ends, to give them again: the slots in use and free never number
@@ -42,7 +48,7 @@ export class RangeAllocator {
   #next = 1;
 
   /** A range no open session holds, or undefined once all are held. */
-  take(): { slot: number; range: NonceRange } | undefined {
+  take(): RangeClaim | undefined {
     let slot = this.#free.pop();
     if (slot === undefined) {
       if (this.#next >= RANGE_COUNT) return undefined;

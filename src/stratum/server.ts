@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { LIVE_JOBS, type MiningJob } from "../mining/index.js";
+import type { MiningJob } from "../mining/index.js";
 import type { JobSource, MinerView, ProofSink, ShareOutcome, StratumOptions } from "./interface.js";
 import { RangeAllocator } from "./ranges.js";
 import { Session, type SessionContext } from "./session.js";
@@ -24,46 +24,35 @@ export interface StratumCounts {
  * subscribe, each getting its own range of nonces, authorize, then get the
  * node's jobs (mining.notify), each with a share target its vardiff keeps
  * near one share every few seconds, and send shares (mining.submit). The
- * jobs come from the node's Miner (onJob), and a share that meets a block's
- * target goes back to it (ProofSink), which forges the block. Memory follows
- * the sessions open (at most maxSessions) and the live jobs (LIVE_JOBS), not
- * the shares or the connections that ever were. Nothing a miner sends can
+ * jobs are the node's Miner's: it announces each (onJob), keeps those still
+ * live (JobSource), and takes back a share that meets a block's target
+ * (ProofSink), which it forges. Memory follows the sessions open (at most
+ * maxSessions), not the shares or the connections that ever were. Nothing a miner sends can
  * throw out of here: a session's error closes that session only.
  */
-export class StratumServer implements JobSource {
+export class StratumServer {
   readonly #options: StratumOptions;
   readonly #server: Server;
   readonly #sessions = new Set<Session>();
   readonly #ranges = new RangeAllocator();
-  readonly #slots = new Map<Session, number>();
-  readonly #live = new Map<number, MiningJob>();
   readonly #bans = new Map<string, number>();
   readonly #shares: Record<ShareOutcome, number> = { accepted: 0, stale: 0, refused: 0 };
   #turnedAway = 0;
-  #current: MiningJob | undefined;
   #ticker: NodeJS.Timeout | undefined;
   readonly #context: SessionContext;
 
-  constructor(options: StratumOptions, proofs: ProofSink) {
+  constructor(options: StratumOptions, miner: JobSource & ProofSink) {
     this.#options = options;
     this.#server = createServer({ noDelay: true }, (socket) => this.#connection(socket));
     this.#context = {
       options,
-      jobs: this,
-      proofs,
+      jobs: miner,
+      proofs: miner,
       counted: (outcome) => {
         this.#shares[outcome]++;
       },
       ban: (session, why) => this.#ban(session, why),
     };
-  }
-
-  get current(): MiningJob | undefined {
-    return this.#current;
-  }
-
-  live(seq: number): MiningJob | undefined {
-    return this.#live.get(seq);
   }
 
   /** The port listened on (the one asked for, or the system's pick for 0). */
@@ -89,12 +78,8 @@ export class StratumServer implements JobSource {
     });
   }
 
-  /** A new job from the Miner: every authorized miner gets it; a clean one voids the earlier. */
+  /** A new job from the Miner: every authorized miner gets it (a clean one voids the earlier). */
   onJob(job: MiningJob): void {
-    if (job.clean) this.#live.clear();
-    this.#live.set(job.seq, job);
-    if (this.#live.size > LIVE_JOBS) this.#live.delete(this.#live.keys().next().value as number);
-    this.#current = job;
     for (const session of this.#sessions) session.notify(job);
   }
 
@@ -142,22 +127,18 @@ export class StratumServer implements JobSource {
       socket.destroy();
       return;
     }
-    const slot = this.#ranges.take();
-    if (slot === undefined) {
+    const claim = this.#ranges.take();
+    if (claim === undefined) {
       this.#turnedAway++;
       socket.destroy();
       return;
     }
-    const session = new Session(socket, slot.range, this.#context);
+    const session = new Session(socket, claim, this.#context);
     this.#sessions.add(session);
-    this.#slots.set(session, slot.slot);
     socket.on("error", (error) => log.debug({ session: session.id, err: error }, "stratum socket error"));
     socket.on("close", () => {
       session.close("the miner disconnected");
-      this.#sessions.delete(session);
-      const held = this.#slots.get(session);
-      this.#slots.delete(session);
-      if (held !== undefined) this.#ranges.release(held);
+      if (this.#sessions.delete(session)) this.#ranges.release(session.slot);
     });
   }
 

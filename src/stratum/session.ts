@@ -13,7 +13,7 @@ import {
 import { LineTooLongError, StratumCode, StratumError } from "./errors.js";
 import { LineReader } from "./framing.js";
 import type { JobSource, MinerView, ProofSink, ShareOutcome, StratumOptions } from "./interface.js";
-import { inRange, type NonceRange } from "./ranges.js";
+import { inRange, type NonceRange, type RangeClaim } from "./ranges.js";
 import { initialShareTarget, retarget, type VardiffWindow } from "./vardiff.js";
 
 /** The software this node's Stratum answers as. */
@@ -53,6 +53,8 @@ const hex64 = (value: bigint): string => value.toString(16).padStart(64, "0");
 export class Session {
   readonly id = randomBytes(8).toString("hex");
   readonly address: string;
+  /** The slot its range of nonces is taken from. */
+  readonly slot: number;
   readonly connectedAt = Date.now();
   readonly #socket: Socket;
   readonly #context: SessionContext;
@@ -78,8 +80,9 @@ export class Session {
   readonly #handshake: NodeJS.Timeout;
   #closed = false;
 
-  constructor(socket: Socket, range: NonceRange, context: SessionContext) {
+  constructor(socket: Socket, { slot, range }: RangeClaim, context: SessionContext) {
     this.#socket = socket;
+    this.slot = slot;
     this.#range = range;
     this.#context = context;
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
