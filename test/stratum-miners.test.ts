@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { CLI, type NodeProcess, request, startNode } from "./helpers/node-process.js";
+import { CLI, type LogLine, type NodeProcess, request, startNode } from "./helpers/node-process.js";
 import { until } from "./helpers/until.js";
 import { watched } from "./helpers/watched.js";
 
@@ -136,6 +136,24 @@ t.test("two miners forge the node's blocks; the node measures each one's work fr
     byMiner.every((line) => line.by === "one-thread" || line.by === "two-threads"),
     "by one of the two miners",
   );
+
+  // Each miner dropped the last block's job for the next: a line with when the new job came and how fast its threads stopped.
+  const last = byMiner.at(-1) as LogLine;
+  const lastIndex = Number(last.index);
+  for (const [miner, name] of [
+    [one, "one-thread"],
+    [two, "two-threads"],
+  ] as const) {
+    const line = await miner.waitFor(
+      (text) => text.startsWith("clean job ") && text.includes(` for block ${lastIndex + 1} at `),
+    );
+    const parts = /^clean job \S+ for block \d+ at (\S+): the old search stopped in \d+\.\d\d ms$/.exec(line);
+    t.ok(parts, `${name}: ${line}`);
+    t.ok(
+      Date.parse(parts?.[1] ?? "") >= last.time,
+      `${name} took the new job after the node forged block ${lastIndex}`,
+    );
+  }
 
   for (const miner of [one, two]) {
     miner.child.kill("SIGTERM");

@@ -27,3 +27,9 @@ export function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / TICKS_PER_SECOND;
 }
+
+/** CPU seconds one thread of process `pid` has used so far (its schedstat, in ns): `pid` itself is its main thread. */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  const schedstat = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8");
+  return Number(schedstat.split(" ")[0]) / 1e9;
+}

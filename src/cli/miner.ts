@@ -19,7 +19,9 @@ const USAGE = `Usage: toychain miner --pool stratum+tcp://<host>:<port> [options
 
 Mines for a node over Stratum (the node runs with --stratum-port), with this
 machine's cores and the kernels a node mines with. Prints its rate now and
-then, and reconnects when the node goes away. Ctrl-C stops it.
+then, and a line for each new tip that stops its search (when the job came,
+how long its threads took to stop), and reconnects when the node goes away.
+Ctrl-C stops it.
 
   --pool <url>         the node's Stratum endpoint, stratum+tcp://host:port
   --threads <n>        mining threads (default: this machine's ${defaultThreads()})

@@ -1,5 +1,5 @@
 import { hashValue, proofHash } from "../chain/index.js";
-import { CANCELLED, JobControl, type MinerPool, pause } from "../mining/index.js";
+import { CANCELLED, JobControl, type MinerPool, pause, type SearchResult } from "../mining/index.js";
 import { type RemoteJob, StratumAuthorizationError, StratumClient, type StratumClientEvents } from "./client.js";
 import { StratumCode, StratumError } from "./errors.js";
 import type { NonceRange } from "./ranges.js";
@@ -49,6 +49,8 @@ export class RemoteMiner {
   readonly counts: RemoteMinerCounts = { hashes: 0, accepted: 0, stale: 0, refused: 0, blocks: 0 };
   #job: RemoteJob | undefined;
   #control: JobControl | undefined;
+  /** The running search, while one runs. */
+  #search: Promise<SearchResult> | undefined;
   /** Wakes the search loop: a new job, or the connection gone. */
   #wake: (() => void) | undefined;
   /** The counts at the last report, for the rate since. */
@@ -90,8 +92,10 @@ export class RemoteMiner {
     const events: StratumClientEvents = {
       job: (job) => {
         this.#job = job;
+        const stopping = this.#search;
         this.#control?.cancel();
         this.#wake?.();
+        if (job.clean && stopping !== undefined) this.#dropped(job, stopping);
       },
       closed: (error) => {
         closed = error;
@@ -139,13 +143,32 @@ export class RemoteMiner {
       }
       const control = new JobControl({ start: from, end: range.end });
       this.#control = control;
-      const result = await pool.search(job.header, job.shareTarget, control);
+      this.#search = pool.search(job.header, job.shareTarget, control);
+      const result = await this.#search;
+      this.#search = undefined;
       this.#control = undefined;
       this.counts.hashes += result.hashes;
       from = control.claimedEnd;
       if (result.nonce !== null) this.#submit(client, name, job, result.nonce);
       else if (control.state !== CANCELLED && this.#job === job) this.#job = undefined;
     }
+  }
+
+  /**
+   * Logs a clean job (a new tip: the block mined is won) that stopped a
+   * search, as it came, with how long the search took to stop on every
+   * thread: bench:pool measures from the node's new tip to every miner idle.
+   */
+  #dropped(job: RemoteJob, stopping: Promise<SearchResult>): void {
+    const at = new Date().toISOString();
+    const from = performance.now();
+    stopping.then(
+      () =>
+        this.#options.log(
+          `clean job ${job.id} for block ${job.height} at ${at}: the old search stopped in ${(performance.now() - from).toFixed(2)} ms`,
+        ),
+      () => undefined,
+    );
   }
 
   #submit(client: StratumClient, name: string, job: RemoteJob, nonce: number): void {
