@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "toychain_kernel",
-      "sources": ["workers/kernel/native/addon.c", "workers/kernel/native/reference.c", "workers/kernel/native/cpu.c"],
+      "sources": ["workers/kernel/native/addon.c", "workers/kernel/native/reference.c", "workers/kernel/native/cpu.c", "workers/kernel/native/ed25519.c"],
       "cflags": ["-O3"],
+      "libraries": ["-ldl"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [
         ["target_arch=='x64'", {

@@ -77,7 +77,7 @@ import { childrenCpuSeconds, machineBusySeconds, processCpuSeconds } from "./lib
 import { measureLedgerState } from "./lib/ledger-state.js";
 import { json, memory, request } from "./lib/node-http.js";
 import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
-import { rawVerifyRate, rawVerifyRateOn } from "./lib/raw-verify.js";
+import { rawVerifyRate, rawVerifyRateOn, verifyRate, verifyRateOn } from "./lib/raw-verify.js";
 import { duration, table } from "./lib/table.js";
 import { type TransferChain, transferChain } from "./lib/transfer-chain.js";
 import { runWrk, type WrkRequest, type WrkRequests, type WrkResult } from "./lib/wrk.js";
@@ -533,10 +533,10 @@ async function signedRate(): Promise<SectionReport> {
   const chain = await signedChain(signedTransfers);
   const unsigned = (like: WrkRequests): WrkRequests => ({ ...like, bodies: like.bodies.map(() => TRANSACTION.body) });
   const [warmUnsigned, measuredUnsigned] = [unsigned(chain.warm), unsigned(chain.measured)];
-  const signedNode = async (round: number): Promise<ServerProcess> => {
+  const signedNode = async (round: number, flags: readonly string[]): Promise<ServerProcess> => {
     const data = join(chain.dir, `round-${round}`);
     cpSync(chain.template, data, { recursive: true });
-    const node = await startToychainFrom(THIS_CLI, chain.flags, data);
+    const node = await startToychainFrom(THIS_CLI, [...chain.flags, ...flags], data);
     return {
       ...node,
       async stop() {
@@ -545,51 +545,80 @@ async function signedRate(): Promise<SectionReport> {
       },
     };
   };
-  const results: { round: number; first: "signed" | "unsigned"; signed: Load; unsigned: Load; ratio: number }[] = [];
+  type Run = "signed" | "node:crypto" | "unsigned";
+  const results: {
+    round: number;
+    order: Run[];
+    signed: Load;
+    nodeCrypto: Load;
+    unsigned: Load;
+    ratio: number;
+    nodeCryptoRatio: number;
+  }[] = [];
+  const RUNS: readonly Run[] = ["signed", "node:crypto", "unsigned"];
   try {
     for (let round = 1; round <= rounds; round++) {
-      const signedFirst = round % 2 === 1;
-      process.stderr.write(`round ${round} of ${rounds}: ${signedFirst ? "signed" : "unsigned"} first...\n`);
-      const loadSigned = () => loadNode(() => signedNode(round), chain.warm, chain.measured);
-      const loadUnsigned = () =>
-        loadNode(() => startToychainFrom(THIS_CLI, SIGNED_NODE_FLAGS), warmUnsigned, measuredUnsigned);
-      const one = await (signedFirst ? loadSigned() : loadUnsigned());
-      const two = await (signedFirst ? loadUnsigned() : loadSigned());
-      const [signed, other] = signedFirst ? [one, two] : [two, one];
+      const order = RUNS.map((_, i) => RUNS[(i + round - 1) % RUNS.length] as Run);
+      process.stderr.write(`round ${round} of ${rounds}: ${order.join(", ")}...\n`);
+      const load = (run: Run): Promise<Load> =>
+        run === "unsigned"
+          ? loadNode(() => startToychainFrom(THIS_CLI, SIGNED_NODE_FLAGS), warmUnsigned, measuredUnsigned)
+          : loadNode(
+              () => signedNode(round, run === "node:crypto" ? ["--verifier", "node:crypto"] : []),
+              chain.warm,
+              chain.measured,
+            );
+      const loads = {} as Record<Run, Load>;
+      for (const run of order) loads[run] = await load(run);
       results.push({
         round,
-        first: signedFirst ? "signed" : "unsigned",
-        signed,
-        unsigned: other,
-        ratio: signed.requestsPerSecond / other.requestsPerSecond,
+        order,
+        signed: loads.signed,
+        nodeCrypto: loads["node:crypto"],
+        unsigned: loads.unsigned,
+        ratio: loads.signed.requestsPerSecond / loads.unsigned.requestsPerSecond,
+        nodeCryptoRatio: loads["node:crypto"].requestsPerSecond / loads.unsigned.requestsPerSecond,
       });
     }
   } finally {
     rmSync(chain.dir, { recursive: true, force: true });
   }
   const failures = results.reduce(
-    (sum, r) => sum + r.signed.non2xx + r.signed.errors + r.unsigned.non2xx + r.unsigned.errors,
+    (sum, r) =>
+      sum +
+      r.signed.non2xx +
+      r.signed.errors +
+      r.nodeCrypto.non2xx +
+      r.nodeCrypto.errors +
+      r.unsigned.non2xx +
+      r.unsigned.errors,
     0,
   );
-  const ranOut = results.some((r) => r.signed.requests > chain.measured.bodies.length);
+  const ranOut = results.some((r) => Math.max(r.signed.requests, r.nodeCrypto.requests) > chain.measured.bodies.length);
   const medians = {
     signed: median(results.map((r) => r.signed.requestsPerSecond)),
     unsigned: median(results.map((r) => r.unsigned.requestsPerSecond)),
     signedCpu: median(results.map((r) => r.signed.cpuUsPerRequest)),
     unsignedCpu: median(results.map((r) => r.unsigned.cpuUsPerRequest)),
     ratio: median(results.map((r) => r.ratio)),
+    nodeCrypto: median(results.map((r) => r.nodeCrypto.requestsPerSecond)),
+    nodeCryptoCpu: median(results.map((r) => r.nodeCrypto.cpuUsPerRequest)),
+    nodeCryptoRatio: median(results.map((r) => r.nodeCryptoRatio)),
   };
   const rows = results.map((r) => [
     String(r.round),
-    r.first,
+    r.order[0] as string,
     r.signed.requestsPerSecond.toFixed(0),
     r.signed.cpuUsPerRequest.toFixed(0),
     `${r.signed.p50.toFixed(2)} / ${r.signed.p99.toFixed(2)}`,
+    r.nodeCrypto.requestsPerSecond.toFixed(0),
+    r.nodeCrypto.cpuUsPerRequest.toFixed(0),
     r.unsigned.requestsPerSecond.toFixed(0),
     r.unsigned.cpuUsPerRequest.toFixed(0),
     `${r.unsigned.p50.toFixed(2)} / ${r.unsigned.p99.toFixed(2)}`,
     `${r.ratio.toFixed(2)}x`,
-    `${r.signed.otherLoadCores.toFixed(2)} / ${r.unsigned.otherLoadCores.toFixed(2)}`,
+    `${r.nodeCryptoRatio.toFixed(2)}x`,
+    [r.signed, r.nodeCrypto, r.unsigned].map((l) => l.otherLoadCores.toFixed(2)).join(" / "),
   ]);
   rows.push([
     "median",
@@ -597,13 +626,16 @@ async function signedRate(): Promise<SectionReport> {
     medians.signed.toFixed(0),
     medians.signedCpu.toFixed(0),
     "",
+    medians.nodeCrypto.toFixed(0),
+    medians.nodeCryptoCpu.toFixed(0),
     medians.unsigned.toFixed(0),
     medians.unsignedCpu.toFixed(0),
     "",
     `${medians.ratio.toFixed(2)}x`,
+    `${medians.nodeCryptoRatio.toFixed(2)}x`,
     "",
   ]);
-  const header = `durable POST /transactions/new, signed (accounts chain) against unsigned (walkthrough chain), this build: a data dir, ${SIGNED_NODE_FLAGS.slice(0, 2).join(" ")}; wrk -t1 -c${connections} -d${seconds}s after 1 s of warm-up, a list of bodies; ${rounds} rounds`;
+  const header = `durable POST /transactions/new, signed (accounts chain; --verifier auto, libsodium here, and --verifier node:crypto) against unsigned (walkthrough chain), this build: a data dir, ${SIGNED_NODE_FLAGS.slice(0, 2).join(" ")}; the three in turn, each round starting from the next; wrk -t1 -c${connections} -d${seconds}s after 1 s of warm-up, a list of bodies; ${rounds} rounds`;
   const text = [
     header,
     table(
@@ -613,10 +645,13 @@ async function signedRate(): Promise<SectionReport> {
         "signed req/s",
         "µs CPU/req",
         "p50 / p99 ms",
+        "node:crypto req/s",
+        "µs CPU/req",
         "unsigned req/s",
         "µs CPU/req",
         "p50 / p99 ms",
         "ratio",
+        "node:crypto ratio",
         "other load, cores",
       ],
       rows,
@@ -634,6 +669,14 @@ async function signedRate(): Promise<SectionReport> {
         required: 0.5,
         goal: 0.8,
         measured: medians.ratio,
+      },
+      {
+        figure: "the same with --verifier node:crypto, same run",
+        better: "higher",
+        unit: "x",
+        required: 0.5,
+        goal: 0.8,
+        measured: medians.nodeCryptoRatio,
       },
     ],
     json: {
@@ -709,12 +752,15 @@ async function blockCheck(): Promise<SectionReport> {
     await checkBlock(pages, pools[2], chain, height, after);
     const batch = new SignatureBatch(signatures.buffer);
     rawVerifyRate(batch);
+    verifyRate("libsodium", batch);
     const results: {
       round: number;
       one: { ms: number; pageMs: number };
       two: { ms: number; pageMs: number };
       rawPerSecond: number;
       rawTwoThreadsPerSecond: number;
+      libsodiumPerSecond: number;
+      libsodiumTwoThreadsPerSecond: number;
     }[] = [];
     for (let round = 1; round <= blockRounds; round++) {
       process.stderr.write(`block: round ${round} of ${blockRounds}\n`);
@@ -728,12 +774,15 @@ async function blockCheck(): Promise<SectionReport> {
         two: { ms: two.ms, pageMs: two.pageMs },
         rawPerSecond: rawVerifyRate(batch),
         rawTwoThreadsPerSecond: await rawVerifyRateOn(2, batch),
+        libsodiumPerSecond: verifyRate("libsodium", batch),
+        libsodiumTwoThreadsPerSecond: await verifyRateOn("libsodium", 2, batch),
       });
     }
     const n = batch.length;
     const speedups = results.map((r) => r.one.ms / r.two.ms);
     const vsRaw = results.map((r) => n / (r.two.ms / 1000) / (r.rawPerSecond * 2));
     const vsRawOne = results.map((r) => n / (r.one.ms / 1000) / r.rawPerSecond);
+    const vsLibsodium = results.map((r) => n / (r.two.ms / 1000) / (r.libsodiumPerSecond * 2));
     const rows = results.map((r, i) => [
       String(r.round),
       `${r.one.ms.toFixed(0)} (${r.one.pageMs.toFixed(0)})`,
@@ -743,6 +792,9 @@ async function blockCheck(): Promise<SectionReport> {
       r.rawTwoThreadsPerSecond.toFixed(0),
       `${(vsRawOne[i] as number).toFixed(2)}x`,
       `${(vsRaw[i] as number).toFixed(2)}x`,
+      r.libsodiumPerSecond.toFixed(0),
+      r.libsodiumTwoThreadsPerSecond.toFixed(0),
+      `${(vsLibsodium[i] as number).toFixed(2)}x`,
     ]);
     const medians = {
       oneMs: median(results.map((r) => r.one.ms)),
@@ -753,6 +805,9 @@ async function blockCheck(): Promise<SectionReport> {
       speedup: median(speedups),
       vsRawOne: median(vsRawOne),
       vsRaw: median(vsRaw),
+      libsodiumPerSecond: median(results.map((r) => r.libsodiumPerSecond)),
+      libsodiumTwoThreadsPerSecond: median(results.map((r) => r.libsodiumTwoThreadsPerSecond)),
+      vsLibsodium: median(vsLibsodium),
     };
     rows.push([
       "median",
@@ -763,9 +818,12 @@ async function blockCheck(): Promise<SectionReport> {
       medians.rawTwoThreadsPerSecond.toFixed(0),
       `${medians.vsRawOne.toFixed(2)}x`,
       `${medians.vsRaw.toFixed(2)}x`,
+      medians.libsodiumPerSecond.toFixed(0),
+      medians.libsodiumTwoThreadsPerSecond.toFixed(0),
+      `${medians.vsLibsodium.toFixed(2)}x`,
     ]);
     const text = [
-      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's: the page worker (its share in brackets), then a SignaturePool of 1 or 2 threads; node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); ${blockRounds} rounds`,
+      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's: the page worker (its share in brackets), then a SignaturePool of 1 or 2 threads (its backend: ${pools[1].backend.name}); node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); the libsodium backend alone over the whole batch in one call, the same two ways; ${blockRounds} rounds`,
       table(
         [
           "round",
@@ -776,6 +834,9 @@ async function blockCheck(): Promise<SectionReport> {
           "raw, 2 threads at once/s",
           "1 thread vs raw",
           "2 threads vs raw x 2",
+          "libsodium/s",
+          "libsodium, 2 at once/s",
+          "2 threads vs libsodium x 2",
         ],
         rows,
       ),
@@ -799,8 +860,17 @@ async function blockCheck(): Promise<SectionReport> {
           goal: 0.95,
           measured: medians.vsRaw,
         },
+        {
+          figure: "that block's check vs the libsodium backend alone x threads (2)",
+          better: "higher",
+          unit: "x",
+          required: 0.8,
+          goal: 0.95,
+          measured: medians.vsLibsodium,
+        },
       ],
       json: {
+        backend: pools[1].backend.name,
         transfers: n,
         senders: chain.senders,
         bytes: (chain.blocks[height - 1] as Buffer).length,
@@ -826,6 +896,7 @@ async function freshSync(): Promise<SectionReport> {
   const pages = new PagePool();
   const local = new SignaturePool({ threads: 1 });
   let rawPerSecond: number;
+  let libsodiumPerSecond: number;
   try {
     const { signatures } = await checkBlock(
       pages,
@@ -837,6 +908,8 @@ async function freshSync(): Promise<SectionReport> {
     const batch = new SignatureBatch(signatures.buffer);
     rawVerifyRate(batch);
     rawPerSecond = median([rawVerifyRate(batch), rawVerifyRate(batch), rawVerifyRate(batch)]);
+    verifyRate("libsodium", batch);
+    libsodiumPerSecond = median([1, 2, 3].map(() => verifyRate("libsodium", batch)));
   } finally {
     await Promise.all([pages.close(), local.close()]);
   }
@@ -878,6 +951,8 @@ async function freshSync(): Promise<SectionReport> {
     }
     const ideal = syncTransfers / (rawPerSecond * cores);
     const ratio = elapsed / ideal;
+    const libsodiumIdeal = syncTransfers / (libsodiumPerSecond * cores);
+    const libsodiumRatio = elapsed / libsodiumIdeal;
     const text = [
       `a fresh node (--threads ${cores}, a data dir) syncing ${syncTransfers} signed transfers from ${chain.senders} senders in ${chain.blocks.length} blocks, a block a page, from a peer in this process`,
       table(
@@ -894,7 +969,8 @@ async function freshSync(): Promise<SectionReport> {
           ],
         ],
       ),
-      `ideal: ${syncTransfers} / (node:crypto's verify alone, ${rawPerSecond.toFixed(0)}/s on one thread, x ${cores} cores)`,
+      `ideal: ${syncTransfers} / (node:crypto's verify alone, ${rawPerSecond.toFixed(0)}/s on one thread, x ${cores} cores); ` +
+        `by the libsodium backend alone (${libsodiumPerSecond.toFixed(0)}/s on one thread), ${duration(libsodiumIdeal)}: ${libsodiumRatio.toFixed(2)}x`,
     ].join("\n");
     return {
       text,
@@ -906,6 +982,14 @@ async function freshSync(): Promise<SectionReport> {
           required: 1.5,
           goal: 1.2,
           measured: ratio,
+        },
+        {
+          figure: "the same sync vs (count / the libsodium backend's rate on all cores)",
+          better: "lower",
+          unit: "x",
+          required: 1.5,
+          goal: 1.2,
+          measured: libsodiumRatio,
         },
         {
           figure: "the same sync's peak RSS",
@@ -924,6 +1008,8 @@ async function freshSync(): Promise<SectionReport> {
         seconds: elapsed,
         idealSeconds: ideal,
         rawPerSecond,
+        libsodiumIdealSeconds: libsodiumIdeal,
+        libsodiumPerSecond,
         cores,
         nodeCpuSeconds: nodeCpu,
         peakRssMiB: hwm,

@@ -5,6 +5,7 @@ import { isMinerFailure, MinerUsageError, runMinerCommand } from "./cli/miner.js
 import { isWalletFailure, runWalletCommand, WalletUsageError } from "./cli/wallet.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
+import { VerifierUnavailableError } from "./signatures/index.js";
 import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailableError } from "./storage/index.js";
 
 function fail(message: string, code: number): never {
@@ -57,7 +58,7 @@ if (config.help) {
 }
 
 const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
-  if (error instanceof KernelUnavailableError) fail(error.message, 1);
+  if (error instanceof KernelUnavailableError || error instanceof VerifierUnavailableError) fail(error.message, 1);
   if (
     error instanceof DamagedStoreError ||
     error instanceof ForeignStoreError ||

@@ -6,6 +6,7 @@ import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
 import { DEFAULT_PEER_TIMEOUT_MS, parsePeerAddress } from "./peers/index.js";
+import { VERIFIER_CHOICES, type VerifierChoice } from "./signatures/index.js";
 import { BUILTIN_CHAINS, ChainSpecLoadError, loadChainSpec } from "./specs/index.js";
 import { type CheckBlocks, DEFAULT_CHECK_BLOCKS } from "./storage/index.js";
 import { DEFAULT_MAX_SESSIONS, DEFAULT_VARDIFF, RANGE_COUNT, type StratumConfig } from "./stratum/index.js";
@@ -19,6 +20,8 @@ export interface Config {
   /** The chain the node joins: the walkthrough's at `difficulty`, a built-in one, or a spec file's. */
   chain: ChainSpec;
   kernel: KernelChoice;
+  /** What verifies signatures: libsodium, node:crypto, or auto (libsodium when it is usable here). */
+  verifier: VerifierChoice;
   /** Where the node keeps its state; undefined with --in-memory. */
   dataDir: string | undefined;
   maxPending: number;
@@ -92,6 +95,14 @@ export const FLAGS: readonly Flag[] = [
     help:
       "proof-of-work kernel: auto (the fastest here, by a calibration at start), native (the fastest native one), " +
       `portable, or a native variant: ${NATIVE_VARIANTS.join(", ")} (default auto)`,
+  },
+  {
+    name: "verifier",
+    type: "string",
+    value: "<v>",
+    help:
+      "what verifies signatures on an accounts chain: auto (the system's libsodium when it loads and passes its self-test, " +
+      "else node:crypto), libsodium, or node:crypto (default auto)",
   },
   {
     name: "data-dir",
@@ -352,6 +363,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     difficulty,
     chain,
     kernel: oneOf("kernel", KERNEL_CHOICES, "auto"),
+    verifier: oneOf("verifier", VERIFIER_CHOICES, "auto"),
     dataDir,
     maxPending: integer("max-pending", DEFAULT_MAX_PENDING, 1, 100_000_000),
     checkBlocks:

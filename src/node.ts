@@ -23,7 +23,7 @@ import { NodeMetrics } from "./metrics/index.js";
 import { ContinuousMiner, type MinedBlock, Miner, MinerPool, type MiningJob } from "./mining/index.js";
 import { DEFAULT_PEER_TIMEOUT_MS, type Peer, PeerSet } from "./peers/index.js";
 import { type BlockRef, checkAnnounce, type TipBody } from "./schemas/index.js";
-import { SignaturePool, type SignatureVerifier } from "./signatures/index.js";
+import { SignaturePool, type SignatureVerifier, type VerifyBackend } from "./signatures/index.js";
 import { BUILTIN_CHAINS } from "./specs/index.js";
 import {
   type ChainView,
@@ -55,6 +55,8 @@ export interface NodeOptions {
   log: Logger;
   /** The proof-of-work kernels to choose from by calibration (one when forced); the best that load when absent. */
   kernels?: readonly KernelName[];
+  /** What verifies signatures; auto's choice (src/signatures/backend.ts) when absent. */
+  verifier?: VerifyBackend;
   /** Where the node keeps its state; in memory when absent. */
   store?: Store;
   maxPending?: number;
@@ -466,7 +468,10 @@ export class ToyNode {
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
     // As many as the mining threads, and one for a node whose Stratum miners do all its mining (--threads 0).
-    const signatures = new SignaturePool({ threads: Math.max(1, options.threads) });
+    const signatures = new SignaturePool({
+      threads: Math.max(1, options.threads),
+      ...(options.verifier === undefined ? {} : { backend: options.verifier }),
+    });
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
     const warming = pool.warmUp().then(({ calibration, priority }) => {
       const rates = Object.fromEntries(

@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { REFRESH_MS } from "./mining/index.js";
 import { ToyNode } from "./node.js";
+import { chooseBackend } from "./signatures/index.js";
 import { DEFAULT_CHECK_BLOCKS, LevelStore, MemoryStore } from "./storage/index.js";
 
 export interface RunningNode {
@@ -22,6 +23,7 @@ export interface RunningNode {
 
 type Defaulted =
   | "kernel"
+  | "verifier"
   | "dataDir"
   | "maxPending"
   | "checkBlocks"
@@ -38,7 +40,7 @@ type Defaulted =
   | "stratum";
 
 /**
- * The flags a node runs with. These have defaults: kernel (auto), dataDir (in
+ * The flags a node runs with. These have defaults: kernel (auto), verifier (auto), dataDir (in
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
  * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
  * (http://host:port, the port listened on), chain (the walkthrough's, at
@@ -118,10 +120,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   }
   const store = config.dataDir === undefined ? new MemoryStore() : new LevelStore(resolve(config.dataDir));
   const chain = config.chain ?? walkthroughSpec(config.difficulty);
+  const verifier = chooseBackend(config.verifier ?? "auto");
+  if (chain.ledger.kind === "accounts") {
+    if (verifier.fallback)
+      log.warn({ reason: verifier.fallback }, `verifying signatures with ${verifier.backend.name}`);
+    else log.info(`verifying signatures with ${verifier.backend.name}`);
+  }
   const node = await ToyNode.open({
     chain,
     threads: config.threads,
     kernels: kernel.candidates,
+    verifier: verifier.backend,
     store,
     maxPending: config.maxPending,
     checkBlocks: config.checkBlocks ?? DEFAULT_CHECK_BLOCKS,

@@ -17,6 +17,8 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  * half through the fast lane and half through Koa. Every one is admitted,
  * its signature verified once by the node's pool in batches of several,
  * then mined, and every balance and nonce is what the transfers make it.
+ * Once with each signature backend: libsodium, auto's choice here, and
+ * node:crypto (--verifier node:crypto), each logged and on /metrics.
  */
 
 const dir = mkdtempSync(join(tmpdir(), "toychain-admission-"));
@@ -99,82 +101,114 @@ const mine = async (node: NodeProcess): Promise<{ index: number; transactions: T
   return body;
 };
 
-t.test("200 signed transfers from 20 senders, chained and posted together, are all admitted and mined", async (t) => {
-  const node = await startNode(["--chain", specFile, "--threads", "1", "--reward-address", funder.address], { t });
-  await mine(node);
+const BACKENDS = [
+  { backend: "libsodium", flags: [] },
+  { backend: "node:crypto", flags: ["--verifier", "node:crypto"] },
+];
 
-  const funding = senders.map((sender, i) =>
-    transfer(chainId, funder, sender.address, { amount: FUNDS, nonce: i + 1 }),
-  );
-  const funded = await pipelined(node, funding, "application/json");
-  t.same(
-    funded.map((answer) => answer.status),
-    funding.map(() => 200),
-    "the funder's 20 chained transfers, posted without waiting, are all taken",
-  );
-  t.equal((await mine(node)).transactions.length, 21, "and mined: 20 transfers and the reward");
+for (const { backend, flags } of BACKENDS) {
+  t.test(
+    `${backend}: 200 signed transfers from 20 senders, chained and posted together, are all admitted and mined`,
+    async (t) => {
+      const node = await startNode(
+        ["--chain", specFile, "--threads", "1", "--reward-address", funder.address, ...flags],
+        { t },
+      );
+      t.match(
+        node.logs.filter((line) => line.msg.startsWith("verifying signatures with")),
+        [{ level: 30, msg: `verifying signatures with ${backend}` }],
+        "the node says which backend verifies",
+      );
+      t.match(
+        await (await fetch(`${node.url}/metrics`)).text(),
+        new RegExp(`^toychain_signature_backend\\{backend="${backend}"\\} 1$`, "m"),
+        "and so does /metrics",
+      );
+      await mine(node);
 
-  // Sender i's nonce k pays k, with a fee of 1.
-  const chains = senders.map((sender) =>
-    Array.from({ length: NONCES }, (_, k) =>
-      transfer(chainId, sender, payee.address, { amount: k + 1, fee: 1, nonce: k + 1 }),
-    ),
-  );
-  const answers = await Promise.all(
-    chains.map((transfers, i) =>
-      pipelined(node, transfers, i % 2 === 0 ? "application/json" : "application/json; charset=UTF-8"),
-    ),
-  );
-  for (const [i, chain] of chains.entries()) {
-    t.same(
-      answers[i],
-      chain.map((tx) => ({
-        status: 200,
-        body: { message: `${ADDED} 4`, id: transactionId(chainId, tx as SignedTransaction) },
-      })),
-      `sender ${i}'s ${NONCES} transfers are all taken, each with its id`,
-    );
-  }
-  t.equal(
-    (await request<{ length: number }>(`${node.url}/transactions/pending`)).body.length,
-    senders.length * NONCES,
-    "all 200 are pending",
-  );
-  const verified = await signatureCounts(node);
-  t.equal(verified.signatures, funding.length + senders.length * NONCES, "the pool verified each signature once");
-  t.ok(verified.batches < verified.signatures, `in batches: ${verified.batches} for ${verified.signatures} signatures`);
+      const funding = senders.map((sender, i) =>
+        transfer(chainId, funder, sender.address, { amount: FUNDS, nonce: i + 1 }),
+      );
+      const funded = await pipelined(node, funding, "application/json");
+      t.same(
+        funded.map((answer) => answer.status),
+        funding.map(() => 200),
+        "the funder's 20 chained transfers, posted without waiting, are all taken",
+      );
+      t.equal((await mine(node)).transactions.length, 21, "and mined: 20 transfers and the reward");
 
-  const block = await mine(node);
-  t.equal(block.index, 4);
-  t.equal(block.transactions.length, senders.length * NONCES + 1, "one block holds the 200, and the reward");
-  const spent = (NONCES * (NONCES + 1)) / 2;
-  for (const [i, sender] of senders.entries()) {
-    t.same(
-      await accountOf(node, sender.address),
-      {
-        address: sender.address,
-        balance: FUNDS - spent - NONCES,
-        nonce: NONCES,
-        next_nonce: NONCES + 1,
-        pending: { from: [], to: [] },
-      },
-      `sender ${i}: its funds less 1 + 2 + ... + 10 and 10 fees, its nonce 10`,
-    );
-  }
-  t.same(
-    await accountOf(node, payee.address),
-    { address: payee.address, balance: senders.length * spent, nonce: 0, next_nonce: 1, pending: { from: [], to: [] } },
-    "the payee got every amount",
-  );
-  t.same(
-    await accountOf(node, funder.address),
-    {
-      address: funder.address,
-      balance: 3 * REWARD - senders.length * FUNDS + senders.length * NONCES,
-      nonce: senders.length,
-      next_nonce: senders.length + 1,
-      pending: { from: [], to: [] },
+      // Sender i's nonce k pays k, with a fee of 1.
+      const chains = senders.map((sender) =>
+        Array.from({ length: NONCES }, (_, k) =>
+          transfer(chainId, sender, payee.address, { amount: k + 1, fee: 1, nonce: k + 1 }),
+        ),
+      );
+      const answers = await Promise.all(
+        chains.map((transfers, i) =>
+          pipelined(node, transfers, i % 2 === 0 ? "application/json" : "application/json; charset=UTF-8"),
+        ),
+      );
+      for (const [i, chain] of chains.entries()) {
+        t.same(
+          answers[i],
+          chain.map((tx) => ({
+            status: 200,
+            body: { message: `${ADDED} 4`, id: transactionId(chainId, tx as SignedTransaction) },
+          })),
+          `sender ${i}'s ${NONCES} transfers are all taken, each with its id`,
+        );
+      }
+      t.equal(
+        (await request<{ length: number }>(`${node.url}/transactions/pending`)).body.length,
+        senders.length * NONCES,
+        "all 200 are pending",
+      );
+      const verified = await signatureCounts(node);
+      t.equal(verified.signatures, funding.length + senders.length * NONCES, "the pool verified each signature once");
+      t.ok(
+        verified.batches < verified.signatures,
+        `in batches: ${verified.batches} for ${verified.signatures} signatures`,
+      );
+
+      const block = await mine(node);
+      t.equal(block.index, 4);
+      t.equal(block.transactions.length, senders.length * NONCES + 1, "one block holds the 200, and the reward");
+      const spent = (NONCES * (NONCES + 1)) / 2;
+      for (const [i, sender] of senders.entries()) {
+        t.same(
+          await accountOf(node, sender.address),
+          {
+            address: sender.address,
+            balance: FUNDS - spent - NONCES,
+            nonce: NONCES,
+            next_nonce: NONCES + 1,
+            pending: { from: [], to: [] },
+          },
+          `sender ${i}: its funds less 1 + 2 + ... + 10 and 10 fees, its nonce 10`,
+        );
+      }
+      t.same(
+        await accountOf(node, payee.address),
+        {
+          address: payee.address,
+          balance: senders.length * spent,
+          nonce: 0,
+          next_nonce: 1,
+          pending: { from: [], to: [] },
+        },
+        "the payee got every amount",
+      );
+      t.same(
+        await accountOf(node, funder.address),
+        {
+          address: funder.address,
+          balance: 3 * REWARD - senders.length * FUNDS + senders.length * NONCES,
+          nonce: senders.length,
+          next_nonce: senders.length + 1,
+          pending: { from: [], to: [] },
+        },
+        "the funder: three rewards and the 200 fees, less what it sent",
+      );
     },
-    "the funder: three rewards and the 200 fees, less what it sent",
   );
-});
+}

@@ -1,5 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
 import t from "tap";
 import {
   generateKeyPair,
@@ -13,6 +17,14 @@ import {
   signer,
   verify,
 } from "../src/keys/index.js";
+import {
+  chooseBackend,
+  libsodiumBackend,
+  nodeCryptoBackend,
+  SignatureBatch,
+  type SignatureJob,
+  type VerifyBackend,
+} from "../src/signatures/index.js";
 
 /**
  * The pinned verification rule (src/keys/ed25519.ts) against C2SP/CCTV's
@@ -20,6 +32,9 @@ import {
  * the exact set of CCTV vectors it accepts, so that a Node or OpenSSL
  * upgrade that changes node:crypto's part of it fails here; every
  * Wycheproof result; and node:crypto alone, to show what the rule adds.
+ * Then the same through every backend (src/signatures/backend.ts: node:crypto
+ * and libsodium, whole batches at once), and the two against each other on
+ * random and mutated signatures.
  */
 
 const VECTORS = new URL("../../test/vectors/ed25519/", import.meta.url);
@@ -302,4 +317,214 @@ t.test("a key whose y has no x on the curve passes the byte checks but never ver
   const { secretKey } = generateKeyPair();
   const message = Buffer.from("m");
   t.notOk(verify(offCurve, message, sign(secretKey, message)));
+});
+
+// Every backend (src/signatures/backend.ts), on the same vectors and on random signatures.
+
+const libsodium = libsodiumBackend();
+/** The backends: node:crypto, and libsodium, which .ci/run installs (Debian's libsodium23). */
+const BACKENDS: VerifyBackend[] = typeof libsodium === "string" ? [nodeCryptoBackend] : [nodeCryptoBackend, libsodium];
+
+t.test("libsodium is usable here, and is the backend chosen", async (t) => {
+  t.equal(typeof libsodium === "string" ? libsodium : "usable", "usable", "install libsodium23 (.ci/run does)");
+  t.same(chooseBackend("auto"), { backend: libsodium }, "auto chooses it, with no fallback");
+  t.same(chooseBackend("libsodium"), { backend: libsodium }, "and so does libsodium");
+  t.same(chooseBackend("node:crypto"), { backend: nodeCryptoBackend }, "node:crypto when asked for");
+});
+
+/**
+ * Each job's verdict by `backend`, the jobs in one batch: every verdict with
+ * the first failure, and the first failure found by stopping at it.
+ */
+function verdicts(
+  backend: VerifyBackend,
+  jobs: readonly SignatureJob[],
+): { each: boolean[]; first: number; stopped: number } {
+  const batch = SignatureBatch.pack(jobs);
+  const results = new Uint8Array(jobs.length);
+  const first = backend.verifyRange(batch, 0, jobs.length, results);
+  return { each: Array.from(results, (r) => r === 1), first, stopped: backend.verifyRange(batch, 0, jobs.length) };
+}
+
+const cctvJobs = cctv.map((v) => ({ publicKey: hex(v.key), message: Buffer.from(v.msg), signature: hex(v.sig) }));
+
+for (const backend of BACKENDS) {
+  t.test(`${backend.name}: CCTV's 914 give the pinned rule's 43, and Wycheproof's 151 their results`, async (t) => {
+    const { each, first, stopped } = verdicts(backend, cctvJobs);
+    t.same(
+      cctv.filter((_, i) => each[i]).map((v) => v.number),
+      ACCEPTED,
+    );
+    t.same(
+      [first, stopped],
+      [0, 0],
+      "CCTV's first vector is refused: the first failure, whether it stops there or not",
+    );
+    const cases = wycheproof.testGroups.flatMap((g) => g.tests.map((c) => ({ ...c, pk: g.publicKey.pk })));
+    const wycheproofVerdicts = verdicts(
+      backend,
+      cases.map((c) => ({ publicKey: hex(c.pk), message: hex(c.msg), signature: hex(c.sig) })),
+    ).each;
+    t.equal(cases.length, 151);
+    t.same(
+      cases.filter((c, i) => wycheproofVerdicts[i] !== (c.result === "valid")).map((c) => `${c.tcId} (${c.comment})`),
+      [],
+    );
+    const ranged = new Uint8Array(100);
+    t.equal(backend.verifyRange(SignatureBatch.pack(cctvJobs), 300, 400, ranged), 300, "a range: from its own start");
+    t.same(
+      Array.from(ranged, (r) => r === 1),
+      each.slice(300, 400),
+      "and its verdicts",
+    );
+  });
+}
+
+/** Keys to sign random messages with: fewer than the checks, so that keys come again, as a sender's do. */
+const signers = Array.from({ length: 8 }, () => {
+  const pair = generateKeyPair();
+  return { publicKey: pair.publicKey, sign: signer(pair.secretKey) };
+});
+
+/** Encodings the rule refuses as A or R, and canonical ones of mixed order (CCTV's key of vectors 6 and 7). */
+const POINTS = [
+  ...SMALL_ORDER_ENCODINGS,
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "0100000000000000000000000000000000000000000000000000000000000080",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "10eb7c3acfb2bed3e0d6ab89bf5a3d6afddd1176ce4812e38d9fd485058fdb1f",
+  "0200000000000000000000000000000000000000000000000000000000000000",
+].map(hex);
+
+/** S + L for a signature's S: its other encoding below 2^256. */
+function plusL(signature: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(signature);
+  let s = 0n;
+  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(out[i] ?? 0);
+  s += L;
+  for (let i = 32; i < 64; i++, s >>= 8n) out[i] = Number(s & 0xffn);
+  return out;
+}
+
+/** A genuine signature of a random message, then one change or none: what a forger or a broken wallet might send. */
+const mutatedJob = fc
+  .record({
+    who: fc.nat(signers.length - 1),
+    message: fc.uint8Array({ maxLength: 200 }),
+    change: fc.oneof(
+      fc.constant({ kind: "none" as const }),
+      fc.record({ kind: fc.constantFrom("signature" as const, "key" as const, "message" as const), bit: fc.nat() }),
+      fc.record({ kind: fc.constantFrom("R" as const, "A" as const), point: fc.nat(POINTS.length - 1) }),
+      fc.record({ kind: fc.constant("S+L" as const) }),
+      fc.record({ kind: fc.constant("length" as const), cut: fc.integer({ min: -2, max: 2 }) }),
+      fc.record({ kind: fc.constant("random" as const), bytes: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+    ),
+  })
+  .map(({ who, message, change }): SignatureJob => {
+    const { publicKey, sign } = signers[who] as (typeof signers)[number];
+    const job: SignatureJob = {
+      publicKey: Uint8Array.from(publicKey),
+      message: Uint8Array.from(message),
+      signature: sign(message),
+    };
+    const flip = (bytes: Uint8Array, bit: number) => {
+      if (bytes.length > 0)
+        bytes[(bit >> 3) % bytes.length] = (bytes[(bit >> 3) % bytes.length] as number) ^ (1 << (bit & 7));
+    };
+    switch (change.kind) {
+      case "signature":
+        job.signature = Uint8Array.from(job.signature);
+        flip(job.signature, change.bit);
+        break;
+      case "key":
+        flip(job.publicKey, change.bit);
+        break;
+      case "message":
+        flip(job.message, change.bit);
+        break;
+      case "R":
+        job.signature = Buffer.concat([POINTS[change.point] as Buffer, job.signature.subarray(32)]);
+        break;
+      case "A":
+        job.publicKey = POINTS[change.point] as Buffer;
+        break;
+      case "S+L":
+        job.signature = plusL(job.signature);
+        break;
+      case "length":
+        job.signature =
+          change.cut < 0
+            ? job.signature.subarray(0, 64 + change.cut)
+            : Buffer.concat([job.signature, Buffer.alloc(change.cut)]);
+        break;
+      case "random":
+        job.signature = change.bytes;
+        break;
+    }
+    return job;
+  });
+
+t.test("every backend gives every job the same verdict: random and mutated signatures", async (t) => {
+  t.equal(BACKENDS.length, 2, "both backends are here to compare");
+  let valid = 0;
+  let checked = 0;
+  fc.assert(
+    fc.property(fc.array(mutatedJob, { minLength: 1, maxLength: 30 }), (jobs) => {
+      const [reference, ...others] = BACKENDS.map((backend) => verdicts(backend, jobs));
+      if (reference === undefined || reference.first !== reference.stopped) return false;
+      for (const other of others) if (JSON.stringify(other) !== JSON.stringify(reference)) return false;
+      valid += reference.each.filter(Boolean).length;
+      checked += jobs.length;
+      return true;
+    }),
+    { numRuns: 1000 },
+  );
+  t.ok(valid > checked / 10 && valid < checked, `${valid} of ${checked} verified: both verdicts were tried`);
+});
+
+t.test("libsodium that fails its self-test, or none at all: auto chooses node:crypto, and says why", async (t) => {
+  // Each in a process of its own: a process opens one library, the first asked for.
+  const script = `import("${new URL("../src/signatures/index.js", import.meta.url).href}").then((m) => {
+    m.libsodiumBackend(process.argv[1]);
+    const { backend, fallback } = m.chooseBackend("auto");
+    let forced;
+    try {
+      forced = m.chooseBackend("libsodium").backend.name;
+    } catch (error) {
+      forced = error.name + ": " + error.message;
+    }
+    console.log(JSON.stringify({ backend: backend.name, fallback, forced }));
+  })`;
+  const chosen = (library: string) => {
+    const run = spawnSync(process.execPath, ["-e", script, library], { encoding: "utf8" });
+    return JSON.parse(run.stdout) as { backend: string; fallback?: string; forced: string };
+  };
+  t.match(chosen("/no/such/libsodium.so"), {
+    backend: "node:crypto",
+    fallback: /^\/no\/such\/libsodium\.so does not load \(.*No such file/,
+    forced: /^VerifierUnavailableError: --verifier libsodium: \/no\/such\/libsodium\.so does not load/,
+  });
+  t.same(chosen("libsodium.so.23"), { backend: "libsodium", forced: "libsodium" }, "the system's");
+  // A library that accepts every signature: the self-test's wrong message shows it.
+  const dir = mkdtempSync(join(tmpdir(), "toychain-libsodium-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, "lax.c"),
+    "int sodium_init(void) { return 0; }\n" +
+      "int crypto_sign_ed25519_verify_detached(const unsigned char *s, const unsigned char *m,\n" +
+      "  unsigned long long n, const unsigned char *k) { (void)s; (void)m; (void)n; (void)k; return 0; }\n",
+  );
+  const lax = join(dir, "lax.so");
+  const cc = spawnSync("cc", ["-shared", "-fPIC", "-o", lax, join(dir, "lax.c")], { encoding: "utf8" });
+  if (cc.error !== undefined || cc.status !== 0) {
+    t.fail(`cc could not build the lax library (node-gyp needs it too): ${cc.error?.message ?? cc.stderr}`);
+    return;
+  }
+  const reason = `${lax} failed its self-test: it accepts RFC 8032 TEST 3 for another message`;
+  t.same(chosen(lax), {
+    backend: "node:crypto",
+    fallback: reason,
+    forced: `VerifierUnavailableError: --verifier libsodium: ${reason}`,
+  });
 });

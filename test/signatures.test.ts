@@ -4,7 +4,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import t from "tap";
 import { generateKeyPair, sign } from "../src/keys/index.js";
-import { LocalVerifier, SignatureBatch, type SignatureJob, SignaturePool } from "../src/signatures/index.js";
+import {
+  LocalVerifier,
+  libsodiumBackend,
+  nodeCryptoBackend,
+  SignatureBatch,
+  type SignatureJob,
+  SignaturePool,
+} from "../src/signatures/index.js";
 
 /**
  * The signature pool (src/signatures): a batch packed in one buffer and
@@ -34,7 +41,8 @@ const altered = ({ publicKey, message, signature }: SignatureJob): SignatureJob 
 };
 
 const VALID = genuine(48);
-const local = new LocalVerifier();
+/** The reference: node:crypto, on this thread. */
+const local = new LocalVerifier(nodeCryptoBackend);
 
 interface CctvVector {
   key: string;
@@ -92,7 +100,11 @@ t.test("all valid: -1, and true for each; on the workers", async (t) => {
     await pool.verifyEach(VALID),
     VALID.map(() => true),
   );
-  t.same(pool.counts, { batches: { workers: 2, caller: 0 }, signatures: { workers: 96, caller: 0 } });
+  t.same(pool.counts, {
+    backend: "libsodium",
+    batches: { workers: 2, caller: 0 },
+    signatures: { workers: 96, caller: 0 },
+  });
 });
 
 t.test("empty: -1 and no answers, on the calling thread", async (t) => {
@@ -100,7 +112,11 @@ t.test("empty: -1 and no answers, on the calling thread", async (t) => {
   t.equal(await pool.firstFailure([]), -1);
   t.same(await pool.verifyEach([]), []);
   t.same(await pool.firstFailure(SignatureBatch.pack([])), -1);
-  t.same(pool.counts, { batches: { workers: 0, caller: 3 }, signatures: { workers: 0, caller: 0 } });
+  t.same(pool.counts, {
+    backend: "libsodium",
+    batches: { workers: 0, caller: 3 },
+    signatures: { workers: 0, caller: 0 },
+  });
 });
 
 t.test("below the threshold on the calling thread, from it on the workers: the same answers", async (t) => {
@@ -146,23 +162,54 @@ t.test("a large batch, in several chunks a thread: the first failure in order, a
   t.equal(await pool.firstFailure(jobs.slice(701 + 1)), 1500 - 702, "and past the first two");
 });
 
-t.test("answers equal LocalVerifier's, on genuine, altered and CCTV's edge-case signatures", async (t) => {
-  const pool = poolOf({ threads: 3, threshold: 2 });
-  const everyCctv = await pool.verifyEach(cctv);
-  t.same(everyCctv, await local.verifyEach(cctv), "every CCTV vector, in one batch");
-  t.ok(
-    everyCctv.includes(true) && everyCctv.includes(false),
-    "CCTV holds signatures the pinned rule accepts and refuses",
+for (const backend of ["libsodium", "node:crypto"] as const) {
+  t.test(
+    `${backend}: answers equal node:crypto's on this thread, on genuine, altered and CCTV's signatures`,
+    async (t) => {
+      const chosen = backend === "node:crypto" ? nodeCryptoBackend : libsodiumBackend();
+      if (typeof chosen === "string") {
+        t.fail(`libsodium is not usable here (install libsodium23, as .ci/run does): ${chosen}`);
+        return;
+      }
+      const pool = poolOf({ threads: 3, threshold: 2, backend: chosen });
+      const everyCctv = await pool.verifyEach(cctv);
+      t.same(everyCctv, await local.verifyEach(cctv), "every CCTV vector, in one batch");
+      t.ok(
+        everyCctv.includes(true) && everyCctv.includes(false),
+        "CCTV holds signatures the pinned rule accepts and refuses",
+      );
+      const job = fc.oneof(fc.constantFrom(...VALID), fc.constantFrom(...VALID).map(altered), fc.constantFrom(...cctv));
+      await fc.assert(
+        fc.asyncProperty(fc.array(job, { maxLength: 40 }), fc.boolean(), async (jobs, packed) => {
+          const given = packed ? SignatureBatch.pack(jobs) : jobs;
+          t.same(await pool.verifyEach(given), await local.verifyEach(jobs));
+          t.equal(await pool.firstFailure(given), await local.firstFailure(jobs));
+        }),
+        { numRuns: 60 },
+      );
+      t.equal(pool.counts.backend, backend, "the pool says which verified");
+    },
   );
-  const job = fc.oneof(fc.constantFrom(...VALID), fc.constantFrom(...VALID).map(altered), fc.constantFrom(...cctv));
-  await fc.assert(
-    fc.asyncProperty(fc.array(job, { maxLength: 40 }), fc.boolean(), async (jobs, packed) => {
-      const given = packed ? SignatureBatch.pack(jobs) : jobs;
-      t.same(await pool.verifyEach(given), await local.verifyEach(jobs));
-      t.equal(await pool.firstFailure(given), await local.firstFailure(jobs));
-    }),
-    { numRuns: 60 },
-  );
+}
+
+t.test("libsodium's batches: the addon reads a batch's offsets, never trusts them", async (t) => {
+  const libsodium = libsodiumBackend();
+  if (typeof libsodium === "string") {
+    t.fail(`libsodium is not usable here (install libsodium23, as .ci/run does): ${libsodium}`);
+    return;
+  }
+  const batch = SignatureBatch.pack(VALID.slice(0, 3));
+  t.equal(libsodium.verifyRange(batch, 0, 3), -1, "as packed, every job verifies");
+  t.throws(() => libsodium.verifyRange(batch, 2, 4), RangeError, "jobs past the batch's end");
+  t.throws(() => libsodium.verifyRange(batch, 2, 1), RangeError, "a range backwards");
+  t.throws(() => libsodium.verifyRange(batch, 0, 3, new Uint8Array(2)), RangeError, "results of the wrong length");
+  // Offsets changed once the batch was built and checked: the third job's message past the buffer's end.
+  const offsets = new Uint32Array(batch.buffer, 4, 10);
+  offsets[9] = batch.buffer.byteLength + 1;
+  t.throws(() => libsodium.verifyRange(batch, 2, 3), RangeError, "an offset past the end");
+  t.equal(libsodium.verifyRange(batch, 0, 2), -1, "the jobs before it are still read");
+  offsets[9] = (offsets[8] as number) - 1;
+  t.throws(() => libsodium.verifyRange(batch, 0, 3), RangeError, "offsets out of order");
 });
 
 t.test("a worker that throws or dies: the batch's promise rejects", async (t) => {

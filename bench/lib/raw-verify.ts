@@ -1,12 +1,19 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { backendNamed, type VerifyBackendName } from "../../src/signatures/backend.js";
 import { SignatureBatch } from "../../src/signatures/batch.js";
 
 /**
- * node:crypto's verify alone, what the signature pool is measured against:
- * over a batch's signatures, each public key's KeyObject made beforehand,
- * on this thread, or on several at once (how the machine's cores scale).
+ * The verify rates the signature pool is measured against, over a batch's
+ * signatures, on this thread or on several at once (how the machine's cores
+ * scale):
+ * - raw: node:crypto's verify alone, each public key's KeyObject made
+ *   beforehand, none of the pinned rule's checks;
+ * - libsodium or node:crypto: a signature backend (src/signatures/backend.ts)
+ *   over the whole batch in one call, the pinned rule's checks included,
+ *   as a signature worker runs it.
  */
+export type VerifyRateKind = "raw" | VerifyBackendName;
 
 /** The batch's jobs with their KeyObjects, made once a key. */
 function prepared(batch: SignatureBatch) {
@@ -22,23 +29,47 @@ function prepared(batch: SignatureBatch) {
   });
 }
 
-/** Signatures a second; every one must verify. */
-function timed(jobs: ReturnType<typeof prepared>): number {
-  const started = performance.now();
-  for (const { message, key, signature } of jobs) {
-    if (!verify(null, message, key, signature)) throw new Error("a signature of the bench's chain does not verify");
+const FAILED = "a signature of the bench's batch does not verify";
+
+/** A function that verifies the whole batch once, throwing if any signature fails, made ready beforehand. */
+function verifier(kind: VerifyRateKind, batch: SignatureBatch): () => void {
+  if (kind === "raw") {
+    const jobs = prepared(batch);
+    return () => {
+      for (const { message, key, signature } of jobs)
+        if (!verify(null, message, key, signature)) throw new Error(FAILED);
+    };
   }
-  return jobs.length / ((performance.now() - started) / 1000);
+  const backend = backendNamed(kind);
+  const results = new Uint8Array(batch.length);
+  return () => {
+    if (backend.verifyRange(batch, 0, batch.length, results) >= 0) throw new Error(FAILED);
+  };
 }
 
-/** The rate on this thread. */
-export const rawVerifyRate = (batch: SignatureBatch): number => timed(prepared(batch));
+/** Signatures a second of one pass. */
+function timed(run: () => void, count: number): number {
+  const started = performance.now();
+  run();
+  return count / ((performance.now() - started) / 1000);
+}
 
-/** The rates of `threads` threads each verifying the whole batch, started together once all are ready, summed. */
-export async function rawVerifyRateOn(threads: number, batch: SignatureBatch): Promise<number> {
+/** node:crypto's raw rate on this thread. */
+export const rawVerifyRate = (batch: SignatureBatch): number => verifyRate("raw", batch);
+
+/** A kind's rate on this thread. */
+export const verifyRate = (kind: VerifyRateKind, batch: SignatureBatch): number =>
+  timed(verifier(kind, batch), batch.length);
+
+/** node:crypto's raw rate on `threads` threads at once, summed. */
+export const rawVerifyRateOn = (threads: number, batch: SignatureBatch): Promise<number> =>
+  verifyRateOn("raw", threads, batch);
+
+/** The rates of `threads` threads each verifying the whole batch by `kind`, started together once all are ready, summed. */
+export async function verifyRateOn(kind: VerifyRateKind, threads: number, batch: SignatureBatch): Promise<number> {
   const workers = Array.from(
     { length: threads },
-    () => new Worker(new URL(import.meta.url), { workerData: { rawVerify: batch.buffer.slice(0) } }),
+    () => new Worker(new URL(import.meta.url), { workerData: { rawVerify: batch.buffer.slice(0), kind } }),
   );
   try {
     const next = (worker: Worker) =>
@@ -57,7 +88,8 @@ export async function rawVerifyRateOn(threads: number, batch: SignatureBatch): P
 
 if (!isMainThread && workerData?.rawVerify instanceof ArrayBuffer && parentPort !== null) {
   const port = parentPort;
-  const jobs = prepared(new SignatureBatch(workerData.rawVerify));
-  port.once("message", () => port.postMessage(timed(jobs)));
+  const batch = new SignatureBatch(workerData.rawVerify);
+  const run = verifier(workerData.kind as VerifyRateKind, batch);
+  port.once("message", () => port.postMessage(timed(run, batch.length)));
   port.postMessage(0);
 }

@@ -1,3 +1,18 @@
+export {
+  backendNamed,
+  type ChosenBackend,
+  chooseBackend,
+  LIBSODIUM,
+  type LibsodiumStatus,
+  libsodiumBackend,
+  nodeCryptoBackend,
+  VERIFIER_CHOICES,
+  VERIFY_BACKENDS,
+  type VerifierChoice,
+  VerifierUnavailableError,
+  type VerifyBackend,
+  type VerifyBackendName,
+} from "./backend.js";
 export { SignatureBatch } from "./batch.js";
 export { type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
 export { SignatureCheckError } from "./errors.js";

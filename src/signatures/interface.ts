@@ -1,3 +1,4 @@
+import type { VerifyBackendName } from "./backend.js";
 import type { SignatureBatch } from "./batch.js";
 
 /**
@@ -33,12 +34,14 @@ export interface SignatureVerifier {
 
 /**
  * A chunk of a batch for one worker (workers/signatures.ts): its jobs packed
- * (SignatureBatch's buffer, moved), and for firstFailure, the index of its
+ * (SignatureBatch's buffer, moved), the backend that verifies them (the
+ * pool's), and for firstFailure, the index of its
  * first job in the whole batch and the batch's shared stop flag: the lowest
  * index found failing so far by any chunk (2^31-1 while none has).
  */
 export interface ChunkTask {
   buffer: ArrayBuffer;
+  backend: VerifyBackendName;
   first: number;
   stop?: SharedArrayBuffer;
 }

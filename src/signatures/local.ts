@@ -1,22 +1,26 @@
-import { verify } from "../keys/index.js";
+import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
-import type { SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
+import type { SignatureJobs, SignatureVerifier } from "./interface.js";
 
-/** The job at `index` of either form of jobs. */
-export const jobAt = (jobs: SignatureJobs, index: number): SignatureJob =>
-  jobs instanceof SignatureBatch ? jobs.job(index) : (jobs[index] as SignatureJob);
+const packed = (jobs: SignatureJobs): SignatureBatch =>
+  jobs instanceof SignatureBatch ? jobs : SignatureBatch.pack(jobs);
 
-const verifies = ({ publicKey, message, signature }: SignatureJob): boolean => verify(publicKey, message, signature);
-
-/** Verifies on the calling thread, one signature after another. */
+/** Verifies on the calling thread, with a backend (backend.ts; by default auto's choice): the whole batch in one call. */
 export class LocalVerifier implements SignatureVerifier {
+  readonly backend: VerifyBackend;
+
+  constructor(backend: VerifyBackend = chooseBackend("auto").backend) {
+    this.backend = backend;
+  }
+
   verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
-    return Promise.resolve(Array.from({ length: jobs.length }, (_, i) => verifies(jobAt(jobs, i))));
+    const results = new Uint8Array(jobs.length);
+    this.backend.verifyRange(packed(jobs), 0, jobs.length, results);
+    return Promise.resolve(Array.from(results, (verified) => verified === 1));
   }
 
   firstFailure(jobs: SignatureJobs): Promise<number> {
-    for (let i = 0; i < jobs.length; i++) if (!verifies(jobAt(jobs, i))) return Promise.resolve(i);
-    return Promise.resolve(-1);
+    return Promise.resolve(this.backend.verifyRange(packed(jobs), 0, jobs.length));
   }
 
   close(): Promise<void> {

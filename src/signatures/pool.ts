@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
 import type { ChunkTask, SignatureJobs, SignatureVerifier } from "./interface.js";
 import { LocalVerifier } from "./local.js";
@@ -42,6 +43,8 @@ export interface SignaturePoolOptions {
   threshold?: number;
   /** How long an idle worker stays up (default 30 s). */
   idleTimeoutMs?: number;
+  /** What verifies the signatures, here and on the workers (default: auto's choice, backend.ts). */
+  backend?: VerifyBackend;
   /** The workers' module (default workers/signatures.js): another only in tests. */
   worker?: string;
 }
@@ -58,20 +61,25 @@ export interface SignaturePoolOptions {
 export class SignaturePool implements SignatureVerifier {
   readonly threads: number;
   readonly threshold: number;
+  readonly backend: VerifyBackend;
   readonly #piscina: Piscina;
-  readonly #local = new LocalVerifier();
-  readonly #counts = noSignatureCounts();
+  readonly #local: LocalVerifier;
+  readonly #counts: SignatureCounts;
 
   constructor({
     threads = availableParallelism(),
     threshold = POOL_THRESHOLD,
     idleTimeoutMs = 30_000,
+    backend = chooseBackend("auto").backend,
     worker = WORKER,
   }: SignaturePoolOptions = {}) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`SignaturePool: ${threads} threads`);
     if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`SignaturePool: threshold ${threshold}`);
     this.threads = threads;
     this.threshold = threshold;
+    this.backend = backend;
+    this.#local = new LocalVerifier(backend);
+    this.#counts = noSignatureCounts(backend.name);
     this.#piscina = new Piscina({
       filename: worker,
       minThreads: 0,
@@ -84,7 +92,11 @@ export class SignaturePool implements SignatureVerifier {
 
   /** What the pool has been asked so far. */
   get counts(): SignatureCounts {
-    return { batches: { ...this.#counts.batches }, signatures: { ...this.#counts.signatures } };
+    return {
+      backend: this.#counts.backend,
+      batches: { ...this.#counts.batches },
+      signatures: { ...this.#counts.signatures },
+    };
   }
 
   async verifyEach(jobs: SignatureJobs): Promise<boolean[]> {
@@ -131,7 +143,7 @@ export class SignaturePool implements SignatureVerifier {
       const end = start + Math.floor(jobs.length / count) + (i < jobs.length % count ? 1 : 0);
       const batch =
         jobs instanceof SignatureBatch ? jobs.slice(start, end) : SignatureBatch.pack(jobs.slice(start, end));
-      tasks.push({ buffer: batch.buffer, first: start });
+      tasks.push({ buffer: batch.buffer, backend: this.backend.name, first: start });
       start = end;
     }
     return tasks;

@@ -8,6 +8,11 @@
  *     (the first nonce whose SHA-256(H || decimal(nonce)), big-endian, is at most the big-endian target)
  *   calibrate(variant, ms) -> nonces per second over about `ms` milliseconds
  *   idle() -> "SCHED_IDLE" or "nice 19": lowers the calling thread's priority; throws when neither works
+ *   ed25519(library) -> { library, usable, reason? }: libsodium for signatures (ed25519.c), opened from the file
+ *     `library` and self-tested the first time in the process; later calls report the library opened then
+ *   verifyBatch(buffer, from, to, results?) -> the index of the first job in from..to (excluded) of a packed
+ *     SignatureBatch (src/signatures/batch.ts) whose signature the pinned rule refuses, or -1; with `results`
+ *     (a Uint8Array of to - from bytes) it goes on to the end, writing 1 or 0 for each job; without, it stops
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +29,7 @@
 #endif
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
+#include "ed25519.h"
 #include "kernel.h"
 
 struct variant {
@@ -347,10 +353,106 @@ static napi_value Idle(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value Ed25519(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[256];
+  size_t length;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &length) != napi_ok ||
+      length == 0 || length >= sizeof name - 1) {
+    napi_throw_type_error(env, NULL, "ed25519(library): a library's file name, up to 254 bytes");
+    return NULL;
+  }
+  const char *opened = tk_ed25519_open(name);
+  const char *reason = tk_ed25519_problem();
+  napi_value entry, library, usable;
+  CHECK(napi_create_object(env, &entry));
+  CHECK(napi_create_string_utf8(env, opened, NAPI_AUTO_LENGTH, &library));
+  CHECK(napi_get_boolean(env, reason == NULL, &usable));
+  CHECK(napi_set_named_property(env, entry, "library", library));
+  CHECK(napi_set_named_property(env, entry, "usable", usable));
+  if (reason) {
+    napi_value value;
+    CHECK(napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &value));
+    CHECK(napi_set_named_property(env, entry, "reason", value));
+  }
+  return entry;
+}
+
+/* A uint32 of the batch, as the JS side's Uint32Array wrote it (this machine's byte order). */
+static uint32_t batch_word(const uint8_t *bytes, size_t index) {
+  uint32_t word;
+  memcpy(&word, bytes + 4 * index, 4);
+  return word;
+}
+
+static napi_value VerifyBatch(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "verifyBatch(buffer, from, to, results?)");
+    return NULL;
+  }
+  if (tk_ed25519_problem()) {
+    napi_throw_error(env, NULL, "verifyBatch: libsodium is not opened, or not usable (see ed25519())");
+    return NULL;
+  }
+  void *data;
+  size_t size;
+  uint32_t from, to;
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &size));
+  CHECK(napi_get_value_uint32(env, argv[1], &from));
+  CHECK(napi_get_value_uint32(env, argv[2], &to));
+  const uint8_t *bytes = data;
+  /* The layout is checked here again, for the jobs asked: the offsets are read, never trusted. */
+  const uint32_t count = size >= 4 ? batch_word(bytes, 0) : 0;
+  const uint64_t header = 4 * (3 * (uint64_t)count + 2);
+  if (size < 4 || header > size || from > to || to > count) {
+    napi_throw_range_error(env, NULL, "verifyBatch: not a signature batch, or jobs outside it");
+    return NULL;
+  }
+  uint8_t *results = NULL;
+  napi_valuetype type = napi_undefined;
+  if (argc > 3) CHECK(napi_typeof(env, argv[3], &type));
+  if (type != napi_undefined) {
+    napi_typedarray_type array_type;
+    size_t length;
+    void *array;
+    CHECK(napi_get_typedarray_info(env, argv[3], &array_type, &length, &array, NULL, NULL));
+    if (array_type != napi_uint8_array || length != to - from) {
+      napi_throw_range_error(env, NULL, "verifyBatch: results must be a Uint8Array of to - from bytes");
+      return NULL;
+    }
+    results = array;
+  }
+  int64_t first = -1;
+  for (uint32_t job = from; job < to; job++) {
+    const uint32_t key = batch_word(bytes, 1 + 3 * (size_t)job), signature = batch_word(bytes, 2 + 3 * (size_t)job),
+                   message = batch_word(bytes, 3 + 3 * (size_t)job), end = batch_word(bytes, 4 + 3 * (size_t)job);
+    if (key < header || signature < key || message < signature || end < message || end > size) {
+      napi_throw_range_error(env, NULL, "verifyBatch: a job's offsets are out of order or past the batch's end");
+      return NULL;
+    }
+    const int verifies = tk_ed25519_verify(bytes + key, signature - key, bytes + signature, message - signature,
+                                           bytes + message, end - message);
+    if (results) results[job - from] = (uint8_t)verifies;
+    if (!verifies && first < 0) {
+      first = job;
+      if (!results) break;
+    }
+  }
+  napi_value result;
+  CHECK(napi_create_int64(env, first, &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   pthread_once(&checked, check_variants);
   static const struct { const char *name; napi_callback fn; } FUNCTIONS[] = {
-      {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle}};
+      {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle},
+      {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++) {
     napi_value fn;
     if (napi_create_function(env, FUNCTIONS[i].name, NAPI_AUTO_LENGTH, FUNCTIONS[i].fn, NULL, &fn) != napi_ok) return NULL;
