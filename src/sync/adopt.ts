@@ -9,27 +9,24 @@ import type { StagedChain } from "./range/index.js";
 /**
  * The transactions of our blocks after `fork` up to `length` (rewards
  * excluded), oldest first, at most a mempool's worth; `beyond` counts the
- * rest, which the mempool could not hold anyway.
+ * rest, which the mempool could not hold anyway. The blocks are read by
+ * the hashes of our chain in memory (ourBlocks), not in a view of the
+ * store: a block of ours still being written is in no view yet, but its
+ * transactions already left the mempool, and they must come back.
  */
 async function orphanedAfter(
-  { store, mempool }: SyncHost,
+  host: SyncHost,
   fork: number,
   length: number,
 ): Promise<{ orphaned: Transaction[]; beyond: number }> {
   const orphaned: Transaction[] = [];
   let beyond = 0;
-  if (fork >= length) return { orphaned, beyond };
-  const view = await store.view();
-  try {
-    for await (const batch of view.blocks(fork + 1, Math.min(length, view.length))) {
-      for (const tx of batch.flatMap((block) => block.transactions)) {
-        if (isReward(tx)) continue;
-        if (orphaned.length < mempool.capacity) orphaned.push(tx);
-        else beyond++;
-      }
+  for await (const batch of ourBlocks(host, fork + 1, length)) {
+    for (const tx of batch.flatMap((block) => block.transactions)) {
+      if (isReward(tx)) continue;
+      if (orphaned.length < host.mempool.capacity) orphaned.push(tx);
+      else beyond++;
     }
-  } finally {
-    await view.close();
   }
   return { orphaned, beyond };
 }
