@@ -28,6 +28,7 @@ import {
   DamagedStoreError,
   ForeignStoreError,
   GroupCommit,
+  type LedgerBehind,
   LevelStore,
   type NetworkId,
   type PendingEntry,
@@ -733,6 +734,9 @@ class FailingStore implements Store {
   finishReindex(): Promise<void> {
     return this.inner.finishReindex();
   }
+  writeLedgerTo(write: LedgerWrite, at: number | undefined): Promise<void> {
+    return this.inner.writeLedgerTo(write, at);
+  }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
     return this.inner.stage(blocks);
   }
@@ -748,7 +752,7 @@ class FailingStore implements Store {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
-    ledger?: LedgerWrite,
+    ledger?: LedgerWrite | LedgerBehind,
   ): Promise<void> {
     return this.inner.adoptStaged(fork, hashes, bits, removed, pending, ledger);
   }

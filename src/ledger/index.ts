@@ -1,4 +1,5 @@
 export { LedgerMovedError, NoAccountsError, UnknownTransactionError } from "./errors.js";
+export { LedgerGate } from "./gate.js";
 export {
   HISTORY_CURSOR_PATTERN,
   type HistoryPage,
@@ -7,8 +8,9 @@ export {
   type TxPlace,
   type UndoRecord,
 } from "./interface.js";
-export { type Batches, Ledger } from "./ledger.js";
+export { type Batches, type CheckedSwitch, Ledger } from "./ledger.js";
 export { AccountsMempool, type PreparedRefill } from "./mempool.js";
+export { connectFrom, DEFAULT_SWITCH_PIECE, disconnectDown, type PieceStore } from "./pieces.js";
 export {
   type AccountState,
   type ConfirmedTransaction,
