@@ -73,9 +73,25 @@ import { finishMigration, migrateFormat1 } from "./migrate.js";
 
 /** Bytes of blocks read from the store at once, about: a read batch is sized by the blocks before it. */
 const READ_BATCH_BYTES = 1024 * 1024;
-/** Blocks read at once, at most, and in the first batch, whose sizes are not known yet. */
+/** Blocks read at once, at most; and in the first batch, whose sizes are not known yet, one (the next double at most). */
 const MAX_READ_BATCH = 512;
-const FIRST_READ_BATCH = 16;
+const FIRST_READ_BATCH = 1;
+
+/**
+ * The blocks to read in the next batch, after one of `count` blocks: as
+ * many of the largest block read so far as READ_BATCH_BYTES holds, and at
+ * most twice as many as the last batch. Sized by the last batch's average,
+ * a chain whose blocks grow at once (a small block, then blocks of 10,000
+ * transfers, 3 MB each) read 512 of the large ones in one batch: a sync's
+ * whole chain, 100 MB of bytes, held at once by the switch.
+ */
+function nextReadBatch(count: number, largest: number): number {
+  return Math.max(1, Math.min(MAX_READ_BATCH, 2 * count, Math.floor(READ_BATCH_BYTES / Math.max(1, largest))));
+}
+
+/** The size of the largest of `values`, or `largest` if larger. */
+const largestOf = (values: readonly (Buffer | undefined)[], largest: number): number =>
+  values.reduce((most, value) => Math.max(most, value?.length ?? 0), largest);
 const NODE_ID = /^[0-9a-f]{32}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const BITS = /^[0-9a-f]{8}$/;
@@ -145,17 +161,18 @@ class LevelChainView implements ChainView {
     if (height <= to) throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
   }
 
-  /** The index entries from `from` to `to` in batches of about READ_BATCH_BYTES of blocks, then their stored bytes. */
+  /** The index entries from `from` to `to` in batches of READ_BATCH_BYTES of blocks or so (see nextReadBatch), then their stored bytes. */
   async *#batches(from: number, to: number): AsyncGenerator<{ entries: IndexEntry[]; values: (Buffer | undefined)[] }> {
     let batch: IndexEntry[] = [];
     let size = FIRST_READ_BATCH;
+    let largest = 0;
     for await (const entry of this.entries(from, to)) {
       batch.push(entry);
       if (batch.length < size) continue;
       const values = await this.#read(batch);
+      largest = largestOf(values, largest);
+      size = nextReadBatch(batch.length, largest);
       yield { entries: batch, values };
-      const bytes = values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
-      size = Math.max(1, Math.min(MAX_READ_BATCH, Math.floor((READ_BATCH_BYTES * batch.length) / Math.max(1, bytes))));
       batch = [];
     }
     if (batch.length > 0) yield { entries: batch, values: await this.#read(batch) };
@@ -528,18 +545,18 @@ export class LevelStore implements Store {
     await this.#discardStaged({ gte: stagedKey(from), lte: stagedKey(to) });
   }
 
-  /** The staged blocks, in batches of about READ_BATCH_BYTES, as a view's: a switch reads them all, and holds a batch at once. */
+  /** The staged blocks, in batches sized as a view's (see nextReadBatch): a switch reads them all, and holds a batch at once. */
   async *staged(from: number, to: number): AsyncGenerator<Block[]> {
     let batch: IndexEntry[] = [];
-    // Staged blocks are often large (a sync's): the first batch is one, and the next sized by it.
-    let size = 1;
+    let size = FIRST_READ_BATCH;
+    let largest = 0;
     const read = async (): Promise<Block[]> => {
       const values = await this.#db.getMany<string, Buffer>(
         batch.map((entry) => blockKey(entry.hash)),
         { valueEncoding: "buffer" },
       );
-      const bytes = values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
-      size = Math.max(1, Math.min(MAX_READ_BATCH, Math.floor((READ_BATCH_BYTES * batch.length) / Math.max(1, bytes))));
+      largest = largestOf(values, largest);
+      size = nextReadBatch(batch.length, largest);
       return batch.map((entry, i) => checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i])));
     };
     for await (const [key, value] of this.#db.iterator({ gte: stagedKey(from), lte: stagedKey(to) })) {
