@@ -20,11 +20,6 @@ export class LedgerGate implements LedgerReader {
     this.#inner = inner;
   }
 
-  /** True while a switch holds the ledger. */
-  get held(): boolean {
-    return this.#held !== undefined;
-  }
-
   /**
    * Runs `work` (which writes the ledger through the store itself) once the
    * reads under way are done, reads started meanwhile waiting for its end.

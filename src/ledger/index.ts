@@ -8,7 +8,7 @@ export {
   type TxPlace,
   type UndoRecord,
 } from "./interface.js";
-export { type Batches, type CheckedSwitch, Ledger } from "./ledger.js";
+export { type Batches, Ledger } from "./ledger.js";
 export { AccountsMempool, type PreparedRefill } from "./mempool.js";
 export { connectFrom, DEFAULT_SWITCH_PIECE, disconnectDown, type PieceStore } from "./pieces.js";
 export {
