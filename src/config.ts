@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { KERNEL_CHOICES, type KernelChoice, NATIVE_VARIANTS } from "../workers/kernel/index.js";
 import type { ChainSpec } from "./chain/index.js";
 import { decodeAddress, PASSPHRASE_VARIABLE } from "./keys/index.js";
+import { DEFAULT_SWITCH_PIECE } from "./ledger/index.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 import { defaultThreads, REFRESH_MS } from "./mining/index.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_RESOLVE_DEADLINE_MS } from "./node.js";
@@ -45,6 +46,8 @@ export interface Config {
   rewardAddress: string | undefined;
   /** Rebuild an accounts chain's ledger from the stored blocks before starting. */
   reindex: boolean;
+  /** On an accounts chain, the transactions a switch of chains writes at most in one batch, about; more: in pieces. */
+  switchPiece: number;
   /** A Stratum endpoint for remote miners, or undefined. */
   stratum: StratumConfig | undefined;
   logLevel: LogLevel;
@@ -156,6 +159,12 @@ export const FLAGS: readonly Flag[] = [
     name: "reindex",
     type: "boolean",
     help: "rebuild the ledger (accounts, undo data, the transactions' index) from the stored blocks before starting (default off)",
+  },
+  {
+    name: "switch-piece",
+    type: "string",
+    value: "<n>",
+    help: `on a chain with an accounts ledger, the transactions a switch of chains (a sync, a reorganisation) writes at most in one atomic batch, about; a larger switch is written in pieces of this size, which a restart after a crash finishes (default ${DEFAULT_SWITCH_PIECE})`,
   },
   {
     name: "stratum-port",
@@ -377,6 +386,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {}
     mine: boolean("mine"),
     rewardAddress,
     reindex: boolean("reindex"),
+    switchPiece: integer("switch-piece", DEFAULT_SWITCH_PIECE, 1, 100_000_000),
     stratum,
     logLevel: oneOf("log-level", LOG_LEVELS, "info"),
     help: false,

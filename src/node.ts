@@ -16,7 +16,17 @@ import {
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { SignedTransaction } from "./keys/index.js";
-import { AccountsMempool, Ledger, LedgerQueries, type LedgerWrite, reindex, rewardAddress } from "./ledger/index.js";
+import {
+  AccountsMempool,
+  connectFrom,
+  DEFAULT_SWITCH_PIECE,
+  Ledger,
+  LedgerGate,
+  LedgerQueries,
+  type LedgerWrite,
+  reindex,
+  rewardAddress,
+} from "./ledger/index.js";
 import type { Logger } from "./log.js";
 import { AccountsPool, type Dropped, fitCapacity, Mempool, type PendingEntry } from "./mempool/index.js";
 import { NodeMetrics } from "./metrics/index.js";
@@ -83,6 +93,12 @@ export interface NodeOptions {
   dataDir?: string | undefined;
   /** --reindex: rebuild an accounts chain's ledger from its stored blocks before starting. */
   reindex?: boolean;
+  /**
+   * --switch-piece: on an accounts chain, the transactions a switch of
+   * chains writes at most in one atomic batch, about (default 20,000); a
+   * larger switch is written in pieces (see adopt).
+   */
+  switchPiece?: number;
   /** --stratum-port: a Stratum endpoint for remote miners, listening from listenStratum(); mining is then continuous. */
   stratum?: StratumConfig | undefined;
 }
@@ -91,21 +107,29 @@ export interface NodeOptions {
 export type NodeMempool = Mempool | AccountsMempool;
 
 /**
- * On an accounts chain: the ledger over the store, the pool of signed
+ * On an accounts chain: the ledger over the store (read through its gate,
+ * which holds reads while a switch writes it in pieces), the pool of signed
  * transfers, where this node's rewards go, and what the API reads of them.
  */
 export interface NodeAccounts {
   ledger: Ledger;
+  gate: LedgerGate;
   mempool: AccountsMempool;
   rewardAddress: string;
   queries: LedgerQueries;
 }
 
-/** An accounts chain's ledger, pool and queries over the store and our chain. */
-function accountsOf(chain: Chain, store: Store, mempool: AccountsMempool, rewardAddress: string): NodeAccounts {
-  const ledger = new Ledger(chain.rules, store);
+/** An accounts chain's ledger, pool and queries over the store (through `gate`) and our chain. */
+function accountsOf(
+  chain: Chain,
+  store: Store,
+  gate: LedgerGate,
+  mempool: AccountsMempool,
+  rewardAddress: string,
+): NodeAccounts {
+  const ledger = new Ledger(chain.rules, gate);
   const queries = new LedgerQueries({ ledger, mempool, chain, blocks: (at) => store.blocks(at) });
-  return { ledger, mempool, rewardAddress, queries };
+  return { ledger, gate, mempool, rewardAddress, queries };
 }
 
 const perSecond = (hashes: number, seconds: number): number => (seconds > 0 ? hashes / seconds : 0);
@@ -122,6 +146,8 @@ interface NodeParts {
   mempool: NodeMempool;
   peers: PeerSet;
   store: Store;
+  /** On an accounts chain, the store's ledger as its readers see it (see LedgerGate). */
+  gate: LedgerGate;
   pool: MinerPool;
 }
 
@@ -143,6 +169,7 @@ async function openState(
     chain: rules.name,
   };
   const capacity = options.maxPending ?? DEFAULT_MAX_PENDING;
+  const gate = new LedgerGate(store);
   const stored = await store.load();
   if (stored?.migration !== undefined) {
     const { from, to, blocks, ms, resumed } = stored.migration;
@@ -158,9 +185,9 @@ async function openState(
     await store.create(id, network, rules.genesis);
     const mempool =
       rules.ledger.kind === "accounts"
-        ? new AccountsMempool(rules, store, new AccountsPool(capacity), signatures)
+        ? new AccountsMempool(rules, gate, new AccountsPool(capacity), signatures)
         : new Mempool(capacity);
-    return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, pool };
+    return { id, chain: new Chain(rules), mempool, peers: new PeerSet(), store, gate, pool };
   }
   if (stored.network.genesisHash !== network.genesisHash) {
     const held = stored.network.chain ?? "walkthrough";
@@ -230,6 +257,32 @@ async function openState(
     options.log.info(
       `--reindex: the chain ${rules.name} keeps no ledger (its transactions are names): nothing to rebuild`,
     );
+  } else if (rules.ledger.kind === "accounts" && stored.ledgerAt !== undefined) {
+    const at = stored.ledgerAt;
+    const started = performance.now();
+    const behind = await store.view();
+    try {
+      options.log.info(
+        { at, tip: behind.length },
+        `a switch of chains was cut short: connecting the ledger from block ${at + 1} to the tip, ${behind.length}`,
+      );
+      const pieces = await connectFrom(
+        new Ledger(rules, store),
+        store,
+        behind,
+        at,
+        options.switchPiece ?? DEFAULT_SWITCH_PIECE,
+      );
+      options.log.info(
+        { pieces, blocks: behind.length - at, ms: Number((performance.now() - started).toFixed(1)) },
+        `ledger connected up to the tip in ${pieces} pieces: the switch is done`,
+      );
+    } catch (error) {
+      if (error instanceof InvalidChainError) throw new DamagedStoreError(store.location, error.message);
+      throw error;
+    } finally {
+      await behind.close();
+    }
   }
   if (stored.discardedStaged > 0) {
     options.log.info(
@@ -240,9 +293,10 @@ async function openState(
   return {
     id: stored.nodeId,
     chain: new Chain(rules, loaded.state),
-    mempool: await restoreMempool(store, rules, capacity, stored.pending, signatures, options.log),
+    mempool: await restoreMempool(store, gate, rules, capacity, stored.pending, signatures, options.log),
     peers: new PeerSet(stored.peers),
     store,
+    gate,
     pool,
   };
 }
@@ -250,6 +304,7 @@ async function openState(
 /** The pending transactions the store held, checked again: the walkthrough's up to the capacity, an accounts chain's by its pool's rules. */
 async function restoreMempool(
   store: Store,
+  reader: LedgerGate,
   rules: NetworkRules,
   capacity: number,
   pending: readonly PendingEntry[],
@@ -257,7 +312,7 @@ async function restoreMempool(
   log: Logger,
 ): Promise<NodeMempool> {
   if (rules.ledger.kind === "accounts") {
-    const { mempool, dropped } = await AccountsMempool.restore(rules, store, capacity, pending, signatures);
+    const { mempool, dropped } = await AccountsMempool.restore(rules, reader, capacity, pending, signatures);
     if (dropped.length > 0) {
       await store.evictPending(dropped.map(({ entry }) => entry.seq));
       log.warn(
@@ -330,7 +385,7 @@ export class ToyNode {
     this.#store = parts.store;
     this.accounts =
       this.mempool instanceof AccountsMempool
-        ? accountsOf(this.chain, parts.store, this.mempool, reward as string)
+        ? accountsOf(this.chain, parts.store, parts.gate, this.mempool, reward as string)
         : undefined;
     // The chain was just read from the store, or is a new store's genesis.
     this.#durableTip = {
@@ -373,7 +428,12 @@ export class ToyNode {
       {
         chain: this.chain,
         mempool: this.mempool,
-        accounts: this.accounts,
+        accounts: this.accounts && {
+          ledger: new Ledger(this.chain.rules, parts.store),
+          gate: this.accounts.gate,
+          mempool: this.accounts.mempool,
+          switchPiece: options.switchPiece ?? DEFAULT_SWITCH_PIECE,
+        },
         peers: this.peers,
         store: this.#store,
         events: this.events,

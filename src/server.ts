@@ -7,6 +7,7 @@ import { resolveKernel } from "../workers/kernel/index.js";
 import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/index.js";
 import { walkthroughSpec } from "./chain/index.js";
 import type { Config } from "./config.js";
+import { DEFAULT_SWITCH_PIECE } from "./ledger/index.js";
 import { createLogger, type Logger } from "./log.js";
 import { REFRESH_MS } from "./mining/index.js";
 import { ToyNode } from "./node.js";
@@ -37,6 +38,7 @@ type Defaulted =
   | "mine"
   | "rewardAddress"
   | "reindex"
+  | "switchPiece"
   | "stratum";
 
 /**
@@ -44,7 +46,7 @@ type Defaulted =
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
  * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
  * (http://host:port, the port listened on), chain (the walkthrough's, at
- * difficulty), mine (off).
+ * difficulty), mine (off), switchPiece (20,000).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 
@@ -141,6 +143,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     mine: config.mine ?? false,
     rewardAddress: config.rewardAddress,
     reindex: config.reindex ?? false,
+    switchPiece: config.switchPiece ?? DEFAULT_SWITCH_PIECE,
     stratum: config.stratum,
     dataDir: config.dataDir === undefined ? undefined : resolve(config.dataDir),
     log,

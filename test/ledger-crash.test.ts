@@ -1,13 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ClassicLevel } from "classic-level";
-import t, { type Test } from "tap";
+import t from "tap";
 import { random } from "../bench/lib/random.js";
 import type { Block, Transaction } from "../src/chain/index.js";
 import { type SignedTransaction, transactionId } from "../src/keys/index.js";
 import type { AccountBody } from "../src/schemas/index.js";
-import { LEDGER_PREFIXES } from "../src/storage/index.js";
+import { ledgerOf, reindexed } from "./helpers/ledger-records.js";
 import { type LogLine, type NodeProcess, request, runCli, startNode } from "./helpers/node-process.js";
 import { newWallet, rewardWallet, type TestWallet, transfer } from "./helpers/wallets.js";
 
@@ -43,33 +42,6 @@ const SEED = Number(process.env.LEDGER_CRASH_SEED ?? Math.floor(Math.random() * 
 const pick = random(SEED);
 const between = (min: number, max: number) => min + pick(max - min + 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every ledger record of a stopped node's store, by key. */
-async function ledgerOf(dir: string): Promise<Record<string, unknown>> {
-  const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
-  const records: Record<string, unknown> = {};
-  try {
-    for (const prefix of LEDGER_PREFIXES) {
-      for await (const [key, value] of db.iterator({ gte: prefix, lt: `${prefix[0]}0` })) records[key] = value;
-    }
-  } finally {
-    await db.close();
-  }
-  return records;
-}
-
-/** What --reindex makes of a copy of `dir`. */
-async function reindexed(t: Test, spec: string, dir: string): Promise<Record<string, unknown>> {
-  const copy = `${dir}-reindexed`;
-  fs.rmSync(copy, { recursive: true, force: true });
-  fs.cpSync(dir, copy, { recursive: true });
-  const node = await startNode(["--chain", spec, "--data-dir", copy, "--threads", "1", "--reindex"], { t });
-  await node.waitForLog((line) => line.msg.startsWith("ledger rebuilt from"));
-  await node.stop();
-  const records = await ledgerOf(copy);
-  fs.rmSync(copy, { recursive: true, force: true });
-  return records;
-}
 
 /** A dropped transfer as a node logs it. */
 interface LoggedDrop {

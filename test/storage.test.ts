@@ -28,6 +28,7 @@ import {
   DamagedStoreError,
   ForeignStoreError,
   GroupCommit,
+  type LedgerBehind,
   LevelStore,
   type NetworkId,
   type PendingEntry,
@@ -266,6 +267,30 @@ t.test("LevelStore: what was written comes back exactly after close and reopen",
     state,
     { nodeId, network: NETWORK, blocks: [GENESIS, ...added], pending, peers, discardedStaged: 0 },
     "after adoptStaged the adopted blocks and the new mempool come back, nothing of the old",
+  );
+});
+
+t.test("LevelStore: a chain whose blocks grow at once is read a few blocks at a time, not whole", async (t) => {
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  t.equal(await store.load(), undefined);
+  await store.create("a".repeat(32), NETWORK, GENESIS);
+  // A small block, then ten of about 700 KB: sized by the small one alone, the next batch held them all.
+  await store.appendBlock(fakeBlock(2, "small"), []);
+  const large = Array.from({ length: 2000 }, (_, n) => tx(n, "x".repeat(300)));
+  for (let i = 3; i <= 12; i++) await store.appendBlock(fakeBlock(i, "large", large), []);
+  const view = await store.view();
+  const batches: number[][] = [];
+  try {
+    for await (const batch of view.blocks(2, 12)) batches.push(batch.map((block) => block.index));
+  } finally {
+    await view.close();
+  }
+  await store.close();
+  t.same(batches.flat(), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "every block, in order");
+  t.ok(
+    batches.every((batch) => batch.length <= 2),
+    `at most two blocks (1.4 MB) at once: ${JSON.stringify(batches)}`,
   );
 });
 
@@ -733,6 +758,9 @@ class FailingStore implements Store {
   finishReindex(): Promise<void> {
     return this.inner.finishReindex();
   }
+  writeLedgerTo(write: LedgerWrite, at: number | undefined): Promise<void> {
+    return this.inner.writeLedgerTo(write, at);
+  }
   stage(blocks: readonly StagedBlock[]): Promise<void> {
     return this.inner.stage(blocks);
   }
@@ -748,7 +776,7 @@ class FailingStore implements Store {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
-    ledger?: LedgerWrite,
+    ledger?: LedgerWrite | LedgerBehind,
   ): Promise<void> {
     return this.inner.adoptStaged(fork, hashes, bits, removed, pending, ledger);
   }

@@ -1,4 +1,5 @@
 export { LedgerMovedError, NoAccountsError, UnknownTransactionError } from "./errors.js";
+export { LedgerGate } from "./gate.js";
 export {
   HISTORY_CURSOR_PATTERN,
   type HistoryPage,
@@ -9,6 +10,7 @@ export {
 } from "./interface.js";
 export { type Batches, Ledger } from "./ledger.js";
 export { AccountsMempool, type PreparedRefill } from "./mempool.js";
+export { connectFrom, DEFAULT_SWITCH_PIECE, disconnectDown, type PieceStore } from "./pieces.js";
 export {
   type AccountState,
   type ConfirmedTransaction,

@@ -55,15 +55,58 @@ export class Ledger {
    * block, the transaction and the rule, and nothing is written).
    */
   async write(dropped: Batches, added: Batches): Promise<LedgerWrite> {
-    const overlay = new Map<string, Account | null>();
-    const write: LedgerWrite = { accounts: overlay, undo: { put: [], del: [] }, places: { put: [], del: [] } };
+    return (await this.writeUpTo(dropped, added, Number.POSITIVE_INFINITY)) as LedgerWrite;
+  }
+
+  /**
+   * The same write when it moves at most `limit` transactions; undefined,
+   * read no further, when it would move more (write it in pieces).
+   */
+  async writeUpTo(dropped: Batches, added: Batches, limit: number): Promise<LedgerWrite | undefined> {
+    const write: LedgerWrite = { accounts: new Map(), undo: { put: [], del: [] }, places: { put: [], del: [] } };
+    let transactions = 0;
+    const within = await this.#apply(dropped, added, write.accounts, {
+      disconnected: (block) => {
+        write.undo.del.push(block.index);
+        write.places.del.push(...this.placesOf(block));
+        transactions += block.transactions.length;
+        return transactions <= limit;
+      },
+      connected: (block, record) => {
+        write.undo.put.push([block.index, record]);
+        write.places.put.push(...this.placesOf(block));
+        transactions += block.transactions.length;
+        return transactions <= limit;
+      },
+    });
+    return within ? write : undefined;
+  }
+
+  /**
+   * What `write(dropped, added)` would do to the accounts, without keeping
+   * its undo data or places: a switch too large for one write is checked by
+   * its rules with this first (an InvalidChainError, and nothing is
+   * written), and written in pieces after. Memory grows with the accounts
+   * the blocks touch.
+   */
+  async check(dropped: Batches, added: Batches): Promise<Pick<LedgerWrite, "accounts">> {
+    const accounts = new Map<string, Account | null>();
+    await this.#apply(dropped, added, accounts, { disconnected: () => true, connected: () => true });
+    return { accounts };
+  }
+
+  async #apply(
+    dropped: Batches,
+    added: Batches,
+    overlay: Map<string, Account | null>,
+    on: { disconnected: (block: Block) => boolean; connected: (block: Block, record: UndoRecord) => boolean },
+  ): Promise<boolean> {
     for await (const batch of dropped) {
       for (const block of batch) {
         const record = await this.reader.undoOf(block.index);
         // Disconnecting from the tip down, the oldest block's record of an address is what the fork had.
         for (const [address, before] of record) if (!overlay.has(address)) overlay.set(address, before);
-        write.undo.del.push(block.index);
-        write.places.del.push(...this.placesOf(block));
+        if (!on.disconnected(block)) return false;
       }
     }
     for await (const batch of added) {
@@ -76,12 +119,10 @@ export class Ledger {
           if (account) view.set(address, account);
         }
         const { before, after } = connectBlock(block, view);
-        const record: UndoRecord = [...before];
         for (const [address, account] of after) overlay.set(address, account);
-        write.undo.put.push([block.index, record]);
-        write.places.put.push(...this.placesOf(block));
+        if (!on.connected(block, [...before])) return false;
       }
     }
-    return write;
+    return true;
   }
 }

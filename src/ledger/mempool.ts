@@ -172,7 +172,7 @@ export class AccountsMempool {
    * accounts of the senders of our dropped blocks' transfers (`returned`, in
    * chain order) and of those pending, as they are after it.
    */
-  async prepareRefill(returned: readonly Transaction[], write: LedgerWrite): Promise<PreparedRefill> {
+  async prepareRefill(returned: readonly Transaction[], write: Pick<LedgerWrite, "accounts">): Promise<PreparedRefill> {
     const fresh = returned.filter((tx) => !isReward(tx)).map((tx) => described(this.#spec, tx as SignedTransaction));
     const senders = new Set([
       ...fresh.map((entry) => entry.tx.sender),
@@ -217,7 +217,7 @@ async function lookupOf(reader: LedgerReader, senders: readonly string[]): Promi
 
 /** The accounts after a write: what it changed, else what the store held before it (`stored`). */
 const afterWrite =
-  (write: LedgerWrite, stored: ReadonlyMap<string, Account>): AccountsLookup =>
+  (write: Pick<LedgerWrite, "accounts">, stored: ReadonlyMap<string, Account>): AccountsLookup =>
   (address) => {
     if (write.accounts.has(address)) return write.accounts.get(address) ?? EMPTY_ACCOUNT;
     return stored.get(address) ?? EMPTY_ACCOUNT;

@@ -12,6 +12,7 @@ export type {
   BitsList,
   ChainView,
   IndexEntry,
+  LedgerBehind,
   NetworkId,
   PendingEntry,
   Store,

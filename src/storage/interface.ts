@@ -1,5 +1,5 @@
 import type { Block, HashList } from "../chain/index.js";
-import type { LedgerReader, LedgerWrite } from "../ledger/index.js";
+import type { LedgerReader, LedgerWrite, PieceStore } from "../ledger/index.js";
 import type { PendingEntry } from "../mempool/index.js";
 import type { Peer } from "../peers/index.js";
 import type { BlockRef } from "../schemas/index.js";
@@ -44,8 +44,23 @@ export interface StoredState {
   discardedStaged: number;
   /** A rebuild of the ledger (--reindex) was cut short: it must run again before the node starts. */
   reindexing?: boolean;
+  /**
+   * A switch of chains written in pieces was cut short: the ledger is that
+   * of the stored chain up to this height, and must be connected up to its
+   * tip before the node starts (connectFrom).
+   */
+  ledgerAt?: number;
   /** Set when load() migrated the store (or finished migrating it). */
   migration?: StoreMigration;
+}
+
+/**
+ * The ledger of a switch written in pieces (see adoptStaged): the index of
+ * the adopted chain is written with the note that the ledger is at `at`,
+ * the fork, whose blocks after it are connected next (connectFrom).
+ */
+export interface LedgerBehind {
+  at: number;
 }
 
 /** The bits of blocks by position (a WorkIndex): undefined on the walkthrough's chain, whose blocks state none. */
@@ -103,7 +118,7 @@ export interface ChainView {
  * call is atomic: after a crash, all of it is there or none. Staged blocks
  * (see Staging) are not synced: one that a crash loses is read again.
  */
-export interface Store extends Staging, LedgerReader {
+export interface Store extends Staging, LedgerReader, PieceStore {
   /** Where the data lives, for messages. */
   readonly location: string;
   /** What was stored, or undefined for a new store. */
@@ -124,7 +139,9 @@ export interface Store extends Staging, LedgerReader {
    * Adopts the staged blocks after `fork`, with these hashes (the last is the
    * new tip) and these bits (their index entries keep them, on a retargeting
    * chain), as our chain, swaps the mempool whole and, on an accounts chain,
-   * writes what disconnecting ours and connecting them changes in the ledger.
+   * writes what disconnecting ours and connecting them changes in the ledger,
+   * or, for a switch too large for one batch, notes that the ledger is behind
+   * at the fork (LedgerBehind), our blocks having been disconnected before.
    */
   adoptStaged(
     fork: BlockRef,
@@ -132,7 +149,7 @@ export interface Store extends Staging, LedgerReader {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
-    ledger?: LedgerWrite,
+    ledger?: LedgerWrite | LedgerBehind,
   ): Promise<void>;
   /** The blocks with these hashes, checked against them; a block written but not yet durable is read too. */
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]>;
@@ -146,7 +163,7 @@ export interface Store extends Staging, LedgerReader {
   startReindex(): Promise<void>;
   /** A part of a rebuild: the ledger's records of some blocks. */
   writeLedger(write: LedgerWrite): Promise<void>;
-  /** The rebuild is done: the note goes. */
+  /** The rebuild is done: the note goes, and any note of a ledger behind its chain (the rebuild reached the tip). */
   finishReindex(): Promise<void>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type {
   BitsList,
   ChainView,
   IndexEntry,
+  LedgerBehind,
   NetworkId,
   PendingEntry,
   Store,
@@ -56,6 +57,8 @@ import { finishMigration, migrateFormat1 } from "./migrate.js";
  *   i/<id>                          where a confirmed transaction is: height, position, sender, recipient
  *   x/<address>/<height>/<position> an address's history (its value the transaction's id): newest last
  *   m/reindex                       set while --reindex rebuilds the ledger
+ *   m/ledger-at                     set while a switch too large for one batch writes the ledger in pieces:
+ *                                   the height of the index the ledger is at (a start connects the rest)
  *
  * Every write is one atomic batch, synced before it resolves, but staging:
  * a staged block is written with its s/ entry and not synced (a crash may
@@ -63,14 +66,32 @@ import { finishMigration, migrateFormat1 } from "./migrate.js";
  * Adopting staged blocks writes their h/ entries and m/tip in one synced
  * batch, then drops their s/ entries. Blocks a replacement dropped stay
  * under b/ (no index entry names them), as Bitcoin Core keeps stale blocks.
+ * A switch whose ledger is too large for one batch is written in pieces
+ * (see adoptStaged and writeLedgerTo), m/ledger-at saying how far it got.
  * A store of format 1 is migrated to format 2 as it loads (see migrate.ts).
  */
 
 /** Bytes of blocks read from the store at once, about: a read batch is sized by the blocks before it. */
 const READ_BATCH_BYTES = 1024 * 1024;
-/** Blocks read at once, at most, and in the first batch, whose sizes are not known yet. */
+/** Blocks read at once, at most; and in the first batch, whose sizes are not known yet, one (the next double at most). */
 const MAX_READ_BATCH = 512;
-const FIRST_READ_BATCH = 16;
+const FIRST_READ_BATCH = 1;
+
+/**
+ * The blocks to read in the next batch, after one of `count` blocks: as
+ * many of the largest block read so far as READ_BATCH_BYTES holds, and at
+ * most twice as many as the last batch. Sized by the last batch's average,
+ * a chain whose blocks grow at once (a small block, then blocks of 10,000
+ * transfers, 3 MB each) read 512 of the large ones in one batch: a sync's
+ * whole chain, 100 MB of bytes, held at once by the switch.
+ */
+function nextReadBatch(count: number, largest: number): number {
+  return Math.max(1, Math.min(MAX_READ_BATCH, 2 * count, Math.floor(READ_BATCH_BYTES / Math.max(1, largest))));
+}
+
+/** The size of the largest of `values`, or `largest` if larger. */
+const largestOf = (values: readonly (Buffer | undefined)[], largest: number): number =>
+  values.reduce((most, value) => Math.max(most, value?.length ?? 0), largest);
 const NODE_ID = /^[0-9a-f]{32}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const BITS = /^[0-9a-f]{8}$/;
@@ -92,6 +113,8 @@ function isTip(value: unknown): value is StoredTip {
 const stagedKey = (height: number) => `s/${pad(height)}`;
 /** Set while the ledger is rebuilt from the blocks (--reindex): a start that finds it rebuilds again. */
 const REINDEX_KEY = "m/reindex";
+/** Set while the ledger is behind the chain's index, at this height: a switch written in pieces (see LedgerBehind). */
+const LEDGER_AT_KEY = "m/ledger-at";
 const txKey = (seq: number) => `t/${pad(seq)}`;
 
 type Snapshot = ReturnType<Db["snapshot"]>;
@@ -138,17 +161,18 @@ class LevelChainView implements ChainView {
     if (height <= to) throw new DamagedStoreError(this.location, `its index has no entry for height ${height}`);
   }
 
-  /** The index entries from `from` to `to` in batches of about READ_BATCH_BYTES of blocks, then their stored bytes. */
+  /** The index entries from `from` to `to` in batches of READ_BATCH_BYTES of blocks or so (see nextReadBatch), then their stored bytes. */
   async *#batches(from: number, to: number): AsyncGenerator<{ entries: IndexEntry[]; values: (Buffer | undefined)[] }> {
     let batch: IndexEntry[] = [];
     let size = FIRST_READ_BATCH;
+    let largest = 0;
     for await (const entry of this.entries(from, to)) {
       batch.push(entry);
       if (batch.length < size) continue;
       const values = await this.#read(batch);
+      largest = largestOf(values, largest);
+      size = nextReadBatch(batch.length, largest);
       yield { entries: batch, values };
-      const bytes = values.reduce((sum, value) => sum + (value?.length ?? 0), 0);
-      size = Math.max(1, Math.min(MAX_READ_BATCH, Math.floor((READ_BATCH_BYTES * batch.length) / Math.max(1, bytes))));
       batch = [];
     }
     if (batch.length > 0) yield { entries: batch, values: await this.#read(batch) };
@@ -318,6 +342,10 @@ export class LevelStore implements Store {
     if (!isTip(await this.#db.get("m/tip"))) throw damaged("its tip record is missing or malformed");
     const discardedStaged = await this.#discardStaged({ gte: "s/", lt: "s0" });
     const reindexing = (await this.#db.get(REINDEX_KEY)) !== undefined;
+    const ledgerAt = await this.#db.get(LEDGER_AT_KEY);
+    if (ledgerAt !== undefined && (!Number.isSafeInteger(ledgerAt) || (ledgerAt as number) < 1)) {
+      throw damaged("its note of the ledger's height is malformed");
+    }
     return {
       nodeId,
       network,
@@ -325,6 +353,7 @@ export class LevelStore implements Store {
       peers,
       discardedStaged,
       ...(reindexing ? { reindexing } : {}),
+      ...(ledgerAt === undefined ? {} : { ledgerAt: ledgerAt as number }),
       ...(migration === undefined ? {} : { migration }),
     };
   }
@@ -516,21 +545,24 @@ export class LevelStore implements Store {
     await this.#discardStaged({ gte: stagedKey(from), lte: stagedKey(to) });
   }
 
+  /** The staged blocks, in batches sized as a view's (see nextReadBatch): a switch reads them all, and holds a batch at once. */
   async *staged(from: number, to: number): AsyncGenerator<Block[]> {
-    let batch: { entry: IndexEntry; key: string }[] = [];
+    let batch: IndexEntry[] = [];
+    let size = FIRST_READ_BATCH;
+    let largest = 0;
     const read = async (): Promise<Block[]> => {
       const values = await this.#db.getMany<string, Buffer>(
-        batch.map(({ entry }) => blockKey(entry.hash)),
+        batch.map((entry) => blockKey(entry.hash)),
         { valueEncoding: "buffer" },
       );
-      return batch.map(({ entry }, i) =>
-        checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i])),
-      );
+      largest = largestOf(values, largest);
+      size = nextReadBatch(batch.length, largest);
+      return batch.map((entry, i) => checkedBlock(this.location, entry, checkedBytes(this.location, entry, values[i])));
     };
     for await (const [key, value] of this.#db.iterator({ gte: stagedKey(from), lte: stagedKey(to) })) {
       const { hash, previous_hash } = value as StoredEntry;
-      batch.push({ key, entry: { height: Number(key.slice(2)), hash, previousHash: previous_hash } });
-      if (batch.length === FIRST_READ_BATCH) {
+      batch.push({ height: Number(key.slice(2)), hash, previousHash: previous_hash });
+      if (batch.length >= size) {
         yield await read();
         batch = [];
       }
@@ -544,7 +576,7 @@ export class LevelStore implements Store {
     bits: BitsList,
     removed: readonly number[],
     pending: readonly PendingEntry[],
-    ledger?: LedgerWrite,
+    ledger?: LedgerWrite | LedgerBehind,
   ): Promise<void> {
     const tip = { height: fork.height + hashes.length, hash: hashes.at(hashes.length - 1) as string };
     const ops: Op[] = [];
@@ -563,8 +595,11 @@ export class LevelStore implements Store {
         { type: "put", key: "m/tip", value: tip },
         ...removed.map((seq): Op => ({ type: "del", key: txKey(seq) })),
         ...pending.map(({ seq, tx }): Op => ({ type: "put", key: txKey(seq), value: tx })),
+        ...(ledger !== undefined && "at" in ledger
+          ? [{ type: "put", key: LEDGER_AT_KEY, value: ledger.at } as Op]
+          : []),
       ],
-      ledger,
+      ledger !== undefined && "at" in ledger ? undefined : ledger,
     );
     // Their blocks are ours now; a crash before this leaves the entries to start-up, which keeps those blocks.
     await this.#db.clear({ gte: stagedKey(fork.height + 1), lte: stagedKey(tip.height) });
@@ -580,7 +615,17 @@ export class LevelStore implements Store {
   }
 
   async finishReindex(): Promise<void> {
-    await this.#writer.write([{ type: "del", key: REINDEX_KEY }]);
+    await this.#writer.write([
+      { type: "del", key: REINDEX_KEY },
+      { type: "del", key: LEDGER_AT_KEY },
+    ]);
+  }
+
+  async writeLedgerTo(write: LedgerWrite, at: number | undefined): Promise<void> {
+    await this.#writer.write([
+      ...ledgerOps(write),
+      at === undefined ? { type: "del", key: LEDGER_AT_KEY } : { type: "put", key: LEDGER_AT_KEY, value: at },
+    ]);
   }
 
   async close(): Promise<void> {

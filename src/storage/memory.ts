@@ -3,7 +3,7 @@ import type { HistoryPage, LedgerWrite, TxPlace, UndoRecord } from "../ledger/in
 import type { BlockRef } from "../schemas/index.js";
 import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock } from "./block-codec.js";
-import type { ChainView, IndexEntry, Store, StoredState } from "./interface.js";
+import type { ChainView, IndexEntry, LedgerBehind, Store, StoredState } from "./interface.js";
 import { historyCursor } from "./level-keys.js";
 
 /** A place's cursor in an address's history, as the LevelStore's keys order them. */
@@ -70,6 +70,10 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
   finishReindex(): Promise<void> {
+    return Promise.resolve();
+  }
+  writeLedgerTo(write: LedgerWrite): Promise<void> {
+    this.#applyLedger(write);
     return Promise.resolve();
   }
 
@@ -148,7 +152,7 @@ export class MemoryStore implements Store {
     _bits: unknown,
     _removed: unknown,
     _pending: unknown,
-    ledger?: LedgerWrite,
+    ledger?: LedgerWrite | LedgerBehind,
   ): Promise<void> {
     const blocks = [...this.#blocks.slice(0, fork.height)];
     const kept = [...this.#hashes.slice(0, fork.height)];
@@ -163,7 +167,7 @@ export class MemoryStore implements Store {
     }
     this.#blocks = blocks;
     this.#hashes = kept;
-    this.#applyLedger(ledger);
+    if (ledger !== undefined && !("at" in ledger)) this.#applyLedger(ledger);
     return Promise.resolve();
   }
   blocks(at: readonly { height: number; hash: string }[]): Promise<Block[]> {

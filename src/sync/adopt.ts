@@ -1,6 +1,6 @@
 import { type Block, isBetter, isReward, type Transaction } from "../chain/index.js";
 import { blockEvent } from "../events/index.js";
-import type { LedgerWrite } from "../ledger/index.js";
+import { connectFrom, disconnectDown, type LedgerWrite } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { countConfirmed, Mempool, type PendingEntry, pendingAfterReorg, transactionKey } from "../mempool/index.js";
 import type { SyncAccounts, SyncHost } from "./interface.js";
@@ -48,13 +48,23 @@ async function* ourBlocks({ chain, store }: SyncHost, from: number, to: number):
   }
 }
 
-/** What a switch writes besides the chain: the mempool's changes and, on an accounts chain, the ledger's. */
+/**
+ * What a switch writes besides the chain: the mempool's changes and, on an
+ * accounts chain, the ledger's, in the chain's batch, or in pieces when it
+ * moves more transactions than a piece (see writeInPieces).
+ */
 interface Switch {
   removed: number[];
   added: PendingEntry[];
-  ledger?: LedgerWrite;
+  ledger?: LedgerWrite | "pieces";
   /** For the log: the walkthrough's transactions evicted, or the transfers dropped as no longer valid. */
   report: () => void;
+}
+
+/** A switch read and checked, to be made (change: undefined when it must be read again); inPieces when its ledger is written in pieces. */
+interface Prepared {
+  inPieces: boolean;
+  change: () => Switch | undefined;
 }
 
 /** The walkthrough's mempool after the switch: our dropped blocks' transactions, then ours, less those the new blocks hold. */
@@ -64,7 +74,7 @@ async function namesSwitch(
   staged: StagedChain,
   length: number,
   log: Logger,
-): Promise<() => Switch> {
+): Promise<Prepared> {
   const pending = mempool.list();
   const { orphaned, beyond } = await orphanedAfter(host, staged.fork.height, length);
   const wanted = new Set([...orphaned, ...pending].map(transactionKey));
@@ -74,7 +84,7 @@ async function namesSwitch(
       countConfirmed(batch, wanted, confirmed);
     }
   }
-  return () => {
+  const change = () => {
     // Nothing leaves the mempool but by a block of ours, which moves the tip: what came since is at its end.
     const arrived = mempool.list().slice(pending.length);
     const kept = [...pendingAfterReorg(orphaned, pending, confirmed), ...arrived];
@@ -93,6 +103,7 @@ async function namesSwitch(
       },
     };
   };
+  return { inPieces: false, change };
 }
 
 /**
@@ -102,29 +113,34 @@ async function namesSwitch(
  * the transfers of our dropped blocks and those pending are admitted again
  * against the new tip. Undefined when a transfer came in meanwhile from a
  * sender it did not read (read again).
+ *
+ * A switch moving at most `switchPiece` transactions is one write, in the
+ * chain's batch. A larger one is only checked here (Ledger.check: every
+ * rule, and the accounts it leaves, which the refill reads), its records
+ * kept nowhere: writeInPieces writes them.
  */
 async function accountsSwitch(
   host: SyncHost,
-  { ledger, mempool }: SyncAccounts,
+  { ledger, mempool, switchPiece }: SyncAccounts,
   staged: StagedChain,
   length: number,
   log: Logger,
-): Promise<() => Switch | undefined> {
+): Promise<Prepared> {
   const { fork } = staged;
   const { orphaned } = await orphanedAfter(host, fork.height, length);
-  const write = await ledger.write(
-    ourBlocks(host, fork.height + 1, length),
-    host.store.staged(fork.height + 1, staged.length),
-  );
-  const prepared = await mempool.prepareRefill(orphaned, write);
-  return () => {
+  const dropped = () => ourBlocks(host, fork.height + 1, length);
+  const added = () => host.store.staged(fork.height + 1, staged.length);
+  const write = await ledger.writeUpTo(dropped(), added(), switchPiece);
+  const after = write ?? (await ledger.check(dropped(), added()));
+  const prepared = await mempool.prepareRefill(orphaned, after);
+  const change = (): Switch | undefined => {
     const refill = mempool.refill(prepared);
     if (refill === undefined) return undefined;
     const gone = [...refill.removed, ...refill.refused];
     return {
       removed: refill.removed.map(({ entry }) => entry.seq),
       added: refill.added.map(({ seq, id, tx }) => ({ seq, id, tx })),
-      ledger: write,
+      ledger: write ?? "pieces",
       report: () => {
         if (gone.length === 0) return;
         log.info(
@@ -134,15 +150,58 @@ async function accountsSwitch(
       },
     };
   };
+  return { inPieces: write === undefined, change };
+}
+
+/**
+ * A switch too large for one batch, written in pieces of about
+ * `switchPiece` transactions, each one atomic batch with a note of the
+ * height the ledger is at (m/ledger-at): our blocks after the fork are
+ * disconnected, from the tip down, under our chain's index; then the
+ * adopted chain's index, the mempool's changes and the note that the
+ * ledger is at the fork are one batch; then its blocks are connected, the
+ * last piece deleting the note. A crash anywhere leaves a chain whose
+ * ledger is behind it, which the next start connects before serving
+ * (connectFrom). `ours` are the hashes of our dropped blocks. Returns the
+ * pieces written.
+ */
+async function writeInPieces(
+  host: SyncHost,
+  { ledger, switchPiece }: SyncAccounts,
+  staged: StagedChain,
+  ours: readonly string[],
+  change: Switch,
+  log: Logger,
+): Promise<number> {
+  const { store } = host;
+  const fork = staged.fork.height;
+  const read = async (height: number) =>
+    (await store.blocks([{ height, hash: ours[height - fork - 1] as string }]))[0] as Block;
+  let pieces = await disconnectDown(ledger, store, read, fork, fork + ours.length, switchPiece, (at) =>
+    log.debug({ at, fork }, "the switch's ledger: a piece of our blocks disconnected"),
+  );
+  await store.adoptStaged(staged.fork, staged.hashes, staged.workIndex, change.removed, change.added, { at: fork });
+  const view = await store.view();
+  try {
+    pieces += await connectFrom(ledger, store, view, fork, switchPiece, (at) =>
+      log.debug({ at, tip: staged.length }, "the switch's ledger: a piece of the adopted blocks connected"),
+    );
+  } finally {
+    await view.close();
+  }
+  return pieces;
 }
 
 /**
  * Switches to a staged chain when it is still better than ours (isBetter),
  * with the mempool that matches it (see namesSwitch and accountsSwitch). The
- * switch is one atomic write. If a block of ours is mined while the dropped
- * and staged blocks are read, it starts over against the chain as it is
- * then. False when ours is as good by now, or the node is stopping; an
- * InvalidChainError when the staged chain breaks the ledger's rules.
+ * switch is one atomic write, or on an accounts chain, when it moves more
+ * transactions than a piece, written in pieces (writeInPieces) while the
+ * ledger's readers wait (LedgerGate.hold). If a block of ours is mined
+ * while the dropped and staged blocks are read, it starts over against the
+ * chain as it is then. False when ours is as good by now, or the node is
+ * stopping; an InvalidChainError when the staged chain breaks the ledger's
+ * rules.
  */
 export async function adopt(host: SyncHost, staged: StagedChain, stopping: AbortSignal, log: Logger): Promise<boolean> {
   const { chain, store, events } = host;
@@ -155,42 +214,60 @@ export async function adopt(host: SyncHost, staged: StagedChain, stopping: Abort
         : await accountsSwitch(host, host.accounts as SyncAccounts, staged, length, log);
     if (chain.tipHash !== tipHash) continue;
     if (stopping.aborted) return false;
-    const change = prepared();
-    if (change === undefined) continue;
-    const { workIndex } = staged;
-    chain.adopt({
-      fork: staged.fork.height,
-      hashes: staged.hashes,
-      work: workIndex,
-      tip: staged.tip,
-      recent: staged.recent,
-    });
-    // Read before the write: a block mined on the new tip meanwhile has its own event.
-    const adoptedHash = chain.tipHash;
-    const adoptedWork = chain.work;
-    host.switched();
-    await host.durable(() =>
-      store.adoptStaged(staged.fork, staged.hashes, workIndex, change.removed, change.added, change.ledger),
-    );
-    host.adopted({ length: staged.length, hash: adoptedHash, work: adoptedWork, block: staged.tip }, staged.peer);
-    events.emit("chain", {
-      length: staged.length,
-      hash: adoptedHash,
-      fork: staged.fork.height,
-      dropped: length - staged.fork.height,
-      from: staged.peer.id,
-    });
-    events.emit("block", blockEvent(staged.tip, adoptedHash, "adopted"));
+    const commit = async (): Promise<{ change: Switch; pieces: number } | undefined> => {
+      // Holding the ledger waits for its reads: a block of ours may have come meanwhile.
+      if (chain.tipHash !== tipHash) return undefined;
+      const change = prepared.change();
+      if (change === undefined) return undefined;
+      const ours = Array.from(
+        { length: change.ledger === "pieces" ? length - staged.fork.height : 0 },
+        (_, i) => chain.hashAt(staged.fork.height + 1 + i) as string,
+      );
+      const { workIndex } = staged;
+      chain.adopt({
+        fork: staged.fork.height,
+        hashes: staged.hashes,
+        work: workIndex,
+        tip: staged.tip,
+        recent: staged.recent,
+      });
+      // Read before the write: a block mined on the new tip meanwhile has its own event.
+      const adoptedHash = chain.tipHash;
+      const adoptedWork = chain.work;
+      host.switched();
+      let pieces = 1;
+      await host.durable(async () => {
+        if (change.ledger === "pieces") {
+          pieces = await writeInPieces(host, host.accounts as SyncAccounts, staged, ours, change, log);
+        } else {
+          await store.adoptStaged(staged.fork, staged.hashes, workIndex, change.removed, change.added, change.ledger);
+        }
+      });
+      host.adopted({ length: staged.length, hash: adoptedHash, work: adoptedWork, block: staged.tip }, staged.peer);
+      events.emit("chain", {
+        length: staged.length,
+        hash: adoptedHash,
+        fork: staged.fork.height,
+        dropped: length - staged.fork.height,
+        from: staged.peer.id,
+      });
+      events.emit("block", blockEvent(staged.tip, adoptedHash, "adopted"));
+      return { change, pieces };
+    };
+    const { inPieces } = prepared;
+    const done = inPieces ? await (host.accounts as SyncAccounts).gate.hold(commit) : await commit();
+    if (done === undefined) continue;
     log.info(
       {
         from: staged.peer.id,
         length: chain.length,
         fork: staged.fork.height,
         dropped: length - staged.fork.height,
+        ...(inPieces ? { pieces: done.pieces } : {}),
       },
-      "chain replaced",
+      inPieces ? `chain replaced, its ledger written in ${done.pieces} pieces` : "chain replaced",
     );
-    change.report();
+    done.change.report();
     return true;
   }
 }

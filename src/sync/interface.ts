@@ -1,7 +1,7 @@
 import type { Block, Chain } from "../chain/index.js";
 import type { PeerReport } from "../consensus/index.js";
 import type { EventBus } from "../events/index.js";
-import type { AccountsMempool, Ledger } from "../ledger/index.js";
+import type { AccountsMempool, Ledger, LedgerGate } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import type { Mempool } from "../mempool/index.js";
 import type { NodeMetrics } from "../metrics/index.js";
@@ -26,8 +26,13 @@ export interface AdoptedTip {
 
 /** An accounts chain's ledger and pool, which a switch of chains changes. */
 export interface SyncAccounts {
+  /** The ledger over the store itself, which a switch reads and writes with. */
   ledger: Ledger;
+  /** The ledger as the node's other readers see it: a switch written in pieces holds their reads until it is done. */
+  gate: LedgerGate;
   mempool: AccountsMempool;
+  /** Transactions a switch writes at most in one atomic batch, about: a larger one is written in pieces (see adopt). */
+  switchPiece: number;
 }
 
 /**
