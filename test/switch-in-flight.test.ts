@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
+import { pino } from "pino";
 import t from "tap";
 import { type Block, newChainSpec, specFromFile } from "../src/chain/index.js";
 import { type SignedTransaction, transactionId } from "../src/keys/index.js";
@@ -166,3 +167,46 @@ t.test("a switch while our block is written returns its transfers to the pool, a
   );
   t.equal(a.mempool.size, 4, "the four are pending after the restart");
 });
+
+t.test(
+  "a switch whose dropped blocks hold more transfers than --max-pending says how many it did not take back",
+  async (t) => {
+    const lines: { level: number; msg: string; beyond?: number }[] = [];
+    const logged = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const payer = newWallet(prefix);
+    const payee = newWallet(prefix);
+    const peers: Record<string, ToyNode> = {};
+    const network = new NodeNetwork(peers);
+    const a = await ToyNode.open({
+      chain: spec,
+      threads: 1,
+      log: logged,
+      network,
+      rewardAddress: payer.address,
+      maxPending: 2,
+    });
+    t.teardown(() => a.close());
+    const b = await ToyNode.open({ chain: spec, threads: 1, log, network, rewardAddress: newWallet(prefix).address });
+    t.teardown(() => b.close());
+    peers["127.0.0.1:7511"] = a;
+    peers["127.0.0.1:7512"] = b;
+    for (let i = 0; i < 3; i++) await a.mine();
+    await b.registerNodes(["127.0.0.1:7511"]);
+    t.ok((await b.resolve()).replaced, "B holds A's chain");
+    await a.registerNodes(["127.0.0.1:7512"]);
+    // A's two blocks hold two transfers each, four in all; its pool holds two.
+    let nonce = 0;
+    for (let block = 0; block < 2; block++) {
+      for (let i = 0; i < 2; i++) {
+        nonce++;
+        await a.addTransaction(transfer(spec.id, payer, payee.address, { amount: 10 * nonce, fee: 1, nonce }));
+      }
+      await a.mine();
+    }
+    for (let i = 0; i < 3; i++) await b.mine();
+    t.ok((await a.resolve()).replaced, "A adopted B's longer branch, dropping its two blocks");
+    t.equal(a.mempool.size, 2, "its pool took back as many as it holds");
+    const warning = lines.find((line) => line.msg.includes("more transfers than --max-pending holds"));
+    t.match(warning, { level: 40, beyond: 2 }, "and warned that the other two were not taken back");
+  },
+);

@@ -127,7 +127,7 @@ async function accountsSwitch(
   log: Logger,
 ): Promise<Prepared> {
   const { fork } = staged;
-  const { orphaned } = await orphanedAfter(host, fork.height, length);
+  const { orphaned, beyond } = await orphanedAfter(host, fork.height, length);
   const dropped = () => ourBlocks(host, fork.height + 1, length);
   const added = () => host.store.staged(fork.height + 1, staged.length);
   const write = await ledger.writeUpTo(dropped(), added(), switchPiece);
@@ -142,6 +142,13 @@ async function accountsSwitch(
       added: refill.added.map(({ seq, id, tx }) => ({ seq, id, tx })),
       ledger: write ?? "pieces",
       report: () => {
+        if (beyond > 0) {
+          host.metrics.pendingEvicted(beyond);
+          log.warn(
+            { capacity: mempool.capacity, beyond },
+            `the replaced chain's dropped blocks held more transfers than --max-pending holds: the newest ${beyond} were not taken back`,
+          );
+        }
         if (gone.length === 0) return;
         log.info(
           { dropped: gone.map(({ entry, reason }) => ({ id: entry.id, reason: reason.message })) },
