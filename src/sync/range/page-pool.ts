@@ -37,7 +37,10 @@ export class PagePool {
    * them while the worker checks the other rules: the outcome's signatures
    * then carry that verification's answer (PageSignatures' verdict), cut to
    * those the check reached, which verifyPageSignatures awaits. A page refused
-   * before any signature is reached never waits for them.
+   * before any signature is reached never waits for them. The price: a page
+   * refused for a rule its signatures come after (a block's proof) has had
+   * them verified all the same, the whole page's, where the serial check
+   * verified none past the broken rule.
    */
   check(task: PageTask, signatures?: SignatureVerifier): Promise<PageOutcome> {
     const { bytes } = task;
