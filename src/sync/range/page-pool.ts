@@ -37,10 +37,10 @@ export class PagePool {
    * them while the worker checks the other rules: the outcome's signatures
    * then carry that verification's answer (PageSignatures' verdict), cut to
    * those the check reached, which verifyPageSignatures awaits. A page refused
-   * before any signature is reached never waits for them. The price: a page
-   * refused for a rule its signatures come after (a block's proof) has had
-   * them verified all the same, the whole page's, where the serial check
-   * verified none past the broken rule.
+   * before any signature is reached never waits for them, and once the
+   * check is answered the pool stops short of the signatures it did not
+   * reach; those it verified meanwhile are the price of the overlap (the
+   * serial check verified none past a broken rule).
    */
   check(task: PageTask, signatures?: SignatureVerifier): Promise<PageOutcome> {
     const { bytes } = task;
@@ -56,9 +56,14 @@ export class PagePool {
 
   async #checkAhead(task: PageTask, verifier: SignatureVerifier): Promise<PageOutcome> {
     const { port1, port2 } = new MessageChannel();
+    // How many signatures the check reached: the pool stops short of the rest.
+    let reach: (count: number) => void = () => undefined;
+    const mootFrom = new Promise<number>((resolve) => {
+      reach = resolve;
+    });
     const ahead = new Promise<{ signatures: PageSignatures; failure: Promise<number> }>((resolve) => {
       port1.once("message", (signatures: PageSignatures) => {
-        const failure = verifier.firstFailure(new SignatureBatch(signatures.buffer));
+        const failure = verifier.firstFailure(new SignatureBatch(signatures.buffer), { mootFrom });
         // Awaited below, unless the page is refused before any signature: then its failure is moot.
         failure.catch(() => undefined);
         resolve({ signatures, failure });
@@ -69,6 +74,7 @@ export class PagePool {
         { ...task, early: port2 },
         { transferList: [task.bytes.buffer as ArrayBuffer, port2] },
       )) as PageOutcome;
+      reach(reached ?? 0);
       if (reached === undefined || reached === 0) return outcome;
       const { signatures, failure } = await ahead;
       const cut: PageSignatures = {
@@ -77,6 +83,7 @@ export class PagePool {
       };
       return "valid" in outcome ? { valid: { ...outcome.valid, signatures: cut } } : { ...outcome, signatures: cut };
     } finally {
+      reach(0);
       port1.close();
     }
   }
