@@ -40,8 +40,9 @@
  * that both cost the client alike. *
  * block: a block of 10,000 signed transfers (--block-transfers) checked as
  * a peer's block is, in this process: the page worker (PagePool) checks it
- * against every rule but the signatures, which a SignaturePool of 1 thread,
- * then of 2, verifies (verifyPageSignatures); beside it, node:crypto's
+ * against every rule but the signatures, which it sends ahead, once the
+ * schema has passed, to a SignaturePool of 1 thread, then of 2, that
+ * verifies them meanwhile (verifyPageSignatures awaits it); beside it, node:crypto's
  * verify alone over the same signatures on this thread, each sender's
  * KeyObject made beforehand. Figures: the 1-thread check's time over the
  * 2-thread one's, and the 2-thread check's rate over the raw rate x 2; each
@@ -705,7 +706,7 @@ function contextBefore(chain: TransferChain, height: number): TipContext {
   return { height: height - 1, hash: blockHash(parseBlock(chain, height - 1)), recent };
 }
 
-/** A block of `chain` as a page, checked as a peer's: by the page worker, then its signatures by `pool`. */
+/** A block of `chain` as a page, checked as a peer's: by the page worker, its signatures by `pool` meanwhile. */
 async function checkBlock(
   pages: PagePool,
   pool: SignaturePool,
@@ -716,14 +717,17 @@ async function checkBlock(
   // A copy each time: the page worker is given the page's buffer, moved.
   const bytes = Buffer.from(`{"chain":[${chain.blocks[height - 1]}],"length":${chain.blocks.length}}`);
   const started = performance.now();
-  const outcome = await pages.check({
-    bytes,
-    from: height,
-    limit: 1,
-    after,
-    rules: chain.spec,
-    now: Date.now() / 1000,
-  });
+  const outcome = await pages.check(
+    {
+      bytes,
+      from: height,
+      limit: 1,
+      after,
+      rules: chain.spec,
+      now: Date.now() / 1000,
+    },
+    pool,
+  );
   const checked = performance.now();
   if (!("valid" in outcome) || outcome.valid.signatures === undefined) {
     throw new Error(`the bench's block was refused: ${"invalid" in outcome ? outcome.invalid : "it has no transfers"}`);
@@ -823,7 +827,7 @@ async function blockCheck(): Promise<SectionReport> {
       `${medians.vsLibsodium.toFixed(2)}x`,
     ]);
     const text = [
-      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's: the page worker (its share in brackets), then a SignaturePool of 1 or 2 threads (its backend: ${pools[1].backend.name}); node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); the libsodium backend alone over the whole batch in one call, the same two ways; ${blockRounds} rounds`,
+      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's: the page worker (until its answer, in brackets), its signatures sent ahead to a SignaturePool of 1 or 2 threads (its backend: ${pools[1].backend.name}); node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); the libsodium backend alone over the whole batch in one call, the same two ways; ${blockRounds} rounds`,
       table(
         [
           "round",

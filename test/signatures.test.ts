@@ -19,7 +19,8 @@ import {
  * the pinned rule, on genuine signatures, altered ones and C2SP/CCTV's edge
  * cases, whatever the threads and threshold; the first failing job in
  * order however many chunks fail; small batches on the calling thread; and
- * a worker that throws or dies rejects the batch's promise.
+ * a worker that throws or dies rejects the batch's promise; firstFailure
+ * stops short of the jobs its caller has made moot.
  */
 
 const hex = (text: string): Buffer => Buffer.from(text, "hex");
@@ -228,6 +229,35 @@ t.test("a worker that throws or dies: the batch's promise rejects", async (t) =>
   const dies = poolOf({ threads: 2, threshold: 1, worker: dying });
   await t.rejects(dies.firstFailure(VALID));
   await t.rejects(dies.verifyEach(VALID));
+});
+
+t.test("firstFailure's mootFrom: the chunks past it stop, those before it are verified", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "toychain-signatures-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // The pool's worker, each chunk held until the batch's stop flag is lowered (5 s at most): so the cut comes first.
+  const held = join(dir, "held.mjs");
+  const real = new URL("../workers/signatures.js", import.meta.url).href;
+  writeFileSync(
+    held,
+    [
+      `import { firstFailure as verify } from ${JSON.stringify(real)};`,
+      `export { verifyEach } from ${JSON.stringify(real)};`,
+      "export function firstFailure(task) {",
+      "  const flag = new Int32Array(task.stop);",
+      "  const until = Date.now() + 5000;",
+      "  while (Atomics.load(flag, 0) === 0x7fffffff && Date.now() < until) Atomics.wait(flag, 0, 0x7fffffff, 1);",
+      "  return verify(task);",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  const pool = poolOf({ threads: 2, threshold: 1, worker: held });
+  // 48 jobs in 2 chunks of 24; the 41st fails.
+  const jobs = VALID.map((job, i) => (i === 40 ? altered(job) : job));
+  t.equal(await pool.firstFailure(jobs, { mootFrom: Promise.resolve(10) }), -1, "moot from 10: the second chunk stops");
+  t.equal(await pool.firstFailure(jobs, { mootFrom: Promise.resolve(41) }), 40, "moot from 41: the failure is found");
+  const early = VALID.map((job, i) => (i === 5 || i === 40 ? altered(job) : job));
+  t.equal(await pool.firstFailure(early, { mootFrom: Promise.resolve(10) }), 5, "a failure before it is found");
 });
 
 t.test("threads and threshold must be whole numbers from 1", async (t) => {

@@ -18,7 +18,7 @@ import {
 } from "../src/chain/index.js";
 import { sign, signingMessage } from "../src/keys/index.js";
 import { SignaturePool } from "../src/signatures/index.js";
-import { checkPage, verifyPageSignatures } from "../src/sync/index.js";
+import { checkPage, PagePool, verifyPageSignatures } from "../src/sync/index.js";
 import { type NodeProcess, request, startNode } from "./helpers/node-process.js";
 import { withProof, workOf } from "./helpers/spec-chain.js";
 import { recordingPeer, sendJson, servesChain } from "./helpers/sync-peer.js";
@@ -30,7 +30,8 @@ import { newWallet, type TestWallet, transfer } from "./helpers/wallets.js";
  * page is refused with the very reason the blocks' check one signature
  * after another gives (block N: transaction M: signature does not verify
  * for sender ...), whichever rules its blocks break and however the
- * signatures are chunked. Then a real node: a peer whose chain holds a
+ * signatures are chunked, and whether they are verified after the page
+ * worker's check or while it runs (PagePool). Then a real node: a peer whose chain holds a
  * forged signature is refused with that reason, page after page of one
  * block each, and the chain without it is adopted.
  */
@@ -149,6 +150,22 @@ async function pooledReason(t: Test, blocks: readonly Block[]): Promise<string |
   return verifyPageSignatures(outcome.valid.signatures, 2, SPEC, pool);
 }
 
+const pages = new PagePool();
+t.teardown(() => pages.close());
+
+/** The same, the pool verifying the signatures the page worker sends ahead while it checks the rest (PagePool). */
+async function aheadReason(t: Test, blocks: readonly Block[]): Promise<string | undefined> {
+  const bytes = new TextEncoder().encode(JSON.stringify({ chain: blocks.slice(1), length: blocks.length }));
+  const outcome = await pages.check({ bytes, from: 2, limit: 10, after: AFTER_GENESIS, rules: SPEC, now: now() }, pool);
+  if ("invalid" in outcome) {
+    t.notOk(outcome.unlinked, "the page links to the block before it");
+    return (await verifyPageSignatures(outcome.signatures, 2, SPEC, pool)) ?? outcome.invalid;
+  }
+  t.ok(outcome.valid.signatures?.verdict, "they are verified from those the page worker sent ahead");
+  t.same(outcome.valid.signatures?.perBlock, [0, PER_BLOCK, PER_BLOCK], "each block's signatures are counted");
+  return verifyPageSignatures(outcome.valid.signatures, 2, SPEC, pool);
+}
+
 const badSignature = (block: number, number: number): string =>
   `block ${block}: transaction ${number}: signature does not verify for sender ${lea.address}`;
 
@@ -196,6 +213,7 @@ t.test("a page's reason is the one its blocks checked one signature after anothe
     if (expected === undefined) t.equal(serial, undefined, `${name}: valid`);
     else t.match(serial, expected, `${name}: ${serial}`);
     t.equal(await pooledReason(t, blocks), serial, `${name}: the same through the pool`);
+    t.equal(await aheadReason(t, blocks), serial, `${name}: the same verified during the page's check`);
   }
 });
 

@@ -104,15 +104,51 @@ export function checkAccountsBlock(
     const senderKey = checkTransferShape(tx, prefix, `transaction ${i + 1}`, block.index);
     if (signatures === false) continue;
     // The shape's checks are verifyTransaction's but the signature's own: only it is left.
-    const job = {
-      publicKey: senderKey,
-      message: signingMessage(spec.id, tx as SignedTransaction),
-      signature: Buffer.from(tx.signature as string, "hex"),
-    };
+    const job = signatureJob(tx, senderKey, spec);
     if (signatures !== true) signatures(job, block.index);
     else if (!verify(job.publicKey, job.message, job.signature)) throw signatureRefusal(block.index, i + 1, tx.sender);
   }
   checkAccountsReward(block, spec, prefix, transfers);
+}
+
+/** A transfer's signature to verify, once its shape has passed (checkTransferShape gave `senderKey`). */
+const signatureJob = (tx: Transaction, senderKey: Uint8Array, spec: ChainSpec): SignatureJob => ({
+  publicKey: senderKey,
+  message: signingMessage(spec.id, tx as SignedTransaction),
+  signature: Buffer.from(tx.signature as string, "hex"),
+});
+
+/**
+ * The signatures of `blocks`' transfers, before any other check: what
+ * checkAccountsBlock gives its sink, in its order, up to the first transfer
+ * whose shape fails (none after it). The blocks' check can only reach fewer,
+ * never others: the jobs it gives a sink are the first of these, one for
+ * one, so these may be verified while it runs. With how many each block
+ * holds, up to the last that holds any, as PageSignatures counts them.
+ */
+export function signatureJobsOf(
+  blocks: readonly Block[],
+  spec: ChainSpec,
+): { jobs: SignatureJob[]; perBlock: number[] } {
+  if (spec.ledger.kind !== "accounts") throw new Error("signatureJobsOf needs an accounts chain");
+  const { prefix } = spec.ledger;
+  const jobs: SignatureJob[] = [];
+  const perBlock: number[] = [];
+  for (const [at, block] of blocks.entries()) {
+    for (const [i, tx] of transfersOf(block).entries()) {
+      let senderKey: Uint8Array;
+      try {
+        senderKey = checkTransferShape(tx, prefix, `transaction ${i + 1}`, block.index);
+      } catch (error) {
+        if (error instanceof InvalidChainError) return { jobs, perBlock };
+        throw error;
+      }
+      jobs.push(signatureJob(tx, senderKey, spec));
+      while (perBlock.length <= at) perBlock.push(0);
+      perBlock[at] = (perBlock[at] as number) + 1;
+    }
+  }
+  return { jobs, perBlock };
 }
 
 function checkAccountsReward(block: Block, spec: ChainSpec, prefix: string, transfers: readonly Transaction[]): void {

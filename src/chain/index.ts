@@ -6,6 +6,7 @@ export {
   EMPTY_ACCOUNT,
   feesOf,
   type SignatureSink,
+  signatureJobsOf,
   signatureRefusal,
   touchedAddresses,
   transfersOf,

@@ -16,7 +16,7 @@ export {
 export { SignatureBatch } from "./batch.js";
 export { type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
 export { SignatureCheckError } from "./errors.js";
-export type { SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
+export type { FirstFailureOptions, SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
 export { LocalVerifier } from "./local.js";
 export {
   noSignatureCounts,

@@ -28,8 +28,18 @@ export interface SignatureVerifier {
    * The index of the first job whose signature does not verify, or -1 if
    * all do: what a block's check needs, which may stop at the first failure.
    */
-  firstFailure(jobs: SignatureJobs): Promise<number>;
+  firstFailure(jobs: SignatureJobs, options?: FirstFailureOptions): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface FirstFailureOptions {
+  /**
+   * Once it resolves, failures from this index on no longer matter (the
+   * page's check broke a rule before them): the verifier may stop short of
+   * them, and then answer -1, or an index at or past it, where one fails.
+   * Every job before it is still verified.
+   */
+  mootFrom?: Promise<number>;
 }
 
 /**

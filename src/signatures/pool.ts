@@ -3,7 +3,7 @@ import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
-import type { ChunkTask, SignatureJobs, SignatureVerifier } from "./interface.js";
+import type { ChunkTask, FirstFailureOptions, SignatureJobs, SignatureVerifier } from "./interface.js";
 import { LocalVerifier } from "./local.js";
 import { noSignatureCounts, type SignatureCounts, type VerifiedOn } from "./metrics.js";
 
@@ -107,10 +107,22 @@ export class SignaturePool implements SignatureVerifier {
     return results;
   }
 
-  async firstFailure(jobs: SignatureJobs): Promise<number> {
+  /** With `mootFrom`, the chunks' shared flag is lowered to it once it resolves: the chunks past it stop. */
+  async firstFailure(jobs: SignatureJobs, { mootFrom }: FirstFailureOptions = {}): Promise<number> {
     if (this.#onCaller(jobs)) return this.#local.firstFailure(jobs);
     const stop = new SharedArrayBuffer(4);
-    new Int32Array(stop)[0] = NO_FAILURE;
+    const flag = new Int32Array(stop);
+    flag[0] = NO_FAILURE;
+    mootFrom?.then(
+      (index) => {
+        for (let seen = Atomics.load(flag, 0); index < seen; ) {
+          const swapped = Atomics.compareExchange(flag, 0, seen, index);
+          if (swapped === seen) break;
+          seen = swapped;
+        }
+      },
+      () => undefined,
+    );
     const failures = await Promise.all(
       this.#chunks(jobs).map((task) => this.#run<number>("firstFailure", { ...task, stop })),
     );

@@ -46,7 +46,7 @@ export class Sync {
     this.#pages = new PagePool({ keep: keepPageWorker });
     this.#rangeDeps = {
       network,
-      checkPage: (task) => this.#pages.check(task),
+      checkPage: (task) => this.#pages.check(task, signatures),
       signatures,
       staging: host.store,
       rules: host.chain.rules,

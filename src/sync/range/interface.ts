@@ -1,3 +1,4 @@
+import type { MessagePort } from "node:worker_threads";
 import type { Block, NetworkRules, TipContext } from "../../chain/index.js";
 import type { Peer } from "../../peers/index.js";
 import type { BlockRef, TipBody } from "../../schemas/index.js";
@@ -26,6 +27,13 @@ export interface PageTask {
   rules: NetworkRules;
   /** Our clock, in seconds since the epoch. */
   now: number;
+  /**
+   * Where the page's signatures are sent ahead (a PageSignatures, its buffer
+   * moved), before the rules but the schema's are checked, so that they are
+   * verified meanwhile (PagePool): then the outcome's `reached` says how many
+   * of them the check reached, and it holds no signatures itself.
+   */
+  early?: MessagePort;
 }
 
 /**
@@ -37,6 +45,12 @@ export interface PageTask {
 export interface PageSignatures {
   buffer: ArrayBuffer;
   perBlock: number[];
+  /**
+   * On the main thread, when their verification began as soon as the page
+   * worker sent them ahead (PagePool): its answer, SignatureVerifier's
+   * firstFailure's, already cut to the signatures the page's check reached.
+   */
+  verdict?: Promise<number>;
 }
 
 /**
@@ -68,9 +82,13 @@ export interface CheckedPage {
  * the transfers checked before the broken rule, one of which may fail
  * first, making the page's refusal its own.
  */
-export type PageOutcome =
+export type PageOutcome = (
   | { valid: CheckedPage }
-  | { invalid: string; unlinked?: true; signatures?: PageSignatures | undefined };
+  | { invalid: string; unlinked?: true; signatures?: PageSignatures | undefined }
+) & {
+  /** With PageTask's `early`: how many of the signatures sent ahead the check reached. */
+  reached?: number;
+};
 
 /** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */
 export interface StagedBlock {

@@ -1,4 +1,10 @@
-import { type Block, checkExtension, InvalidChainError, type SignatureSink } from "../../chain/index.js";
+import {
+  type Block,
+  checkExtension,
+  InvalidChainError,
+  type SignatureSink,
+  signatureJobsOf,
+} from "../../chain/index.js";
 // Not ../../schemas/index.js: the page worker (workers/page.ts) would load the response schemas too, and through
 // them consensus, peers and got.
 import { checkChain, SchemaError } from "../../schemas/validate.js";
@@ -34,15 +40,28 @@ class PageSignatureSink {
   }
 }
 
+/** How many signatures a page's check reached, their jobs sent ahead (see checkPage's `early`). */
+class SignatureCounter {
+  count = 0;
+
+  readonly take: SignatureSink = () => {
+    this.count++;
+  };
+}
+
 /**
  * Checks one page of a peer's chain, each step only if the one before passed:
  * UTF-8, JSON, the chain schema, no more blocks or bytes than were asked for,
  * its first block at the height asked, and every rule but the transfers'
  * signatures, each block extending the one before, the first extending
  * `after`. The signatures come back packed, to be verified on every core
- * (see verifyPageSignatures). Pure: no I/O, no state.
+ * (see verifyPageSignatures). With `early` (PagePool), they are sent ahead on
+ * it instead, once the schema has passed, so that the signature pool
+ * verifies them while the other rules are checked; the outcome then tells
+ * how many of them the check reached (`reached`): a failure among the rest
+ * is moot. Pure but for that message: no I/O, no state.
  */
-export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): PageOutcome {
+export function checkPage({ bytes, from, limit, after, rules, now, early }: PageTask): PageOutcome {
   let body: unknown;
   try {
     body = JSON.parse(decoder.decode(bytes));
@@ -71,9 +90,33 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
   if ((blocks[0] as Block).index !== from) {
     return { invalid: `its page from block ${from} starts at block ${(blocks[0] as Block).index}` };
   }
+  if (early !== undefined && rules.ledger.kind === "accounts") {
+    const { jobs, perBlock } = signatureJobsOf(blocks, rules);
+    if (jobs.length > 0) {
+      const ahead: PageSignatures = { buffer: SignatureBatch.pack(jobs).buffer, perBlock };
+      early.postMessage(ahead, [ahead.buffer]);
+      const counter = new SignatureCounter();
+      const outcome = checkBlocks(blocks, after, rules, now, counter.take);
+      return { ...outcome, reached: counter.count };
+    }
+  }
   const signatures = new PageSignatureSink(from);
+  const outcome = checkBlocks(blocks, after, rules, now, signatures.take);
+  if ("valid" in outcome) return { valid: { ...outcome.valid, signatures: signatures.packed() } };
+  const before = signatures.packed();
+  return before === undefined ? outcome : { ...outcome, signatures: before };
+}
+
+/** checkPage's last step: every rule of `blocks` but the signatures, which go to `sink`. */
+function checkBlocks(
+  blocks: Block[],
+  after: PageTask["after"],
+  rules: PageTask["rules"],
+  now: number,
+  sink: SignatureSink,
+): PageOutcome {
   try {
-    const { encoded: blocksJson, tip } = checkExtension(blocks, after, rules, now, signatures.take);
+    const { encoded: blocksJson, tip } = checkExtension(blocks, after, rules, now, sink);
     const ends: number[] = [];
     let end = 0;
     for (const { head, transactions } of blocksJson) {
@@ -90,11 +133,10 @@ export function checkPage({ bytes, from, limit, after, rules, now }: PageTask): 
     const hashes = blocksJson.map((block) => block.hash);
     const bits = blocks.map((block) => block.bits);
     const last = blocks[blocks.length - 1] as Block;
-    return { valid: { encoded, ends, hashes, bits, tip, last, signatures: signatures.packed() } };
+    return { valid: { encoded, ends, hashes, bits, tip, last, signatures: undefined } };
   } catch (error) {
     if (!(error instanceof InvalidChainError)) throw error;
     if ((blocks[0] as Block).previous_hash !== after.hash) return { invalid: error.message, unlinked: true };
-    const before = signatures.packed();
-    return before === undefined ? { invalid: error.message } : { invalid: error.message, signatures: before };
+    return { invalid: error.message };
   }
 }

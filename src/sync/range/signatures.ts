@@ -8,7 +8,8 @@ import type { PageSignatures } from "./interface.js";
  * `from` (see checkPage), on every core; resolves with the refusal of the
  * first that fails, word for word what checking the blocks one signature
  * after another would have thrown (signatureRefusal), or undefined if all
- * verify. The signer's address is its key's: an address has one text
+ * verify. If their verification began as the page was checked (PagePool),
+ * its answer is awaited instead. The signer's address is its key's: an address has one text
  * (src/keys/address.ts), the one the transfer named.
  */
 export async function verifyPageSignatures(
@@ -20,7 +21,7 @@ export async function verifyPageSignatures(
   if (signatures === undefined) return undefined;
   if (rules.ledger.kind !== "accounts") throw new Error("signatures of a page of a chain that keeps no accounts");
   const batch = new SignatureBatch(signatures.buffer);
-  const failed = await verifier.firstFailure(batch);
+  const failed = await (signatures.verdict ?? verifier.firstFailure(batch));
   if (failed < 0) return undefined;
   let first = 0;
   for (const [i, count] of signatures.perBlock.entries()) {
