@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import t from "tap";
+import t, { type Test } from "tap";
 import { generateKeyPair, sign } from "../src/keys/index.js";
 import {
   LocalVerifier,
@@ -56,8 +56,9 @@ const cctv = (
   ) as CctvVector[]
 ).map((v): SignatureJob => ({ publicKey: hex(v.key), signature: hex(v.sig), message: Buffer.from(v.msg) }));
 
+type PoolOptions = ConstructorParameters<typeof SignaturePool>[0];
 const pools: SignaturePool[] = [];
-const poolOf = (options: ConstructorParameters<typeof SignaturePool>[0]): SignaturePool => {
+const poolOf = (options: PoolOptions): SignaturePool => {
   const pool = new SignaturePool(options);
   pools.push(pool);
   return pool;
@@ -213,9 +214,30 @@ t.test("libsodium's batches: the addon reads a batch's offsets, never trusts the
   t.throws(() => libsodium.verifyRange(batch, 0, 3), RangeError, "offsets out of order");
 });
 
-t.test("a worker that throws or dies: the batch's promise rejects", async (t) => {
+/**
+ * A directory of the test's for worker modules, and pools of workers from
+ * them; the directory is removed once every such pool is closed: Piscina
+ * replaces a worker that died, and the new one must still find its module.
+ */
+function workerModules(t: Test): { dir: string; poolOf: (options: PoolOptions) => SignaturePool } {
   const dir = mkdtempSync(join(tmpdir(), "toychain-signatures-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const made: SignaturePool[] = [];
+  t.teardown(async () => {
+    await Promise.all(made.map((pool) => pool.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    poolOf: (options) => {
+      const pool = new SignaturePool(options);
+      made.push(pool);
+      return pool;
+    },
+  };
+}
+
+t.test("a worker that throws or dies: the batch's promise rejects", async (t) => {
+  const { dir, poolOf } = workerModules(t);
   const throwing = join(dir, "throws.mjs");
   writeFileSync(
     throwing,
@@ -232,8 +254,7 @@ t.test("a worker that throws or dies: the batch's promise rejects", async (t) =>
 });
 
 t.test("firstFailure's mootFrom: the chunks past it stop, those before it are verified", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "toychain-signatures-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir, poolOf } = workerModules(t);
   // The pool's worker, each chunk held until the batch's stop flag is lowered (5 s at most): so the cut comes first.
   const held = join(dir, "held.mjs");
   const real = new URL("../workers/signatures.js", import.meta.url).href;
