@@ -189,6 +189,13 @@ async function stratumNode(
   return { node, port: stats.stratum.port };
 }
 
+/** Stops `running` (miners, the idle sessions' holder), then the node, and forgets it. */
+async function stopAll(node: ServerProcess, running: readonly (Running | undefined)[] = []): Promise<void> {
+  await Promise.all(running.map((process) => process?.stop()));
+  await node.stop();
+  children.delete(node.child);
+}
+
 interface MinerStats {
   name: string;
   hashes_per_second: number;
@@ -241,8 +248,7 @@ async function nodeAlone(threads: number): Promise<Rate> {
     if (from === null || to === null || from.index !== to.index) throw new Error("the node's job changed");
     return rateOf(to.hashes - from.hashes, to.elapsed_seconds - from.elapsed_seconds, cpuFrom, cpuTo);
   } finally {
-    await node.stop();
-    children.delete(node.child);
+    await stopAll(node);
   }
 }
 
@@ -286,9 +292,7 @@ async function poolRate(threads: number[]): Promise<PoolRate> {
     const total = rates.reduce((sum, m) => sum + m.rate, 0);
     return { threads, miners: rates, ...rateOf(total * wall, wall, cpuFrom, cpuTo) };
   } finally {
-    await Promise.all(miners.map((miner) => miner.stop()));
-    await node.stop();
-    children.delete(node.child);
+    await stopAll(node, miners);
   }
 }
 
@@ -356,9 +360,7 @@ async function cleanJobs(): Promise<TipLatency[]> {
       });
   } finally {
     observer.close();
-    await Promise.all(miners.map((miner) => miner.stop()));
-    await node.stop();
-    children.delete(node.child);
+    await stopAll(node, miners);
   }
 }
 
@@ -429,8 +431,7 @@ async function shareChecks(): Promise<ShareChecks> {
   } finally {
     await pool.close();
     flood.close();
-    await node.stop();
-    children.delete(node.child);
+    await stopAll(node);
   }
 }
 
@@ -493,10 +494,7 @@ async function chainWithSessions(): Promise<IdleSessions> {
     }
     return result;
   } finally {
-    await idle?.stop();
-    await Promise.all(miners.map((miner) => miner.stop()));
-    await node.stop();
-    children.delete(node.child);
+    await stopAll(node, [idle, ...miners]);
   }
 }
 
