@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { pino } from "pino";
-import t from "tap";
+import t, { type Test } from "tap";
 import { type Block, newChainSpec, specFromFile } from "../src/chain/index.js";
 import { type SignedTransaction, transactionId } from "../src/keys/index.js";
 import { createLogger } from "../src/log.js";
@@ -89,6 +89,24 @@ function countIds(chain: readonly Block[], pending: readonly SignedTransaction[]
   return counts;
 }
 
+/**
+ * Puts A and B (in that order) on the test's network by their hosts, and has
+ * both share A's first three blocks, whose rewards are A's reward address's
+ * coins; then each knows the other.
+ */
+async function shareFirstBlocks(
+  t: Test,
+  peers: Record<string, ToyNode>,
+  nodes: Record<string, ToyNode>,
+): Promise<void> {
+  Object.assign(peers, nodes);
+  const [[aHost, a], [bHost, b]] = Object.entries(nodes) as [[string, ToyNode], [string, ToyNode]];
+  for (let i = 0; i < 3; i++) await a.mine();
+  await b.registerNodes([aHost]);
+  t.ok((await b.resolve()).replaced, "B holds A's chain");
+  await a.registerNodes([bHost]);
+}
+
 t.test("a switch while our block is written returns its transfers to the pool, and the disk's", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "toychain-switch-in-flight-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,13 +125,7 @@ t.test("a switch while our block is written returns its transfers to the pool, a
   t.teardown(() => a.close());
   const b = await ToyNode.open({ chain: spec, threads: 1, log, network, rewardAddress: newWallet(prefix).address });
   t.teardown(() => b.close());
-  peers["127.0.0.1:7501"] = a;
-  peers["127.0.0.1:7502"] = b;
-  // Both share A's first three blocks, whose rewards are the payer's coins.
-  for (let i = 0; i < 3; i++) await a.mine();
-  await b.registerNodes(["127.0.0.1:7501"]);
-  t.ok((await b.resolve()).replaced, "B holds A's chain");
-  await a.registerNodes(["127.0.0.1:7502"]);
+  await shareFirstBlocks(t, peers, { "127.0.0.1:7501": a, "127.0.0.1:7502": b });
 
   const acked: string[] = [];
   const send = async (nonce: number): Promise<void> => {
@@ -188,12 +200,7 @@ t.test(
     t.teardown(() => a.close());
     const b = await ToyNode.open({ chain: spec, threads: 1, log, network, rewardAddress: newWallet(prefix).address });
     t.teardown(() => b.close());
-    peers["127.0.0.1:7511"] = a;
-    peers["127.0.0.1:7512"] = b;
-    for (let i = 0; i < 3; i++) await a.mine();
-    await b.registerNodes(["127.0.0.1:7511"]);
-    t.ok((await b.resolve()).replaced, "B holds A's chain");
-    await a.registerNodes(["127.0.0.1:7512"]);
+    await shareFirstBlocks(t, peers, { "127.0.0.1:7511": a, "127.0.0.1:7512": b });
     // A's two blocks hold two transfers each, four in all; its pool holds two.
     let nonce = 0;
     for (let block = 0; block < 2; block++) {
