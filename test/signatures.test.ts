@@ -58,8 +58,9 @@ const cctv = (
 
 type PoolOptions = ConstructorParameters<typeof SignaturePool>[0];
 const pools: SignaturePool[] = [];
+/** A pool closed when the tests end; chunks as small as its threshold allows, unless `options` say otherwise. */
 const poolOf = (options: PoolOptions): SignaturePool => {
-  const pool = new SignaturePool(options);
+  const pool = new SignaturePool({ minChunk: 1, ...options });
   pools.push(pool);
   return pool;
 };
@@ -106,6 +107,7 @@ t.test("all valid: -1, and true for each; on the workers", async (t) => {
     backend: "libsodium",
     batches: { workers: 2, caller: 0 },
     signatures: { workers: 96, caller: 0 },
+    chunks: 4,
   });
 });
 
@@ -118,6 +120,7 @@ t.test("empty: -1 and no answers, on the calling thread", async (t) => {
     backend: "libsodium",
     batches: { workers: 0, caller: 3 },
     signatures: { workers: 0, caller: 0 },
+    chunks: 0,
   });
 });
 
@@ -131,6 +134,22 @@ t.test("below the threshold on the calling thread, from it on the workers: the s
   t.equal(await pool.firstFailure(large), 7);
   t.same(await pool.verifyEach(large), [...Array(7).fill(true), false]);
   t.same(pool.counts.batches, { workers: 2, caller: 2 }, "8 signatures: on the workers");
+});
+
+t.test("chunks of at least minChunk signatures, a smaller batch in one: the same answers", async (t) => {
+  const pool = poolOf({ threads: 2, threshold: 4, minChunk: 20 });
+  const failing = new Set([3, 17, 30]);
+  const jobs = VALID.map((job, i) => (failing.has(i) ? altered(job) : job));
+  t.same(
+    await pool.verifyEach(jobs.slice(0, 19)),
+    jobs.slice(0, 19).map((_, i) => !failing.has(i)),
+  );
+  t.equal(pool.counts.chunks, 1, "19 signatures, fewer than minChunk: one chunk, one thread");
+  t.equal(await pool.firstFailure(jobs.slice(0, 39)), 3);
+  t.equal(pool.counts.chunks, 2, "39: still one, two would hold fewer than 20");
+  t.equal(await pool.firstFailure(jobs.slice(4)), 13, "44 in two chunks: the first failure in order");
+  t.equal(pool.counts.chunks, 4);
+  t.same(pool.counts.batches, { workers: 3, caller: 0 });
 });
 
 t.test("the first failing job in order, among failures in several chunks", async (t) => {
@@ -229,7 +248,7 @@ function workerModules(t: Test): { dir: string; poolOf: (options: PoolOptions) =
   return {
     dir,
     poolOf: (options) => {
-      const pool = new SignaturePool(options);
+      const pool = new SignaturePool({ minChunk: 1, ...options });
       made.push(pool);
       return pool;
     },
@@ -281,7 +300,8 @@ t.test("firstFailure's mootFrom: the chunks past it stop, those before it are ve
   t.equal(await pool.firstFailure(early, { mootFrom: Promise.resolve(10) }), 5, "a failure before it is found");
 });
 
-t.test("threads and threshold must be whole numbers from 1", async (t) => {
+t.test("threads, threshold and minChunk must be whole numbers from 1", async (t) => {
   t.throws(() => new SignaturePool({ threads: 0 }), RangeError);
   t.throws(() => new SignaturePool({ threshold: 0.5 }), RangeError);
+  t.throws(() => new SignaturePool({ minChunk: 0 }), RangeError);
 });

@@ -99,7 +99,7 @@ export const DECODED_CACHE_SIZE = 4096;
  * microseconds, a page of 10,000 transfers a good part of its check.
  * Failures are not kept: their messages are made each time.
  */
-const decodedKeys = new Map<string, Uint8Array>();
+const decodedKeys = new Map<string, { prefix: string; key: Uint8Array }>();
 
 /**
  * The public key of an address of this chain. Throws AddressError naming the
@@ -107,18 +107,17 @@ const decodedKeys = new Map<string, Uint8Array>();
  * `recipient "toy1..." is not a toy address: its checksum fails`.
  */
 export function decodeAddress(prefix: string, text: string, field: string): Uint8Array {
-  // A space is in neither: bech32 prefixes are printable ASCII without it, and a text with one fails to decode.
-  const id = `${prefix} ${text}`;
-  const known = decodedKeys.get(id);
-  if (known !== undefined) {
-    decodedKeys.delete(id);
-    decodedKeys.set(id, known);
-    return known.slice();
+  // Kept by text alone: a text that decodes has one prefix, all before its last "1".
+  const known = decodedKeys.get(text);
+  if (known !== undefined && known.prefix === prefix) {
+    decodedKeys.delete(text);
+    decodedKeys.set(text, known);
+    return known.key.slice();
   }
   checkPrefix(prefix);
   const decoded = decode(prefix, text);
   if (typeof decoded === "string") throw new AddressError(field, text, prefix, decoded);
   if (decodedKeys.size >= DECODED_CACHE_SIZE) decodedKeys.delete(decodedKeys.keys().next().value as string);
-  decodedKeys.set(id, decoded.slice());
+  decodedKeys.set(text, { prefix, key: decoded.slice() });
   return decoded;
 }

@@ -40,6 +40,7 @@ export { PASSPHRASE_VARIABLE, readPassphrase } from "./passphrase.js";
 export { L, pointFailure, SMALL_ORDER_ENCODINGS } from "./points.js";
 export {
   checkTransfer,
+  messageId,
   type SignedTransaction,
   signingMessage,
   signTransaction,

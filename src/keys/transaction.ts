@@ -90,8 +90,11 @@ export function signingMessage(chainId: string, tx: UnsignedTransaction): Uint8A
  * ids be changed in flight. Over the message, a payment has one id.
  */
 export function transactionId(chainId: string, tx: UnsignedTransaction): string {
-  return createHash("sha256").update(signingMessage(chainId, tx)).digest("hex");
+  return messageId(signingMessage(chainId, tx));
 }
+
+/** The id of the transfer whose signingMessage is `message` (transactionId, when the message is at hand). */
+export const messageId = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
 
 /**
  * Signs a transfer with the sender's secret key (its 32-byte seed). What no

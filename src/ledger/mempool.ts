@@ -7,7 +7,7 @@ import {
   type Transaction,
   transactionJson,
 } from "../chain/index.js";
-import { checkTransfer, SignatureError, type SignedTransaction, transactionId } from "../keys/index.js";
+import { checkTransfer, messageId, SignatureError, type SignedTransaction, signingMessage } from "../keys/index.js";
 import {
   type AccountsLookup,
   AccountsPool,
@@ -21,6 +21,7 @@ import {
 } from "../mempool/index.js";
 import { SignatureBatcher, type SignatureVerifier, type Verdict } from "../signatures/index.js";
 import type { LedgerReader, LedgerWrite } from "./interface.js";
+import { TipAccounts } from "./tip-accounts.js";
 
 /** A transfer's size, for its fee rate: its canonical JSON, as a block holds it. */
 const bytesOf = (tx: SignedTransaction): number => Buffer.byteLength(transactionJson(tx));
@@ -44,6 +45,8 @@ export class AccountsMempool {
   readonly #batcher: SignatureBatcher<NewTransfer, Admission>;
   /** Counts the tips the pool was checked against: a block connected, or a reorganisation. */
   #tipVersion = 0;
+  /** The accounts read lately, as they are at that tip. */
+  readonly #tipAccounts = new TipAccounts();
 
   /** The pool over `reader`'s accounts, whose admissions' signatures `verifier` checks. */
   constructor(spec: ChainSpec, reader: LedgerReader, pool: AccountsPool, verifier: SignatureVerifier) {
@@ -99,7 +102,7 @@ export class AccountsMempool {
   async admit(tx: SignedTransaction): Promise<Admission> {
     if (isReward(tx)) throw new ReservedSenderError(tx.sender);
     const signature = checkTransfer(this.#spec.id, this.#prefix, tx);
-    return this.#batcher.submit(signature, described(this.#spec, tx));
+    return this.#batcher.submit(signature, described(this.#spec, tx, signature.message));
   }
 
   /**
@@ -143,9 +146,22 @@ export class AccountsMempool {
   async #atTip<T>(addresses: readonly string[], use: (account: AccountsLookup) => T): Promise<T> {
     for (;;) {
       const version = this.#tipVersion;
-      const found = addresses.length === 0 ? new Map<string, Account>() : await this.#reader.accounts(addresses);
+      const accounts = new Map<string, Account>();
+      const unread: string[] = [];
+      for (const address of addresses) {
+        const known = this.#tipAccounts.get(address);
+        if (known === undefined) unread.push(address);
+        else accounts.set(address, known);
+      }
+      const found = unread.length === 0 ? undefined : await this.#reader.accounts(unread);
       // A block or a reorganisation while the accounts were read: read them again at the new tip.
-      if (version === this.#tipVersion) return use((address) => found.get(address) ?? EMPTY_ACCOUNT);
+      if (version !== this.#tipVersion) continue;
+      for (const address of unread) {
+        const account = found?.get(address);
+        this.#tipAccounts.remember(address, account);
+        accounts.set(address, account ?? EMPTY_ACCOUNT);
+      }
+      return use((address) => accounts.get(address) ?? EMPTY_ACCOUNT);
     }
   }
 
@@ -164,6 +180,7 @@ export class AccountsMempool {
       height === block.index && sender !== undefined ? [{ id, sender }] : [],
     );
     this.#tipVersion++;
+    this.#tipAccounts.connected(write.accounts);
     return this.pool.confirmed(included, afterWrite(write, new Map()));
   }
 
@@ -191,6 +208,7 @@ export class AccountsMempool {
   refill(prepared: PreparedRefill): Refill | undefined {
     if (this.pool.list().some((entry) => !prepared.senders.has(entry.tx.sender))) return undefined;
     this.#tipVersion++;
+    this.#tipAccounts.clear();
     return this.pool.refill(prepared.fresh, prepared.lookup);
   }
 }
@@ -202,11 +220,11 @@ export interface PreparedRefill {
   lookup: AccountsLookup;
 }
 
-/** A transfer with its id and size, as the pool takes it. */
-function described(spec: ChainSpec, tx: SignedTransaction): NewTransfer {
+/** A transfer with its id and size, as the pool takes it; `message`, its signingMessage, if already made. */
+function described(spec: ChainSpec, tx: SignedTransaction, message = signingMessage(spec.id, tx)): NewTransfer {
   const { sender, recipient, amount, fee, nonce, signature } = tx;
   const transfer = { sender, recipient, amount, fee, nonce, signature };
-  return { id: transactionId(spec.id, transfer), tx: transfer, bytes: bytesOf(transfer) };
+  return { id: messageId(message), tx: transfer, bytes: bytesOf(transfer) };
 }
 
 /** The accounts of `senders`, read from the store, as the pool reads them. */

@@ -25,4 +25,4 @@ export {
   VERIFIED_ON,
   type VerifiedOn,
 } from "./metrics.js";
-export { POOL_THRESHOLD, SignaturePool, type SignaturePoolOptions } from "./pool.js";
+export { MIN_CHUNK, POOL_THRESHOLD, SignaturePool, type SignaturePoolOptions } from "./pool.js";

@@ -5,17 +5,23 @@ import { VERIFY_BACKENDS, type VerifyBackendName } from "./backend.js";
 export const VERIFIED_ON = ["workers", "caller"] as const;
 export type VerifiedOn = (typeof VERIFIED_ON)[number];
 
-/** What a SignaturePool verifies with, and has been asked: batches, and the signatures they held, by where they were verified. */
+/**
+ * What a SignaturePool verifies with, and has been asked: batches, and the
+ * signatures they held, by where they were verified; and the chunks the
+ * workers' batches were split into, each a trip to a worker and back.
+ */
 export interface SignatureCounts {
   backend: VerifyBackendName;
   batches: Record<VerifiedOn, number>;
   signatures: Record<VerifiedOn, number>;
+  chunks: number;
 }
 
 export const noSignatureCounts = (backend: VerifyBackendName): SignatureCounts => ({
   backend,
   batches: { workers: 0, caller: 0 },
   signatures: { workers: 0, caller: 0 },
+  chunks: 0,
 });
 
 /**
@@ -48,6 +54,15 @@ export function registerSignatureMetrics(registry: Registry, read: () => Signatu
     "Ed25519 signatures in those batches, by where they were verified: the worker pool, or the calling thread",
     "signatures",
   );
+  new Counter({
+    name: "toychain_signature_chunks_total",
+    help: "Chunks the worker pool's batches were split into, each a trip to a worker thread and back",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read().chunks);
+    },
+  });
   new Gauge({
     name: "toychain_signature_backend",
     help: "The backend that verifies Ed25519 signatures, 1 for the one used: libsodium when the system's passes its self-test, else node:crypto",
