@@ -152,6 +152,37 @@ t.test("a lone submission is verified alone, waiting for no other", async (t) =>
   t.same(verifier.batches, [[lone]], "in a batch of its own");
 });
 
+t.test("a turn's submissions go to the verifier by flushAt, and are settled in the order they came", async (t) => {
+  const verifier = new HeldVerifier();
+  const settled: string[] = [];
+  const batcher = new SignatureBatcher<string, string>(
+    verifier,
+    async (batch) =>
+      batch.map(({ item, valid }) => {
+        settled.push(item);
+        return { status: "fulfilled", value: `${item} ${valid ? "verifies" : "fails"}` };
+      }),
+    { flushAt: 2 },
+  );
+  const items = ["a", "b", "c", "d", "e"];
+  const outcomes = items.map((item) => batcher.submit(job(ann, item, { forged: item === "d" }), item));
+  t.same(
+    verifier.calls.map((call) => call.jobs.length),
+    [2, 2],
+    "in the same turn, before it ends: two full batches already handed on",
+  );
+  await verifier.asked(3);
+  t.same(
+    verifier.calls.map((call) => call.jobs.length),
+    [2, 2, 1],
+    "the rest at the turn's end",
+  );
+  for (const call of [...verifier.calls].reverse()) call.answer();
+  t.same(await Promise.all(outcomes), ["a verifies", "b verifies", "c verifies", "d fails", "e verifies"]);
+  t.same(settled, items, "settled in submission order, though answered last batch first");
+  t.throws(() => new SignatureBatcher(verifier, async () => [], { flushAt: 0 }), RangeError);
+});
+
 t.test("batches are settled in the order they came, whichever the verifier answers first", async (t) => {
   const verifier = new HeldVerifier();
   const settled: string[] = [];

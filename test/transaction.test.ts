@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
+import fc from "fast-check";
 import t from "tap";
+import { transactionJson } from "../src/chain/index.js";
 import {
   AddressError,
   encodeAddress,
   generateKeyPair,
+  messageId,
   SignatureError,
   type SignedTransaction,
   sign,
+  signedTransferBytes,
   signingMessage,
   signTransaction,
   TransactionError,
@@ -47,6 +51,34 @@ t.test("the signing message, the id and the signature of a fixed transfer", asyn
   t.equal(transactionId(CHAIN, UNSIGNED), createHash("sha256").update(MESSAGE).digest("hex"));
   t.same(signTransaction(CHAIN, SECRET, UNSIGNED), SIGNED);
   t.doesNotThrow(() => verifyTransaction(CHAIN, "toy", SIGNED));
+});
+
+t.test("from the message: the id, and the size of the transfer's canonical JSON as a block holds it", async (t) => {
+  const message = signingMessage(CHAIN, UNSIGNED);
+  t.equal(messageId(message), ID);
+  t.equal(signedTransferBytes(message), Buffer.byteLength(transactionJson(SIGNED)));
+  fc.assert(
+    fc.property(
+      fc.record({
+        prefix: fc.constantFrom("toy", "a", "x1y"),
+        amount: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        fee: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        nonce: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      }),
+      ({ prefix, amount, fee, nonce }) => {
+        const tx: UnsignedTransaction = {
+          sender: encodeAddress(prefix, generateKeyPair().publicKey),
+          recipient: encodeAddress(prefix, generateKeyPair().publicKey),
+          amount,
+          fee,
+          nonce,
+        };
+        const signed = { ...tx, signature: SIGNATURE };
+        return signedTransferBytes(signingMessage(OTHER_CHAIN, tx)) === Buffer.byteLength(transactionJson(signed));
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 t.test("a new key's transfer round-trips", async (t) => {

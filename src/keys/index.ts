@@ -42,6 +42,7 @@ export {
   checkTransfer,
   messageId,
   type SignedTransaction,
+  signedTransferBytes,
   signingMessage,
   signTransaction,
   type TransferSignature,

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { addressPrefix, decodeAddress } from "./address.js";
 import { publicKeyOf, SIGNATURE_BYTES, sign, verify } from "./ed25519.js";
 import { SignatureError, TransactionError } from "./errors.js";
@@ -94,7 +94,20 @@ export function transactionId(chainId: string, tx: UnsignedTransaction): string 
 }
 
 /** The id of the transfer whose signingMessage is `message` (transactionId, when the message is at hand). */
-export const messageId = (message: Uint8Array): string => createHash("sha256").update(message).digest("hex");
+export const messageId = (message: Uint8Array): string => hash("sha256", message, "hex");
+
+/** What a signature adds to a transfer's canonical JSON: `,"signature":"` and its 128 hex digits, then `"`. */
+const SIGNATURE_FIELD_BYTES = ',"signature":""'.length + SIGNATURE_BYTES * 2;
+/** What a signing message holds before its JSON: the domain tag, a chain id and a newline. */
+const MESSAGE_HEAD_BYTES = DOMAIN.length + 64 + 1;
+
+/**
+ * The size in bytes of a signed transfer's canonical JSON, as a block holds
+ * it (the chain's transactionJson), from its signingMessage: the same JSON,
+ * whose keys sort before "signature", with the signature's field added.
+ */
+export const signedTransferBytes = (message: Uint8Array): number =>
+  message.length - MESSAGE_HEAD_BYTES + SIGNATURE_FIELD_BYTES;
 
 /**
  * Signs a transfer with the sender's secret key (its 32-byte seed). What no

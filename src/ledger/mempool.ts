@@ -1,13 +1,12 @@
+import { type Account, type Block, type ChainSpec, EMPTY_ACCOUNT, isReward, type Transaction } from "../chain/index.js";
 import {
-  type Account,
-  type Block,
-  type ChainSpec,
-  EMPTY_ACCOUNT,
-  isReward,
-  type Transaction,
-  transactionJson,
-} from "../chain/index.js";
-import { checkTransfer, messageId, SignatureError, type SignedTransaction, signingMessage } from "../keys/index.js";
+  checkTransfer,
+  messageId,
+  SignatureError,
+  type SignedTransaction,
+  signedTransferBytes,
+  signingMessage,
+} from "../keys/index.js";
 import {
   type AccountsLookup,
   AccountsPool,
@@ -22,9 +21,6 @@ import {
 import { SignatureBatcher, type SignatureVerifier, type Verdict } from "../signatures/index.js";
 import type { LedgerReader, LedgerWrite } from "./interface.js";
 import { TipAccounts } from "./tip-accounts.js";
-
-/** A transfer's size, for its fee rate: its canonical JSON, as a block holds it. */
-const bytesOf = (tx: SignedTransaction): number => Buffer.byteLength(transactionJson(tx));
 
 /**
  * The pending transfers of an accounts chain: the AccountsPool (its rules,
@@ -220,11 +216,15 @@ export interface PreparedRefill {
   lookup: AccountsLookup;
 }
 
-/** A transfer with its id and size, as the pool takes it; `message`, its signingMessage, if already made. */
+/**
+ * A transfer with its id and size (its canonical JSON's, as a block holds
+ * it, for its fee rate), as the pool takes them; `message`, its
+ * signingMessage, if already made.
+ */
 function described(spec: ChainSpec, tx: SignedTransaction, message = signingMessage(spec.id, tx)): NewTransfer {
   const { sender, recipient, amount, fee, nonce, signature } = tx;
   const transfer = { sender, recipient, amount, fee, nonce, signature };
-  return { id: messageId(message), tx: transfer, bytes: bytesOf(transfer) };
+  return { id: messageId(message), tx: transfer, bytes: signedTransferBytes(message) };
 }
 
 /** The accounts of `senders`, read from the store, as the pool reads them. */

@@ -14,7 +14,7 @@ export {
   type VerifyBackendName,
 } from "./backend.js";
 export { SignatureBatch } from "./batch.js";
-export { type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
+export { FLUSH_AT, type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
 export { SignatureCheckError } from "./errors.js";
 export type { FirstFailureOptions, SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
 export { LocalVerifier } from "./local.js";
