@@ -76,9 +76,11 @@ export function feesOf(transfers: readonly Pick<Transaction, "fee">[]): bigint {
  * Takes the signatures a block's check leaves to others, in the order it
  * would have verified them: each transfer's, once its shape has passed, with
  * its block's index. A block's transfers come one after another, from its
- * first, so a job's place among its block's tells its transfer.
+ * first, so a job's place among its block's tells its transfer. The job is
+ * made only if the sink asks for it (`job()`): a sink that only counts them
+ * (the page worker's, which sent the jobs ahead) makes no message.
  */
-export type SignatureSink = (job: SignatureJob, blockIndex: number) => void;
+export type SignatureSink = (job: () => SignatureJob, blockIndex: number) => void;
 
 /** The refusal of block `blockIndex` whose transfer number `transfer` (from 1) has a signature that does not verify. */
 export const signatureRefusal = (blockIndex: number, transfer: number, sender: string): InvalidChainError =>
@@ -104,9 +106,12 @@ export function checkAccountsBlock(
     const senderKey = checkTransferShape(tx, prefix, `transaction ${i + 1}`, block.index);
     if (signatures === false) continue;
     // The shape's checks are verifyTransaction's but the signature's own: only it is left.
+    if (signatures !== true) {
+      signatures(() => signatureJob(tx, senderKey, spec), block.index);
+      continue;
+    }
     const job = signatureJob(tx, senderKey, spec);
-    if (signatures !== true) signatures(job, block.index);
-    else if (!verify(job.publicKey, job.message, job.signature)) throw signatureRefusal(block.index, i + 1, tx.sender);
+    if (!verify(job.publicKey, job.message, job.signature)) throw signatureRefusal(block.index, i + 1, tx.sender);
   }
   checkAccountsReward(block, spec, prefix, transfers);
 }

@@ -27,7 +27,7 @@ class PageSignatureSink {
   constructor(readonly from: number) {}
 
   readonly take: SignatureSink = (job, blockIndex) => {
-    this.#jobs.push(job);
+    this.#jobs.push(job());
     const at = blockIndex - this.from;
     while (this.#perBlock.length <= at) this.#perBlock.push(0);
     this.#perBlock[at] = (this.#perBlock[at] as number) + 1;
