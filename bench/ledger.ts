@@ -14,7 +14,8 @@
  * build in turn, the first alternating, warms it for 1 s and loads it with
  * Debian's wrk (`-t1 -c50`, a `{"sender":"a","recipient":"b","amount":1}`
  * body); the figure is the median of the rounds' ratios. Each measurement
- * also gives the node's CPU per request, all its threads, and what the rest
+ * also gives the node's CPU per request, all its threads and (in brackets)
+ * its main thread's, where a request's JavaScript runs, and what the rest
  * of the machine used meanwhile (other load, in cores, wrk and this bench
  * not counted), since a busy machine makes a round say little.
  *
@@ -74,7 +75,7 @@ import { SignatureBatch, SignaturePool } from "../src/signatures/index.js";
 import { PagePool, type PageSignatures, verifyPageSignatures } from "../src/sync/index.js";
 import { serveChain } from "./lib/chain-peer.js";
 import { buildCommit, DEFAULT_BUILDS, describeCheckout, REPOSITORY } from "./lib/commit-build.js";
-import { childrenCpuSeconds, machineBusySeconds, processCpuSeconds } from "./lib/cpu.js";
+import { childrenCpuSeconds, machineBusySeconds, processCpuSeconds, threadCpuSeconds } from "./lib/cpu.js";
 import { measureLedgerState } from "./lib/ledger-state.js";
 import { json, memory, request } from "./lib/node-http.js";
 import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
@@ -218,9 +219,10 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-/** One node loaded with wrk: its figures, its CPU per request, and the machine's other load meanwhile. */
+/** One node loaded with wrk: its figures, its CPU per request (all threads, and its main thread's), and the machine's other load meanwhile. */
 interface Load extends WrkResult {
   cpuUsPerRequest: number;
+  mainUsPerRequest: number;
   otherLoadCores: number;
 }
 
@@ -258,19 +260,29 @@ async function loadNode(
     const url = `${node.url}/transactions/new`;
     await wrk(url, 1, warm);
     const pid = node.child.pid as number;
-    const before = { node: processCpuSeconds(pid), rest: cpuOutsideNode(), at: performance.now() };
+    const before = {
+      node: processCpuSeconds(pid),
+      main: threadCpuSeconds(pid),
+      rest: cpuOutsideNode(),
+      at: performance.now(),
+    };
     const result = await wrk(url, seconds, measured);
     const nodeCpu = processCpuSeconds(pid) - before.node;
+    const mainCpu = threadCpuSeconds(pid) - before.main;
     const elapsed = (performance.now() - before.at) / 1000;
     return {
       ...result,
       cpuUsPerRequest: (nodeCpu / result.requests) * 1e6,
+      mainUsPerRequest: (mainCpu / result.requests) * 1e6,
       otherLoadCores: (cpuOutsideNode() - before.rest - nodeCpu) / elapsed,
     };
   } finally {
     await node.stop();
   }
 }
+
+/** A load's CPU per request, in µs: all the node's threads, and (in brackets) its main thread's. */
+const cpuOf = (load: Load): string => `${load.cpuUsPerRequest.toFixed(0)} (${load.mainUsPerRequest.toFixed(0)})`;
 
 /** The machine's busy CPU seconds less this bench's and its finished wrk runs': with the node's taken off, the rest of the machine's. */
 const cpuOutsideNode = (): number => machineBusySeconds() - processCpuSeconds("self") - childrenCpuSeconds();
@@ -303,7 +315,6 @@ async function unsignedRate(): Promise<SectionReport> {
     });
   }
   const rate = (load: Load) => load.requestsPerSecond.toFixed(0);
-  const cpu = (load: Load) => load.cpuUsPerRequest.toFixed(0);
   const failures = results.reduce(
     (sum, r) => sum + r.current.non2xx + r.current.errors + r.baseline.non2xx + r.baseline.errors,
     0,
@@ -313,15 +324,17 @@ async function unsignedRate(): Promise<SectionReport> {
     baseline: median(results.map((r) => r.baseline.requestsPerSecond)),
     currentCpu: median(results.map((r) => r.current.cpuUsPerRequest)),
     baselineCpu: median(results.map((r) => r.baseline.cpuUsPerRequest)),
+    currentMain: median(results.map((r) => r.current.mainUsPerRequest)),
+    baselineMain: median(results.map((r) => r.baseline.mainUsPerRequest)),
     ratio: median(results.map((r) => r.ratio)),
   };
   const rows = results.map((r) => [
     String(r.round),
     r.first === "this" ? "this" : base.slice(0, 7),
     rate(r.current),
-    cpu(r.current),
+    cpuOf(r.current),
     rate(r.baseline),
-    cpu(r.baseline),
+    cpuOf(r.baseline),
     `${r.ratio.toFixed(2)}x`,
     `${r.current.otherLoadCores.toFixed(2)} / ${r.baseline.otherLoadCores.toFixed(2)}`,
   ]);
@@ -329,9 +342,9 @@ async function unsignedRate(): Promise<SectionReport> {
     "median",
     "",
     medians.current.toFixed(0),
-    medians.currentCpu.toFixed(0),
+    `${medians.currentCpu.toFixed(0)} (${medians.currentMain.toFixed(0)})`,
     medians.baseline.toFixed(0),
-    medians.baselineCpu.toFixed(0),
+    `${medians.baselineCpu.toFixed(0)} (${medians.baselineMain.toFixed(0)})`,
     `${medians.ratio.toFixed(2)}x`,
     "",
   ]);
@@ -343,9 +356,9 @@ async function unsignedRate(): Promise<SectionReport> {
         "round",
         "first",
         "this req/s",
-        "µs CPU/req",
+        "µs CPU/req (main)",
         `${base.slice(0, 7)} req/s`,
-        "µs CPU/req",
+        "µs CPU/req (main)",
         "ratio",
         "other load, cores",
       ],
@@ -601,6 +614,9 @@ async function signedRate(): Promise<SectionReport> {
     unsigned: median(results.map((r) => r.unsigned.requestsPerSecond)),
     signedCpu: median(results.map((r) => r.signed.cpuUsPerRequest)),
     unsignedCpu: median(results.map((r) => r.unsigned.cpuUsPerRequest)),
+    signedMain: median(results.map((r) => r.signed.mainUsPerRequest)),
+    unsignedMain: median(results.map((r) => r.unsigned.mainUsPerRequest)),
+    nodeCryptoMain: median(results.map((r) => r.nodeCrypto.mainUsPerRequest)),
     ratio: median(results.map((r) => r.ratio)),
     nodeCrypto: median(results.map((r) => r.nodeCrypto.requestsPerSecond)),
     nodeCryptoCpu: median(results.map((r) => r.nodeCrypto.cpuUsPerRequest)),
@@ -610,12 +626,12 @@ async function signedRate(): Promise<SectionReport> {
     String(r.round),
     r.order[0] as string,
     r.signed.requestsPerSecond.toFixed(0),
-    r.signed.cpuUsPerRequest.toFixed(0),
+    cpuOf(r.signed),
     `${r.signed.p50.toFixed(2)} / ${r.signed.p99.toFixed(2)}`,
     r.nodeCrypto.requestsPerSecond.toFixed(0),
-    r.nodeCrypto.cpuUsPerRequest.toFixed(0),
+    cpuOf(r.nodeCrypto),
     r.unsigned.requestsPerSecond.toFixed(0),
-    r.unsigned.cpuUsPerRequest.toFixed(0),
+    cpuOf(r.unsigned),
     `${r.unsigned.p50.toFixed(2)} / ${r.unsigned.p99.toFixed(2)}`,
     `${r.ratio.toFixed(2)}x`,
     `${r.nodeCryptoRatio.toFixed(2)}x`,
@@ -625,12 +641,12 @@ async function signedRate(): Promise<SectionReport> {
     "median",
     "",
     medians.signed.toFixed(0),
-    medians.signedCpu.toFixed(0),
+    `${medians.signedCpu.toFixed(0)} (${medians.signedMain.toFixed(0)})`,
     "",
     medians.nodeCrypto.toFixed(0),
-    medians.nodeCryptoCpu.toFixed(0),
+    `${medians.nodeCryptoCpu.toFixed(0)} (${medians.nodeCryptoMain.toFixed(0)})`,
     medians.unsigned.toFixed(0),
-    medians.unsignedCpu.toFixed(0),
+    `${medians.unsignedCpu.toFixed(0)} (${medians.unsignedMain.toFixed(0)})`,
     "",
     `${medians.ratio.toFixed(2)}x`,
     `${medians.nodeCryptoRatio.toFixed(2)}x`,
@@ -644,12 +660,12 @@ async function signedRate(): Promise<SectionReport> {
         "round",
         "first",
         "signed req/s",
-        "µs CPU/req",
+        "µs CPU/req (main)",
         "p50 / p99 ms",
         "node:crypto req/s",
-        "µs CPU/req",
+        "µs CPU/req (main)",
         "unsigned req/s",
-        "µs CPU/req",
+        "µs CPU/req (main)",
         "p50 / p99 ms",
         "ratio",
         "node:crypto ratio",
