@@ -45,6 +45,7 @@ import {
   MemoryStore,
   type NetworkId,
   type Store,
+  StoreClosedError,
   StoreFailedError,
 } from "./storage/index.js";
 import {
@@ -598,6 +599,8 @@ export class ToyNode {
     try {
       await write();
     } catch (error) {
+      // The node is closing its store: the write was refused, not lost, and the disk is sound.
+      if (error instanceof StoreClosedError) throw error;
       this.#failure ??= new StoreFailedError(this.#store.location, error);
       this.#log.fatal({ err: error }, "a durable write failed; refusing every change until restart");
       this.#reportFailure(this.#failure);

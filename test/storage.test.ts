@@ -33,6 +33,7 @@ import {
   type NetworkId,
   type PendingEntry,
   type Store,
+  StoreClosedError,
   type StoredState,
   StoreFailedError,
   StoreUnavailableError,
@@ -401,6 +402,50 @@ t.test("LevelStore: concurrent writes share synced batches (group commit)", asyn
     Array.from({ length: writes }, (_, i) => i + 1),
     "every write is there, in order",
   );
+});
+
+t.test("LevelStore: close() waits for the writes it took; a write after it is refused, not lost", async (t) => {
+  const dir = tempDir(t);
+  const store = new LevelStore(dir);
+  await store.load();
+  await store.create("0123456789abcdef0123456789abcdef", NETWORK, GENESIS);
+  // Queued in this turn, not yet committed when close() begins.
+  const queued = [1, 2, 3].map((seq) => store.addTransaction({ seq, tx: tx(seq) }));
+  const closing = store.close();
+  await t.rejects(store.addTransaction({ seq: 4, tx: tx(4) }), StoreClosedError, "a write after close() began");
+  await Promise.all(queued);
+  await closing;
+  const reopened = new LevelStore(dir);
+  t.same(
+    (await reopened.load())?.pending,
+    [1, 2, 3].map((seq) => ({ seq, tx: tx(seq) })),
+    "the three queued before close() are on disk",
+  );
+  await reopened.close();
+});
+
+t.test("GroupCommit: close() lets the queued writes commit, then refuses", async (t) => {
+  const commits: number[][] = [];
+  const gate = deferred();
+  const group = new GroupCommit<number>(async (ops) => {
+    commits.push(ops);
+    await gate.promise;
+  });
+  const first = group.write([1]);
+  await settle();
+  const second = group.write([2]);
+  let closed = false;
+  const closing = group.close(new Error("closed")).then(() => {
+    closed = true;
+  });
+  await t.rejects(group.write([3]), { message: "closed" });
+  await settle();
+  t.notOk(closed, "close() waits while a commit is in flight");
+  gate.resolve();
+  await Promise.all([first, second, closing]);
+  t.same(commits, [[1], [2]], "both writes taken before close() were committed; the refused one was not");
+  await group.close(new Error("again"));
+  await t.rejects(group.write([4]), { message: "closed" }, "the first refusal stands");
 });
 
 t.test("GroupCommit: many writes share few commits, each resolving only after its own", async (t) => {

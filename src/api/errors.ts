@@ -16,7 +16,7 @@ import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type ErrorBody, SchemaError, type TransactionUnknownBody } from "../schemas/index.js";
 import { SignatureCheckError } from "../signatures/index.js";
-import { DamagedStoreError, StoreFailedError } from "../storage/index.js";
+import { DamagedStoreError, StoreClosedError, StoreFailedError } from "../storage/index.js";
 import { ResolveStoppedError } from "../sync/index.js";
 
 /** No route has this path. */
@@ -162,6 +162,7 @@ function toAnswer(error: unknown): ErrorAnswer {
     error instanceof MinerStoppedError ||
     error instanceof ResolveStoppedError ||
     error instanceof StoreFailedError ||
+    error instanceof StoreClosedError ||
     error instanceof DocsNotBuiltError ||
     error instanceof ExplorerNotBuiltError ||
     error instanceof TooManyStreamsError ||

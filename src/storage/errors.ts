@@ -72,3 +72,14 @@ export class StoreFailedError extends Error {
     super(`Writing to the store in ${location} failed (${(cause as Error).message}); the node must restart`);
   }
 }
+
+/**
+ * A write that came after the store began to close: the node is stopping.
+ * Nothing is wrong with the disk; the request was not acknowledged.
+ */
+export class StoreClosedError extends Error {
+  override readonly name = "StoreClosedError";
+  constructor(readonly location: string) {
+    super(`The node is stopping: the store in ${location} takes no more writes`);
+  }
+}

@@ -3,6 +3,7 @@ export {
   DamagedBlockError,
   DamagedStoreError,
   ForeignStoreError,
+  StoreClosedError,
   StoreFailedError,
   StoreFormatError,
   StoreUnavailableError,

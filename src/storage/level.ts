@@ -6,7 +6,13 @@ import type { BlockRef } from "../schemas/index.js";
 import { checkStoredTransaction } from "../schemas/index.js";
 import type { StagedBlock } from "../sync/range/interface.js";
 import { decodeBlock, matchesHash } from "./block-codec.js";
-import { DamagedBlockError, DamagedStoreError, StoreFormatError, StoreUnavailableError } from "./errors.js";
+import {
+  DamagedBlockError,
+  DamagedStoreError,
+  StoreClosedError,
+  StoreFormatError,
+  StoreUnavailableError,
+} from "./errors.js";
 import { GroupCommit } from "./group-commit.js";
 import type {
   BitsList,
@@ -628,7 +634,9 @@ export class LevelStore implements Store {
     ]);
   }
 
+  /** Closes the store once the writes it took are on disk; a write after this is refused (StoreClosedError). */
   async close(): Promise<void> {
+    await this.#writer.close(new StoreClosedError(this.location));
     await this.#db.close();
   }
 }
