@@ -96,7 +96,7 @@ export interface NodeOptions {
   reindex?: boolean;
   /**
    * --switch-piece: on an accounts chain, the transactions a switch of
-   * chains writes at most in one atomic batch, about (default 20,000); a
+   * chains writes at most in one atomic batch, about (default 10,000); a
    * larger switch is written in pieces (see adopt).
    */
   switchPiece?: number;

@@ -46,7 +46,7 @@ type Defaulted =
  * memory), maxPending (100,000), checkBlocks (6), peers (none), peerTimeoutMs
  * (5 s), resolveDeadlineMs (120 s), apiToken (none), gossip (off), publicUrl
  * (http://host:port, the port listened on), chain (the walkthrough's, at
- * difficulty), mine (off), switchPiece (20,000).
+ * difficulty), mine (off), switchPiece (10,000).
  */
 export type NodeConfig = Omit<Config, "help" | Defaulted> & Partial<Pick<Config, Defaulted>>;
 

@@ -55,3 +55,16 @@ export interface ChunkTask {
   first: number;
   stop?: SharedArrayBuffer;
 }
+
+/**
+ * A worker's answer to a chunk, and the chunk's buffer moved back with it.
+ * The buffer was made on the pool's thread, and only the thread holding it
+ * can free it, at its own collection; a worker that only verifies makes
+ * almost no garbage and seldom collects, so the chunks it was sent would
+ * pile up in it, about a page's signatures (3.6 MB) for each page a fresh
+ * node syncs. Moved back, it is freed with the pool's thread's garbage.
+ */
+export interface ChunkAnswer<T> {
+  answer: T;
+  buffer: ArrayBuffer;
+}

@@ -3,7 +3,7 @@ import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
-import type { ChunkTask, FirstFailureOptions, SignatureJobs, SignatureVerifier } from "./interface.js";
+import type { ChunkAnswer, ChunkTask, FirstFailureOptions, SignatureJobs, SignatureVerifier } from "./interface.js";
 import { LocalVerifier } from "./local.js";
 import { noSignatureCounts, type SignatureCounts, type VerifiedOn } from "./metrics.js";
 
@@ -183,7 +183,8 @@ export class SignaturePool implements SignatureVerifier {
     return tasks;
   }
 
-  #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
-    return this.#piscina.run(task, { name, transferList: [task.buffer] }) as Promise<T>;
+  async #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
+    const { answer } = (await this.#piscina.run(task, { name, transferList: [task.buffer] })) as ChunkAnswer<T>;
+    return answer;
   }
 }
