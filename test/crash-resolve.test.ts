@@ -51,6 +51,9 @@ const ROUNDS = Number(process.env.CRASH_RESOLVE_ROUNDS ?? 6);
 const SEED = Number(process.env.CRASH_RESOLVE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** A's blocks after the fork, each a page of its own: each larger than the 2 MiB of blocks a page is asked for. */
 const BIG_BLOCKS = Number(process.env.CRASH_RESOLVE_PAGES ?? 5);
+/** What a node logs once a sync of several pages has staged them all, before it switches. */
+const STAGED = "the peer's blocks are checked and staged: switching to its chain";
+
 /** The bytes of a sync page (src/sync/page.ts: PAGE_BYTES), restated to check the chain spans enough pages. */
 const PAGE_BYTES = 2 * 1024 * 1024;
 /** Names of 256 (the most a name may have) three-byte characters: about 1.6 kB a transaction. */
@@ -497,6 +500,7 @@ t.test("kill -9 during an incremental resolve: the old chain or the new, never a
     const exit = await node.stop(30_000);
     // The replacement is acknowledged by the answer, or by the log line written once it is durable.
     const replacedLine = node.logs.find((line) => line.msg === "chain replaced");
+    const stagedAt = node.logs.findIndex((line) => line.msg === STAGED);
     const switchedAt = replacedLine === undefined ? undefined : replacedLine.time - baseEpoch;
     if (plan.kind === "page" && plan.signal === "SIGTERM") {
       t.same(exitOf(exit), { code: 0, signal: null }, `round ${round}: B stopped cleanly on SIGTERM`);
@@ -511,6 +515,13 @@ t.test("kill -9 during an incremental resolve: the old chain or the new, never a
     const lastPageAt = (pagesServed().at(-1)?.time ?? baseEpoch) - baseEpoch;
     return {
       ...outcome,
+      staged:
+        stagedAt < 0
+          ? undefined
+          : {
+              line: node.logs[stagedAt],
+              beforeSwitch: stagedAt < node.logs.indexOf(replacedLine as (typeof node.logs)[number]),
+            },
       killedAfter,
       answeredAfter,
       lastPageAt,
@@ -526,6 +537,12 @@ t.test("kill -9 during an incremental resolve: the old chain or the new, never a
   const pageMs = calibration.lastPageAt / pages;
   const lateMs = Math.max(1, resolveMs - calibration.lastPageAt);
   t.ok(calibration.switched, "a resolve left alone adopts A's chain");
+  t.match(
+    calibration.staged,
+    { line: { level: 30, pages: Number, blocks: Number }, beforeSwitch: true },
+    "B said at info, before the switch, that the pages were checked and staged",
+  );
+  t.ok(Number(calibration.staged?.line?.pages) > 1, `over ${calibration.staged?.line?.pages} pages`);
   t.comment(
     `a whole resolve took ${resolveMs.toFixed(0)} ms: A began serving its last page at ${calibration.lastPageAt} ms ` +
       `(${pages} pages), B logged the switch at ${calibration.switchedAt} ms`,

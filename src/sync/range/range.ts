@@ -110,6 +110,8 @@ export async function syncRange(
     "syncing the blocks after the fork point",
   );
   let fork = located;
+  const started = performance.now();
+  let pages = 0;
   let after: TipContext = { ...located, recent: await ours.timestampsUpTo(located.height) };
   const hashes = new HashIndex();
   let workIndex: WorkIndex | undefined;
@@ -187,6 +189,7 @@ export async function syncRange(
       signal.throwIfAborted();
       after = page.tip;
       tip = page.last;
+      pages++;
     }
     if (after.hash !== target.hash || tip === undefined || workIndex === undefined) {
       throw new PeerDataError(
@@ -205,6 +208,17 @@ export async function syncRange(
     throw error;
   }
   const work = workIndex.total;
+  // A sync of many pages is long: say where it stands before the switch, which may take a while too.
+  const staged = {
+    peer: peer.id,
+    fork: fork.height,
+    blocks: hashes.length,
+    pages,
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+  const message = "the peer's blocks are checked and staged: switching to its chain";
+  if (pages > 1) log.info(staged, message);
+  else log.debug(staged, message);
   return { peer, fork, hashes, workIndex, work, tip, recent: [...after.recent], length: after.height };
 }
 
