@@ -305,7 +305,9 @@ t.test("the node's answers match the schemas the document gives them", async (t)
   await answer(t, "POST", "/transactions/new", 429, pay(3), JSON_TYPE, at);
   await answer(t, "GET", `/accounts/${miner.address}`, 200, undefined, JSON_TYPE, at);
   await answer(t, "GET", `/accounts/${payee.address}`, 200, undefined, JSON_TYPE, at);
-  await answer(t, "GET", `/accounts/${miner.address.slice(0, -1)}x`, 400, undefined, JSON_TYPE, at);
+  // Its last character changed (to another one: an address may end in any of them), so its checksum fails.
+  const mistyped = `${miner.address.slice(0, -1)}${miner.address.endsWith("q") ? "p" : "q"}`;
+  await answer(t, "GET", `/accounts/${mistyped}`, 400, undefined, JSON_TYPE, at);
   const posted = (await (await fetch(`${at}/accounts/${miner.address}`)).json()) as {
     pending: { from: { id: string }[] };
   };
