@@ -795,13 +795,15 @@ async function blockCheck(): Promise<SectionReport> {
     }[] = [];
     for (let round = 1; round <= blockRounds; round++) {
       process.stderr.write(`block: round ${round} of ${blockRounds}\n`);
+      // The 1-thread pool first in odd rounds, the 2-thread one in even rounds.
       const oneFirst = round % 2 === 1;
-      const first = await checkBlock(pages, pools[oneFirst ? 1 : 2], chain, height, after);
-      const second = await checkBlock(pages, pools[oneFirst ? 2 : 1], chain, height, after);
-      const [one, two] = oneFirst ? [first, second] : [second, first];
-      const nodeFirst = await checkBlock(pages, nodePools[oneFirst ? 1 : 2], chain, height, after);
-      const nodeSecond = await checkBlock(pages, nodePools[oneFirst ? 2 : 1], chain, height, after);
-      const [nodeOne, nodeTwo] = oneFirst ? [nodeFirst, nodeSecond] : [nodeSecond, nodeFirst];
+      const bothPools = async (each: { 1: SignaturePool; 2: SignaturePool }) => {
+        const first = await checkBlock(pages, each[oneFirst ? 1 : 2], chain, height, after);
+        const second = await checkBlock(pages, each[oneFirst ? 2 : 1], chain, height, after);
+        return oneFirst ? { one: first, two: second } : { one: second, two: first };
+      };
+      const { one, two } = await bothPools(pools);
+      const { one: nodeOne, two: nodeTwo } = await bothPools(nodePools);
       results.push({
         round,
         one: { ms: one.ms, pageMs: one.pageMs },
