@@ -60,13 +60,17 @@ const cctv = (
 ).map((v): SignatureJob => ({ publicKey: hex(v.key), signature: hex(v.sig), message: Buffer.from(v.msg) }));
 
 type PoolOptions = ConstructorParameters<typeof SignaturePool>[0];
+/** Makes pools kept in `made`, for their owner to close; chunks as small as a pool's threshold allows, unless `options` say otherwise. */
+const poolsInto =
+  (made: SignaturePool[]) =>
+  (options: PoolOptions): SignaturePool => {
+    const pool = new SignaturePool({ minChunk: 1, ...options });
+    made.push(pool);
+    return pool;
+  };
 const pools: SignaturePool[] = [];
-/** A pool closed when the tests end; chunks as small as its threshold allows, unless `options` say otherwise. */
-const poolOf = (options: PoolOptions): SignaturePool => {
-  const pool = new SignaturePool({ minChunk: 1, ...options });
-  pools.push(pool);
-  return pool;
-};
+/** A pool closed when the tests end. */
+const poolOf = poolsInto(pools);
 t.teardown(() => Promise.all(pools.map((pool) => pool.close())));
 
 t.test("a batch packs its jobs' bytes, whatever their lengths, and slices copy a range of them", async (t) => {
@@ -250,11 +254,7 @@ function workerModules(t: Test): { dir: string; poolOf: (options: PoolOptions) =
   });
   return {
     dir,
-    poolOf: (options) => {
-      const pool = new SignaturePool({ minChunk: 1, ...options });
-      made.push(pool);
-      return pool;
-    },
+    poolOf: poolsInto(made),
   };
 }
 
