@@ -269,8 +269,10 @@ t.test("kill -9 at random moments loses nothing acknowledged", async (t) => {
       current.process.kill(trigger === "sigterm" ? "SIGTERM" : "SIGKILL");
       signalKill();
     };
-    // The fallback for the triggers that wait for answers: a kill all the same.
-    const timer = setTimeout(kill, trigger === "timer" || trigger === "sigterm" ? killAt : 3000);
+    // The fallback for the triggers that wait for answers: a kill all the same. A resolve killed on its answer
+    // is waited for longer: the run must acknowledge a replacement, and a loaded machine may take seconds.
+    const fallbackMs = trigger === "resolve" && killAt === 0 ? 30_000 : 3000;
+    const timer = setTimeout(kill, trigger === "timer" || trigger === "sigterm" ? killAt : fallbackMs);
 
     let txsAcked = 0;
     let txsLost = 0;

@@ -73,35 +73,46 @@ const pools: SignaturePool[] = [];
 const poolOf = poolsInto(pools);
 t.teardown(() => Promise.all(pools.map((pool) => pool.close())));
 
-t.test("a batch packs its jobs' bytes, whatever their lengths, and slices copy a range of them", async (t) => {
-  const odd: SignatureJob[] = [
-    VALID[0] as SignatureJob,
-    { publicKey: new Uint8Array(31), signature: new Uint8Array(0), message: new Uint8Array(0) },
-    { publicKey: new Uint8Array(33).fill(7), signature: new Uint8Array(65).fill(9), message: Buffer.from("m") },
-    VALID[1] as SignatureJob,
-  ];
-  const batch = SignatureBatch.pack(odd);
-  t.equal(batch.length, 4);
-  const plain = (job: SignatureJob) => [job.publicKey, job.signature, job.message].map((bytes) => [...bytes]);
-  t.same(
-    Array.from({ length: batch.length }, (_, i) => plain(batch.job(i))),
-    odd.map(plain),
-  );
-  const middle = batch.slice(1, 3);
-  t.equal(middle.length, 2);
-  t.same([plain(middle.job(0)), plain(middle.job(1))], odd.slice(1, 3).map(plain));
-  t.equal(batch.slice(2, 2).length, 0, "an empty slice");
-  t.same(
-    plain(new SignatureBatch(middle.buffer.slice(0)).job(1)),
-    plain(odd[2] as SignatureJob),
-    "read back from its buffer",
-  );
-  t.throws(() => batch.slice(3, 5), RangeError);
-  t.throws(() => batch.job(4), RangeError);
-  const broken = batch.buffer.slice(0);
-  new Uint32Array(broken, 0, 2)[1] = broken.byteLength + 1;
-  t.throws(() => new SignatureBatch(broken), RangeError, "offsets past its end are refused");
-});
+t.test(
+  "a batch packs its jobs' bytes, whatever their lengths; slices copy a range of them, concat joins them",
+  async (t) => {
+    const odd: SignatureJob[] = [
+      VALID[0] as SignatureJob,
+      { publicKey: new Uint8Array(31), signature: new Uint8Array(0), message: new Uint8Array(0) },
+      { publicKey: new Uint8Array(33).fill(7), signature: new Uint8Array(65).fill(9), message: Buffer.from("m") },
+      VALID[1] as SignatureJob,
+    ];
+    const batch = SignatureBatch.pack(odd);
+    t.equal(batch.length, 4);
+    const plain = (job: SignatureJob) => [job.publicKey, job.signature, job.message].map((bytes) => [...bytes]);
+    t.same(
+      Array.from({ length: batch.length }, (_, i) => plain(batch.job(i))),
+      odd.map(plain),
+    );
+    const middle = batch.slice(1, 3);
+    t.equal(middle.length, 2);
+    t.same([plain(middle.job(0)), plain(middle.job(1))], odd.slice(1, 3).map(plain));
+    t.equal(batch.slice(2, 2).length, 0, "an empty slice");
+    t.same(
+      plain(new SignatureBatch(middle.buffer.slice(0)).job(1)),
+      plain(odd[2] as SignatureJob),
+      "read back from its buffer",
+    );
+    t.throws(() => batch.slice(3, 5), RangeError);
+    t.throws(() => batch.job(4), RangeError);
+    const joined = SignatureBatch.concat([batch.slice(0, 1), SignatureBatch.pack([]), middle, batch.slice(3, 4)]);
+    t.same(
+      Array.from({ length: joined.length }, (_, i) => plain(joined.job(i))),
+      odd.map(plain),
+      "concat: slices and an empty batch joined back, in order",
+    );
+    t.equal(joined.buffer.byteLength, batch.buffer.byteLength, "as large as the batch they were cut from");
+    t.equal(SignatureBatch.concat([]).length, 0, "none: an empty batch");
+    const broken = batch.buffer.slice(0);
+    new Uint32Array(broken, 0, 2)[1] = broken.byteLength + 1;
+    t.throws(() => new SignatureBatch(broken), RangeError, "offsets past its end are refused");
+  },
+);
 
 t.test("all valid: -1, and true for each; on the workers", async (t) => {
   const pool = poolOf({ threads: 2, threshold: 4 });

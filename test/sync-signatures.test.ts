@@ -152,11 +152,17 @@ async function pooledReason(t: Test, blocks: readonly Block[]): Promise<string |
 
 const pages = new PagePool();
 t.teardown(() => pages.close());
+/** A page's 24 signatures sent ahead in 5 pieces, the last of 4, across the blocks' bounds. */
+const pagesInPieces = new PagePool({ aheadPiece: 5 });
+t.teardown(() => pagesInPieces.close());
 
-/** The same, the pool verifying the signatures the page worker sends ahead while it checks the rest (PagePool). */
-async function aheadReason(t: Test, blocks: readonly Block[]): Promise<string | undefined> {
+/**
+ * The same, the pool verifying the signatures the page worker sends ahead
+ * while it checks the rest (PagePool): in one piece, or in pieces of 5.
+ */
+async function aheadReason(t: Test, blocks: readonly Block[], on = pages): Promise<string | undefined> {
   const bytes = new TextEncoder().encode(JSON.stringify({ chain: blocks.slice(1), length: blocks.length }));
-  const outcome = await pages.check({ bytes, from: 2, limit: 10, after: AFTER_GENESIS, rules: SPEC, now: now() }, pool);
+  const outcome = await on.check({ bytes, from: 2, limit: 10, after: AFTER_GENESIS, rules: SPEC, now: now() }, pool);
   if ("invalid" in outcome) {
     t.notOk(outcome.unlinked, "the page links to the block before it");
     return (await verifyPageSignatures(outcome.signatures, 2, SPEC, pool)) ?? outcome.invalid;
@@ -214,6 +220,7 @@ t.test("a page's reason is the one its blocks checked one signature after anothe
     else t.match(serial, expected, `${name}: ${serial}`);
     t.equal(await pooledReason(t, blocks), serial, `${name}: the same through the pool`);
     t.equal(await aheadReason(t, blocks), serial, `${name}: the same verified during the page's check`);
+    t.equal(await aheadReason(t, blocks, pagesInPieces), serial, `${name}: the same sent ahead in pieces of 5`);
   }
 });
 

@@ -6,6 +6,7 @@ import {
   AddressError,
   encodeAddress,
   generateKeyPair,
+  isLowerHex,
   messageId,
   SignatureError,
   type SignedTransaction,
@@ -185,6 +186,27 @@ t.test("fields out of range are refused, naming the field", async (t) => {
   }
   t.throws(() => signingMessage(CHAIN.toUpperCase(), UNSIGNED), { name: "TransactionError", field: "chain id" });
   t.throws(() => transactionId(CHAIN.slice(1), UNSIGNED), TransactionError);
+});
+
+t.test("isLowerHex: what /^[0-9a-f]{N}$/ tests, for any text and length", async (t) => {
+  const hexOrNot = fc.oneof(
+    fc.stringMatching(/^[0-9a-f]{0,70}$/),
+    fc.string({ maxLength: 70, unit: "binary" }),
+    fc.string({
+      maxLength: 70,
+      unit: fc.constantFrom("0", "9", "a", "f", "g", "A", "F", "/", ":", "`", "\u0660", "\uff10"),
+    }),
+  );
+  fc.assert(
+    fc.property(hexOrNot, fc.integer({ min: 0, max: 70 }), (text, digits) => {
+      const expected = new RegExp(`^[0-9a-f]{${digits}}$`).test(text);
+      return isLowerHex(text, digits) === expected && isLowerHex(text, text.length) === /^[0-9a-f]*$/.test(text);
+    }),
+    { numRuns: 3000 },
+  );
+  for (const other of [undefined, null, 5, ["ab"], { length: 2 }])
+    t.notOk(isLowerHex(other, 2), `not ${String(other)}`);
+  t.ok(isLowerHex(SIGNATURE, 128), "a signature's 128 digits");
 });
 
 t.test("a key signs only for its own address", async (t) => {

@@ -1,4 +1,12 @@
-import { decodeAddress, SignatureError, type SignedTransaction, signingMessage, verify } from "../keys/index.js";
+import {
+  decodeAddress,
+  isLowerHex,
+  SIGNATURE_BYTES,
+  SignatureError,
+  type SignedTransaction,
+  signingMessage,
+  verify,
+} from "../keys/index.js";
 import type { SignatureJob } from "../signatures/interface.js";
 import { InvalidChainError } from "./errors.js";
 import { REWARD_SENDER } from "./genesis.js";
@@ -36,7 +44,6 @@ export interface BlockDelta {
 }
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
-const SIGNATURE = /^[0-9a-f]{128}$/;
 
 const isSafeCount = (value: unknown, min: number): value is number =>
   typeof value === "number" && Number.isSafeInteger(value) && value >= min;
@@ -56,7 +63,7 @@ function checkTransferShape(tx: Transaction, prefix: string, at: string, index: 
   if (!isSafeCount(tx.amount, 1)) fail(`amount ${tx.amount} is not a whole number from 1 to 2^53-1`);
   if (!isSafeCount(tx.fee, 0)) fail(`fee ${tx.fee} is not a whole number from 0 to 2^53-1`);
   if (!isSafeCount(tx.nonce, 1)) fail(`nonce ${tx.nonce} is not a whole number from 1 to 2^53-1`);
-  if (typeof tx.signature !== "string" || !SIGNATURE.test(tx.signature)) fail("its signature is not 128 hex digits");
+  if (!isLowerHex(tx.signature, 2 * SIGNATURE_BYTES)) fail("its signature is not 128 hex digits");
   try {
     decodeAddress(prefix, tx.recipient, "recipient");
     return decodeAddress(prefix, tx.sender, "sender");
@@ -124,36 +131,35 @@ const signatureJob = (tx: Transaction, senderKey: Uint8Array, spec: ChainSpec): 
 });
 
 /**
- * The signatures of `blocks`' transfers, before any other check: what
+ * The signatures of `blocks`' transfers, before any other check, given to
+ * `take` one by one with their block's position among `blocks`: what
  * checkAccountsBlock gives its sink, in its order, up to the first transfer
  * whose shape fails (none after it). The blocks' check can only reach fewer,
  * never others: the jobs it gives a sink are the first of these, one for
- * one, so these may be verified while it runs. With how many each block
- * holds, up to the last that holds any, as PageSignatures counts them.
+ * one, so these may be verified while it runs. Returns how many it gave.
  */
 export function signatureJobsOf(
   blocks: readonly Block[],
   spec: ChainSpec,
-): { jobs: SignatureJob[]; perBlock: number[] } {
+  take: (job: SignatureJob, at: number) => void,
+): number {
   if (spec.ledger.kind !== "accounts") throw new Error("signatureJobsOf needs an accounts chain");
   const { prefix } = spec.ledger;
-  const jobs: SignatureJob[] = [];
-  const perBlock: number[] = [];
+  let given = 0;
   for (const [at, block] of blocks.entries()) {
     for (const [i, tx] of transfersOf(block).entries()) {
       let senderKey: Uint8Array;
       try {
         senderKey = checkTransferShape(tx, prefix, `transaction ${i + 1}`, block.index);
       } catch (error) {
-        if (error instanceof InvalidChainError) return { jobs, perBlock };
+        if (error instanceof InvalidChainError) return given;
         throw error;
       }
-      jobs.push(signatureJob(tx, senderKey, spec));
-      while (perBlock.length <= at) perBlock.push(0);
-      perBlock[at] = (perBlock[at] as number) + 1;
+      take(signatureJob(tx, senderKey, spec), at);
+      given++;
     }
   }
-  return { jobs, perBlock };
+  return given;
 }
 
 function checkAccountsReward(block: Block, spec: ChainSpec, prefix: string, transfers: readonly Transaction[]): void {

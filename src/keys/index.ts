@@ -25,6 +25,7 @@ export {
   TransactionError,
   WrongPassphraseError,
 } from "./errors.js";
+export { isLowerHex } from "./hex.js";
 export {
   DEFAULT_SCRYPT,
   decryptKey,

@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import { addressPrefix, decodeAddress } from "./address.js";
 import { publicKeyOf, SIGNATURE_BYTES, sign, verify } from "./ed25519.js";
 import { SignatureError, TransactionError } from "./errors.js";
+import { isLowerHex } from "./hex.js";
 
 /**
  * A signed transfer of the accounts ledger: `amount` from `sender` to
@@ -34,8 +35,8 @@ export type UnsignedTransaction = Omit<SignedTransaction, "signature">;
  */
 const DOMAIN = "toychain/transfer/v1\n";
 
-const CHAIN_ID = /^[0-9a-f]{64}$/;
-const SIGNATURE = new RegExp(`^[0-9a-f]{${SIGNATURE_BYTES * 2}}$`);
+/** The chain id signingMessage last found well formed: a node signs and checks for one chain, whose id is tested once. */
+let checkedChainId = "";
 
 /** A field's value as a message shows it: NaN and 1.5 as such, strings quoted. */
 function shown(value: unknown): string {
@@ -68,8 +69,11 @@ function checkText(tx: UnsignedTransaction, field: "sender" | "recipient"): void
  * forms are RFC 8785's.
  */
 export function signingMessage(chainId: string, tx: UnsignedTransaction): Uint8Array {
-  if (typeof chainId !== "string" || !CHAIN_ID.test(chainId)) {
-    throw new TransactionError("chain id", "the chain id must be the genesis hash, 64 lower-case hex digits");
+  if (chainId !== checkedChainId) {
+    if (!isLowerHex(chainId, 64)) {
+      throw new TransactionError("chain id", "the chain id must be the genesis hash, 64 lower-case hex digits");
+    }
+    checkedChainId = chainId;
   }
   checkText(tx, "sender");
   checkText(tx, "recipient");
@@ -163,7 +167,7 @@ export function checkTransfer(chainId: string, prefix: string, tx: SignedTransac
   const publicKey = decodeAddress(prefix, tx.sender, "sender");
   decodeAddress(prefix, tx.recipient, "recipient");
   const signature: unknown = tx.signature;
-  if (typeof signature !== "string" || !SIGNATURE.test(signature)) {
+  if (!isLowerHex(signature, SIGNATURE_BYTES * 2)) {
     const found =
       typeof signature !== "string"
         ? `, not ${shown(signature)}`

@@ -61,6 +61,33 @@ export class SignatureBatch {
     return new SignatureBatch(buffer);
   }
 
+  /** The jobs of `batches`, one after another, copied into one batch. */
+  static concat(batches: readonly SignatureBatch[]): SignatureBatch {
+    let count = 0;
+    let bytes = 0;
+    for (const batch of batches) {
+      count += batch.length;
+      bytes += (batch.#offsets[3 * batch.length] as number) - (batch.#offsets[0] as number);
+    }
+    const header = 4 * (3 * count + 2);
+    const buffer = new ArrayBuffer(header + bytes);
+    new Uint32Array(buffer, 0, 1)[0] = count;
+    const offsets = new Uint32Array(buffer, 4, 3 * count + 1);
+    const into = new Uint8Array(buffer);
+    let job = 0;
+    let at = header;
+    for (const batch of batches) {
+      const from = batch.#offsets[0] as number;
+      const to = batch.#offsets[3 * batch.length] as number;
+      for (let i = 0; i < 3 * batch.length; i++) offsets[3 * job + i] = (batch.#offsets[i] as number) - from + at;
+      into.set(batch.#bytes.subarray(from, to), at);
+      job += batch.length;
+      at += to - from;
+    }
+    offsets[3 * count] = at;
+    return new SignatureBatch(buffer);
+  }
+
   #field(job: number, field: 0 | 1 | 2): Uint8Array {
     if (!Number.isInteger(job) || job < 0 || job >= this.length) throw new RangeError(`no job ${job} in this batch`);
     const at = 3 * job + field;

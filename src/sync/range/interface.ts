@@ -28,12 +28,19 @@ export interface PageTask {
   /** Our clock, in seconds since the epoch. */
   now: number;
   /**
-   * Where the page's signatures are sent ahead (a PageSignatures, its buffer
-   * moved), before the rules but the schema's are checked, so that they are
-   * verified meanwhile (PagePool): then the outcome's `reached` says how many
-   * of them the check reached, and it holds no signatures itself.
+   * Where the page's signatures are sent ahead (AheadSignatures, their
+   * buffers moved), in pieces of `piece` as they are made, once the schema has passed,
+   * so that they are verified while the worker makes the rest and checks the
+   * other rules (PagePool): then the outcome's `ahead` says how many it sent
+   * and how many of them the check reached, and it holds no signatures itself.
    */
-  early?: MessagePort;
+  early?: { port: MessagePort; piece: number };
+}
+
+/** A piece of a page's signatures sent ahead: packed (SignatureBatch's buffer), and the page's index of its first. */
+export interface AheadSignatures {
+  buffer: ArrayBuffer;
+  first: number;
 }
 
 /**
@@ -86,8 +93,12 @@ export type PageOutcome = (
   | { valid: CheckedPage }
   | { invalid: string; unlinked?: true; signatures?: PageSignatures | undefined }
 ) & {
-  /** With PageTask's `early`: how many of the signatures sent ahead the check reached. */
-  reached?: number;
+  /**
+   * With PageTask's `early`, once any was: how many signatures were sent
+   * ahead, how many of them each block holds, and how many of them the
+   * check reached (a failure among the rest is moot).
+   */
+  ahead?: { sent: number; perBlock: number[]; reached: number };
 };
 
 /** A block of a peer's chain written aside: its height, hash, the hash it follows, and its canonical JSON as UTF-8. */

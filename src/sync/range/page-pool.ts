@@ -2,7 +2,8 @@ import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../../workers/exec-argv.js";
 import { SignatureBatch, type SignatureVerifier } from "../../signatures/index.js";
-import type { PageOutcome, PageSignatures, PageTask } from "./interface.js";
+import type { AheadSignatures, PageOutcome, PageSignatures, PageTask } from "./interface.js";
+import { AHEAD_PIECE } from "./page.js";
 
 const WORKER = new URL("../../../workers/page.js", import.meta.url).href;
 
@@ -14,9 +15,16 @@ const WORKER = new URL("../../../workers/page.js", import.meta.url).href;
  */
 export class PagePool {
   readonly #piscina: Piscina;
+  readonly #aheadPiece: number;
 
-  /** `keep`: the thread starts at once and is never stopped, since starting one takes a while. */
-  constructor({ keep = false }: { keep?: boolean } = {}) {
+  /**
+   * `keep`: the thread starts at once and is never stopped, since starting
+   * one takes a while. `aheadPiece`: how many signatures the worker sends
+   * ahead at a time (AHEAD_PIECE; fewer only in tests).
+   */
+  constructor({ keep = false, aheadPiece = AHEAD_PIECE }: { keep?: boolean; aheadPiece?: number } = {}) {
+    if (!Number.isInteger(aheadPiece) || aheadPiece < 1) throw new RangeError(`PagePool: pieces of ${aheadPiece}`);
+    this.#aheadPiece = aheadPiece;
     this.#piscina = new Piscina({
       filename: WORKER,
       minThreads: keep ? 1 : 0,
@@ -61,27 +69,56 @@ export class PagePool {
     const mootFrom = new Promise<number>((resolve) => {
       reach = resolve;
     });
-    const ahead = new Promise<{ signatures: PageSignatures; failure: Promise<number> }>((resolve) => {
-      port1.once("message", (signatures: PageSignatures) => {
-        const failure = verifier.firstFailure(new SignatureBatch(signatures.buffer), { mootFrom });
-        // Awaited below, unless the page is refused before any signature: then its failure is moot.
-        failure.catch(() => undefined);
-        resolve({ signatures, failure });
+    // The first failure any piece finds: the later pieces' jobs past it are moot too.
+    let found: (index: number) => void = () => undefined;
+    const failed = new Promise<number>((resolve) => {
+      found = resolve;
+    });
+    const pieces: SignatureBatch[] = [];
+    const failures: Promise<number>[] = [];
+    let received = 0;
+    let expected = Number.POSITIVE_INFINITY;
+    let allReceived: () => void = () => undefined;
+    const whole = new Promise<void>((resolve) => {
+      allReceived = resolve;
+    });
+    port1.on("message", ({ buffer, first }: AheadSignatures) => {
+      const piece = new SignatureBatch(buffer);
+      const moot = Promise.race([mootFrom, failed]).then((index) => index - first);
+      const failure = verifier.firstFailure(piece, { mootFrom: moot }).then((index) => {
+        if (index < 0) return -1;
+        found(first + index);
+        return first + index;
       });
+      // Awaited below, unless the page is refused before any signature: then its failure is moot.
+      failure.catch(() => undefined);
+      pieces.push(piece);
+      failures.push(failure);
+      received += piece.length;
+      if (received >= expected) allReceived();
     });
     try {
-      const { reached, ...outcome } = (await this.#piscina.run(
-        { ...task, early: port2 },
+      const { ahead, ...outcome } = (await this.#piscina.run(
+        { ...task, early: { port: port2, piece: this.#aheadPiece } },
         { transferList: [task.bytes.buffer as ArrayBuffer, port2] },
       )) as PageOutcome;
-      reach(reached ?? 0);
-      if (reached === undefined || reached === 0) return outcome;
-      const { signatures, failure } = await ahead;
-      const cut: PageSignatures = {
-        ...signatures,
-        verdict: failure.then((failed) => (failed < reached ? failed : -1)),
+      reach(ahead?.reached ?? 0);
+      if (ahead === undefined || ahead.reached === 0) return outcome;
+      // The pieces come on their own port: the answer may overtake the last of them.
+      expected = ahead.sent;
+      if (received >= expected) allReceived();
+      await whole;
+      const { reached } = ahead;
+      const signatures: PageSignatures = {
+        buffer: SignatureBatch.concat(pieces).buffer,
+        perBlock: ahead.perBlock,
+        // The pieces are in order: the first that failed holds the first failure.
+        verdict: Promise.all(failures).then((each) => {
+          const first = each.find((index) => index >= 0) ?? -1;
+          return first < reached ? first : -1;
+        }),
       };
-      return "valid" in outcome ? { valid: { ...outcome.valid, signatures: cut } } : { ...outcome, signatures: cut };
+      return "valid" in outcome ? { valid: { ...outcome.valid, signatures } } : { ...outcome, signatures };
     } finally {
       reach(0);
       port1.close();
