@@ -12,6 +12,7 @@ import {
   SignatureBatcher,
   type SignatureJob,
   type SignatureJobs,
+  SignaturePool,
   type SignatureVerifier,
   type Verdict,
 } from "../src/signatures/index.js";
@@ -246,6 +247,21 @@ t.test("a verifier that fails fails its batch's items with SignatureCheckError, 
       { error: "SignatureCheckError", message: counted },
     ],
     "so does one that answers for another number of signatures",
+  );
+
+  const closed = new SignaturePool({ threads: 1 });
+  await closed.close();
+  const stopping = new SignatureBatcher<string, string>(closed, async (batch) =>
+    batch.map(({ item }) => ({ status: "fulfilled", value: item })),
+  );
+  const closedMessage = "The node is stopping: its signature workers are closed";
+  t.same(
+    await outcomesOf([stopping.submit(job(lea, "a"), "a"), stopping.submit(job(lea, "b"), "b")]),
+    [
+      { error: "SignaturePoolClosedError", message: closedMessage },
+      { error: "SignaturePoolClosedError", message: closedMessage },
+    ],
+    "a pool closed as the node stops: its own error, which the API answers 503, not a failed check",
   );
 });
 

@@ -286,6 +286,36 @@ t.test("a worker that throws or dies: the batch's promise rejects", async (t) =>
   await t.rejects(dies.verifyEach(VALID));
 });
 
+t.test("a pool closed under a batch, or before one: SignaturePoolClosedError", async (t) => {
+  const { dir, poolOf } = workerModules(t);
+  // The pool's worker, each chunk held 2 s: the close comes while it is on the worker.
+  const slow = join(dir, "slow.mjs");
+  const real = new URL("../workers/signatures.js", import.meta.url).href;
+  writeFileSync(
+    slow,
+    [
+      `import { verifyEach as verify } from ${JSON.stringify(real)};`,
+      "export function verifyEach(task) {",
+      "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);",
+      "  return verify(task);",
+      "}",
+      "export const firstFailure = verifyEach;",
+      "",
+    ].join("\n"),
+  );
+  const pool = poolOf({ threads: 1, threshold: 2, worker: slow });
+  const closed = {
+    name: "SignaturePoolClosedError",
+    message: "The node is stopping: its signature workers are closed",
+  };
+  const onWorker = t.rejects(pool.verifyEach(VALID), closed, "the batch on the worker");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await pool.close();
+  await onWorker;
+  await t.rejects(pool.verifyEach(VALID), closed, "a batch after");
+  await t.rejects(pool.firstFailure(VALID.slice(0, 1)), closed, "even one it would have verified on this thread");
+});
+
 t.test("firstFailure's mootFrom: the chunks past it stop, those before it are verified", async (t) => {
   const { dir, poolOf } = workerModules(t);
   // The pool's worker, each chunk held until the batch's stop flag is lowered (5 s at most): so the cut comes first.

@@ -15,7 +15,7 @@ import {
 import { MinerStoppedError } from "../mining/index.js";
 import { InvalidPeerAddressError, TooManyPeersError } from "../peers/index.js";
 import { type ErrorBody, SchemaError, type TransactionUnknownBody } from "../schemas/index.js";
-import { SignatureCheckError } from "../signatures/index.js";
+import { SignatureCheckError, SignaturePoolClosedError } from "../signatures/index.js";
 import { DamagedStoreError, StoreClosedError, StoreFailedError } from "../storage/index.js";
 import { ResolveStoppedError } from "../sync/index.js";
 
@@ -163,6 +163,7 @@ function toAnswer(error: unknown): ErrorAnswer {
     error instanceof ResolveStoppedError ||
     error instanceof StoreFailedError ||
     error instanceof StoreClosedError ||
+    error instanceof SignaturePoolClosedError ||
     error instanceof DocsNotBuiltError ||
     error instanceof ExplorerNotBuiltError ||
     error instanceof TooManyStreamsError ||

@@ -330,6 +330,12 @@ function errorResponses(error: JsonSchema): Record<string, ResponseObject> {
     NoCommonBlock: answer("None of the locator's blocks is in this node's chain: another network", {
       message: "None of the locator's 12 blocks is in this node's chain: it starts from another genesis block",
     }),
+    SignatureCheckFailed: answer(
+      "On an accounts chain, the node's signature workers failed to answer for the transfer (the node's fault, logged with its cause): it was not taken; retry",
+      {
+        message: "Internal error: the node could not check the signature, and did not take the transfer; retry",
+      },
+    ),
     ServiceUnavailable: answer(
       "The node is shutting down, or cannot serve this now (the explorer page not built, as many event streams open as it keeps, a reorganisation changing the chain during each read of its transactions)",
       {
@@ -390,6 +396,8 @@ function paths(s: ApiSchemas): Record<string, PathItem> {
           409: errorRef("TransferRefused"),
           422: errorRef("InsufficientFunds"),
           429: errorRef("TooManyRequests"),
+          500: errorRef("SignatureCheckFailed"),
+          503: errorRef("ServiceUnavailable"),
         },
       },
     },

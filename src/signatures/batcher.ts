@@ -1,4 +1,4 @@
-import { SignatureCheckError } from "./errors.js";
+import { SignatureCheckError, SignaturePoolClosedError } from "./errors.js";
 import type { SignatureJob, SignatureVerifier } from "./interface.js";
 
 /** An item of a batch, with whether its signature verified. */
@@ -18,7 +18,7 @@ interface Waiting<T, R> {
 }
 
 /** The verifier's answer for a batch, or why it gave none; never rejects. */
-type Answer = { valid: boolean[] } | { failed: SignatureCheckError };
+type Answer = { valid: boolean[] } | { failed: SignatureCheckError | SignaturePoolClosedError };
 
 /**
  * How many signatures a batch gathers at most before it goes to the
@@ -54,7 +54,9 @@ export const FLUSH_AT = 16;
  *
  * Each submit resolves or rejects with its item's outcome. A verifier that
  * fails (rejects, or answers for another number of jobs) rejects every item
- * of the batch with a SignatureCheckError, and `settle` never sees them.
+ * of the batch with a SignatureCheckError, or the pool's
+ * SignaturePoolClosedError if it was closed under them, and `settle` never
+ * sees them.
  */
 export class SignatureBatcher<T, R> {
   readonly #verifier: SignatureVerifier;
@@ -103,7 +105,9 @@ export class SignatureBatcher<T, R> {
       }
       return { valid };
     } catch (error) {
-      return { failed: new SignatureCheckError(jobs.length, error) };
+      return {
+        failed: error instanceof SignaturePoolClosedError ? error : new SignatureCheckError(jobs.length, error),
+      };
     }
   }
 

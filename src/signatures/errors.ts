@@ -18,3 +18,15 @@ export class SignatureCheckError extends Error {
     );
   }
 }
+
+/**
+ * The signature pool was closed, as the node stops: a batch asked of it
+ * after, or still on its workers then, is not judged. A state the node
+ * announces (503), not a fault of its own.
+ */
+export class SignaturePoolClosedError extends Error {
+  override readonly name = "SignaturePoolClosedError";
+  constructor() {
+    super("The node is stopping: its signature workers are closed");
+  }
+}

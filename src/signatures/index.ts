@@ -15,7 +15,7 @@ export {
 } from "./backend.js";
 export { SignatureBatch } from "./batch.js";
 export { FLUSH_AT, type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
-export { SignatureCheckError } from "./errors.js";
+export { SignatureCheckError, SignaturePoolClosedError } from "./errors.js";
 export type { FirstFailureOptions, SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";
 export { LocalVerifier } from "./local.js";
 export {

@@ -3,6 +3,7 @@ import { Piscina } from "piscina";
 import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
+import { SignaturePoolClosedError } from "./errors.js";
 import type { ChunkAnswer, ChunkTask, FirstFailureOptions, SignatureJobs, SignatureVerifier } from "./interface.js";
 import { LocalVerifier } from "./local.js";
 import { noSignatureCounts, type SignatureCounts, type VerifiedOn } from "./metrics.js";
@@ -80,6 +81,7 @@ export class SignaturePool implements SignatureVerifier {
   readonly #piscina: Piscina;
   readonly #local: LocalVerifier;
   readonly #counts: SignatureCounts;
+  #closed = false;
 
   constructor({
     threads = availableParallelism(),
@@ -149,12 +151,15 @@ export class SignaturePool implements SignatureVerifier {
     return failures.find((index) => index >= 0) ?? -1;
   }
 
+  /** Stops the workers: the batches on them, and any asked after, fail with SignaturePoolClosedError. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#piscina.close({ force: true });
   }
 
   /** Counts the batch; true when it is verified here, being below the threshold. */
   #onCaller(jobs: SignatureJobs): boolean {
+    if (this.#closed) throw new SignaturePoolClosedError();
     const on: VerifiedOn = jobs.length < this.threshold ? "caller" : "workers";
     this.#counts.batches[on]++;
     this.#counts.signatures[on] += jobs.length;
@@ -184,7 +189,13 @@ export class SignaturePool implements SignatureVerifier {
   }
 
   async #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
-    const { answer } = (await this.#piscina.run(task, { name, transferList: [task.buffer] })) as ChunkAnswer<T>;
-    return answer;
+    try {
+      const { answer } = (await this.#piscina.run(task, { name, transferList: [task.buffer] })) as ChunkAnswer<T>;
+      return answer;
+    } catch (error) {
+      // Piscina's own error for a task its close cut ("Terminating worker thread"), said as what it is.
+      if (this.#closed) throw new SignaturePoolClosedError();
+      throw error;
+    }
   }
 }
