@@ -11,6 +11,7 @@ import {
   libsodiumBackend,
   nodeCryptoBackend,
   SignatureBatch,
+  SignatureBatchBuilder,
   type SignatureJob,
   SignaturePool,
 } from "../src/signatures/index.js";
@@ -111,6 +112,37 @@ t.test(
     const broken = batch.buffer.slice(0);
     new Uint32Array(broken, 0, 2)[1] = broken.byteLength + 1;
     t.throws(() => new SignatureBatch(broken), RangeError, "offsets past its end are refused");
+  },
+);
+
+t.test(
+  "a builder packs jobs from their parts as pack packs the jobs, byte for byte, and again after a build",
+  async (t) => {
+    const builder = new SignatureBatchBuilder();
+    // 1,000 jobs of a few hundred bytes: past the builder's first 64 KiB, so it grows.
+    const jobs = genuine(1000).map((job, i) => ({
+      ...job,
+      message: Buffer.from(`transfer ${i} ${"é".repeat(i % 200)}`),
+    }));
+    const add = (job: SignatureJob) =>
+      builder.add(job.publicKey, Buffer.from(job.signature).toString("hex"), job.message.toString());
+    for (const round of [1, 2]) {
+      for (const job of jobs) add(job);
+      t.equal(builder.length, jobs.length);
+      const built = builder.build();
+      t.same(Buffer.from(built.buffer), Buffer.from(SignatureBatch.pack(jobs).buffer), `build ${round}: pack's bytes`);
+      t.equal(builder.length, 0, "empty after it");
+    }
+    t.equal(builder.build().length, 0, "nothing added: an empty batch");
+    const key = (jobs[0] as SignatureJob).publicKey;
+    t.throws(() => builder.add(key, "abc", "m"), RangeError, "odd hex digits");
+    t.throws(() => builder.add(key, "zz", "m"), RangeError, "no hex digits");
+    add(jobs[1] as SignatureJob);
+    t.same(
+      Buffer.from(builder.build().buffer),
+      Buffer.from(SignatureBatch.pack([jobs[1] as SignatureJob]).buffer),
+      "a refused job left nothing behind",
+    );
   },
 );
 

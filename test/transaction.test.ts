@@ -19,6 +19,7 @@ import {
   type UnsignedTransaction,
   verifyTransaction,
 } from "../src/keys/index.js";
+import { hexAwareRegExp } from "../src/schemas/hex-pattern.js";
 
 /**
  * Signed transfers: the message a sender signs, the id, and the checks every
@@ -188,26 +189,41 @@ t.test("fields out of range are refused, naming the field", async (t) => {
   t.throws(() => transactionId(CHAIN.slice(1), UNSIGNED), TransactionError);
 });
 
-t.test("isLowerHex: what /^[0-9a-f]{N}$/ tests, for any text and length", async (t) => {
-  const hexOrNot = fc.oneof(
-    fc.stringMatching(/^[0-9a-f]{0,70}$/),
-    fc.string({ maxLength: 70, unit: "binary" }),
-    fc.string({
-      maxLength: 70,
-      unit: fc.constantFrom("0", "9", "a", "f", "g", "A", "F", "/", ":", "`", "\u0660", "\uff10"),
-    }),
-  );
-  fc.assert(
-    fc.property(hexOrNot, fc.integer({ min: 0, max: 70 }), (text, digits) => {
-      const expected = new RegExp(`^[0-9a-f]{${digits}}$`).test(text);
-      return isLowerHex(text, digits) === expected && isLowerHex(text, text.length) === /^[0-9a-f]*$/.test(text);
-    }),
-    { numRuns: 3000 },
-  );
-  for (const other of [undefined, null, 5, ["ab"], { length: 2 }])
-    t.notOk(isLowerHex(other, 2), `not ${String(other)}`);
-  t.ok(isLowerHex(SIGNATURE, 128), "a signature's 128 digits");
-});
+t.test(
+  "isLowerHex, and the schemas' engine for ^[0-9a-f]{N}$: what the regular expression tests, for any text and length",
+  async (t) => {
+    const hexOrNot = fc.oneof(
+      fc.stringMatching(/^[0-9a-f]{0,70}$/),
+      fc.string({ maxLength: 70, unit: "binary" }),
+      fc.string({
+        maxLength: 70,
+        unit: fc.constantFrom("0", "9", "a", "f", "g", "A", "F", "/", ":", "`", "\u0660", "\uff10"),
+      }),
+    );
+    fc.assert(
+      fc.property(hexOrNot, fc.integer({ min: 0, max: 70 }), (text, digits) => {
+        const pattern = `^[0-9a-f]{${digits}}$`;
+        const expected = new RegExp(pattern, "u").test(text);
+        return (
+          isLowerHex(text, digits) === expected &&
+          hexAwareRegExp(pattern, "u").test(text) === expected &&
+          isLowerHex(text, text.length) === /^[0-9a-f]*$/.test(text)
+        );
+      }),
+      { numRuns: 3000 },
+    );
+    for (const other of [undefined, null, 5, ["ab"], { length: 2 }])
+      t.notOk(isLowerHex(other, 2), `not ${String(other)}`);
+    t.ok(isLowerHex(SIGNATURE, 128), "a signature's 128 digits");
+    t.equal(
+      String(hexAwareRegExp("^[0-9a-f]{8}$", "u")),
+      "/^[0-9a-f]{8}$/u",
+      "named as a RegExp is: ajv keeps one a name",
+    );
+    t.type(hexAwareRegExp("^[0-9a-f]{1,16}$", "u"), RegExp, "the schemas' other patterns: RegExp's");
+    t.notOk(hexAwareRegExp("^[0-9a-f]{1,16}$", "u").test("0123456789abcdef0"));
+  },
+);
 
 t.test("a key signs only for its own address", async (t) => {
   const other = generateKeyPair();

@@ -5,6 +5,7 @@ import {
   SignatureError,
   type SignedTransaction,
   signingMessage,
+  signingText,
   verify,
 } from "../keys/index.js";
 import type { SignatureJob } from "../signatures/interface.js";
@@ -131,18 +132,21 @@ const signatureJob = (tx: Transaction, senderKey: Uint8Array, spec: ChainSpec): 
 });
 
 /**
- * The signatures of `blocks`' transfers, before any other check, given to
- * `take` one by one with their block's position among `blocks`: what
- * checkAccountsBlock gives its sink, in its order, up to the first transfer
- * whose shape fails (none after it). The blocks' check can only reach fewer,
- * never others: the jobs it gives a sink are the first of these, one for
- * one, so these may be verified while it runs. Returns how many it gave.
+ * Takes a transfer's signature job in its parts: the sender's key, the
+ * signature in hex, the message as text (signingText), with its block's
+ * position among the blocks checked; what SignatureBatchBuilder.add packs.
  */
-export function signatureJobsOf(
-  blocks: readonly Block[],
-  spec: ChainSpec,
-  take: (job: SignatureJob, at: number) => void,
-): number {
+export type SignaturePartsSink = (publicKey: Uint8Array, signatureHex: string, message: string, at: number) => void;
+
+/**
+ * The signatures of `blocks`' transfers, before any other check, given to
+ * `take` one by one: what checkAccountsBlock gives its sink, in its order,
+ * up to the first transfer whose shape fails (none after it). The blocks'
+ * check can only reach fewer, never others: the jobs it gives a sink are
+ * the first of these, one for one, so these may be verified while it runs.
+ * Returns how many it gave.
+ */
+export function signatureJobsOf(blocks: readonly Block[], spec: ChainSpec, take: SignaturePartsSink): number {
   if (spec.ledger.kind !== "accounts") throw new Error("signatureJobsOf needs an accounts chain");
   const { prefix } = spec.ledger;
   let given = 0;
@@ -155,7 +159,7 @@ export function signatureJobsOf(
         if (error instanceof InvalidChainError) return given;
         throw error;
       }
-      take(signatureJob(tx, senderKey, spec), at);
+      take(senderKey, tx.signature as string, signingText(spec.id, tx as SignedTransaction), at);
       given++;
     }
   }

@@ -41,29 +41,29 @@ export function canonicalJson(value: Block | BlockTemplate): string {
 /**
  * A block's canonical JSON in its parts, `head` + `transactions` + "}", with
  * its hash and its H (see powHeader): the transactions, most of a block, are
- * written once and hashed in place, never copied into a whole text.
+ * encoded to UTF-8 once, hashed twice in place and copied where the block
+ * goes, never joined into a whole text.
  */
 export interface EncodedBlock {
   head: string;
-  transactions: string;
+  /** The transactions' canonical JSON, as UTF-8. */
+  transactions: Buffer;
   hash: string;
   header: string;
 }
 
-const sha256Of = (parts: readonly string[]): string => {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part, "utf8");
-  return hash.digest("hex");
-};
+/** SHA-256 of `head` + `transactions` + "}", strings as UTF-8, in hex. */
+const sha256Of = (head: string, transactions: string | Buffer): string =>
+  createHash("sha256").update(head, "utf8").update(transactions).update("}", "utf8").digest("hex");
 
 export function encodeBlock(block: Block): EncodedBlock {
-  const transactions = transactionsJson(block.transactions);
+  const transactions = Buffer.from(transactionsJson(block.transactions), "utf8");
   const head = blockHead(block);
   return {
     head,
     transactions,
-    hash: sha256Of([head, transactions, "}"]),
-    header: sha256Of([templateHead(block), transactions, "}"]),
+    hash: sha256Of(head, transactions),
+    header: sha256Of(templateHead(block), transactions),
   };
 }
 
@@ -82,7 +82,7 @@ export function blockHash(block: Block): string {
  * them once and then spends one compression per nonce.
  */
 export function powHeader(block: BlockTemplate | Block): string {
-  return sha256Of([templateHead(block), transactionsJson(block.transactions), "}"]);
+  return sha256Of(templateHead(block), transactionsJson(block.transactions));
 }
 
 /** Leading zero bits of a hex digest. */

@@ -5,6 +5,7 @@ export {
   connectBlock,
   EMPTY_ACCOUNT,
   feesOf,
+  type SignaturePartsSink,
   type SignatureSink,
   signatureJobsOf,
   signatureRefusal,

@@ -45,6 +45,7 @@ export {
   type SignedTransaction,
   signedTransferBytes,
   signingMessage,
+  signingText,
   signTransaction,
   type TransferSignature,
   transactionId,

@@ -69,6 +69,11 @@ function checkText(tx: UnsignedTransaction, field: "sender" | "recipient"): void
  * forms are RFC 8785's.
  */
 export function signingMessage(chainId: string, tx: UnsignedTransaction): Uint8Array {
+  return Buffer.from(signingText(chainId, tx), "utf8");
+}
+
+/** signingMessage's bytes as text, which it encodes to UTF-8: for a writer that encodes it in place (SignatureBatchBuilder). */
+export function signingText(chainId: string, tx: UnsignedTransaction): string {
   if (chainId !== checkedChainId) {
     if (!isLowerHex(chainId, 64)) {
       throw new TransactionError("chain id", "the chain id must be the genesis hash, 64 lower-case hex digits");
@@ -82,7 +87,7 @@ export function signingMessage(chainId: string, tx: UnsignedTransaction): Uint8A
   checkWhole(tx, "nonce", 1);
   const { amount, fee, nonce, recipient, sender } = tx;
   const json = `{"amount":${amount},"fee":${fee},"nonce":${nonce},"recipient":${JSON.stringify(recipient)},"sender":${JSON.stringify(sender)}}`;
-  return Buffer.from(`${DOMAIN}${chainId}\n${json}`, "utf8");
+  return `${DOMAIN}${chainId}\n${json}`;
 }
 
 /**

@@ -13,7 +13,7 @@ export {
   type VerifyBackend,
   type VerifyBackendName,
 } from "./backend.js";
-export { SignatureBatch } from "./batch.js";
+export { SignatureBatch, SignatureBatchBuilder } from "./batch.js";
 export { FLUSH_AT, type Settle, SignatureBatcher, type Verdict } from "./batcher.js";
 export { SignatureCheckError, SignaturePoolClosedError } from "./errors.js";
 export type { FirstFailureOptions, SignatureJob, SignatureJobs, SignatureVerifier } from "./interface.js";

@@ -3,13 +3,14 @@ import {
   type Block,
   checkExtension,
   InvalidChainError,
+  type SignaturePartsSink,
   type SignatureSink,
   signatureJobsOf,
 } from "../../chain/index.js";
 // Not ../../schemas/index.js: the page worker (workers/page.ts) would load the response schemas too, and through
 // them consensus, peers and got.
 import { checkChain, SchemaError } from "../../schemas/validate.js";
-import { SignatureBatch } from "../../signatures/batch.js";
+import { SignatureBatch, SignatureBatchBuilder } from "../../signatures/batch.js";
 import type { SignatureJob } from "../../signatures/interface.js";
 import type { AheadSignatures, PageOutcome, PageSignatures, PageTask } from "./interface.js";
 
@@ -53,27 +54,27 @@ export const AHEAD_PIECE = 1024;
 class AheadSender {
   sent = 0;
   readonly perBlock: number[] = [];
-  #jobs: SignatureJob[] = [];
+  readonly #batch = new SignatureBatchBuilder();
 
   constructor(
     readonly port: MessagePort,
     readonly piece: number,
   ) {}
 
-  readonly take = (job: SignatureJob, at: number): void => {
-    this.#jobs.push(job);
+  readonly take: SignaturePartsSink = (publicKey, signatureHex, message, at) => {
+    this.#batch.add(publicKey, signatureHex, message);
     while (this.perBlock.length <= at) this.perBlock.push(0);
     this.perBlock[at] = (this.perBlock[at] as number) + 1;
-    if (this.#jobs.length >= this.piece) this.flush();
+    if (this.#batch.length >= this.piece) this.flush();
   };
 
   /** Sends what is left. */
   flush(): void {
-    if (this.#jobs.length === 0) return;
-    const piece: AheadSignatures = { buffer: SignatureBatch.pack(this.#jobs).buffer, first: this.sent };
+    const count = this.#batch.length;
+    if (count === 0) return;
+    const piece: AheadSignatures = { buffer: this.#batch.build().buffer, first: this.sent };
     this.port.postMessage(piece, [piece.buffer]);
-    this.sent += this.#jobs.length;
-    this.#jobs = [];
+    this.sent += count;
   }
 }
 
@@ -158,14 +159,15 @@ function checkBlocks(
     const ends: number[] = [];
     let end = 0;
     for (const { head, transactions } of blocksJson) {
-      end += Buffer.byteLength(head) + Buffer.byteLength(transactions) + 1;
+      end += Buffer.byteLength(head) + transactions.length + 1;
       ends.push(end);
     }
     const encoded = Buffer.allocUnsafeSlow(end);
     let at = 0;
     for (const { head, transactions } of blocksJson) {
       at += encoded.write(head, at);
-      at += encoded.write(transactions, at);
+      encoded.set(transactions, at);
+      at += transactions.length;
       at += encoded.write("}", at);
     }
     const hashes = blocksJson.map((block) => block.hash);
