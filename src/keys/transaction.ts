@@ -99,7 +99,8 @@ export function signingText(chainId: string, tx: UnsignedTransaction): string {
  * ids be changed in flight. Over the message, a payment has one id.
  */
 export function transactionId(chainId: string, tx: UnsignedTransaction): string {
-  return messageId(signingMessage(chainId, tx));
+  // The text hashed as UTF-8, as signingMessage encodes it: no Buffer of its own (a switch takes an id a transfer).
+  return hash("sha256", signingText(chainId, tx), "hex");
 }
 
 /** The id of the transfer whose signingMessage is `message` (transactionId, when the message is at hand). */
