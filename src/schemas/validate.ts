@@ -68,7 +68,10 @@ export class SchemaError extends Error {
 /** A lone surrogate is a code point of the Surrogate category only when it is unpaired. */
 const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictNumbers: true, code: { regExp: hexAwareRegExp } });
+/** What every instance below is: every error reported, unknown keywords refused, hex patterns tested without RegExp. */
+const BASE_OPTIONS = { allErrors: true, strict: true, code: { regExp: hexAwareRegExp } } as const;
+
+const ajv = new Ajv({ ...BASE_OPTIONS, strictNumbers: true });
 ajv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
 ajv.addSchema([transactionSchema, blockTransactionSchema, blockSchema, blockRefSchema]);
 
@@ -76,21 +79,9 @@ const FORMAT_MESSAGES: Record<string, string> = {
   [WELL_FORMED]: "must be well-formed Unicode: it holds an unpaired UTF-16 surrogate",
 };
 /** Query strings are text: this instance turns "5" into 5 where the schema wants a number. */
-const queryAjv = new Ajv({
-  allErrors: true,
-  strict: true,
-  strictNumbers: true,
-  coerceTypes: true,
-  code: { regExp: hexAwareRegExp },
-});
+const queryAjv = new Ajv({ ...BASE_OPTIONS, strictNumbers: true, coerceTypes: true });
 /** A node's answers, as a client reads them; /stats' fields that may be null are typed ["string", "null"]. */
-const answerAjv = new Ajv({
-  allErrors: true,
-  strict: true,
-  strictNumbers: true,
-  allowUnionTypes: true,
-  code: { regExp: hexAwareRegExp },
-});
+const answerAjv = new Ajv({ ...BASE_OPTIONS, strictNumbers: true, allowUnionTypes: true });
 answerAjv.addFormat(WELL_FORMED, { type: "string", validate: (text: string) => !UNPAIRED_SURROGATE.test(text) });
 
 function toFieldError(error: ErrorObject): FieldError {
@@ -198,13 +189,7 @@ export function checkExactNumbers(text: string, what: string): void {
   if (errors.length > 0) throw new SchemaError(what, errors);
 }
 /** Stratum's messages: tuples of params, some of which may be left off at their end (strictTuples would refuse them). */
-const stratumAjv = new Ajv({
-  allErrors: true,
-  strict: true,
-  strictTuples: false,
-  allowUnionTypes: true,
-  code: { regExp: hexAwareRegExp },
-});
+const stratumAjv = new Ajv({ ...BASE_OPTIONS, strictTuples: false, allowUnionTypes: true });
 export const checkStratumRequest = checker<StratumRequest>(stratumRequestSchema, "request", stratumAjv);
 export const checkSubscribeParams = checker<SubscribeParams>(subscribeParamsSchema, "params", stratumAjv);
 export const checkAuthorizeParams = checker<AuthorizeParams>(authorizeParamsSchema, "params", stratumAjv);
