@@ -1,5 +1,5 @@
 /**
- * npm run bench:ledger -- [--rounds 6] [--seconds 5] [--accounts 100000] [--only unsigned,state,block,sync] [--quick] [--json file]
+ * npm run bench:ledger -- [--rounds 6] [--seconds 5] [--accounts 100000] [--only unsigned,state,signed,block,sync] [--quick] [--json file]
  *
  * The figures the accounts ledger is held to, measured in one run, each by a
  * section of its own (SECTIONS);
