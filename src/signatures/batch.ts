@@ -1,5 +1,16 @@
 import type { SignatureJob } from "./interface.js";
 
+/** Jobs `start` to `end` (excluded) of a batch. */
+type JobRange = readonly [batch: SignatureBatch, start: number, end: number];
+
+/** A batch's buffer for `count` jobs of `size` bytes in all: the count written, a view of the offsets, where the bytes start. */
+function layout(count: number, size: number): { buffer: ArrayBuffer; offsets: Uint32Array; header: number } {
+  const header = 4 * (3 * count + 2);
+  const buffer = new ArrayBuffer(header + size);
+  new Uint32Array(buffer, 0, 1)[0] = count;
+  return { buffer, offsets: new Uint32Array(buffer, 4, 3 * count + 1), header };
+}
+
 /**
  * Signature jobs packed in one ArrayBuffer, which crosses to a worker moved,
  * not copied: the job count (a uint32), then for each job the offsets of its
@@ -38,14 +49,11 @@ export class SignatureBatch {
 
   /** The jobs, packed. */
   static pack(jobs: readonly SignatureJob[]): SignatureBatch {
-    const start = 4 * (3 * jobs.length + 2);
-    let size = start;
+    let size = 0;
     for (const { publicKey, signature, message } of jobs) size += publicKey.length + signature.length + message.length;
-    const buffer = new ArrayBuffer(size);
-    new Uint32Array(buffer, 0, 1)[0] = jobs.length;
-    const offsets = new Uint32Array(buffer, 4, 3 * jobs.length + 1);
+    const { buffer, offsets, header } = layout(jobs.length, size);
     const bytes = new Uint8Array(buffer);
-    let at = start;
+    let at = header;
     jobs.forEach(({ publicKey, signature, message }, i) => {
       offsets[3 * i] = at;
       bytes.set(publicKey, at);
@@ -63,25 +71,29 @@ export class SignatureBatch {
 
   /** The jobs of `batches`, one after another, copied into one batch. */
   static concat(batches: readonly SignatureBatch[]): SignatureBatch {
+    return SignatureBatch.#joined(batches.map((batch): JobRange => [batch, 0, batch.length]));
+  }
+
+  /** The jobs of each range, one range after another, copied into one batch: what slice and concat make. */
+  static #joined(ranges: readonly JobRange[]): SignatureBatch {
     let count = 0;
-    let bytes = 0;
-    for (const batch of batches) {
-      count += batch.length;
-      bytes += (batch.#offsets[3 * batch.length] as number) - (batch.#offsets[0] as number);
+    let size = 0;
+    for (const [batch, start, end] of ranges) {
+      count += end - start;
+      size += (batch.#offsets[3 * end] as number) - (batch.#offsets[3 * start] as number);
     }
-    const header = 4 * (3 * count + 2);
-    const buffer = new ArrayBuffer(header + bytes);
-    new Uint32Array(buffer, 0, 1)[0] = count;
-    const offsets = new Uint32Array(buffer, 4, 3 * count + 1);
+    const { buffer, offsets, header } = layout(count, size);
     const into = new Uint8Array(buffer);
     let job = 0;
     let at = header;
-    for (const batch of batches) {
-      const from = batch.#offsets[0] as number;
-      const to = batch.#offsets[3 * batch.length] as number;
-      for (let i = 0; i < 3 * batch.length; i++) offsets[3 * job + i] = (batch.#offsets[i] as number) - from + at;
+    for (const [batch, start, end] of ranges) {
+      const from = batch.#offsets[3 * start] as number;
+      const to = batch.#offsets[3 * end] as number;
+      for (let i = 0; i < 3 * (end - start); i++) {
+        offsets[3 * job + i] = (batch.#offsets[3 * start + i] as number) - from + at;
+      }
       into.set(batch.#bytes.subarray(from, to), at);
-      job += batch.length;
+      job += end - start;
       at += to - from;
     }
     offsets[3 * count] = at;
@@ -118,16 +130,7 @@ export class SignatureBatch {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || count < 0 || end > this.length) {
       throw new RangeError(`jobs ${start} to ${end} are not a range of this batch of ${this.length}`);
     }
-    const from = this.#offsets[3 * start] as number;
-    const to = this.#offsets[3 * end] as number;
-    const header = 4 * (3 * count + 2);
-    const buffer = new ArrayBuffer(header + to - from);
-    new Uint32Array(buffer, 0, 1)[0] = count;
-    const offsets = new Uint32Array(buffer, 4, 3 * count + 1);
-    const shift = header - from;
-    for (let i = 0; i <= 3 * count; i++) offsets[i] = (this.#offsets[3 * start + i] as number) + shift;
-    new Uint8Array(buffer, header).set(this.#bytes.subarray(from, to));
-    return new SignatureBatch(buffer);
+    return SignatureBatch.#joined([[this, start, end]]);
   }
 }
 
@@ -169,10 +172,7 @@ export class SignatureBatchBuilder {
   /** The jobs added since the last build, packed as SignatureBatch.pack would; the builder is then empty. */
   build(): SignatureBatch {
     const count = this.length;
-    const header = 4 * (3 * count + 2);
-    const buffer = new ArrayBuffer(header + this.#at);
-    new Uint32Array(buffer, 0, 1)[0] = count;
-    const offsets = new Uint32Array(buffer, 4, 3 * count + 1);
+    const { buffer, offsets, header } = layout(count, this.#at);
     for (const [i, offset] of this.#offsets.entries()) offsets[i] = offset + header;
     offsets[3 * count] = header + this.#at;
     new Uint8Array(buffer, header).set(this.#data.subarray(0, this.#at));
