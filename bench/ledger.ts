@@ -84,7 +84,7 @@ import { json, memory, request } from "./lib/node-http.js";
 import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
 import { rawVerifyRate, rawVerifyRateOn, verifyRate, verifyRateOn } from "./lib/raw-verify.js";
 import { duration, table } from "./lib/table.js";
-import { type TransferChain, transferChain } from "./lib/transfer-chain.js";
+import { contextBefore, type TransferChain, transferChain } from "./lib/transfer-chain.js";
 import { runWrk, type WrkRequest, type WrkRequests, type WrkResult } from "./lib/wrk.js";
 
 /** The commit the issue measured the unsigned rate's fall from. */
@@ -713,16 +713,6 @@ async function signedRate(): Promise<SectionReport> {
       failures,
     },
   };
-}
-
-const parseBlock = (chain: TransferChain, height: number): Block =>
-  JSON.parse((chain.blocks[height - 1] as Buffer).toString("utf8")) as Block;
-
-/** The context a block at `height` of `chain` extends: its parent, and the timestamps up to it. */
-function contextBefore(chain: TransferChain, height: number): TipContext {
-  const recent: number[] = [];
-  for (let h = Math.max(1, height - MEDIAN_SPAN); h < height; h++) recent.push(parseBlock(chain, h).timestamp);
-  return { height: height - 1, hash: blockHash(parseBlock(chain, height - 1)), recent };
 }
 
 /** A block of `chain` as a page, checked as a peer's: by the page worker, its signatures by `pool` meanwhile. */

@@ -5,11 +5,13 @@ import {
   blockHash,
   type ChainSpec,
   feesOf,
+  MEDIAN_SPAN,
   newChainSpec,
   nextTarget,
   powHeader,
   proofMeetsTarget,
   specFromFile,
+  type TipContext,
   type Transaction,
 } from "../../src/chain/index.js";
 import { encodeAddress, generateKeyPair, signer, signingMessage } from "../../src/keys/index.js";
@@ -142,4 +144,14 @@ function build(transfers: number, perBlock: number, count: number, specFile: str
   process.stderr.write(
     `\nbuilt a chain of ${transfers} signed transfers from ${count} senders in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
   );
+}
+
+const parseBlock = (chain: TransferChain, height: number): Block =>
+  JSON.parse((chain.blocks[height - 1] as Buffer).toString("utf8")) as Block;
+
+/** The context a block at `height` of `chain` extends: its parent, and the timestamps up to it. */
+export function contextBefore(chain: TransferChain, height: number): TipContext {
+  const recent: number[] = [];
+  for (let h = Math.max(1, height - MEDIAN_SPAN); h < height; h++) recent.push(parseBlock(chain, h).timestamp);
+  return { height: height - 1, hash: blockHash(parseBlock(chain, height - 1)), recent };
 }

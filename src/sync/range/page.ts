@@ -44,9 +44,10 @@ class PageSignatureSink {
 
 /**
  * Signatures sent ahead in one piece: the signature pool starts verifying
- * the first while the page worker makes the rest. A page's 10,000 made and
- * packed at once took some 60 ms of the worker on the idle Xeon before the
- * first was verified (README, "The block check").
+ * the first while the page worker makes the rest. With a page's 10,000
+ * made and packed at once, the pool got the first 75 to 80 ms after the
+ * page reached the worker; in pieces, 30 to 35 ms (the idle Xeon, timed by
+ * hand; `npm run bench:page-steps` times the steps that come before).
  */
 export const AHEAD_PIECE = 1024;
 
