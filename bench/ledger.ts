@@ -64,17 +64,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  type Block,
-  blockHash,
-  MAX_BLOCK_TRANSACTIONS,
-  MEDIAN_SPAN,
-  newChainSpec,
-  specFromFile,
-  type TipContext,
-} from "../src/chain/index.js";
+import { MAX_BLOCK_TRANSACTIONS, newChainSpec, specFromFile, type TipContext } from "../src/chain/index.js";
+import { CheckThreads } from "../src/checks/index.js";
 import { encodeAddress, generateKeyPair, type SignedTransaction, signer, signingMessage } from "../src/keys/index.js";
-import { nodeCryptoBackend, SignatureBatch, SignaturePool } from "../src/signatures/index.js";
+import { nodeCryptoBackend, SignatureBatch, SignaturePool, type VerifyBackend } from "../src/signatures/index.js";
 import { PagePool, type PageSignatures, verifyPageSignatures } from "../src/sync/index.js";
 import { serveChain } from "./lib/chain-peer.js";
 import { buildCommit, DEFAULT_BUILDS, describeCheckout, REPOSITORY } from "./lib/commit-build.js";
@@ -715,10 +708,19 @@ async function signedRate(): Promise<SectionReport> {
   };
 }
 
-/** A block of `chain` as a page, checked as a peer's: by the page worker, its signatures by `pool` meanwhile. */
+/** A page pool and a signature pool on the same check threads, as a node has them. */
+interface Checker {
+  pages: PagePool;
+  pool: SignaturePool;
+}
+
+function checkerOn(checks: CheckThreads, backend?: VerifyBackend): Checker {
+  return { pages: new PagePool({ checks }), pool: new SignaturePool({ checks, ...(backend ? { backend } : {}) }) };
+}
+
+/** A block of `chain` as a page, checked as a peer's: on the checker's threads, its signatures verified meanwhile. */
 async function checkBlock(
-  pages: PagePool,
-  pool: SignaturePool,
+  { pages, pool }: Checker,
   chain: TransferChain,
   height: number,
   after: TipContext,
@@ -756,20 +758,19 @@ async function blockCheck(): Promise<SectionReport> {
   process.stderr.write(`block: ${chain.reused ? "the chain kept from an earlier run" : "chain built"}\n`);
   const height = chain.blocks.length;
   const after = contextBefore(chain, height);
-  const pages = new PagePool({ keep: true });
-  const pools = { 1: new SignaturePool({ threads: 1 }), 2: new SignaturePool({ threads: 2 }) };
-  // The same check with node:crypto verifying (--verifier node:crypto), whose verify costs 2.2 times libsodium's.
-  const nodePools = {
-    1: new SignaturePool({ threads: 1, backend: nodeCryptoBackend }),
-    2: new SignaturePool({ threads: 2, backend: nodeCryptoBackend }),
+  // As a node given 1 or 2 threads has them: its pages checked and their signatures verified on the same threads.
+  const threads = {
+    1: new CheckThreads({ threads: 1, keep: true, idleTimeoutMs: 3_600_000 }),
+    2: new CheckThreads({ threads: 2, keep: true, idleTimeoutMs: 3_600_000 }),
   };
+  const pools = { 1: checkerOn(threads[1]), 2: checkerOn(threads[2]) };
+  // The same check with node:crypto verifying (--verifier node:crypto), whose verify costs 2.2 times libsodium's.
+  const nodePools = { 1: checkerOn(threads[1], nodeCryptoBackend), 2: checkerOn(threads[2], nodeCryptoBackend) };
   try {
-    await pages.warmUp();
-    // Warm: the workers started, their modules loaded and compiled.
-    const { signatures } = await checkBlock(pages, pools[1], chain, height, after);
-    await checkBlock(pages, pools[2], chain, height, after);
-    await checkBlock(pages, nodePools[1], chain, height, after);
-    await checkBlock(pages, nodePools[2], chain, height, after);
+    // Warm: the threads started, their modules loaded and compiled (a page on each of the 2 threads, most likely).
+    const { signatures } = await checkBlock(pools[1], chain, height, after);
+    for (const checker of [pools[2], pools[2], nodePools[1], nodePools[2]])
+      await checkBlock(checker, chain, height, after);
     const batch = new SignatureBatch(signatures.buffer);
     rawVerifyRate(batch);
     verifyRate("libsodium", batch);
@@ -787,9 +788,9 @@ async function blockCheck(): Promise<SectionReport> {
       process.stderr.write(`block: round ${round} of ${blockRounds}\n`);
       // The 1-thread pool first in odd rounds, the 2-thread one in even rounds.
       const oneFirst = round % 2 === 1;
-      const bothPools = async (each: { 1: SignaturePool; 2: SignaturePool }) => {
-        const first = await checkBlock(pages, each[oneFirst ? 1 : 2], chain, height, after);
-        const second = await checkBlock(pages, each[oneFirst ? 2 : 1], chain, height, after);
+      const bothPools = async (each: { 1: Checker; 2: Checker }) => {
+        const first = await checkBlock(each[oneFirst ? 1 : 2], chain, height, after);
+        const second = await checkBlock(each[oneFirst ? 2 : 1], chain, height, after);
         return oneFirst ? { one: first, two: second } : { one: second, two: first };
       };
       const { one, two } = await bothPools(pools);
@@ -858,7 +859,7 @@ async function blockCheck(): Promise<SectionReport> {
       `${medians.vsLibsodium.toFixed(2)}x`,
     ]);
     const text = [
-      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's: the page worker (until its answer, in brackets), its signatures sent ahead to a SignaturePool of 1 or 2 threads (its backend: ${pools[1].backend.name}), and the same with the node:crypto backend; node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); the libsodium backend alone over the whole batch in one call, the same two ways; ${blockRounds} rounds`,
+      `a block of ${n} signed transfers from ${chain.senders} senders (${(chain.blocks[height - 1] as Buffer).length} bytes) checked as a peer's on 1 or 2 check threads, as a node given --threads 1 or 2 checks it: the page's check (until its answer, in brackets) and its signatures, sent ahead as it goes, verified on the same threads (backend: ${pools[1].pool.backend.name}), and the same with the node:crypto backend; node:crypto's verify alone on this thread, KeyObjects made beforehand, and on 2 threads at once, summed (how this machine's cores scale: the figure takes twice the first); the libsodium backend alone over the whole batch in one call, the same two ways; ${blockRounds} rounds`,
       table(
         [
           "round",
@@ -915,7 +916,7 @@ async function blockCheck(): Promise<SectionReport> {
         },
       ],
       json: {
-        backend: pools[1].backend.name,
+        backend: pools[1].pool.backend.name,
         transfers: n,
         senders: chain.senders,
         bytes: (chain.blocks[height - 1] as Buffer).length,
@@ -924,7 +925,7 @@ async function blockCheck(): Promise<SectionReport> {
       },
     };
   } finally {
-    await Promise.all([pages.close(), ...[pools, nodePools].flatMap((each) => [each[1].close(), each[2].close()])]);
+    await Promise.all([threads[1].close(), threads[2].close()]);
   }
 }
 
@@ -938,14 +939,12 @@ async function freshSync(): Promise<SectionReport> {
   process.stderr.write(`sync: ${chain.reused ? "the chain kept from an earlier run" : "chain built"}\n`);
   const cores = availableParallelism();
   // The raw rate over the chain's last block's signatures, as the block section measures it.
-  const pages = new PagePool();
-  const local = new SignaturePool({ threads: 1 });
+  const local = new CheckThreads({ threads: 1 });
   let rawPerSecond: number;
   let libsodiumPerSecond: number;
   try {
     const { signatures } = await checkBlock(
-      pages,
-      local,
+      checkerOn(local),
       chain,
       chain.blocks.length,
       contextBefore(chain, chain.blocks.length),
@@ -956,7 +955,7 @@ async function freshSync(): Promise<SectionReport> {
     verifyRate("libsodium", batch);
     libsodiumPerSecond = median([1, 2, 3].map(() => verifyRate("libsodium", batch)));
   } finally {
-    await Promise.all([pages.close(), local.close()]);
+    await local.close();
   }
   const peer = await serveChain(chain.spec, chain.blocks);
   // A reward address given: the node makes no key of its own, whose scrypt (128 MiB) would be its peak.

@@ -77,7 +77,7 @@ export const FLAGS: readonly Flag[] = [
     name: "threads",
     type: "string",
     value: "<n>",
-    help: `mining worker threads, and threads verifying peers' signatures (default: this machine's ${defaultThreads()})`,
+    help: `mining worker threads, and threads checking peers' pages and verifying signatures (default: this machine's ${defaultThreads()})`,
   },
   {
     name: "chain",

@@ -13,6 +13,7 @@ import {
   type Transaction,
   UnknownBlockError,
 } from "./chain/index.js";
+import { CheckThreads } from "./checks/index.js";
 import { blockEvent, EventBus } from "./events/index.js";
 import { Gossip, type GossipNetwork, PeerGossipNetwork, type SyncResult } from "./gossip/index.js";
 import type { SignedTransaction } from "./keys/index.js";
@@ -377,11 +378,19 @@ export class ToyNode {
   readonly #stopping = new AbortController();
   /** Resolves, and syncs from announcers. */
   readonly #sync: Sync;
+  /** The threads that verify signatures and check peers' pages (the signature pool's and the sync's). */
+  readonly #checks: CheckThreads;
   /** The durable chain's tip: what a view of the store shows, and its block when the node holds it. */
   #durableTip: { length: number; hash: string; work: bigint; block: Block | undefined };
 
-  private constructor(parts: NodeParts, options: NodeOptions, reward: string | undefined, signatures: SignaturePool) {
+  private constructor(
+    parts: NodeParts,
+    options: NodeOptions,
+    reward: string | undefined,
+    { checks, signatures }: { checks: CheckThreads; signatures: SignaturePool },
+  ) {
     ({ id: this.id, chain: this.chain, mempool: this.mempool, peers: this.peers, pool: this.pool } = parts);
+    this.#checks = checks;
     this.signatures = signatures;
     this.#store = parts.store;
     this.accounts =
@@ -451,8 +460,7 @@ export class ToyNode {
         network: options.network ?? new PeerNetwork({ timeoutMs }),
         deadlineMs: options.resolveDeadlineMs ?? DEFAULT_RESOLVE_DEADLINE_MS,
         stopping: this.#stopping.signal,
-        // A gossiping node syncs at every block another node mines: its page worker stays up.
-        keepPageWorker: options.gossip ?? false,
+        checks,
         signatures: this.signatures,
         log: this.#log,
       },
@@ -528,9 +536,11 @@ export class ToyNode {
     const rules = options.chain;
     const store = options.store ?? new MemoryStore();
     const pool = new MinerPool(options.threads, options.kernels);
-    // As many as the mining threads, and one for a node whose Stratum miners do all its mining (--threads 0).
+    // As many as the mining threads, and one for a node whose Stratum miners do all its mining (--threads 0). A
+    // gossiping node syncs at every block another node mines: one of them stays up.
+    const checks = new CheckThreads({ threads: Math.max(1, options.threads), keep: options.gossip ?? false });
     const signatures = new SignaturePool({
-      threads: Math.max(1, options.threads),
+      checks,
       ...(options.verifier === undefined ? {} : { backend: options.verifier }),
     });
     // The workers start and calibrate while the store is read and checked: both take a few hundred ms.
@@ -557,8 +567,8 @@ export class ToyNode {
               log: options.log,
             })
           : undefined;
-      const node = new ToyNode(parts, options, reward, signatures);
-      // A gossiping node syncs at the first block another node mines: its page worker is up, and the
+      const node = new ToyNode(parts, options, reward, { checks, signatures });
+      // A gossiping node syncs at the first block another node mines: a check thread is up with the page's modules, and the
       // announcement's schema compiled, before it listens.
       if (options.gossip) {
         checkAnnounce.prepare();
@@ -567,7 +577,7 @@ export class ToyNode {
       return node;
     } catch (error) {
       await warming.catch(() => undefined);
-      await Promise.all([pool.close(), signatures.close()]);
+      await Promise.all([pool.close(), signatures.close(), checks.close()]);
       await store.close();
       throw error;
     }
@@ -772,7 +782,13 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([this.pool.close(), this.#sync.close(), this.signatures.close(), this.stratum?.close()]);
+    await Promise.all([
+      this.pool.close(),
+      this.#sync.close(),
+      this.signatures.close(),
+      this.#checks.close(),
+      this.stratum?.close(),
+    ]);
     await this.#store.close();
   }
 }

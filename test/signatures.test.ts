@@ -5,6 +5,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import t, { type Test } from "tap";
+import { CheckThreads } from "../src/checks/index.js";
 import { generateKeyPair, sign } from "../src/keys/index.js";
 import {
   LocalVerifier,
@@ -347,6 +348,43 @@ t.test("a pool closed under a batch, or before one: SignaturePoolClosedError", a
   await t.rejects(pool.verifyEach(VALID), closed, "a batch after");
   await t.rejects(pool.firstFailure(VALID.slice(0, 1)), closed, "even one it would have verified on this thread");
 });
+
+t.test(
+  "pools on shared threads: closing one leaves the threads to the other; closing the threads refuses what waits",
+  async (t) => {
+    const { dir } = workerModules(t);
+    // The threads' module, each chunk held 2 s: the close comes while it is on a thread.
+    const slow = join(dir, "shared-slow.mjs");
+    const real = new URL("../workers/signatures.js", import.meta.url).href;
+    writeFileSync(
+      slow,
+      [
+        `import { verifyEach as verify } from ${JSON.stringify(real)};`,
+        "export function verifyEach(task) {",
+        "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);",
+        "  return verify(task);",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const checks = new CheckThreads({ threads: 1, worker: slow });
+    t.teardown(() => checks.close());
+    const first = new SignaturePool({ checks, threshold: 2 });
+    const second = new SignaturePool({ checks, threshold: 2 });
+    t.equal(first.threads, 1, "a pool on shared threads has as many as they are");
+    await first.close();
+    const four = VALID.slice(0, 4);
+    t.same(await second.verifyEach(four), [true, true, true, true], "the other pool still verifies");
+    const closed = { name: "SignaturePoolClosedError" };
+    const onThread = second.verifyEach(four);
+    const waiting = t.rejects(second.verifyEach(four), closed, "a batch waiting for the thread as it closes");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await checks.close();
+    t.same(await onThread, [true, true, true, true], "the batch on the thread is answered");
+    await waiting;
+    await t.rejects(second.verifyEach(four), closed, "a batch after");
+  },
+);
 
 t.test("firstFailure's mootFrom: the chunks past it stop, those before it are verified", async (t) => {
   const { dir, poolOf } = workerModules(t);

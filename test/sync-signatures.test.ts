@@ -16,6 +16,7 @@ import {
   type TipContext,
   type Transaction,
 } from "../src/chain/index.js";
+import { CheckThreads } from "../src/checks/index.js";
 import { sign, signingMessage } from "../src/keys/index.js";
 import { SignaturePool } from "../src/signatures/index.js";
 import { checkPage, PagePool, verifyPageSignatures } from "../src/sync/index.js";
@@ -157,19 +158,39 @@ const pagesInPieces = new PagePool({ aheadPiece: 5 });
 t.teardown(() => pagesInPieces.close());
 
 /**
- * The same, the pool verifying the signatures the page worker sends ahead
+ * As a node has them, a page pool and a signature pool on the same threads
+ * (CheckThreads): one, which checks the page before it verifies what the
+ * page sent ahead, or two, and pieces of 5.
+ */
+const oneThread = new CheckThreads({ threads: 1 });
+const twoThreads = new CheckThreads({ threads: 2 });
+t.teardown(() => Promise.all([oneThread.close(), twoThreads.close()]));
+const sharing = (checks: CheckThreads) => ({
+  pages: new PagePool({ checks, aheadPiece: 5 }),
+  pool: new SignaturePool({ checks, threshold: 2 }),
+});
+const onOneThread = sharing(oneThread);
+const onTwoThreads = sharing(twoThreads);
+
+/**
+ * The same, the pool verifying the signatures the page's check sends ahead
  * while it checks the rest (PagePool): in one piece, or in pieces of 5.
  */
-async function aheadReason(t: Test, blocks: readonly Block[], on = pages): Promise<string | undefined> {
+async function aheadReason(
+  t: Test,
+  blocks: readonly Block[],
+  { pages: on, pool: verifier }: { pages: PagePool; pool: SignaturePool } = { pages, pool },
+): Promise<string | undefined> {
   const bytes = new TextEncoder().encode(JSON.stringify({ chain: blocks.slice(1), length: blocks.length }));
-  const outcome = await on.check({ bytes, from: 2, limit: 10, after: AFTER_GENESIS, rules: SPEC, now: now() }, pool);
+  const rules = { bytes, from: 2, limit: 10, after: AFTER_GENESIS, rules: SPEC, now: now() };
+  const outcome = await on.check(rules, verifier);
   if ("invalid" in outcome) {
     t.notOk(outcome.unlinked, "the page links to the block before it");
-    return (await verifyPageSignatures(outcome.signatures, 2, SPEC, pool)) ?? outcome.invalid;
+    return (await verifyPageSignatures(outcome.signatures, 2, SPEC, verifier)) ?? outcome.invalid;
   }
-  t.ok(outcome.valid.signatures?.verdict, "they are verified from those the page worker sent ahead");
+  t.ok(outcome.valid.signatures?.verdict, "they are verified from those the page's check sent ahead");
   t.same(outcome.valid.signatures?.perBlock, [0, PER_BLOCK, PER_BLOCK], "each block's signatures are counted");
-  return verifyPageSignatures(outcome.valid.signatures, 2, SPEC, pool);
+  return verifyPageSignatures(outcome.valid.signatures, 2, SPEC, verifier);
 }
 
 const badSignature = (block: number, number: number): string =>
@@ -220,7 +241,9 @@ t.test("a page's reason is the one its blocks checked one signature after anothe
     else t.match(serial, expected, `${name}: ${serial}`);
     t.equal(await pooledReason(t, blocks), serial, `${name}: the same through the pool`);
     t.equal(await aheadReason(t, blocks), serial, `${name}: the same verified during the page's check`);
-    t.equal(await aheadReason(t, blocks, pagesInPieces), serial, `${name}: the same sent ahead in pieces of 5`);
+    t.equal(await aheadReason(t, blocks, { pages: pagesInPieces, pool }), serial, `${name}: sent ahead in pieces of 5`);
+    t.equal(await aheadReason(t, blocks, onOneThread), serial, `${name}: the same, page and pieces on one thread`);
+    t.equal(await aheadReason(t, blocks, onTwoThreads), serial, `${name}: the same, page and pieces on two threads`);
   }
 });
 

@@ -1,14 +1,10 @@
-import { availableParallelism } from "node:os";
-import { Piscina } from "piscina";
-import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+import { CheckThreads } from "../checks/index.js";
 import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
 import { SignaturePoolClosedError } from "./errors.js";
 import type { ChunkAnswer, ChunkTask, FirstFailureOptions, SignatureJobs, SignatureVerifier } from "./interface.js";
 import { LocalVerifier } from "./local.js";
 import { noSignatureCounts, type SignatureCounts, type VerifiedOn } from "./metrics.js";
-
-const WORKER = new URL("../../workers/signatures.js", import.meta.url).href;
 
 /**
  * Below this many signatures a batch is verified on the calling thread, and
@@ -26,8 +22,8 @@ export const POOL_THRESHOLD = 4;
  * Chunks a large batch is split into, per thread, each of at least
  * SHARED_CHUNK signatures. One a thread would leave every thread but the
  * slowest idle at the end of a batch, and a thread is often slower: beside
- * a peer's page's signatures the page worker checks the next page, taking
- * its core's time from one of them. With several, a thread that finishes
+ * a peer's page's signatures, a thread checks the next page (the threads
+ * are shared: CheckThreads), or another process takes its core. With several, a thread that finishes
  * early takes the next chunk. Each costs a trip to a worker, about 0.25 ms,
  * against some 35 ms of verifies in 256 signatures.
  */
@@ -50,6 +46,12 @@ export const MIN_CHUNK = 64;
 const NO_FAILURE = 0x7fffffff;
 
 export interface SignaturePoolOptions {
+  /**
+   * The threads it verifies on, shared with what else checks on them (the
+   * node's page pool), and closed by whoever made them; without them, the
+   * pool makes its own (`threads`, `idleTimeoutMs`, `worker`) and closes them.
+   */
+  checks?: CheckThreads;
   /** Worker threads at most (default availableParallelism()); they start on demand and stop when idle. */
   threads?: number;
   /** Below this many signatures a batch is verified on the calling thread (default POOL_THRESHOLD). */
@@ -60,7 +62,7 @@ export interface SignaturePoolOptions {
   idleTimeoutMs?: number;
   /** What verifies the signatures, here and on the workers (default: auto's choice, backend.ts). */
   backend?: VerifyBackend;
-  /** The workers' module (default workers/signatures.js): another only in tests. */
+  /** The workers' module (default workers/checks.js): another only in tests. */
   worker?: string;
 }
 
@@ -78,36 +80,34 @@ export class SignaturePool implements SignatureVerifier {
   readonly threshold: number;
   readonly minChunk: number;
   readonly backend: VerifyBackend;
-  readonly #piscina: Piscina;
+  readonly #checks: CheckThreads;
+  readonly #ownsChecks: boolean;
   readonly #local: LocalVerifier;
   readonly #counts: SignatureCounts;
   #closed = false;
 
   constructor({
-    threads = availableParallelism(),
+    checks,
+    threads,
     threshold = POOL_THRESHOLD,
     minChunk = MIN_CHUNK,
-    idleTimeoutMs = 30_000,
+    idleTimeoutMs,
     backend = chooseBackend("auto").backend,
-    worker = WORKER,
+    worker,
   }: SignaturePoolOptions = {}) {
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`SignaturePool: ${threads} threads`);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+      throw new RangeError(`SignaturePool: ${threads} threads`);
+    }
     if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`SignaturePool: threshold ${threshold}`);
     if (!Number.isInteger(minChunk) || minChunk < 1) throw new RangeError(`SignaturePool: chunks of ${minChunk}`);
-    this.threads = threads;
+    this.#ownsChecks = checks === undefined;
+    this.#checks = checks ?? new CheckThreads({ threads, idleTimeoutMs, worker });
+    this.threads = this.#checks.threads;
     this.threshold = threshold;
     this.minChunk = minChunk;
     this.backend = backend;
     this.#local = new LocalVerifier(backend);
     this.#counts = noSignatureCounts(backend.name);
-    this.#piscina = new Piscina({
-      filename: worker,
-      minThreads: 0,
-      maxThreads: threads,
-      idleTimeout: idleTimeoutMs,
-      concurrentTasksPerWorker: 1,
-      execArgv: WORKER_EXEC_ARGV,
-    });
   }
 
   /** What the pool has been asked so far. */
@@ -151,15 +151,19 @@ export class SignaturePool implements SignatureVerifier {
     return failures.find((index) => index >= 0) ?? -1;
   }
 
-  /** Stops the workers: the batches on them, and any asked after, fail with SignaturePoolClosedError. */
+  /**
+   * Any batch asked after fails with SignaturePoolClosedError, and so do
+   * those on the threads once they are stopped: here, when the pool made
+   * them, or by whoever made them.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#piscina.close({ force: true });
+    if (this.#ownsChecks) await this.#checks.close();
   }
 
   /** Counts the batch; true when it is verified here, being below the threshold. */
   #onCaller(jobs: SignatureJobs): boolean {
-    if (this.#closed) throw new SignaturePoolClosedError();
+    if (this.#closed || this.#checks.closed) throw new SignaturePoolClosedError();
     const on: VerifiedOn = jobs.length < this.threshold ? "caller" : "workers";
     this.#counts.batches[on]++;
     this.#counts.signatures[on] += jobs.length;
@@ -190,11 +194,11 @@ export class SignaturePool implements SignatureVerifier {
 
   async #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
     try {
-      const { answer } = (await this.#piscina.run(task, { name, transferList: [task.buffer] })) as ChunkAnswer<T>;
+      const { answer } = await this.#checks.run<ChunkAnswer<T>>(name, task, [task.buffer]);
       return answer;
     } catch (error) {
       // Piscina's own error for a task its close cut ("Terminating worker thread"), said as what it is.
-      if (this.#closed) throw new SignaturePoolClosedError();
+      if (this.#closed || this.#checks.closed) throw new SignaturePoolClosedError();
       throw error;
     }
   }

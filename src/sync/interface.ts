@@ -1,4 +1,5 @@
 import type { Block, Chain } from "../chain/index.js";
+import type { CheckThreads } from "../checks/index.js";
 import type { PeerReport } from "../consensus/index.js";
 import type { EventBus } from "../events/index.js";
 import type { AccountsMempool, Ledger, LedgerGate } from "../ledger/index.js";
@@ -65,9 +66,9 @@ export interface SyncOptions {
   deadlineMs: number;
   /** Aborted when the node stops: abandons the downloads in flight. */
   stopping: AbortSignal;
-  /** A node that syncs at every block (gossip) keeps its page worker up. */
-  keepPageWorker: boolean;
-  /** Verifies the signatures of peers' pages, which the page worker leaves: the node's signature pool. */
+  /** The threads pages are checked on: the node's, which its signature pool verifies on too. */
+  checks: CheckThreads;
+  /** Verifies the signatures of peers' pages, which the page check leaves: the node's signature pool. */
   signatures: SignatureVerifier;
   log: Logger;
 }

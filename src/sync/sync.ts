@@ -37,13 +37,13 @@ export class Sync {
   /** Resolves and syncs from announcers, one at a time: each waits for the one before. */
   #lane: Promise<unknown> = Promise.resolve();
 
-  constructor(host: SyncHost, { network, deadlineMs, stopping, keepPageWorker, signatures, log }: SyncOptions) {
+  constructor(host: SyncHost, { network, deadlineMs, stopping, checks, signatures, log }: SyncOptions) {
     this.#host = host;
     this.#network = network;
     this.#deadlineMs = deadlineMs;
     this.#stopping = stopping;
     this.#log = log;
-    this.#pages = new PagePool({ keep: keepPageWorker });
+    this.#pages = new PagePool({ checks });
     this.#rangeDeps = {
       network,
       checkPage: (task) => this.#pages.check(task, signatures),
@@ -97,7 +97,7 @@ export class Sync {
     return this.syncFrom(peer, tip);
   }
 
-  /** Starts the page worker; resolves once it has (its modules take a while to load). */
+  /** Loads the page check's modules on a thread; resolves once it has (they take a while to load). */
   warmUp(): Promise<void> {
     return this.#pages.warmUp();
   }
@@ -107,7 +107,7 @@ export class Sync {
     await this.#lane;
   }
 
-  /** Stops the page worker; call it once idle, the node stopping. */
+  /** Closes the page pool; call it once idle, the node stopping (the node closes the threads). */
   close(): Promise<void> {
     return this.#pages.close();
   }

@@ -9,7 +9,7 @@ export type {
 } from "./interface.js";
 export { buildLocator, locatorHeights } from "./locator.js";
 export { checkPage, PAGE_BYTES, PAGE_FRAME_BYTES } from "./page.js";
-export { PagePool } from "./page-pool.js";
+export { PagePool, type PagePoolOptions } from "./page-pool.js";
 export {
   discardStaged,
   type RangeSyncDeps,

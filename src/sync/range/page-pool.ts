@@ -1,38 +1,36 @@
 import { MessageChannel } from "node:worker_threads";
-import { Piscina } from "piscina";
-import { WORKER_EXEC_ARGV } from "../../../workers/exec-argv.js";
+import { CheckThreads } from "../../checks/index.js";
 import { SignatureBatch, type SignatureVerifier } from "../../signatures/index.js";
 import type { AheadSignatures, PageOutcome, PageSignatures, PageTask } from "./interface.js";
 import { AHEAD_PIECE } from "./page.js";
 
-const WORKER = new URL("../../../workers/page.js", import.meta.url).href;
+export interface PagePoolOptions {
+  /**
+   * The threads it checks pages on, shared with the signature pool that
+   * verifies the pages' signatures (the node's), and closed by whoever made
+   * them. Without them, the pool makes its own: one thread, started on
+   * demand and stopped when idle, or at once and never stopped with `keep`.
+   */
+  checks?: CheckThreads;
+  keep?: boolean;
+  /** How many signatures a page's check sends ahead at a time (AHEAD_PIECE; fewer only in tests). */
+  aheadPiece?: number;
+}
 
 /**
- * One worker thread, started on demand and stopped when idle (or kept, for a
- * node that syncs at every block), that checks the pages of peers' chains
- * one at a time: the API keeps answering while a page is parsed and its
- * proofs are checked.
+ * Checks the pages of peers' chains on worker threads (workers/page.ts):
+ * the API keeps answering while a page is parsed and its proofs are checked.
  */
 export class PagePool {
-  readonly #piscina: Piscina;
+  readonly #checks: CheckThreads;
+  readonly #ownsChecks: boolean;
   readonly #aheadPiece: number;
 
-  /**
-   * `keep`: the thread starts at once and is never stopped, since starting
-   * one takes a while. `aheadPiece`: how many signatures the worker sends
-   * ahead at a time (AHEAD_PIECE; fewer only in tests).
-   */
-  constructor({ keep = false, aheadPiece = AHEAD_PIECE }: { keep?: boolean; aheadPiece?: number } = {}) {
+  constructor({ checks, keep = false, aheadPiece = AHEAD_PIECE }: PagePoolOptions = {}) {
     if (!Number.isInteger(aheadPiece) || aheadPiece < 1) throw new RangeError(`PagePool: pieces of ${aheadPiece}`);
     this.#aheadPiece = aheadPiece;
-    this.#piscina = new Piscina({
-      filename: WORKER,
-      minThreads: keep ? 1 : 0,
-      maxThreads: 1,
-      idleTimeout: 30_000,
-      execArgv: WORKER_EXEC_ARGV,
-      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
-    });
+    this.#ownsChecks = checks === undefined;
+    this.#checks = checks ?? new CheckThreads({ threads: 1, keep });
   }
 
   /**
@@ -56,10 +54,7 @@ export class PagePool {
     if (signatures !== undefined && task.rules.ledger.kind === "accounts") {
       return this.#checkAhead({ ...task, bytes: own }, signatures);
     }
-    return this.#piscina.run(
-      { ...task, bytes: own },
-      { transferList: [own.buffer as ArrayBuffer] },
-    ) as Promise<PageOutcome>;
+    return this.#checks.run<PageOutcome>("page", { ...task, bytes: own }, [own.buffer as ArrayBuffer]);
   }
 
   async #checkAhead(task: PageTask, verifier: SignatureVerifier): Promise<PageOutcome> {
@@ -98,10 +93,11 @@ export class PagePool {
       if (received >= expected) allReceived();
     });
     try {
-      const { ahead, ...outcome } = (await this.#piscina.run(
+      const { ahead, ...outcome } = await this.#checks.run<PageOutcome>(
+        "page",
         { ...task, early: { port: port2, piece: this.#aheadPiece } },
-        { transferList: [task.bytes.buffer as ArrayBuffer, port2] },
-      )) as PageOutcome;
+        [task.bytes.buffer as ArrayBuffer, port2],
+      );
       reach(ahead?.reached ?? 0);
       if (ahead === undefined || ahead.reached === 0) return outcome;
       // The pieces come on their own port: the answer may overtake the last of them.
@@ -125,16 +121,20 @@ export class PagePool {
     }
   }
 
-  /** Starts the worker (its modules take a while to load) while the first page is still on its way; resolves once it has. */
+  /**
+   * Starts a thread and loads the page's modules there (they take a while)
+   * while the first page is still on its way; resolves once it has.
+   */
   warmUp(): Promise<void> {
-    // A worker that cannot start fails the first page check too, which reports it.
-    return this.#piscina.run(null, { name: "warmUp" }).then(
+    // A thread that cannot start fails the first page check too, which reports it.
+    return this.#checks.run("warmUpPage", null).then(
       () => undefined,
       () => undefined,
     );
   }
 
+  /** Stops the threads when the pool made them; shared ones are closed by whoever made them. */
   async close(): Promise<void> {
-    await this.#piscina.close({ force: true });
+    if (this.#ownsChecks) await this.#checks.close();
   }
 }

@@ -20,7 +20,7 @@ export interface SyncBase {
 
 export interface RangeSyncDeps {
   network: SyncNetwork;
-  /** Checks a page against every rule but its signatures (the page worker). */
+  /** Checks a page against every rule but its signatures, on a check thread (PagePool). */
   checkPage: (task: PageTask) => Promise<PageOutcome>;
   /** Verifies the signatures checkPage leaves, on every core (the signature pool). */
   signatures: SignatureVerifier;

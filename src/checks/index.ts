@@ -1,0 +1,1 @@
+export { type CheckTaskName, CheckThreads, type CheckThreadsOptions } from "./threads.js";

@@ -1,0 +1,77 @@
+import { availableParallelism } from "node:os";
+import type { TransferListItem } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
+
+const WORKER = new URL("../../workers/checks.js", import.meta.url).href;
+
+/** What the check threads run (workers/checks.ts's exports). */
+export type CheckTaskName = "verifyEach" | "firstFailure" | "page" | "warmUpPage";
+
+export interface CheckThreadsOptions {
+  /** Worker threads at most (default availableParallelism()); they start on demand and stop when idle. */
+  threads?: number;
+  /** One thread starts at once and is never stopped: a node that syncs at every block (gossip) keeps it. */
+  keep?: boolean;
+  /** How long an idle thread stays up (default 30 s). */
+  idleTimeoutMs?: number;
+  /** The threads' module (default workers/checks.js): another only in tests. */
+  worker?: string;
+}
+
+/**
+ * The node's threads for what it checks off the main thread (Piscina): the
+ * signature pool's chunks of signatures and the page pool's pages of peers'
+ * chains run on the same threads, one task at a time each, in the order
+ * they were asked. So `threads` bounds every check the node makes at once:
+ * a node given one thread checks a page and verifies its signatures on one
+ * core, not two. A page's signatures, sent ahead as the page is checked,
+ * wait for a free thread like any chunk: with two threads, one checks the
+ * page while the other verifies what it sent, and both verify the rest.
+ */
+export class CheckThreads {
+  readonly threads: number;
+  readonly #piscina: Piscina;
+  #closed = false;
+
+  constructor({
+    threads = availableParallelism(),
+    keep = false,
+    idleTimeoutMs = 30_000,
+    worker = WORKER,
+  }: CheckThreadsOptions = {}) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`CheckThreads: ${threads} threads`);
+    this.threads = threads;
+    this.#piscina = new Piscina({
+      filename: worker,
+      minThreads: keep ? 1 : 0,
+      maxThreads: threads,
+      idleTimeout: idleTimeoutMs,
+      concurrentTasksPerWorker: 1,
+      execArgv: WORKER_EXEC_ARGV,
+      // A page is parsed in a thread: its heap is bounded, a young generation of 8 MiB collected often.
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
+    });
+  }
+
+  /** Whether close() was called: the tasks on the threads then, and any asked after, fail. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs `name` on a free thread (or once one is free), `transferList`'s
+   * buffers moved to it, not copied; rejects once the threads are closed
+   * (Piscina would start new ones).
+   */
+  run<T>(name: CheckTaskName, task: unknown, transferList: readonly TransferListItem[] = []): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error(`the check threads are closed: ${name} not run`));
+    return this.#piscina.run(task, { name, transferList: [...transferList] }) as Promise<T>;
+  }
+
+  /** Stops the threads: the tasks on them fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#piscina.close({ force: true });
+  }
+}
