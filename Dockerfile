@@ -20,10 +20,6 @@ RUN npm ci && npm prune --omit=dev
 
 # Runtime: the built node, its production dependencies, a non-root user.
 FROM node:20-bookworm-slim
-# glibc's malloc with two arenas at most, and blocks of 128 KiB or more mapped and handed back when freed: a
-# fresh node's sync of 300,000 transfers peaked about 150 MiB lower (README, "Where the memory goes").
-ENV MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=131072
 ENV NODE_ENV=production \
     TOYCHAIN_HOST=0.0.0.0 \
     TOYCHAIN_PORT=5000 \

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { KernelUnavailableError } from "../workers/kernel/index.js";
+import { limitAllocator } from "./allocator.js";
 import { ChainUsageError, runChainCommand } from "./cli/chain.js";
 import { isMinerFailure, MinerUsageError, runMinerCommand } from "./cli/miner.js";
 import { isWalletFailure, runWalletCommand, WalletUsageError } from "./cli/wallet.js";
@@ -57,7 +58,9 @@ if (config.help) {
   process.exit(0);
 }
 
-const running = await startNode(config).catch((error: NodeJS.ErrnoException) => {
+// Before the node's threads start: they share the arenas it allows.
+const allocator = limitAllocator();
+const running = await startNode(config, { allocator }).catch((error: NodeJS.ErrnoException) => {
   if (error instanceof KernelUnavailableError || error instanceof VerifierUnavailableError) fail(error.message, 1);
   if (
     error instanceof DamagedStoreError ||

@@ -4,6 +4,7 @@ import { type AddressInfo, isIPv4, Server as NetServer } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
+import type { AllocatorLimits } from "./allocator.js";
 import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/index.js";
 import { walkthroughSpec } from "./chain/index.js";
 import type { Config } from "./config.js";
@@ -97,9 +98,19 @@ function isLoopback(host: string): boolean {
   return isIPv4(host) && host.startsWith("127.");
 }
 
-/** Builds the node, serves its API, and resolves once it listens. */
-export async function startNode(config: NodeConfig): Promise<RunningNode> {
+/**
+ * Builds the node, serves its API, and resolves once it listens. `allocator`:
+ * what the program did to glibc's malloc before (limitAllocator), for the log.
+ */
+export async function startNode(
+  config: NodeConfig,
+  { allocator }: { allocator?: AllocatorLimits } = {},
+): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
+  if (allocator !== undefined) {
+    if ("skipped" in allocator) log.debug({ reason: allocator.skipped }, "glibc's malloc left to its settings");
+    else log.debug(allocator, "glibc's malloc limited: two arenas, large blocks mapped and handed back");
+  }
   const kernel = resolveKernel(config.kernel ?? "auto");
   if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");
   if (kernel.portableMissing) log.warn(`${kernel.portableMissing}; mining with a native kernel`);

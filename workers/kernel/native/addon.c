@@ -8,6 +8,7 @@
  *     (the first nonce whose SHA-256(H || decimal(nonce)), big-endian, is at most the big-endian target)
  *   calibrate(variant, ms) -> nonces per second over about `ms` milliseconds
  *   idle() -> "SCHED_IDLE" or "nice 19": lowers the calling thread's priority; throws when neither works
+ *   mallocLimits(arenaMax, mmapThreshold) -> true once glibc's malloc takes both (mallopt), or a string: why not
  *   ed25519(library) -> { library, usable, reason? }: libsodium for signatures (ed25519.c), opened from the file
  *     `library` and self-tested the first time in the process; later calls report the library opened then
  *   verifyBatch(buffer, from, to, results?) -> the index of the first job in from..to (excluded) of a packed
@@ -21,6 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #ifdef __linux__
 #include <sched.h>
 #include <sys/resource.h>
@@ -353,6 +357,36 @@ static napi_value Idle(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * glibc's malloc: at most `arenaMax` arenas (threads beyond share them), and
+ * blocks of `mmapThreshold` bytes or more mapped and unmapped when freed, the
+ * threshold no longer rising to the size of the largest block freed. What
+ * MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_ set at start, for arenas made
+ * after the call.
+ */
+static napi_value MallocLimits(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t arena_max = 0, mmap_threshold = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &arena_max) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &mmap_threshold) != napi_ok || arena_max < 1 || mmap_threshold < 1) {
+    napi_throw_range_error(env, NULL, "mallocLimits: two positive whole numbers");
+    return NULL;
+  }
+  napi_value result;
+#ifdef __GLIBC__
+  if (mallopt(M_ARENA_MAX, arena_max) == 1 && mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1) {
+    CHECK(napi_get_boolean(env, true, &result));
+  } else {
+    CHECK(napi_create_string_utf8(env, "glibc's mallopt refused them", NAPI_AUTO_LENGTH, &result));
+  }
+#else
+  CHECK(napi_create_string_utf8(env, "the C library is not glibc", NAPI_AUTO_LENGTH, &result));
+#endif
+  return result;
+}
+
 static napi_value Ed25519(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -452,7 +486,7 @@ NAPI_MODULE_INIT() {
   pthread_once(&checked, check_variants);
   static const struct { const char *name; napi_callback fn; } FUNCTIONS[] = {
       {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle},
-      {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}};
+      {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}, {"mallocLimits", MallocLimits}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++) {
     napi_value fn;
     if (napi_create_function(env, FUNCTIONS[i].name, NAPI_AUTO_LENGTH, FUNCTIONS[i].fn, NULL, &fn) != napi_ok) return NULL;
