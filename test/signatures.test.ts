@@ -319,9 +319,8 @@ t.test("a worker that throws or dies: the batch's promise rejects", async (t) =>
   await t.rejects(dies.verifyEach(VALID));
 });
 
-t.test("a pool closed under a batch, or before one: SignaturePoolClosedError", async (t) => {
-  const { dir, poolOf } = workerModules(t);
-  // The pool's worker, each chunk held 2 s: the close comes while it is on the worker.
+/** A workers' module in `dir` whose chunks are each held 2 s before they are verified: a close comes while one is on a thread. */
+function slowWorker(dir: string): string {
   const slow = join(dir, "slow.mjs");
   const real = new URL("../workers/signatures.js", import.meta.url).href;
   writeFileSync(
@@ -336,7 +335,12 @@ t.test("a pool closed under a batch, or before one: SignaturePoolClosedError", a
       "",
     ].join("\n"),
   );
-  const pool = poolOf({ threads: 1, threshold: 2, worker: slow });
+  return slow;
+}
+
+t.test("a pool closed under a batch, or before one: SignaturePoolClosedError", async (t) => {
+  const { dir, poolOf } = workerModules(t);
+  const pool = poolOf({ threads: 1, threshold: 2, worker: slowWorker(dir) });
   const closed = {
     name: "SignaturePoolClosedError",
     message: "The node is stopping: its signature workers are closed",
@@ -353,21 +357,7 @@ t.test(
   "pools on shared threads: closing one leaves the threads to the other; closing the threads refuses what waits",
   async (t) => {
     const { dir } = workerModules(t);
-    // The threads' module, each chunk held 2 s: the close comes while it is on a thread.
-    const slow = join(dir, "shared-slow.mjs");
-    const real = new URL("../workers/signatures.js", import.meta.url).href;
-    writeFileSync(
-      slow,
-      [
-        `import { verifyEach as verify } from ${JSON.stringify(real)};`,
-        "export function verifyEach(task) {",
-        "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);",
-        "  return verify(task);",
-        "}",
-        "",
-      ].join("\n"),
-    );
-    const checks = new CheckThreads({ threads: 1, worker: slow });
+    const checks = new CheckThreads({ threads: 1, worker: slowWorker(dir) });
     t.teardown(() => checks.close());
     const first = new SignaturePool({ checks, threshold: 2 });
     const second = new SignaturePool({ checks, threshold: 2 });
