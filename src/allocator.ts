@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { requireAddon } from "../workers/kernel/addon.js";
 
 /** Arenas glibc's malloc makes at most: the threads beyond share them. */
 export const ARENA_MAX = 2;
@@ -14,9 +14,6 @@ export type AllocatorLimits = { arenaMax: number; mmapThreshold: number } | { sk
 interface AllocatorAddon {
   mallocLimits?(arenaMax: number, mmapThreshold: number): true | string;
 }
-
-/** Where node-gyp puts the addon, from dist/src/. */
-const ADDON = new URL("../../build/Release/toychain_kernel.node", import.meta.url);
 
 /**
  * Limits glibc's malloc as MALLOC_ARENA_MAX=2 and MALLOC_MMAP_THRESHOLD_=131072
@@ -34,7 +31,7 @@ export function limitAllocator(env: NodeJS.ProcessEnv = process.env): AllocatorL
   if (set.length > 0) return { skipped: `${set.join(" and ")} set in the environment` };
   let addon: AllocatorAddon;
   try {
-    addon = createRequire(import.meta.url)(ADDON.pathname) as AllocatorAddon;
+    addon = requireAddon<AllocatorAddon>();
   } catch (error) {
     return { skipped: `the native addon does not load (${(error as Error).message.split("\n")[0]})` };
   }

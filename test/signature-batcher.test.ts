@@ -118,6 +118,14 @@ const outcomesOf = async <R>(outcomes: Promise<R>[]) =>
       : { error: (outcome.reason as Error).name, message: (outcome.reason as Error).message },
   );
 
+/** The outcomes of two jobs submitted in one turn to a batcher on `verifier` that settles every item it is given. */
+function twoThrough(verifier: SignatureVerifier) {
+  const batcher = new SignatureBatcher<string, string>(verifier, async (batch) =>
+    batch.map(({ item }) => ({ status: "fulfilled", value: item })),
+  );
+  return outcomesOf([batcher.submit(job(lea, "a"), "a"), batcher.submit(job(lea, "b"), "b")]);
+}
+
 t.test("what is submitted in one turn is verified as one batch, and settled in submission order", async (t) => {
   const verifier = new RecordingVerifier();
   const settled: Verdict<string>[][] = [];
@@ -236,12 +244,9 @@ t.test("a verifier that fails fails its batch's items with SignatureCheckError, 
     firstFailure: async () => -1,
     close: async () => undefined,
   };
-  const miscounted = new SignatureBatcher<string, string>(miscounting, async (batch) =>
-    batch.map(({ item }) => ({ status: "fulfilled", value: item })),
-  );
   const counted = "the check of a batch of 2 signatures failed: the verifier answered for 1 signatures, not 2";
   t.same(
-    await outcomesOf([miscounted.submit(job(lea, "a"), "a"), miscounted.submit(job(lea, "b"), "b")]),
+    await twoThrough(miscounting),
     [
       { error: "SignatureCheckError", message: counted },
       { error: "SignatureCheckError", message: counted },
@@ -251,12 +256,9 @@ t.test("a verifier that fails fails its batch's items with SignatureCheckError, 
 
   const closed = new SignaturePool({ threads: 1 });
   await closed.close();
-  const stopping = new SignatureBatcher<string, string>(closed, async (batch) =>
-    batch.map(({ item }) => ({ status: "fulfilled", value: item })),
-  );
   const closedMessage = "The node is stopping: its signature workers are closed";
   t.same(
-    await outcomesOf([stopping.submit(job(lea, "a"), "a"), stopping.submit(job(lea, "b"), "b")]),
+    await twoThrough(closed),
     [
       { error: "SignaturePoolClosedError", message: closedMessage },
       { error: "SignaturePoolClosedError", message: closedMessage },

@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { requireAddon } from "../../workers/kernel/addon.js";
 import { verify } from "../keys/index.js";
 import type { SignatureBatch } from "./batch.js";
 
@@ -75,9 +75,6 @@ interface SignatureAddon {
   verifyBatch(buffer: ArrayBuffer, from: number, to: number, results?: Uint8Array): number;
 }
 
-/** Where node-gyp puts the addon (the mining kernels' too), from dist/src/signatures/. */
-const ADDON = new URL("../../../build/Release/toychain_kernel.node", import.meta.url);
-
 /** This thread's answer, once asked: the process opens one library, once. */
 let libsodium: VerifyBackend | string | undefined;
 
@@ -94,7 +91,7 @@ export function libsodiumBackend(library = LIBSODIUM): VerifyBackend | string {
 function openLibsodium(library: string): VerifyBackend | string {
   let addon: SignatureAddon;
   try {
-    addon = createRequire(import.meta.url)(ADDON.pathname) as SignatureAddon;
+    addon = requireAddon<SignatureAddon>();
   } catch (error) {
     return `the native addon does not load (${(error as Error).message.split("\n")[0]})`;
   }

@@ -1,5 +1,5 @@
-import { createRequire } from "node:module";
 import { targetToBytes } from "../../src/chain/target.js";
+import { requireAddon } from "./addon.js";
 import { type Kernel, NATIVE_VARIANTS, type NativeVariant } from "./interface.js";
 
 /** One of the addon's variants, as it reports it after its self-check against OpenSSL. */
@@ -19,15 +19,12 @@ interface NativeAddon {
   idle(): string;
 }
 
-/** Where node-gyp puts the addon, from dist/workers/kernel/. */
-const ADDON = new URL("../../../build/Release/toychain_kernel.node", import.meta.url);
-
 let addon: NativeAddon | undefined;
 
 /** Loads the addon once; throws with the reason when it was not built or does not load. */
 export function loadNativeAddon(): NativeAddon {
   if (addon) return addon;
-  const loaded = createRequire(import.meta.url)(ADDON.pathname) as NativeAddon;
+  const loaded = requireAddon<NativeAddon>();
   const names = loaded.variants().map((variant) => variant.name);
   if (names.join() !== NATIVE_VARIANTS.join()) {
     throw new Error(`the addon's variants (${names.join(", ")}) are not ${NATIVE_VARIANTS.join(", ")}: rebuild it`);

@@ -9,10 +9,9 @@ export interface PagePoolOptions {
    * The threads it checks pages on, shared with the signature pool that
    * verifies the pages' signatures (the node's), and closed by whoever made
    * them. Without them, the pool makes its own: one thread, started on
-   * demand and stopped when idle, or at once and never stopped with `keep`.
+   * demand and stopped when idle.
    */
   checks?: CheckThreads;
-  keep?: boolean;
   /** How many signatures a page's check sends ahead at a time (AHEAD_PIECE; fewer only in tests). */
   aheadPiece?: number;
 }
@@ -26,11 +25,11 @@ export class PagePool {
   readonly #ownsChecks: boolean;
   readonly #aheadPiece: number;
 
-  constructor({ checks, keep = false, aheadPiece = AHEAD_PIECE }: PagePoolOptions = {}) {
+  constructor({ checks, aheadPiece = AHEAD_PIECE }: PagePoolOptions = {}) {
     if (!Number.isInteger(aheadPiece) || aheadPiece < 1) throw new RangeError(`PagePool: pieces of ${aheadPiece}`);
     this.#aheadPiece = aheadPiece;
     this.#ownsChecks = checks === undefined;
-    this.#checks = checks ?? new CheckThreads({ threads: 1, keep });
+    this.#checks = checks ?? new CheckThreads({ threads: 1 });
   }
 
   /**
