@@ -549,7 +549,7 @@ export class ToyNode {
         calibration.rates.map((rate) => [rate.name, Number((rate.hashesPerSecond / 1e6).toFixed(2))]),
       );
       const mhps = rates[calibration.kernel];
-      const lowered = "lowered" in priority ? priority.lowered : undefined;
+      const lowered = "lowered" in priority ? priority.lowered.how : undefined;
       options.log.info(
         { kernel: calibration.kernel, mhps, rates, priority: lowered },
         `mining with the ${calibration.kernel} kernel`,
@@ -782,13 +782,16 @@ export class ToyNode {
     // A sync from an announcer runs in no request that the server waits for: its end is awaited here.
     await this.#sync.idle();
     await this.continuous?.stopped();
-    await Promise.all([
-      this.pool.close(),
-      this.#sync.close(),
-      this.signatures.close(),
-      this.#checks.close(),
-      this.stratum?.close(),
-    ]);
+    // The mining threads hold nothing to keep: the store closes without waiting for them to exit.
+    const mining = this.pool.close();
+    await Promise.all([this.#sync.close(), this.signatures.close(), this.#checks.close(), this.stratum?.close()]);
     await this.#store.close();
+    const { restored, refused } = await mining;
+    if (refused !== undefined) {
+      this.#log.debug(
+        { restored, refused },
+        "the mining threads exited at their idle priority: the system refused to restore it",
+      );
+    }
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The kernel a real node chooses and how its miners yield: the calibration's
  * log line and /stats name the same kernel, the mining threads (and only
- * they) run at SCHED_IDLE, and a kernel this CPU cannot run is a clear
- * start-up error.
+ * they) run at SCHED_IDLE, get their priority back to exit where the system
+ * allows it, and a kernel this CPU cannot run is a clear start-up error.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import t from "tap";
-import { KERNEL_NAMES, type KernelName } from "../workers/kernel/index.js";
-import { loadNativeAddon, nativeVariants } from "../workers/kernel/native.js";
+import { MinerPool } from "../src/mining/index.js";
+import { KERNEL_NAMES, type KernelName, type LoweredPriority } from "../workers/kernel/index.js";
+import { loadNativeAddon, nativeVariants, restoreThreadPriority } from "../workers/kernel/native.js";
 import { request, runCli, startNode } from "./helpers/node-process.js";
 
 /** SCHED_IDLE's number in /proc/<pid>/task/<tid>/sched. */
@@ -80,3 +82,64 @@ t.test("forcing a kernel this CPU cannot run is a clear start-up error", { skip:
   t.match(result.stderr, `--kernel ${unusable.name}: it cannot run here: ${unusable.reason}`);
   t.notMatch(result.stderr, /at .*\.js:\d+/, "a message, not a stack trace");
 });
+
+/** Whether this process may take a thread out of SCHED_IDLE: root (CAP_SYS_NICE) here; RLIMIT_NICE is 0 by default. */
+const mayRestore = process.getuid?.() === 0;
+const REFUSED = /leaving SCHED_IDLE: Operation not permitted/;
+
+t.test(
+  "a thread lowered to SCHED_IDLE gets its priority back from another thread",
+  { skip: nativeProblem() },
+  async (t) => {
+    // The thread lowers itself, says so, and waits (Atomics.wait) until told to end.
+    const hold = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+     import(workerData.native).then(({ lowerThreadPriority }) => {
+       parentPort.postMessage(lowerThreadPriority());
+       Atomics.wait(workerData.hold, 0, 0);
+     });`,
+      { eval: true, workerData: { hold, native: new URL("../workers/kernel/native.js", import.meta.url).href } },
+    );
+    t.teardown(() => {
+      Atomics.store(hold, 0, 1);
+      Atomics.notify(hold, 0);
+      return worker.terminate();
+    });
+    const lowered = await new Promise<LoweredPriority>((resolve) => worker.once("message", resolve));
+    t.equal(lowered.how, "SCHED_IDLE");
+    t.equal(policies(process.pid).get(lowered.thread), SCHED_IDLE, "its id is the thread's, now at SCHED_IDLE");
+
+    const outcome = restoreThreadPriority(lowered);
+    if (mayRestore) {
+      t.equal(outcome, true);
+      t.equal(policies(process.pid).get(lowered.thread), 0, "SCHED_OTHER again");
+    } else {
+      t.match(outcome, REFUSED, "refused, with the reason");
+    }
+    t.equal(
+      restoreThreadPriority({ how: "SCHED_IDLE", thread: 2 ** 22 + 1, nice: 0 }),
+      true,
+      "a thread gone: nothing to do",
+    );
+  },
+);
+
+t.test(
+  "a mining pool's close gives each mining thread its priority back before stopping it",
+  { skip: nativeProblem() },
+  async (t) => {
+    const pool = new MinerPool(2);
+    const { priority } = await pool.warmUp();
+    t.equal("lowered" in priority && priority.lowered.how, "SCHED_IDLE");
+    t.equal([...policies(process.pid).values()].filter((policy) => policy === SCHED_IDLE).length, 2);
+    const closed = await pool.close();
+    if (mayRestore) t.same(closed, { restored: 2 });
+    else t.match(closed, { restored: 0, refused: REFUSED });
+    t.equal(
+      [...policies(process.pid).values()].filter((policy) => policy === SCHED_IDLE).length,
+      0,
+      "both have exited",
+    );
+  },
+);

@@ -4,7 +4,9 @@ import { WORKER_EXEC_ARGV } from "../../workers/exec-argv.js";
 import {
   type KernelCalibration,
   type KernelName,
+  type LoweredPriority,
   resolveKernel,
+  restoreThreadPriority,
   type ThreadPriority,
 } from "../../workers/kernel/index.js";
 import { readPortableModule } from "../../workers/kernel/portable.js";
@@ -45,6 +47,14 @@ export interface WarmUp {
   priority: ThreadPriority;
 }
 
+/** What close() did to the mining threads' priority before stopping them. */
+export interface PriorityRestored {
+  /** The threads whose priority was lowered and is normal again (or which were gone). */
+  restored: number;
+  /** Why the others kept theirs (the system refused): they exit only as the machine's idle time lets them. */
+  refused?: string;
+}
+
 /**
  * A warm Piscina pool of `threads` mining workers. Each job runs one task per
  * worker; the tasks share a JobControl, so they split the nonce space and stop
@@ -54,7 +64,9 @@ export interface WarmUp {
  * later (Piscina replaces one that dies) needs nothing from the disk.
  *
  * The mining threads run at the lowest priority, so long segments are checked
- * on a second pool, started when one comes and stopped when idle.
+ * on a second pool, started when one comes and stopped when idle. A thread
+ * at SCHED_IDLE gets almost no CPU on a busy machine, not even to exit:
+ * close() gives them their priority back first, where the system allows.
  */
 export class MinerPool {
   readonly #piscina: Piscina;
@@ -62,6 +74,8 @@ export class MinerPool {
   readonly #candidates: readonly KernelName[];
   #kernel: KernelName;
   #priority: ThreadPriority | undefined;
+  /** Each mining thread's lowered priority, by its id: one entry a thread (Piscina replaces one that dies, rarely). */
+  readonly #lowered = new Map<number, LoweredPriority>();
 
   constructor(
     readonly threads: number,
@@ -123,6 +137,8 @@ export class MinerPool {
       ),
     )) as SearchOutcome[];
     this.#priority ??= outcomes.find((o) => "failed" in o.priority)?.priority ?? outcomes[0]?.priority;
+    for (const { priority } of outcomes)
+      if ("lowered" in priority) this.#lowered.set(priority.lowered.thread, priority.lowered);
     const seconds = (performance.now() - started) / 1000;
     const winner = outcomes.find((o) => o.nonce !== null);
     const lastStop = Math.max(...outcomes.map((o) => o.stoppedAt));
@@ -177,7 +193,17 @@ export class MinerPool {
     return hashes;
   }
 
-  async close(): Promise<void> {
+  /** Stops the threads, the mining ones first given their normal priority back; resolves once all have exited. */
+  async close(): Promise<PriorityRestored> {
+    let restored = 0;
+    let refused: string | undefined;
+    for (const lowered of this.#lowered.values()) {
+      const outcome = restoreThreadPriority(lowered);
+      if (outcome === true) restored++;
+      else refused ??= outcome;
+    }
+    this.#lowered.clear();
     await Promise.all([this.#piscina.close({ force: true }), this.#validators.close({ force: true })]);
+    return refused === undefined ? { restored } : { restored, refused };
   }
 }

@@ -2,8 +2,17 @@ import { type Kernel, type KernelName, NATIVE_VARIANTS, type NativeVariant } fro
 import { calibrateNative, loadNativeAddon, nativeKernel, nativeVariants } from "./native.js";
 import { portableKernel, readPortableModule } from "./portable.js";
 
-export type { Kernel, KernelCalibration, KernelName, KernelRate, NativeVariant, ThreadPriority } from "./interface.js";
+export type {
+  Kernel,
+  KernelCalibration,
+  KernelName,
+  KernelRate,
+  LoweredPriority,
+  NativeVariant,
+  ThreadPriority,
+} from "./interface.js";
 export { NATIVE_VARIANTS } from "./interface.js";
+export { restoreThreadPriority } from "./native.js";
 
 /** auto: the fastest kernel here; native: the fastest native variant; or one kernel by name. */
 export type KernelChoice = KernelName | "auto" | "native";

@@ -35,5 +35,12 @@ export interface KernelCalibration {
   rates: KernelRate[];
 }
 
-/** How a mining thread yields: "SCHED_IDLE" or "nice 19", or why its priority could not be lowered. */
-export type ThreadPriority = { lowered: string } | { failed: string };
+/** A mining thread's lowered priority: how ("SCHED_IDLE" or "nice 19"), and what restoring it takes: its id and its nice before. */
+export interface LoweredPriority {
+  how: string;
+  thread: number;
+  nice: number;
+}
+
+/** How a mining thread yields, or why its priority could not be lowered. */
+export type ThreadPriority = { lowered: LoweredPriority } | { failed: string };

@@ -1,6 +1,6 @@
 import { targetToBytes } from "../../src/chain/target.js";
 import { requireAddon } from "./addon.js";
-import { type Kernel, NATIVE_VARIANTS, type NativeVariant } from "./interface.js";
+import { type Kernel, type LoweredPriority, NATIVE_VARIANTS, type NativeVariant } from "./interface.js";
 
 /** One of the addon's variants, as it reports it after its self-check against OpenSSL. */
 export interface NativeVariantStatus {
@@ -16,7 +16,8 @@ interface NativeAddon {
   /** `target`: 32 bytes, big-endian. */
   search(header: Buffer, target: Buffer, start: number, count: number, variant: number): number;
   calibrate(variant: number, ms: number): number;
-  idle(): string;
+  idle(): LoweredPriority;
+  restore(thread: number, nice: number): true | string;
 }
 
 let addon: NativeAddon | undefined;
@@ -58,7 +59,16 @@ export function calibrateNative(variant: NativeVariant, ms: number): number {
   return loadNativeAddon().calibrate(index(variant), ms);
 }
 
-/** Puts the calling thread at the lowest priority: "SCHED_IDLE" or "nice 19"; throws with why neither works. */
-export function lowerThreadPriority(): string {
+/** Puts the calling thread at the lowest priority, "SCHED_IDLE" or "nice 19"; throws with why neither works. */
+export function lowerThreadPriority(): LoweredPriority {
   return loadNativeAddon().idle();
+}
+
+/**
+ * Gives a thread that lowerThreadPriority lowered its priority back, from
+ * another thread: true (or the thread is gone), or why the system refused
+ * (leaving SCHED_IDLE needs CAP_SYS_NICE, or an RLIMIT_NICE that allows it).
+ */
+export function restoreThreadPriority({ thread, nice }: LoweredPriority): true | string {
+  return loadNativeAddon().restore(thread, nice);
 }

@@ -7,7 +7,10 @@
  *   search(header: Buffer(64), target: Buffer(32), start, count, variant) -> first proof or -1
  *     (the first nonce whose SHA-256(H || decimal(nonce)), big-endian, is at most the big-endian target)
  *   calibrate(variant, ms) -> nonces per second over about `ms` milliseconds
- *   idle() -> "SCHED_IDLE" or "nice 19": lowers the calling thread's priority; throws when neither works
+ *   idle() -> { how: "SCHED_IDLE" or "nice 19", thread, nice }: lowers the calling thread's priority (its id and
+ *     its nice before are what restore takes); throws when neither works
+ *   restore(thread, nice) -> true once the thread runs at its normal priority again (it may be gone), or a string:
+ *     why not (leaving SCHED_IDLE, or a lower nice, needs CAP_SYS_NICE or an RLIMIT_NICE that allows it)
  *   mallocLimits(arenaMax, mmapThreshold) -> true once glibc's malloc takes both (mallopt), or a string: why not
  *   ed25519(library) -> { library, usable, reason? }: libsodium for signatures (ed25519.c), opened from the file
  *     `library` and self-tested the first time in the process; later calls report the library opened then
@@ -334,14 +337,20 @@ static napi_value Idle(napi_env env, napi_callback_info info) {
   (void)info;
   const char *how = NULL;
   char reason[200] = "thread priorities are only set on Linux";
+  int64_t thread = 0;
+  int32_t nice = 0;
 #ifdef __linux__
   struct sched_param param = {0};
+  thread = (int64_t)syscall(SYS_gettid);
+  errno = 0;
+  nice = getpriority(PRIO_PROCESS, (id_t)thread);
+  if (nice == -1 && errno != 0) nice = 0;
   /* On Linux, pid 0 is the calling thread, not the process. */
   if (sched_setscheduler(0, SCHED_IDLE, &param) == 0) {
     how = "SCHED_IDLE";
   } else {
     int idle_error = errno;
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) == 0) {
+    if (setpriority(PRIO_PROCESS, (id_t)thread, 19) == 0) {
       how = "nice 19";
     } else {
       snprintf(reason, sizeof reason, "SCHED_IDLE: %s; nice 19: %s", strerror(idle_error), strerror(errno));
@@ -352,8 +361,52 @@ static napi_value Idle(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, reason);
     return NULL;
   }
+  napi_value result, value;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_string_utf8(env, how, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "how", value));
+  CHECK(napi_create_int64(env, thread, &value));
+  CHECK(napi_set_named_property(env, result, "thread", value));
+  CHECK(napi_create_int32(env, nice, &value));
+  CHECK(napi_set_named_property(env, result, "nice", value));
+  return result;
+}
+
+/*
+ * Called from another thread of the process (the main one, before it stops
+ * the mining threads): a thread at SCHED_IDLE gets almost no CPU on a busy
+ * machine, not even to exit.
+ */
+static napi_value Restore(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t thread = 0;
+  int32_t nice = 0;
+  CHECK(napi_get_value_int64(env, argv[0], &thread));
+  CHECK(napi_get_value_int32(env, argv[1], &nice));
+  char reason[200] = "";
+#ifdef __linux__
+  struct sched_param param = {0};
+  int policy = sched_getscheduler((pid_t)thread);
+  if (policy < 0 && errno != ESRCH) {
+    snprintf(reason, sizeof reason, "thread %lld: %s", (long long)thread, strerror(errno));
+  } else if (policy == SCHED_IDLE && sched_setscheduler((pid_t)thread, SCHED_OTHER, &param) != 0) {
+    snprintf(reason, sizeof reason, "thread %lld: leaving SCHED_IDLE: %s", (long long)thread, strerror(errno));
+  } else if (policy >= 0) {
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, (id_t)thread);
+    if (errno == 0 && now > nice && setpriority(PRIO_PROCESS, (id_t)thread, nice) != 0) {
+      snprintf(reason, sizeof reason, "thread %lld: nice %d to %d: %s", (long long)thread, now, nice, strerror(errno));
+    }
+  }
+#endif
   napi_value result;
-  CHECK(napi_create_string_utf8(env, how, NAPI_AUTO_LENGTH, &result));
+  if (reason[0]) {
+    CHECK(napi_create_string_utf8(env, reason, NAPI_AUTO_LENGTH, &result));
+  } else {
+    CHECK(napi_get_boolean(env, true, &result));
+  }
   return result;
 }
 
@@ -485,7 +538,7 @@ static napi_value VerifyBatch(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   pthread_once(&checked, check_variants);
   static const struct { const char *name; napi_callback fn; } FUNCTIONS[] = {
-      {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle},
+      {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle}, {"restore", Restore},
       {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}, {"mallocLimits", MallocLimits}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++) {
     napi_value fn;
