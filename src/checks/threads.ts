@@ -31,8 +31,15 @@ export interface CheckThreadsOptions {
  */
 export class CheckThreads {
   readonly threads: number;
-  readonly #piscina: Piscina;
+  readonly #create: () => Piscina;
+  #piscina: Piscina;
   #closed = false;
+  /** Tasks asked and not yet answered, on whichever pool. */
+  #running = 0;
+  /** release() was asked while tasks ran: the threads are replaced once the last one is answered. */
+  #releasing = false;
+  /** Threads released, stopping. */
+  #retiring: Promise<void> = Promise.resolve();
 
   constructor({
     threads = availableParallelism(),
@@ -42,16 +49,18 @@ export class CheckThreads {
   }: CheckThreadsOptions = {}) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`CheckThreads: ${threads} threads`);
     this.threads = threads;
-    this.#piscina = new Piscina({
-      filename: worker,
-      minThreads: keep ? 1 : 0,
-      maxThreads: threads,
-      idleTimeout: idleTimeoutMs,
-      concurrentTasksPerWorker: 1,
-      execArgv: WORKER_EXEC_ARGV,
-      // A page is parsed in a thread: its heap is bounded, a young generation of 8 MiB collected often.
-      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
-    });
+    this.#create = () =>
+      new Piscina({
+        filename: worker,
+        minThreads: keep ? 1 : 0,
+        maxThreads: threads,
+        idleTimeout: idleTimeoutMs,
+        concurrentTasksPerWorker: 1,
+        execArgv: WORKER_EXEC_ARGV,
+        // A page is parsed in a thread: its heap is bounded, a young generation of 8 MiB collected often.
+        resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
+      });
+    this.#piscina = this.#create();
   }
 
   /** Whether close() was called: the tasks on the threads then, and any asked after, fail. */
@@ -66,12 +75,41 @@ export class CheckThreads {
    */
   run<T>(name: CheckTaskName, task: unknown, transferList: readonly TransferListItem[] = []): Promise<T> {
     if (this.#closed) return Promise.reject(new Error(`the check threads are closed: ${name} not run`));
-    return this.#piscina.run(task, { name, transferList: [...transferList] }) as Promise<T>;
+    this.#running++;
+    const answer = this.#piscina.run(task, { name, transferList: [...transferList] }) as Promise<T>;
+    return answer.finally(() => {
+      this.#running--;
+      if (this.#running === 0 && this.#releasing) this.#replace();
+    });
+  }
+
+  /**
+   * Lets go of the memory the threads hold: a thread keeps the heap its
+   * largest task grew, a page's parse some 30 to 50 MiB, however long it
+   * then idles. The threads are stopped and new ones start as tasks come
+   * (with `keep`, one at once); tasks on the threads finish first: with
+   * some running, the threads are replaced once the last is answered.
+   * A sync of many pages calls it before its switch, which checks nothing
+   * on them and is when the node's memory peaks.
+   */
+  release(): void {
+    if (this.#closed) return;
+    this.#releasing = true;
+    if (this.#running === 0) this.#replace();
+  }
+
+  #replace(): void {
+    this.#releasing = false;
+    const old = this.#piscina;
+    this.#piscina = this.#create();
+    // Nothing runs on them: they only stop.
+    this.#retiring = Promise.all([this.#retiring, old.close({ force: true })]).then(() => undefined);
   }
 
   /** Stops the threads: the tasks on them fail. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#piscina.close({ force: true });
+    this.#releasing = false;
+    await Promise.all([this.#piscina.close({ force: true }), this.#retiring]);
   }
 }

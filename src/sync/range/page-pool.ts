@@ -132,6 +132,11 @@ export class PagePool {
     );
   }
 
+  /** Lets go of the memory the check threads hold after pages (CheckThreads.release). */
+  release(): void {
+    this.#checks.release();
+  }
+
   /** Stops the threads when the pool made them; shared ones are closed by whoever made them. */
   async close(): Promise<void> {
     if (this.#ownsChecks) await this.#checks.close();

@@ -45,6 +45,8 @@ export interface StagedChain {
   /** The timestamps of the last MEDIAN_SPAN blocks up to the tip. */
   recent: number[];
   length: number;
+  /** The pages read and checked. */
+  pages: number;
 }
 
 export interface RangeSyncOptions {
@@ -219,7 +221,7 @@ export async function syncRange(
   const message = "the peer's blocks are checked and staged: switching to its chain";
   if (pages > 1) log.info(staged, message);
   else log.debug(staged, message);
-  return { peer, fork, hashes, workIndex, work, tip, recent: [...after.recent], length: after.height };
+  return { peer, fork, hashes, workIndex, work, tip, recent: [...after.recent], length: after.height, pages };
 }
 
 /** Deletes what a sync staged after `fork`; blocks staged but not durable are found by the next start's clean-up. */
