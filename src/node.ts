@@ -784,6 +784,8 @@ export class ToyNode {
     await this.continuous?.stopped();
     // The mining threads hold nothing to keep: the store closes without waiting for them to exit.
     const mining = this.pool.close();
+    // Awaited last, where it throws if it failed: not an unhandled rejection meanwhile.
+    mining.catch(() => undefined);
     await Promise.all([this.#sync.close(), this.signatures.close(), this.#checks.close(), this.stratum?.close()]);
     await this.#store.close();
     const { restored, refused } = await mining;
