@@ -1,1 +1,7 @@
-export { type CheckTaskName, CheckThreads, type CheckThreadsOptions } from "./threads.js";
+export {
+  type CheckTaskName,
+  CheckThreads,
+  type CheckThreadsOptions,
+  type HeldCheckThreads,
+  holdCheckThreads,
+} from "./threads.js";

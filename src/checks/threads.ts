@@ -113,3 +113,17 @@ export class CheckThreads {
     await Promise.all([this.#piscina.close({ force: true }), this.#retiring]);
   }
 }
+
+/** The check threads a pool runs on, and what its close does to them. */
+export interface HeldCheckThreads {
+  checks: CheckThreads;
+  /** Closes them if the pool made them; threads it was given are closed by whoever made them. */
+  close(): Promise<void>;
+}
+
+/** The threads a pool was given (shared: the node's), or else its own, made by `own`, which its close stops. */
+export function holdCheckThreads(given: CheckThreads | undefined, own: () => CheckThreads): HeldCheckThreads {
+  if (given !== undefined) return { checks: given, close: async () => undefined };
+  const checks = own();
+  return { checks, close: () => checks.close() };
+}

@@ -1,4 +1,4 @@
-import { CheckThreads } from "../checks/index.js";
+import { CheckThreads, type HeldCheckThreads, holdCheckThreads } from "../checks/index.js";
 import { chooseBackend, type VerifyBackend } from "./backend.js";
 import { SignatureBatch } from "./batch.js";
 import { SignaturePoolClosedError } from "./errors.js";
@@ -80,8 +80,7 @@ export class SignaturePool implements SignatureVerifier {
   readonly threshold: number;
   readonly minChunk: number;
   readonly backend: VerifyBackend;
-  readonly #checks: CheckThreads;
-  readonly #ownsChecks: boolean;
+  readonly #held: HeldCheckThreads;
   readonly #local: LocalVerifier;
   readonly #counts: SignatureCounts;
   #closed = false;
@@ -95,14 +94,10 @@ export class SignaturePool implements SignatureVerifier {
     backend = chooseBackend("auto").backend,
     worker,
   }: SignaturePoolOptions = {}) {
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-      throw new RangeError(`SignaturePool: ${threads} threads`);
-    }
     if (!Number.isInteger(threshold) || threshold < 1) throw new RangeError(`SignaturePool: threshold ${threshold}`);
     if (!Number.isInteger(minChunk) || minChunk < 1) throw new RangeError(`SignaturePool: chunks of ${minChunk}`);
-    this.#ownsChecks = checks === undefined;
-    this.#checks = checks ?? new CheckThreads({ threads, idleTimeoutMs, worker });
-    this.threads = this.#checks.threads;
+    this.#held = holdCheckThreads(checks, () => new CheckThreads({ threads, idleTimeoutMs, worker }));
+    this.threads = this.#held.checks.threads;
     this.threshold = threshold;
     this.minChunk = minChunk;
     this.backend = backend;
@@ -158,12 +153,12 @@ export class SignaturePool implements SignatureVerifier {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#ownsChecks) await this.#checks.close();
+    await this.#held.close();
   }
 
   /** Counts the batch; true when it is verified here, being below the threshold. */
   #onCaller(jobs: SignatureJobs): boolean {
-    if (this.#closed || this.#checks.closed) throw new SignaturePoolClosedError();
+    if (this.#closed || this.#held.checks.closed) throw new SignaturePoolClosedError();
     const on: VerifiedOn = jobs.length < this.threshold ? "caller" : "workers";
     this.#counts.batches[on]++;
     this.#counts.signatures[on] += jobs.length;
@@ -194,11 +189,11 @@ export class SignaturePool implements SignatureVerifier {
 
   async #run<T>(name: "verifyEach" | "firstFailure", task: ChunkTask): Promise<T> {
     try {
-      const { answer } = await this.#checks.run<ChunkAnswer<T>>(name, task, [task.buffer]);
+      const { answer } = await this.#held.checks.run<ChunkAnswer<T>>(name, task, [task.buffer]);
       return answer;
     } catch (error) {
       // Piscina's own error for a task its close cut ("Terminating worker thread"), said as what it is.
-      if (this.#closed || this.#checks.closed) throw new SignaturePoolClosedError();
+      if (this.#closed || this.#held.checks.closed) throw new SignaturePoolClosedError();
       throw error;
     }
   }

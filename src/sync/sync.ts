@@ -11,6 +11,7 @@ import {
   discardStaged,
   PagePool,
   type RangeSyncDeps,
+  type RangeSyncOptions,
   type StagedChain,
   type SyncBase,
   type SyncNetwork,
@@ -113,14 +114,18 @@ export class Sync {
   }
 
   /**
-   * A chain of many pages checked: the check threads let go of the heaps the
-   * pages grew (some 30 to 50 MiB each) before the switch, when the node's
-   * memory peaks. A sync of one page (gossip's, at every block) keeps them warm.
+   * syncRange from `peer`; once a chain of many pages is checked, the check
+   * threads let go of the heaps the pages grew (some 30 to 50 MiB each)
+   * before the switch, when the node's memory peaks. A sync of one page
+   * (gossip's, at every block) keeps them warm.
    */
-  #checked(staged: StagedChain): void {
-    if (staged.pages <= 1) return;
-    this.#pages.release();
-    this.#log.debug({ pages: staged.pages }, "the check threads released before the switch");
+  async #stage(peer: Peer, tip: TipBody, signal: AbortSignal, options?: RangeSyncOptions): Promise<StagedChain> {
+    const staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, signal, options);
+    if (staged.pages > 1) {
+      this.#pages.release();
+      this.#log.debug({ pages: staged.pages }, "the check threads released before the switch");
+    }
+    return staged;
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -149,8 +154,7 @@ export class Sync {
     let adopted: boolean;
     try {
       // An announced chain most likely extends ours, by the block just mined.
-      staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, run.signal, { fromTip: true });
-      this.#checked(staged);
+      staged = await this.#stage(peer, tip, run.signal, { fromTip: true });
       // On an accounts chain the staged blocks are connected to the ledger as they are adopted: a rule broken there makes the chain unusable too.
       adopted = await adopt(this.#host, staged, this.#stopping, this.#log);
     } catch (error) {
@@ -220,12 +224,11 @@ export class Sync {
         if (signal.aborted || !isBetter(tipMeasure(tip), chain)) break;
         let staged: StagedChain;
         try {
-          staged = await syncRange(peer, tip, this.#base(), this.#rangeDeps, signal);
+          staged = await this.#stage(peer, tip, signal);
         } catch (error) {
           choice.failed(peer, error);
           continue;
         }
-        this.#checked(staged);
         let switched: boolean;
         try {
           switched = await adopt(this.#host, staged, this.#stopping, this.#log);

@@ -1,5 +1,5 @@
 import { MessageChannel } from "node:worker_threads";
-import { CheckThreads } from "../../checks/index.js";
+import { CheckThreads, type HeldCheckThreads, holdCheckThreads } from "../../checks/index.js";
 import { SignatureBatch, type SignatureVerifier } from "../../signatures/index.js";
 import type { AheadSignatures, PageOutcome, PageSignatures, PageTask } from "./interface.js";
 import { AHEAD_PIECE } from "./page.js";
@@ -21,15 +21,13 @@ export interface PagePoolOptions {
  * the API keeps answering while a page is parsed and its proofs are checked.
  */
 export class PagePool {
-  readonly #checks: CheckThreads;
-  readonly #ownsChecks: boolean;
+  readonly #held: HeldCheckThreads;
   readonly #aheadPiece: number;
 
   constructor({ checks, aheadPiece = AHEAD_PIECE }: PagePoolOptions = {}) {
     if (!Number.isInteger(aheadPiece) || aheadPiece < 1) throw new RangeError(`PagePool: pieces of ${aheadPiece}`);
     this.#aheadPiece = aheadPiece;
-    this.#ownsChecks = checks === undefined;
-    this.#checks = checks ?? new CheckThreads({ threads: 1 });
+    this.#held = holdCheckThreads(checks, () => new CheckThreads({ threads: 1 }));
   }
 
   /**
@@ -53,7 +51,7 @@ export class PagePool {
     if (signatures !== undefined && task.rules.ledger.kind === "accounts") {
       return this.#checkAhead({ ...task, bytes: own }, signatures);
     }
-    return this.#checks.run<PageOutcome>("page", { ...task, bytes: own }, [own.buffer as ArrayBuffer]);
+    return this.#held.checks.run<PageOutcome>("page", { ...task, bytes: own }, [own.buffer as ArrayBuffer]);
   }
 
   async #checkAhead(task: PageTask, verifier: SignatureVerifier): Promise<PageOutcome> {
@@ -92,7 +90,7 @@ export class PagePool {
       if (received >= expected) allReceived();
     });
     try {
-      const { ahead, ...outcome } = await this.#checks.run<PageOutcome>(
+      const { ahead, ...outcome } = await this.#held.checks.run<PageOutcome>(
         "page",
         { ...task, early: { port: port2, piece: this.#aheadPiece } },
         [task.bytes.buffer as ArrayBuffer, port2],
@@ -126,7 +124,7 @@ export class PagePool {
    */
   warmUp(): Promise<void> {
     // A thread that cannot start fails the first page check too, which reports it.
-    return this.#checks.run("warmUpPage", null).then(
+    return this.#held.checks.run("warmUpPage", null).then(
       () => undefined,
       () => undefined,
     );
@@ -134,11 +132,11 @@ export class PagePool {
 
   /** Lets go of the memory the check threads hold after pages (CheckThreads.release). */
   release(): void {
-    this.#checks.release();
+    this.#held.checks.release();
   }
 
   /** Stops the threads when the pool made them; shared ones are closed by whoever made them. */
   async close(): Promise<void> {
-    if (this.#ownsChecks) await this.#checks.close();
+    await this.#held.close();
   }
 }
