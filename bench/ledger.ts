@@ -85,7 +85,7 @@ import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
 import { rawVerifyRate, rawVerifyRateOn, verifyRate, verifyRateOn } from "./lib/raw-verify.js";
 import { duration, table } from "./lib/table.js";
 import { contextBefore, type TransferChain, transferChain } from "./lib/transfer-chain.js";
-import { runWrk, type WrkRequest, type WrkRequests, type WrkResult } from "./lib/wrk.js";
+import { runWrk, type WrkRequest, type WrkRequests, type WrkResult, wrkMissing } from "./lib/wrk.js";
 
 /** The commit the issue measured the unsigned rate's fall from. */
 const BASELINE = "fec6c9a";
@@ -222,6 +222,14 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+/** The sections that load a node with wrk. */
+const WITH_WRK = ["unsigned", "signed"];
+const noWrk = chosen.some((name) => WITH_WRK.includes(name)) ? wrkMissing() : undefined;
+if (noWrk !== undefined) {
+  console.error(`${noWrk}: the ${WITH_WRK.join(" and ")} sections need it`);
+  process.exit(1);
+}
+
 /** One node loaded with wrk: its figures, its CPU per request (all threads, and its main thread's), and the machine's other load meanwhile. */
 interface Load extends WrkResult {
   cpuUsPerRequest: number;
@@ -238,13 +246,10 @@ const TRANSACTION: WrkRequest = {
   body: JSON.stringify({ sender: "a", recipient: "b", amount: 1 }),
 };
 
-/** A wrk run on `url`; wrk missing ends the bench. */
+/** A wrk run on `url`; wrk missing is an error, which stops the node loaded (loadNode's finally) before it ends the bench. */
 async function wrk(url: string, duration: number, request: WrkRequest | WrkRequests): Promise<WrkResult> {
   const result = await runWrk(url, 1, connections, duration, request);
-  if ("missing" in result) {
-    console.error(result.missing);
-    process.exit(1);
-  }
+  if ("missing" in result) throw new Error(result.missing);
   return result;
 }
 

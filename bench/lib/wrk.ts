@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,6 +68,14 @@ end
 `;
 }
 
+const MISSING = "wrk is not installed (apt-get install -y wrk)";
+
+/** Why wrk cannot run here, or undefined: a bench that needs it asks before it starts anything. */
+export function wrkMissing(): string | undefined {
+  const { error } = spawnSync("wrk", ["--version"], { stdio: "ignore" });
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT" ? MISSING : undefined;
+}
+
 /**
  * Runs Debian's wrk (`wrk -t<threads> -c<connections> -d<seconds>s --latency url`),
  * sending `request` when given (GET otherwise), and reads its figures;
@@ -99,7 +107,7 @@ export async function runWrk(
     ({ stdout } = await promisify(execFile)("wrk", args, { encoding: "utf8" }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { missing: "wrk is not installed (apt-get install -y wrk)" };
+    if (code === "ENOENT") return { missing: MISSING };
     throw error;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
