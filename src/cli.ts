@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 import { KernelUnavailableError } from "../workers/kernel/index.js";
-import { limitAllocator } from "./allocator.js";
+import { limitAllocator, limitHeapGrowth } from "./allocator.js";
 import { ChainUsageError, runChainCommand } from "./cli/chain.js";
 import { isMinerFailure, MinerUsageError, runMinerCommand } from "./cli/miner.js";
 import { isWalletFailure, runWalletCommand, WalletUsageError } from "./cli/wallet.js";
 import { parseConfig, UsageError, usage } from "./config.js";
 import { startNode } from "./server.js";
 import { VerifierUnavailableError } from "./signatures/index.js";
-import { DamagedStoreError, ForeignStoreError, StoreFormatError, StoreUnavailableError } from "./storage/index.js";
+import {
+  DamagedStoreError,
+  ForeignStoreError,
+  StoreFormatError,
+  StoreUnavailableError,
+  unmapLevelTables,
+} from "./storage/index.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`toychain: ${message}\n`);
@@ -58,9 +64,12 @@ if (config.help) {
   process.exit(0);
 }
 
-// Before the node's threads start: they share the arenas it allows.
+// Before the node's threads start: they share the arenas it allows, and their heaps grow as the main thread's.
 const allocator = limitAllocator();
-const running = await startNode(config, { allocator }).catch((error: NodeJS.ErrnoException) => {
+const heap = limitHeapGrowth();
+// Before the store opens: LevelDB reads the limit then.
+const tables = unmapLevelTables();
+const running = await startNode(config, { allocator, heap, tables }).catch((error: NodeJS.ErrnoException) => {
   if (error instanceof KernelUnavailableError || error instanceof VerifierUnavailableError) fail(error.message, 1);
   if (
     error instanceof DamagedStoreError ||

@@ -4,7 +4,7 @@ import { type AddressInfo, isIPv4, Server as NetServer } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { resolveKernel } from "../workers/kernel/index.js";
-import type { AllocatorLimits } from "./allocator.js";
+import type { AllocatorLimits, HeapGrowth } from "./allocator.js";
 import { createApp, InFlight, loadDocsAssets, loadExplorerAssets } from "./api/index.js";
 import { walkthroughSpec } from "./chain/index.js";
 import type { Config } from "./config.js";
@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "./log.js";
 import { REFRESH_MS } from "./mining/index.js";
 import { ToyNode } from "./node.js";
 import { chooseBackend } from "./signatures/index.js";
-import { DEFAULT_CHECK_BLOCKS, LevelStore, MemoryStore } from "./storage/index.js";
+import { DEFAULT_CHECK_BLOCKS, LevelStore, MemoryStore, type TableMaps } from "./storage/index.js";
 
 export interface RunningNode {
   node: ToyNode;
@@ -99,17 +99,32 @@ function isLoopback(host: string): boolean {
 }
 
 /**
- * Builds the node, serves its API, and resolves once it listens. `allocator`:
- * what the program did to glibc's malloc before (limitAllocator), for the log.
+ * Builds the node, serves its API, and resolves once it listens. `allocator`,
+ * `heap` and `tables`: what the program did to glibc's malloc
+ * (limitAllocator), V8's heap growth (limitHeapGrowth) and LevelDB's maps
+ * (unmapLevelTables) before, for the log.
  */
 export async function startNode(
   config: NodeConfig,
-  { allocator }: { allocator?: AllocatorLimits } = {},
+  { allocator, heap, tables }: { allocator?: AllocatorLimits; heap?: HeapGrowth; tables?: TableMaps } = {},
 ): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
   if (allocator !== undefined) {
     if ("skipped" in allocator) log.debug({ reason: allocator.skipped }, "glibc's malloc left to its settings");
     else log.debug(allocator, "glibc's malloc limited: two arenas, large blocks mapped and handed back");
+  }
+  if (tables !== undefined) {
+    if ("skipped" in tables) log.debug({ reason: tables.skipped }, "LevelDB maps its table files for its reads");
+    else log.debug(tables, "LevelDB reads its table files without mapping them");
+  }
+  if (heap !== undefined) {
+    if ("skipped" in heap) log.debug({ reason: heap.skipped }, "V8's heap growth left to node's flag");
+    else {
+      log.debug(
+        heap,
+        `V8's heap growth limited: a heap grows at most ${heap.heapGrowingPercent}% past what its last full collection kept`,
+      );
+    }
   }
   const kernel = resolveKernel(config.kernel ?? "auto");
   if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");

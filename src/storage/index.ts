@@ -31,3 +31,4 @@ export {
   type SegmentChecker,
   type StoredChain,
 } from "./stored-chain.js";
+export { type TableMaps, unmapLevelTables } from "./table-maps.js";

@@ -12,6 +12,9 @@
  *   restore(thread, nice) -> true once the thread runs at its normal priority again (it may be gone), or a string:
  *     why not (leaving SCHED_IDLE, or a lower nice, needs CAP_SYS_NICE or an RLIMIT_NICE that allows it)
  *   mallocLimits(arenaMax, mmapThreshold) -> true once glibc's malloc takes both (mallopt), or a string: why not
+ *   leveldbMmapLimit(binary, limit) -> true once the LevelDB built into `binary` (a file already loaded in the
+ *     process: classic-level's) maps at most `limit` table files for its reads, or a string: why not. LevelDB reads
+ *     the limit when its default Env is made, at the first database opened: only a call before that counts
  *   ed25519(library) -> { library, usable, reason? }: libsodium for signatures (ed25519.c), opened from the file
  *     `library` and self-tested the first time in the process; later calls report the library opened then
  *   verifyBatch(buffer, from, to, results?) -> the index of the first job in from..to (excluded) of a packed
@@ -19,6 +22,7 @@
  *     (a Uint8Array of to - from bytes) it goes on to the end, writing 1 or 0 for each job; without, it stops
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <node_api.h>
 #include <pthread.h>
@@ -440,6 +444,40 @@ static napi_value MallocLimits(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* LevelDB's own hook for its limit on mapped table files (env_posix.cc), exported by classic-level's binary. */
+#define SET_MMAP_LIMIT "_ZN7leveldb18EnvPosixTestHelper20SetReadOnlyMMapLimitEi"
+
+static napi_value LeveldbMmapLimit(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char binary[4096];
+  size_t length = 0;
+  int32_t limit = -1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], binary, sizeof binary, &length) != napi_ok ||
+      length == 0 || length >= sizeof binary - 1 || napi_get_value_int32(env, argv[1], &limit) != napi_ok || limit < 0) {
+    napi_throw_range_error(env, NULL, "leveldbMmapLimit: a file's path and a whole number");
+    return NULL;
+  }
+  const char *why = NULL;
+  void *handle = dlopen(binary, RTLD_NOW | RTLD_NOLOAD);
+  if (handle == NULL) {
+    why = "it is not loaded in this process";
+  } else {
+    void (*set_limit)(int) = (void (*)(int))dlsym(handle, SET_MMAP_LIMIT);
+    if (set_limit == NULL) why = "it does not export LevelDB's SetReadOnlyMMapLimit";
+    else set_limit(limit);
+    dlclose(handle);
+  }
+  napi_value result;
+  if (why == NULL) {
+    CHECK(napi_get_boolean(env, true, &result));
+  } else {
+    CHECK(napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &result));
+  }
+  return result;
+}
+
 static napi_value Ed25519(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -539,7 +577,8 @@ NAPI_MODULE_INIT() {
   pthread_once(&checked, check_variants);
   static const struct { const char *name; napi_callback fn; } FUNCTIONS[] = {
       {"variants", Variants}, {"search", Search}, {"calibrate", Calibrate}, {"idle", Idle}, {"restore", Restore},
-      {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}, {"mallocLimits", MallocLimits}};
+      {"ed25519", Ed25519},   {"verifyBatch", VerifyBatch}, {"mallocLimits", MallocLimits},
+      {"leveldbMmapLimit", LeveldbMmapLimit}};
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof *FUNCTIONS; i++) {
     napi_value fn;
     if (napi_create_function(env, FUNCTIONS[i].name, NAPI_AUTO_LENGTH, FUNCTIONS[i].fn, NULL, &fn) != napi_ok) return NULL;
