@@ -1,5 +1,5 @@
 import { setFlagsFromString } from "node:v8";
-import { requireAddon } from "../workers/kernel/addon.js";
+import { addonFunction } from "../workers/kernel/addon.js";
 
 /** Arenas glibc's malloc makes at most: the threads beyond share them. */
 export const ARENA_MAX = 2;
@@ -11,10 +11,8 @@ export const ALLOCATOR_VARIABLES = ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_"
 /** What limitAllocator did: the limits set, or why none was. */
 export type AllocatorLimits = { arenaMax: number; mmapThreshold: number } | { skipped: string };
 
-/** What the native addon (workers/kernel/native/addon.c) offers for this. */
-interface AllocatorAddon {
-  mallocLimits?(arenaMax: number, mmapThreshold: number): true | string;
-}
+/** The native addon's mallopt (workers/kernel/native/addon.c): true once glibc takes both, or why not. */
+type MallocLimits = (arenaMax: number, mmapThreshold: number) => true | string;
 
 /**
  * Limits glibc's malloc as MALLOC_ARENA_MAX=2 and MALLOC_MMAP_THRESHOLD_=131072
@@ -30,15 +28,9 @@ interface AllocatorAddon {
 export function limitAllocator(env: NodeJS.ProcessEnv = process.env): AllocatorLimits {
   const set = ALLOCATOR_VARIABLES.filter((name) => env[name] !== undefined);
   if (set.length > 0) return { skipped: `${set.join(" and ")} set in the environment` };
-  let addon: AllocatorAddon;
-  try {
-    addon = requireAddon<AllocatorAddon>();
-  } catch (error) {
-    return { skipped: `the native addon does not load (${(error as Error).message.split("\n")[0]})` };
-  }
-  if (typeof addon.mallocLimits !== "function")
-    return { skipped: "the native addon predates mallocLimits: rebuild it" };
-  const done = addon.mallocLimits(ARENA_MAX, MMAP_THRESHOLD);
+  const mallocLimits = addonFunction<MallocLimits>("mallocLimits");
+  if (typeof mallocLimits === "string") return { skipped: mallocLimits };
+  const done = mallocLimits(ARENA_MAX, MMAP_THRESHOLD);
   return done === true ? { arenaMax: ARENA_MAX, mmapThreshold: MMAP_THRESHOLD } : { skipped: done };
 }
 

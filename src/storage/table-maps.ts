@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import "classic-level";
-import { requireAddon } from "../../workers/kernel/addon.js";
+import { addonFunction } from "../../workers/kernel/addon.js";
 
 /** classic-level's binary as the process's maps name it: its prebuilt one, or one built from source. */
 const CLASSIC_LEVEL_BINARY = /\/classic[-_]level[^/]*\.node$/;
@@ -8,10 +8,8 @@ const CLASSIC_LEVEL_BINARY = /\/classic[-_]level[^/]*\.node$/;
 /** What unmapLevelTables did: LevelDB's reads no longer mapped, or why they still are. */
 export type TableMaps = { mappedTables: 0 } | { skipped: string };
 
-/** What the native addon (workers/kernel/native/addon.c) offers for this. */
-interface TableMapsAddon {
-  leveldbMmapLimit?(binary: string, limit: number): true | string;
-}
+/** The native addon's hold on LevelDB's limit (workers/kernel/native/addon.c): true once set, or why not. */
+type LeveldbMmapLimit = (binary: string, limit: number) => true | string;
 
 /**
  * Has LevelDB read its table files with pread, not through memory maps, as
@@ -36,14 +34,8 @@ export function unmapLevelTables(maps = "/proc/self/maps"): TableMaps {
     return { skipped: `the process's maps cannot be read (${(error as Error).message})` };
   }
   if (binary === undefined) return { skipped: "classic-level's binary is not among the process's maps" };
-  let addon: TableMapsAddon;
-  try {
-    addon = requireAddon<TableMapsAddon>();
-  } catch (error) {
-    return { skipped: `the native addon does not load (${(error as Error).message.split("\n")[0]})` };
-  }
-  if (typeof addon.leveldbMmapLimit !== "function")
-    return { skipped: "the native addon predates leveldbMmapLimit: rebuild it" };
-  const done = addon.leveldbMmapLimit(binary, 0);
+  const leveldbMmapLimit = addonFunction<LeveldbMmapLimit>("leveldbMmapLimit");
+  if (typeof leveldbMmapLimit === "string") return { skipped: leveldbMmapLimit };
+  const done = leveldbMmapLimit(binary, 0);
   return done === true ? { mappedTables: 0 } : { skipped: `${binary}: ${done}` };
 }

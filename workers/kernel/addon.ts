@@ -12,3 +12,18 @@ const ADDON = new URL("../../../build/Release/toychain_kernel.node", import.meta
 export function requireAddon<T>(): T {
   return createRequire(import.meta.url)(ADDON.pathname) as T;
 }
+
+/**
+ * The addon's function `name`, or why it cannot be had here, as a sentence:
+ * the addon does not load, or was built before the function was added.
+ */
+export function addonFunction<F extends (...args: never[]) => unknown>(name: string): F | string {
+  let addon: Record<string, unknown>;
+  try {
+    addon = requireAddon<Record<string, unknown>>();
+  } catch (error) {
+    return `the native addon does not load (${(error as Error).message.split("\n")[0]})`;
+  }
+  const found = addon[name];
+  return typeof found === "function" ? (found as F) : `the native addon predates ${name}: rebuild it`;
+}
