@@ -40,9 +40,10 @@ export function limitAllocator(env: NodeJS.ProcessEnv = process.env): AllocatorL
  * to 4 by how fast it collects against how fast the program allocates: a
  * switch of chains, which reads and writes whole blocks, made it let the
  * main thread's heap grow to 150 to 180 MiB around 30 to 50 MiB alive.
- * At 50%, a fresh node's sync of 300,000 transfers peaked at 400 MiB instead of 508 to
- * 546 (20% gave the same; 100%, 415), its time the same, and the durable signed and
- * unsigned POSTs ran as fast (README, "Where the memory goes").
+ * At 50%, a fresh node's sync of 300,000 transfers peaked at 400 MiB instead
+ * of 508 to 546 (20% gave the same; 100%, 415), its time the same, and the
+ * durable POSTs of bench:ledger's signed section ran as fast (README, the
+ * accounts ledger's figures, "What moved since fdee68d").
  */
 export const HEAP_GROWING_PERCENT = 50;
 

@@ -18,10 +18,11 @@ type LeveldbMmapLimit = (binary: string, limit: number) => true | string;
  * the node's resident memory. A switch of chains reads every block it
  * adopts, and each page of a table it read stayed in the node's RSS while the
  * table lived: a fresh node's sync of 300,000 transfers (about 100 MB of
- * blocks) ended with 110 MiB more of it, file-backed (README, "Where the
- * memory goes"). LevelDB reads its limit when its first database opens:
- * call this before. Skipped where the addon was not built, or classic-level's
- * binary is not found or does not export LevelDB's hook for it.
+ * blocks) ended with 110 MiB more of it, file-backed (README, the accounts
+ * ledger's figures, "What moved since fdee68d"). LevelDB reads its limit
+ * when its first database opens: call this before. Skipped where the addon
+ * was not built, or classic-level's binary is not found or does not export
+ * LevelDB's hook for it.
  */
 export function unmapLevelTables(maps = "/proc/self/maps"): TableMaps {
   let binary: string | undefined;
