@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassicLevel } from "classic-level";
 import { type Db, type Op, pad, type Value, writeBatch } from "../src/storage/level-keys.js";
+import { median } from "./lib/stats.js";
 import { table } from "./lib/table.js";
 
 const { values } = parseArgs({
@@ -73,14 +74,6 @@ async function measure(way: Way): Promise<{ callUsPerOp: number; batchMs: number
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 process.stderr.write(`machine: ${cpus()[0]?.model}, ${availableParallelism()} cores, Node ${process.version}\n`);
 const results: Record<Way, { callUsPerOp: number; batchMs: number }[]> = { array: [], chained: [] };

@@ -18,6 +18,7 @@ import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
 import { random } from "./lib/random.js";
+import { median } from "./lib/stats.js";
 import { table } from "./lib/table.js";
 
 const { values } = parseArgs({
@@ -153,13 +154,6 @@ function cpuSeconds(nodes: readonly GossipNode[]): number {
   }
   return ticks / TICKS_PER_SECOND;
 }
-
-const median = (sorted: readonly number[]): number => {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 async function measure(size: number, topology: Topology): Promise<Result> {
   const nodes = await Promise.all(Array.from({ length: size }, startGossipNode));

@@ -83,6 +83,7 @@ import { measureLedgerState } from "./lib/ledger-state.js";
 import { json, memory, request } from "./lib/node-http.js";
 import { type ServerProcess, startToychainFrom } from "./lib/processes.js";
 import { rawVerifyRate, rawVerifyRateOn, verifyRate, verifyRateOn } from "./lib/raw-verify.js";
+import { median } from "./lib/stats.js";
 import { duration, table } from "./lib/table.js";
 import { contextBefore, type TransferChain, transferChain } from "./lib/transfer-chain.js";
 import { runWrk, type WrkRequest, type WrkRequests, type WrkResult, wrkMissing } from "./lib/wrk.js";
@@ -294,14 +295,6 @@ const cpuOf = (load: Load): string => `${load.cpuUsPerRequest.toFixed(0)} (${loa
 
 /** The machine's busy CPU seconds less this bench's and its finished wrk runs': with the node's taken off, the rest of the machine's. */
 const cpuOutsideNode = (): number => machineBusySeconds() - processCpuSeconds("self") - childrenCpuSeconds();
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 async function unsignedRate(): Promise<SectionReport> {
   const baseline = buildCommit(values.baseline, values.builds);

@@ -52,6 +52,7 @@ import { machineBusySeconds, processCpuSeconds, threadCpuSeconds } from "./lib/c
 import { type Machine, openMachines } from "./lib/netns.js";
 import { json, memory } from "./lib/node-http.js";
 import { type ServerProcess, startToychain } from "./lib/processes.js";
+import { median } from "./lib/stats.js";
 import { StratumLine } from "./lib/stratum-line.js";
 import { table } from "./lib/table.js";
 import { runWrk, type WrkResult } from "./lib/wrk.js";
@@ -114,11 +115,6 @@ const WARM_MS = 3000;
 const WRK_CONNECTIONS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return ((sorted[Math.floor(middle)] as number) + (sorted[Math.ceil(middle)] as number)) / 2;
-};
 const mean = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /** Polls `check` every 50 ms until it holds; throws with `what` after `timeoutMs`. */

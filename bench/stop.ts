@@ -19,6 +19,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { startToychain } from "./lib/processes.js";
+import { median } from "./lib/stats.js";
 import { table } from "./lib/table.js";
 
 const { values } = parseArgs({
@@ -69,11 +70,6 @@ async function timeStop(loaders: number): Promise<number> {
     for (const child of loads) child.kill("SIGKILL");
   }
 }
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), node: process.version };
 const uid = process.getuid?.();
