@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { type Agent, request as httpRequest } from "node:http";
 
-/** A process's VmRSS (now) and VmHWM (its peak so far), in MiB. */
-export function memory(pid: number): { rss: number; hwm: number } {
+/** A process's VmRSS (now), of it RssFile (file-backed: its binary, files it maps), and VmHWM (its peak so far), in MiB. */
+export function memory(pid: number): { rss: number; file: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rss: kib("VmRSS") / 1024, hwm: kib("VmHWM") / 1024 };
+  return { rss: kib("VmRSS") / 1024, file: kib("RssFile") / 1024, hwm: kib("VmHWM") / 1024 };
 }
 
 export interface Answer {
