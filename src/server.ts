@@ -98,6 +98,22 @@ function isLoopback(host: string): boolean {
   return isIPv4(host) && host.startsWith("127.");
 }
 
+/** Says at debug what the program set before the node started (`done`'s message), or why it left it (`left`). */
+function logSetting<T extends object>(
+  log: Logger,
+  setting: T | { skipped: string } | undefined,
+  left: string,
+  done: (set: T) => string,
+): void {
+  if (setting === undefined) return;
+  if ("skipped" in setting) {
+    log.debug({ reason: setting.skipped }, left);
+    return;
+  }
+  const fields: object = setting;
+  log.debug(fields, done(setting));
+}
+
 /**
  * Builds the node, serves its API, and resolves once it listens. `allocator`,
  * `heap` and `tables`: what the program did to glibc's malloc
@@ -109,23 +125,25 @@ export async function startNode(
   { allocator, heap, tables }: { allocator?: AllocatorLimits; heap?: HeapGrowth; tables?: TableMaps } = {},
 ): Promise<RunningNode> {
   const log = createLogger(config.logLevel);
-  if (allocator !== undefined) {
-    if ("skipped" in allocator) log.debug({ reason: allocator.skipped }, "glibc's malloc left to its settings");
-    else log.debug(allocator, "glibc's malloc limited: two arenas, large blocks mapped and handed back");
-  }
-  if (tables !== undefined) {
-    if ("skipped" in tables) log.debug({ reason: tables.skipped }, "LevelDB maps its table files for its reads");
-    else log.debug(tables, "LevelDB reads its table files without mapping them");
-  }
-  if (heap !== undefined) {
-    if ("skipped" in heap) log.debug({ reason: heap.skipped }, "V8's heap growth left to node's flag");
-    else {
-      log.debug(
-        heap,
-        `V8's heap growth limited: a heap grows at most ${heap.heapGrowingPercent}% past what its last full collection kept`,
-      );
-    }
-  }
+  logSetting(
+    log,
+    allocator,
+    "glibc's malloc left to its settings",
+    () => "glibc's malloc limited: two arenas, large blocks mapped and handed back",
+  );
+  logSetting(
+    log,
+    tables,
+    "LevelDB maps its table files for its reads",
+    () => "LevelDB reads its table files without mapping them",
+  );
+  logSetting(
+    log,
+    heap,
+    "V8's heap growth left to node's flag",
+    ({ heapGrowingPercent }) =>
+      `V8's heap growth limited: a heap grows at most ${heapGrowingPercent}% past what its last full collection kept`,
+  );
   const kernel = resolveKernel(config.kernel ?? "auto");
   if (kernel.fallback) log.warn({ reason: kernel.fallback }, "mining with the portable kernel");
   if (kernel.portableMissing) log.warn(`${kernel.portableMissing}; mining with a native kernel`);
